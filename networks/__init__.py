@@ -1,0 +1,1 @@
+"""Data package: the bundled networks (see README.md in this folder)."""

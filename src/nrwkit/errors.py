@@ -1,0 +1,99 @@
+"""The nrwkit exception hierarchy.
+
+Every error nrwkit raises on purpose derives from :class:`NrwkitError` and, where it makes
+sense, from the builtin exception a Python user would expect (``ValueError`` for bad input,
+``RuntimeError`` for a failed simulation), so ``except ValueError`` keeps working.
+
+Messages name the file, the element and the fix: a utility engineer reading the message
+should know what to change without reading nrwkit's code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = [
+    "CRSError",
+    "InputError",
+    "NetworkFileError",
+    "NrwkitError",
+    "NrwkitWarning",
+    "OutputExistsError",
+    "SimulationError",
+    "TopologyError",
+]
+
+
+class NrwkitError(Exception):
+    """Root of every error raised by nrwkit."""
+
+
+class InputError(NrwkitError, ValueError):
+    """An input (file, table, option) is missing, malformed or inconsistent."""
+
+
+class NetworkFileError(InputError):
+    """An EPANET ``.inp`` file cannot be read.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file that failed.
+    problem : str
+        What is wrong, in the engineer's words.
+    fix : str
+        What to do about it.
+    line : int, optional
+        1-based line number in the file, when known.
+    text : str, optional
+        The offending line's text, when known.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        problem: str,
+        fix: str,
+        *,
+        line: int | None = None,
+        text: str | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.fix = fix
+        self.line = line
+        self.text = text
+        where = f"{self.path}, line {line}" if line is not None else self.path
+        msg = f"{where}: {problem}"
+        if text:
+            msg += f"\n    {text.strip()}"
+        msg += f"\n  fix: {fix}"
+        super().__init__(msg)
+
+
+class OutputExistsError(NrwkitError, FileExistsError):
+    """An output file already exists and overwriting was not allowed."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        msg = (
+            f"{self.path} already exists; nrwkit never overwrites earlier work. "
+            "Choose another output name or pass --overwrite (overwrite=True)."
+        )
+        super().__init__(msg)
+
+
+class TopologyError(NrwkitError):
+    """The network's connectivity makes the requested analysis impossible."""
+
+
+class SimulationError(NrwkitError, RuntimeError):
+    """A hydraulic simulation failed or could not be set up."""
+
+
+class CRSError(NrwkitError, ValueError):
+    """A coordinate reference system is missing, unknown or unsuitable."""
+
+
+class NrwkitWarning(UserWarning):
+    """A warning issued by nrwkit (its own tests turn these into errors)."""

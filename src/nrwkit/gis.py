@@ -1,0 +1,168 @@
+"""GIS layers of a network, written to one GeoPackage that opens in QGIS.
+
+Layers come from WNTR's own :meth:`wntr.network.WaterNetworkModel.to_gis` (pipe vertices
+kept); nrwkit renames the attributes so that units are in the field names (SI, as inside
+the model: ``diameter_m``, ``length_m``, ``elevation_m``, ``base_demand_m3s``) and adds a
+``findings`` point layer so a GIS team sees each validation finding where it is.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import wntr
+from shapely.geometry import Point
+
+from .errors import CRSError
+from .network.checks import Finding
+from .outputs import atomic_output
+
+__all__ = ["LAYER_GEOMETRY", "findings_layer", "network_layers", "write_geopackage"]
+
+#: Layer name -> geometry type, in the order they are written.
+LAYER_GEOMETRY = {
+    "junctions": "Point", "tanks": "Point", "reservoirs": "Point",
+    "pipes": "LineString", "pumps": "LineString", "valves": "LineString",
+}
+
+_RENAME = {
+    "elevation": "elevation_m", "base_demand": "base_demand_m3s", "base_head": "base_head_m",
+    "diameter": "diameter_m", "length": "length_m", "init_level": "init_level_m",
+    "max_level": "max_level_m", "min_level": "min_level_m", "min_vol": "min_vol_m3",
+    "power": "power_w", "initial_setting": "initial_setting_si",
+    "start_node_name": "start_node", "end_node_name": "end_node",
+}
+
+
+def _check_crs(crs: str | None) -> str | None:
+    if crs is None:
+        return None
+    import pyproj
+
+    try:
+        pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        msg = f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633 ({exc})"
+        raise CRSError(msg) from exc
+    return crs
+
+
+def network_layers(
+    wn: wntr.network.WaterNetworkModel, *, crs: str | None = None
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return the network as GeoDataFrames, one per element type.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    crs : str, optional
+        CRS of the model's coordinates (an ``.inp`` file has none); assigned, not
+        reprojected.
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        Keys as in :data:`LAYER_GEOMETRY`; each frame has a ``name`` column with the
+        element id, SI attributes with units in their names, and the element geometry
+        (links with their vertices).
+    """
+    crs = _check_crs(crs)
+    gis = wn.to_gis(crs=crs)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    for layer, geom_type in LAYER_GEOMETRY.items():
+        frame = getattr(gis, layer)
+        if "geometry" not in frame.columns or len(frame) == 0:
+            frame = gpd.GeoDataFrame({"name": pd.Series(dtype=str)}, geometry=[], crs=crs)
+        else:
+            frame = gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)
+            frame = frame.rename(columns=_RENAME).rename_axis("name").reset_index()
+            for column in frame.columns:
+                if column != "geometry" and frame[column].dtype == object:
+                    frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+        layers[layer] = frame
+    return layers
+
+
+def findings_layer(
+    wn: wntr.network.WaterNetworkModel, findings: Iterable[Finding], *, crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Return one point per (finding, element): nodes at their position, links at their middle.
+
+    Network-wide findings (no element) are placed at the centre of the network's extent.
+    """
+    rows = []
+    xy = [n.coordinates for _, n in wn.nodes()]
+    centre = Point(sum(p[0] for p in xy) / max(len(xy), 1), sum(p[1] for p in xy) / max(len(xy), 1))
+    link_lines = None
+    for finding in findings:
+        for element in finding.elements or ("",):
+            if not element:
+                geom = centre
+            elif finding.element_type == "link":
+                if link_lines is None:
+                    link_lines = {}
+                    for _, link in wn.links():
+                        pts = [link.start_node.coordinates, *link.vertices, link.end_node.coordinates]
+                        link_lines[link.name] = pts
+                from shapely.geometry import LineString
+
+                geom = LineString(link_lines[element]).interpolate(0.5, normalized=True)
+            else:
+                geom = Point(wn.get_node(element).coordinates)
+            rows.append({
+                "severity": finding.severity.value, "code": finding.code, "element": element,
+                "element_type": finding.element_type, "message": finding.message, "geometry": geom,
+            })
+    columns = ["severity", "code", "element", "element_type", "message", "geometry"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=_check_crs(crs))
+
+
+def write_geopackage(
+    wn: wntr.network.WaterNetworkModel,
+    path: str | Path,
+    *,
+    crs: str | None = None,
+    findings: Iterable[Finding] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write the network (and optionally its findings) to one GeoPackage, atomically.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    path : str or Path
+        Destination ``.gpkg``.
+    crs : str, optional
+        CRS to assign to the layers (an ``.inp`` file has none; without it the layers have
+        no CRS and QGIS asks for one).
+    findings : iterable of Finding, optional
+        Validation findings, written as a ``findings`` point layer.
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    layers = network_layers(wn, crs=crs)
+    if findings is not None:
+        layers["findings"] = findings_layer(wn, findings, crs=crs)
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+        # without a CRS pyogrio warns on every layer; the caller has been told once already
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        for layer, frame in layers.items():
+            geom_type = LAYER_GEOMETRY.get(layer, "Point")
+            pyogrio.write_dataframe(
+                frame, tmp, layer=layer, driver="GPKG", geometry_type=geom_type,
+                promote_to_multi=False,
+            )
+    return Path(path)

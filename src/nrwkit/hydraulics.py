@@ -1,0 +1,191 @@
+"""The shared hydraulics layer: snapshots of a network's hydraulic state.
+
+Every capability that needs a solved network (validation, DMA checks, leaks, pressure
+management) goes through this module rather than writing its own EPANET loop. This first
+version offers a single steady-state snapshot solved by EPANET 2.2 through WNTR's
+:class:`wntr.sim.EpanetSimulator`; later versions add fast re-solves on one open project
+and the linearised system at a solved state.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import wntr
+from wntr.epanet.exceptions import EN_ERROR_CODES, EpanetException
+
+from .errors import SimulationError
+
+__all__ = ["EpanetWarning", "SteadyState", "peak_demand_time", "steady_state", "system_demand"]
+
+
+@dataclass(frozen=True)
+class EpanetWarning:
+    """A warning EPANET raised while solving (codes 1-6 of the EPANET 2.2 manual).
+
+    Attributes
+    ----------
+    code : int
+        1 unbalanced (no convergence), 2 unstable, 3 disconnected, 4 pump cannot deliver,
+        5 valve cannot deliver, 6 negative pressures.
+    message : str
+        EPANET's text.
+    """
+
+    code: int
+    message: str
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """One solved hydraulic state of a network.
+
+    Attributes
+    ----------
+    time_s : int
+        Pattern time of the snapshot in seconds from the model's start.
+    pressure_m : pandas.Series
+        Pressure head (index = node names), m.
+    head_m : pandas.Series
+        Hydraulic head (index = node names), m.
+    demand_m3s : pandas.Series
+        Delivered demand (index = node names), m3/s.
+    flowrate_m3s : pandas.Series
+        Flow (index = link names), m3/s, positive from start to end node.
+    warnings : tuple of EpanetWarning
+        EPANET's warnings for the solve.
+    """
+
+    time_s: int
+    pressure_m: pd.Series
+    head_m: pd.Series
+    demand_m3s: pd.Series
+    flowrate_m3s: pd.Series
+    warnings: tuple[EpanetWarning, ...] = field(default_factory=tuple)
+
+    @property
+    def converged(self) -> bool:
+        """False when EPANET reported the system hydraulically unbalanced (warning 1)."""
+        return all(w.code != 1 for w in self.warnings)
+
+
+def system_demand(wn: wntr.network.WaterNetworkModel) -> pd.Series:
+    """Total junction demand of the network over time, from base demands and patterns.
+
+    Computed per pattern, not per junction (cheap on large models with long patterns):
+    ``D(t) = m * sum_p B_p * f_p(t)`` where ``B_p`` is the summed base demand on pattern
+    ``p``, ``f_p`` its multiplier at ``t`` and ``m`` the global demand multiplier.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+
+    Returns
+    -------
+    pandas.Series
+        Total demand in m3/s (index = time in seconds, one value per pattern timestep over
+        the simulation duration, or over the longest pattern when the duration is 0).
+    """
+    opts = wn.options.time
+    step = max(int(opts.pattern_timestep or 3600), 1)
+    base_by_pattern: dict[str | None, float] = {}
+    for _, junction in wn.junctions():
+        for demand in junction.demand_timeseries_list:
+            key = demand.pattern_name
+            base_by_pattern[key] = base_by_pattern.get(key, 0.0) + float(demand.base_value)
+    longest = max((len(wn.get_pattern(p).multipliers) for p in base_by_pattern if p), default=1)
+    horizon = int(opts.duration) if opts.duration else longest * step
+    times = np.arange(0, max(horizon, 1), step, dtype=np.int64)
+    total = np.zeros(len(times))
+    for pattern_name, base in base_by_pattern.items():
+        if pattern_name is None:
+            total += base
+            continue
+        pattern = wn.get_pattern(pattern_name)
+        mult = np.asarray(pattern.multipliers, dtype=float)
+        if len(mult) == 0:
+            total += base
+            continue
+        idx = ((times + int(opts.pattern_start)) // step) % len(mult)
+        total += base * mult[idx]
+    total *= float(wn.options.hydraulic.demand_multiplier)
+    return pd.Series(total, index=pd.Index(times, name="time_s"), name="demand_m3s")
+
+
+def peak_demand_time(wn: wntr.network.WaterNetworkModel) -> int:
+    """Return the time (s) of the highest total demand, the first one if it recurs."""
+    demand = system_demand(wn)
+    return int(demand.idxmax()) if len(demand) else 0
+
+
+def _warning_code(message: str) -> int:
+    for code in range(1, 7):
+        text = EN_ERROR_CODES[code].split(", ", 1)[1]
+        if text in message:
+            return code
+    return 0
+
+
+def steady_state(
+    wn: wntr.network.WaterNetworkModel, *, time_s: int | None = None
+) -> SteadyState:
+    """Solve one steady state of the network with EPANET.
+
+    The model's patterns are shifted so that the single period represents ``time_s``
+    (default: the time of peak total demand, :func:`peak_demand_time`); tank levels are their
+    initial levels. The caller's model is restored afterwards.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    time_s : int, optional
+        Pattern time of the snapshot in seconds; default the peak-demand time.
+
+    Returns
+    -------
+    SteadyState
+        Pressures, heads, demands, flows and EPANET's warnings.
+
+    Raises
+    ------
+    SimulationError
+        If EPANET cannot solve the network at all (e.g. error 110, or an input EPANET
+        rejects); the message carries EPANET's error.
+    """
+    when = peak_demand_time(wn) if time_s is None else int(time_s)
+    opts = wn.options.time
+    saved = (opts.duration, opts.pattern_start, opts.report_start, opts.report_timestep)
+    try:
+        opts.duration = 0
+        opts.pattern_start = saved[1] + when
+        opts.report_start = 0
+        with tempfile.TemporaryDirectory(prefix="nrwkit-") as tmp:
+            sim = wntr.sim.EpanetSimulator(wn)
+            try:
+                results = sim.run_sim(file_prefix=str(Path(tmp) / "snapshot"))
+            except EpanetException as exc:
+                msg = f"EPANET could not solve the network: {exc}"
+                raise SimulationError(msg) from exc
+            messages = list(getattr(sim.enData, "errcodelist", []) or [])
+    finally:
+        opts.duration, opts.pattern_start, opts.report_start, opts.report_timestep = saved
+    node = results.node
+    link = results.link
+    if node["pressure"].empty:
+        msg = "EPANET returned no results: the network could not be solved at the first step"
+        raise SimulationError(msg)
+    warns = tuple(EpanetWarning(_warning_code(m), m) for m in messages)
+    return SteadyState(
+        time_s=when,
+        pressure_m=node["pressure"].iloc[0].rename("pressure_m"),
+        head_m=node["head"].iloc[0].rename("head_m"),
+        demand_m3s=node["demand"].iloc[0].rename("demand_m3s"),
+        flowrate_m3s=link["flowrate"].iloc[0].rename("flowrate_m3s"),
+        warnings=warns,
+    )

@@ -1,0 +1,29 @@
+"""Networks: reading ``.inp`` files, summaries and validation checks."""
+
+from . import checks as checks
+from . import io as io
+from . import summary as summary
+from .checks import CHECKS, Check, CheckContext, Finding, Severity, findings_frame, register, run_checks
+from .inspection import Inspection, inspect_network
+from .io import lint_inp, read_inp
+from .summary import NetworkSummary, summarize
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckContext",
+    "Finding",
+    "Inspection",
+    "NetworkSummary",
+    "Severity",
+    "checks",
+    "findings_frame",
+    "inspect_network",
+    "io",
+    "lint_inp",
+    "read_inp",
+    "register",
+    "run_checks",
+    "summarize",
+    "summary",
+]

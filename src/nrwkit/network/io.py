@@ -1,0 +1,299 @@
+"""Reading EPANET ``.inp`` files with errors a utility engineer can act on.
+
+WNTR's reader is lenient where EPANET is strict: it silently keeps the last of two junctions
+with the same id, accepts a pipe whose two ends are the same node, and fails with an
+``AttributeError`` when the ``[OPTIONS] Units`` line is missing. nrwkit therefore runs a
+light pre-pass over the text, mirroring EPANET 2.2's own input checks (errors 200-234 of the
+EPANET manual), before handing the file to :class:`wntr.network.WaterNetworkModel`. Every
+problem becomes a :class:`~nrwkit.errors.NetworkFileError` naming the file, the line and
+the fix.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import wntr
+from wntr.epanet.exceptions import EpanetException
+
+from ..errors import NetworkFileError
+
+__all__ = ["InpProblem", "lint_inp", "read_inp"]
+
+#: Sections EPANET 2.2 knows (WNTR's list, which also accepts a missing/extra plural "S").
+KNOWN_SECTIONS = frozenset(wntr.epanet.io._INP_SECTIONS) | {"[END]"}
+
+_NODE_SECTIONS = {"[JUNCTIONS]": 2, "[RESERVOIRS]": 2, "[TANKS]": 6}
+_LINK_SECTIONS = {"[PIPES]": 6, "[PUMPS]": 4, "[VALVES]": 6}
+_FIELDS = {
+    "[JUNCTIONS]": "ID Elevation [Demand] [Pattern]",
+    "[RESERVOIRS]": "ID Head [Pattern]",
+    "[TANKS]": "ID Elevation InitLevel MinLevel MaxLevel Diameter [MinVol] [VolCurve] [Overflow]",
+    "[PIPES]": "ID Node1 Node2 Length Diameter Roughness [MinorLoss] [Status]",
+    "[PUMPS]": "ID Node1 Node2 HEAD curve | POWER kW [SPEED s] [PATTERN p]",
+    "[VALVES]": "ID Node1 Node2 Diameter Type Setting [MinorLoss]",
+}
+_FLOW_UNITS = ("CFS", "GPM", "MGD", "IMGD", "AFD", "LPS", "LPM", "MLD", "CMH", "CMD")
+
+
+@dataclass(frozen=True)
+class InpProblem:
+    """One problem found in the text of an ``.inp`` file.
+
+    Attributes
+    ----------
+    line : int or None
+        1-based line number (None when the problem is the whole file).
+    text : str
+        The line's text ('' when not applicable).
+    problem : str
+        What is wrong.
+    fix : str
+        What to do about it.
+    """
+
+    line: int | None
+    text: str
+    problem: str
+    fix: str
+
+    def to_error(self, path: str | Path, n_more: int = 0) -> NetworkFileError:
+        """Turn the problem into the error :func:`read_inp` raises."""
+        fix = self.fix
+        if n_more:
+            fix += f" ({n_more} more problem{'s' if n_more > 1 else ''} of this kind follow)"
+        return NetworkFileError(path, self.problem, fix, line=self.line, text=self.text or None)
+
+
+def _data_lines(path: Path) -> list[tuple[int, str | None, str, list[str]]]:
+    """Return (line number, section, raw text, tokens) for every non-blank, non-comment line."""
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise NetworkFileError(path, "is a folder, not a file", "give the path of an .inp file") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise NetworkFileError(
+            path,
+            "the file is not UTF-8 text (an EPANET .inp file must be plain text)",
+            "save the file again as UTF-8 (in EPANET: File > Export > Network), or check that "
+            "this is an .inp file and not a binary .net file",
+            line=line,
+        ) from None
+    rows: list[tuple[int, str | None, str, list[str]]] = []
+    section: str | None = None
+    for lnum, line in enumerate(text.splitlines(), start=1):
+        body = line.split(";", 1)[0].strip()
+        if not body:
+            continue
+        if body.startswith("["):
+            section = body.split(None, 1)[0].upper()
+            if section not in KNOWN_SECTIONS:
+                for variant in (section.replace("]", "S]"), section.replace("S]", "]")):
+                    if variant in KNOWN_SECTIONS:
+                        section = variant
+                        break
+            rows.append((lnum, None, line, [section]))
+            if section == "[END]":
+                break
+            continue
+        rows.append((lnum, section, line, body.split()))
+    return rows
+
+
+def lint_inp(path: str | Path) -> list[InpProblem]:
+    """Check the text of an ``.inp`` file the way EPANET's input reader does.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.inp`` file.
+
+    Returns
+    -------
+    list of InpProblem
+        In file order; empty when the text is acceptable to EPANET's reader.
+
+    Notes
+    -----
+    Checks: unknown sections (EPANET error 201), data before the first section (201),
+    too few fields on an element line (201), duplicate node or link ids (215), links whose
+    ends are undefined nodes (203) or the same node (222), a missing or unknown flow
+    unit (213), and a file with no nodes (223).
+    """
+    path = Path(path)
+    rows = _data_lines(path)
+    problems: list[InpProblem] = []
+    nodes: dict[str, int] = {}
+    links: dict[str, int] = {}
+    link_rows: list[tuple[int, str, list[str]]] = []
+    units: str | None = None
+    for lnum, section, text, tokens in rows:
+        if section is None:
+            sec = tokens[0]
+            if sec not in KNOWN_SECTIONS:
+                problems.append(InpProblem(
+                    lnum, text, f"unknown section {sec}",
+                    "rename it to one of EPANET's sections ([JUNCTIONS], [PIPES], [OPTIONS], ...) "
+                    "or delete it with its lines",
+                ))
+            continue
+        if section in (None,):
+            continue
+        if section == "[OPTIONS]" and tokens[0].upper() == "UNITS" and len(tokens) > 1:
+            units = tokens[1].upper()
+            if units not in _FLOW_UNITS:
+                problems.append(InpProblem(
+                    lnum, text, f"unknown flow unit {tokens[1]!r}",
+                    f"use one of {', '.join(_FLOW_UNITS)} (SI: LPS, LPM, MLD, CMH, CMD)",
+                ))
+        minimum = _NODE_SECTIONS.get(section) or _LINK_SECTIONS.get(section)
+        if minimum is not None and len(tokens) < minimum:
+            problems.append(InpProblem(
+                lnum, text,
+                f"{section} line has {len(tokens)} field{'s' if len(tokens) != 1 else ''}, "
+                f"at least {minimum} are needed",
+                f"complete the line as: {_FIELDS[section]}",
+            ))
+            continue
+        if section in _NODE_SECTIONS:
+            if tokens[0] in nodes:
+                problems.append(InpProblem(
+                    lnum, text, f"duplicate node id {tokens[0]!r} (first defined at line "
+                    f"{nodes[tokens[0]]})",
+                    "give each junction, reservoir and tank a unique id, or delete the repeated line",
+                ))
+            else:
+                nodes[tokens[0]] = lnum
+        elif section in _LINK_SECTIONS:
+            if tokens[0] in links:
+                problems.append(InpProblem(
+                    lnum, text, f"duplicate link id {tokens[0]!r} (first defined at line "
+                    f"{links[tokens[0]]})",
+                    "give each pipe, pump and valve a unique id, or delete the repeated line",
+                ))
+            else:
+                links[tokens[0]] = lnum
+            link_rows.append((lnum, text, tokens))
+    for lnum, text, tokens in link_rows:
+        name, start, end = tokens[0], tokens[1], tokens[2]
+        for node in (start, end):
+            if node not in nodes:
+                problems.append(InpProblem(
+                    lnum, text, f"link {name!r} connects to node {node!r}, which is not defined",
+                    f"add {node!r} to [JUNCTIONS], [RESERVOIRS] or [TANKS], or correct the "
+                    f"link's node ids",
+                ))
+        if start == end:
+            problems.append(InpProblem(
+                lnum, text, f"link {name!r} starts and ends at the same node {start!r}",
+                "connect the link to two different nodes, or delete it",
+            ))
+    if not nodes and not problems:
+        problems.append(InpProblem(
+            None, "", "the file defines no junctions, reservoirs or tanks (is it empty?)",
+            "export the network again from EPANET or your modelling software "
+            "(File > Export > Network) and check that the copy is complete",
+        ))
+    elif units is None and not problems:
+        problems.append(InpProblem(
+            None, "", "the file has no '[OPTIONS] Units' line, so its flow units are unknown",
+            "add an [OPTIONS] section with a line such as 'Units LPS' (EPANET would silently "
+            "assume GPM; nrwkit asks you to say it)",
+        ))
+    problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    return problems
+
+
+_LINE_RE = re.compile(r"at line (\d+)")
+
+
+def _find_line(path: Path, needle: str) -> tuple[int | None, str]:
+    """Return the first data line containing ``needle`` as a whole token."""
+    for lnum, section, text, tokens in _data_lines(path):
+        if section is not None and needle in tokens:
+            return lnum, text
+    return None, ""
+
+
+def _translate(path: Path, exc: BaseException) -> NetworkFileError:
+    """Turn an exception from WNTR's reader into a NetworkFileError with a line and a fix."""
+    chain: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in chain:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    inner = chain[-1]
+    message = str(inner).split("\n")[0]
+    message = re.sub(r"^\(Error \d+\)\s*", "", message)
+    message = re.sub(r",? at line \d+:?$", "", message).strip()
+    line: int | None = None
+    text = ""
+    for item in chain:
+        found = _LINE_RE.search(str(item))
+        if found:
+            line = int(found.group(1))
+            break
+    if line is None:
+        quoted = re.findall(r"'([^']+)'", message)
+        for token in quoted:
+            line, text = _find_line(path, token)
+            if line is not None:
+                break
+    else:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        text = lines[line - 1] if 0 < line <= len(lines) else ""
+    if isinstance(inner, EpanetException) or isinstance(inner, ValueError):
+        fix = ("correct the value on this line to the format EPANET 2.2 expects "
+               "(numbers where numbers are due, known keywords and ids)")
+    else:
+        fix = ("open the file in EPANET to see its own message for this line, correct it, "
+               "and report the case to nrwkit if EPANET accepts the file")
+    problem = f"WNTR cannot read the file: {message or type(inner).__name__}"
+    return NetworkFileError(path, problem, fix, line=line, text=text or None)
+
+
+def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
+    """Read an EPANET ``.inp`` file into a WNTR model, with actionable errors.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.inp`` file.
+
+    Returns
+    -------
+    wntr.network.WaterNetworkModel
+        The model, in SI units as WNTR keeps it.
+
+    Raises
+    ------
+    NetworkFileError
+        If the file is missing, empty, not text or not a valid EPANET input file. The
+        message names the file, the line (when there is one) and the fix.
+
+    Examples
+    --------
+    >>> from nrwkit.networks import path
+    >>> wn = read_inp(path("net1"))
+    >>> len(wn.junction_name_list)
+    9
+    """
+    path = Path(path)
+    if not path.exists():
+        raise NetworkFileError(
+            path, "file not found",
+            "check the path, or use the name of a bundled network (see `nrwkit networks`)",
+        )
+    problems = lint_inp(path)
+    if problems:
+        raise problems[0].to_error(path, n_more=len(problems) - 1)
+    try:
+        wn = wntr.network.WaterNetworkModel(str(path))
+    except (EpanetException, ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+        raise _translate(path, exc) from exc
+    return wn
