@@ -35,6 +35,14 @@ _FIELDS = {
     "[PUMPS]": "ID Node1 Node2 HEAD curve | POWER kW [SPEED s] [PATTERN p]",
     "[VALVES]": "ID Node1 Node2 Diameter Type Setting [MinorLoss]",
 }
+_HINTS = {
+    "[TIMES]": "times are hours ('24'), H:MM or H:MM:SS ('0:05', '6:00:00'), optionally "
+    "with AM/PM for clock times; e.g. 'Pattern Start 0:00'",
+    "[OPTIONS]": "see the [OPTIONS] keywords of the EPANET 2.2 manual, e.g. 'Units LPS', "
+    "'Headloss H-W', 'Trials 40'",
+    "[PATTERNS]": "ID followed by multipliers (numbers), several lines allowed per ID",
+    "[CURVES]": "ID X-value Y-value, one point per line",
+}
 _FLOW_UNITS = ("CFS", "GPM", "MGD", "IMGD", "AFD", "LPS", "LPM", "MLD", "CMH", "CMD")
 
 
@@ -220,6 +228,16 @@ def _find_line(path: Path, needle: str) -> tuple[int | None, str]:
     return None, ""
 
 
+def _section_of(path: Path, line: int) -> str | None:
+    """Return the section a line number belongs to."""
+    section = None
+    for lnum, sec, _text, tokens in _data_lines(path):
+        if lnum > line:
+            break
+        section = tokens[0] if sec is None else sec
+    return section
+
+
 def _translate(path: Path, exc: BaseException) -> NetworkFileError:
     """Turn an exception from WNTR's reader into a NetworkFileError with a line and a fix."""
     chain: list[BaseException] = []
@@ -247,7 +265,12 @@ def _translate(path: Path, exc: BaseException) -> NetworkFileError:
     else:
         lines = path.read_text(encoding="utf-8").splitlines()
         text = lines[line - 1] if 0 < line <= len(lines) else ""
-    if isinstance(inner, EpanetException) or isinstance(inner, ValueError):
+    section = _section_of(path, line) if line is not None else None
+    if section in _FIELDS:
+        fix = f"correct the line to the {section} format: {_FIELDS[section]}"
+    elif section in _HINTS:
+        fix = f"correct the line: {_HINTS[section]}"
+    elif isinstance(inner, (EpanetException, ValueError)):
         fix = ("correct the value on this line to the format EPANET 2.2 expects "
                "(numbers where numbers are due, known keywords and ids)")
     else:

@@ -1,0 +1,1 @@
+"""The ``nrwkit`` command line: a thin click layer over the :mod:`nrwkit` library."""

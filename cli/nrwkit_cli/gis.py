@@ -1,0 +1,39 @@
+"""``nrwkit gis``: GIS layers of a network."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nrwkit import gis as nrwgis
+from nrwkit.network import run_checks
+from nrwkit.networks import load
+from nrwkit.outputs import check_writable
+
+from .options import crs_option, handle_errors, network_argument, overwrite_option
+
+
+@click.group("gis")
+def gis_group() -> None:
+    """GIS layers: export a network to a GeoPackage."""
+
+
+@gis_group.command("export")
+@network_argument
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@crs_option
+@click.option("--findings/--no-findings", default=True, show_default=True,
+              help="Add a 'findings' layer with the validation findings (runs the checks).")
+@overwrite_option
+@handle_errors
+def export_command(network: str, out: Path, crs: str | None, findings: bool, overwrite: bool) -> None:
+    """Write NETWORK to the GeoPackage OUT (layers junctions, tanks, reservoirs, pipes, pumps, valves)."""
+    check_writable(out, overwrite=overwrite)
+    wn = load(network)
+    found = run_checks(wn, crs=crs) if findings else None
+    nrwgis.write_geopackage(wn, out, crs=crs, findings=found, overwrite=overwrite)
+    if crs is None:
+        click.echo("note: the layers have no CRS (an .inp file carries none); pass --crs to set it.",
+                   err=True)
+    click.echo(f"wrote {out}")

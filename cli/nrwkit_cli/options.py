@@ -1,0 +1,110 @@
+"""Options, arguments and error handling shared by every nrwkit command."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from nrwkit.errors import InputError, NrwkitError, OutputExistsError, SimulationError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Exit codes, documented in `nrwkit --help` and docs/DESIGN.md.
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+EXIT_RUNTIME = 3
+EXIT_BUG = 4
+
+json_option = click.option(
+    "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (nothing else)."
+)
+overwrite_option = click.option(
+    "--overwrite", is_flag=True, help="Replace output files that already exist."
+)
+crs_option = click.option(
+    "--crs", metavar="CRS",
+    help="CRS of the network's coordinates, e.g. EPSG:32633 (an .inp file carries none).",
+)
+network_argument = click.argument("network", metavar="NETWORK")
+
+
+def verbosity(ctx: click.Context) -> int:
+    """Return the -v/-q level of the root command (0 normal, >0 verbose, <0 quiet)."""
+    root = ctx.find_root()
+    return int((root.obj or {}).get("verbosity", 0))
+
+
+def handle_errors(func: F) -> F:
+    """Map library errors to one clean message and an exit code (traceback only with -v)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        try:
+            return func(*args, **kwargs)
+        except (InputError, OutputExistsError) as exc:
+            _fail(ctx, exc, EXIT_INPUT)
+        except SimulationError as exc:
+            _fail(ctx, exc, EXIT_RUNTIME)
+        except NrwkitError as exc:
+            _fail(ctx, exc, EXIT_RUNTIME)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # an nrwkit bug: say so, and how to report it
+            if verbosity(ctx) > 0:
+                raise
+            click.echo(
+                f"nrwkit: internal error: {type(exc).__name__}: {exc}\n"
+                "Run again with -v for the traceback and report it with the output of "
+                "`nrwkit --show-versions`.",
+                err=True,
+            )
+            ctx.exit(EXIT_BUG)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _fail(ctx: click.Context, exc: Exception, code: int) -> None:
+    if verbosity(ctx) > 0:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"nrwkit: error: {exc}", err=True)
+    ctx.exit(code)
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on stdout."""
+    click.echo(json.dumps(data, indent=2, allow_nan=False))
+
+
+def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None) -> str:
+    """Format rows as a plain-text table with aligned columns."""
+    cells = [[str(c) for c in row] for row in rows]
+    if headers:
+        cells.insert(0, list(headers))
+    if not cells:
+        return ""
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    if headers:
+        lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def setup_logging(level: int) -> None:
+    """Send nrwkit's log records to stderr at the level chosen with -v/-q."""
+    logger = logging.getLogger("nrwkit")
+    logger.handlers.clear()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel({-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
+        max(min(level, 2), -1), logging.DEBUG))
