@@ -73,6 +73,14 @@ class SteadyState:
         return all(w.code != 1 for w in self.warnings)
 
 
+def _multipliers(wn: wntr.network.WaterNetworkModel, name: str | None) -> np.ndarray | None:
+    """Multipliers of a pattern; None for no pattern (or an undefined default, as in EPANET)."""
+    if name is None or name not in wn.pattern_name_list:
+        return None
+    mult = np.asarray(wn.get_pattern(name).multipliers, dtype=float)
+    return mult if len(mult) else None
+
+
 def system_demand(wn: wntr.network.WaterNetworkModel) -> pd.Series:
     """Total junction demand of the network over time, from base demands and patterns.
 
@@ -98,17 +106,14 @@ def system_demand(wn: wntr.network.WaterNetworkModel) -> pd.Series:
         for demand in junction.demand_timeseries_list:
             key = demand.pattern_name
             base_by_pattern[key] = base_by_pattern.get(key, 0.0) + float(demand.base_value)
-    longest = max((len(wn.get_pattern(p).multipliers) for p in base_by_pattern if p), default=1)
+    patterns = {name: _multipliers(wn, name) for name in base_by_pattern}
+    longest = max((len(m) for m in patterns.values() if m is not None), default=1)
     horizon = int(opts.duration) if opts.duration else longest * step
     times = np.arange(0, max(horizon, 1), step, dtype=np.int64)
     total = np.zeros(len(times))
     for pattern_name, base in base_by_pattern.items():
-        if pattern_name is None:
-            total += base
-            continue
-        pattern = wn.get_pattern(pattern_name)
-        mult = np.asarray(pattern.multipliers, dtype=float)
-        if len(mult) == 0:
+        mult = patterns[pattern_name]
+        if mult is None:
             total += base
             continue
         idx = ((times + int(opts.pattern_start)) // step) % len(mult)
@@ -121,6 +126,16 @@ def peak_demand_time(wn: wntr.network.WaterNetworkModel) -> int:
     """Return the time (s) of the highest total demand, the first one if it recurs."""
     demand = system_demand(wn)
     return int(demand.idxmax()) if len(demand) else 0
+
+
+def _report_errors(rpt: Path) -> str:
+    """EPANET's own error lines from its report file (they name the element)."""
+    try:
+        lines = rpt.read_text(encoding="utf-8", errors="replace").splitlines()
+    except FileNotFoundError:
+        return ""
+    errors = [ln.strip() for ln in lines if ln.strip().lower().startswith("error")]
+    return "; ".join(errors[:5])
 
 
 def _warning_code(message: str) -> int:
@@ -167,10 +182,13 @@ def steady_state(
         opts.report_start = 0
         with tempfile.TemporaryDirectory(prefix="nrwkit-") as tmp:
             sim = wntr.sim.EpanetSimulator(wn)
+            prefix = Path(tmp) / "snapshot"
             try:
-                results = sim.run_sim(file_prefix=str(Path(tmp) / "snapshot"))
+                results = sim.run_sim(file_prefix=str(prefix))
             except EpanetException as exc:
-                msg = f"EPANET could not solve the network: {exc}"
+                report = _report_errors(prefix.with_suffix(".rpt"))
+                detail = report or str(exc).replace(" %s", "")
+                msg = f"EPANET could not solve the network: {detail}"
                 raise SimulationError(msg) from exc
             messages = list(getattr(sim.enData, "errcodelist", []) or [])
     finally:

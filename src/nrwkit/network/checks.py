@@ -190,11 +190,23 @@ class CheckContext:
 
     @cached_property
     def simulation(self) -> SteadyState | SimulationError:
-        """The steady state at peak demand, or the error that prevented it."""
+        """The steady state at peak demand, or the error that prevented it.
+
+        Faults that other checks already report and that would stop EPANET are set aside in
+        a copy of the model first, so one fault gives one finding: isolated nodes and
+        components without a source are removed, zero-length pipes get 1 cm.
+        """
         wn = self.wn
-        if self.isolated_nodes:
+        cut_off = set(self.isolated_nodes) | self.unsupplied_nodes
+        zero_length = [name for name, p in wn.pipes() if p.length <= 0]
+        if cut_off or zero_length:
             wn = copy.deepcopy(wn)
-            for name in self.isolated_nodes:
+            for name in zero_length:
+                wn.get_link(name).length = 0.01
+            doomed = {k for u, v, k in self.graph.edges(cut_off, keys=True)}
+            for name in sorted(doomed):
+                wn.remove_link(name, with_control=True)
+            for name in sorted(cut_off):
                 wn.remove_node(name, with_control=True)
         try:
             return steady_state(wn)

@@ -317,6 +317,7 @@ def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
         raise problems[0].to_error(path, n_more=len(problems) - 1)
     try:
         wn = wntr.network.WaterNetworkModel(str(path))
-    except (EpanetException, ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+    except (EpanetException, ValueError, KeyError, IndexError, AttributeError, TypeError,
+            RuntimeError) as exc:
         raise _translate(path, exc) from exc
     return wn
