@@ -1,0 +1,144 @@
+"""Bad input files: one clear error naming the file, the line and the fix.
+
+The first three cases are WNTR's own bad test inputs (tests/data/bad_*.inp, copied from
+WNTR's test suite); the line numbers are looked up in the files, not computed by nrwkit.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DATA
+from planted import make_inp
+
+from nrwkit.errors import InputError, NetworkFileError, NrwkitError
+from nrwkit.network import lint_inp, read_inp
+
+
+def line_of(path, needle: str) -> int:
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+@pytest.mark.parametrize(
+    ("name", "needle", "problem"),
+    [
+        ("bad_syntax.inp", "[FOO]", "unknown section [FOO]"),
+        ("bad_values.inp", "pipe2", "node 'node1', which is not defined"),
+        ("bad_times.inp", "0:00:00:00", "invalid option value"),
+    ],
+)
+def test_wntr_bad_inputs(name, needle, problem):
+    path = DATA / name
+    with pytest.raises(NetworkFileError) as info:
+        read_inp(path)
+    err = info.value
+    assert err.path == str(path)
+    assert err.line == line_of(path, needle)
+    assert problem in err.problem
+    assert err.fix
+    text = str(err)
+    assert text.startswith(f"{path}, line {err.line}: ")
+    assert "fix: " in text
+
+
+def test_error_is_a_value_error_and_an_nrwkit_error():
+    with pytest.raises(ValueError):
+        read_inp(DATA / "bad_syntax.inp")
+    assert issubclass(NetworkFileError, NrwkitError)
+    assert issubclass(NetworkFileError, InputError)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(NetworkFileError, match="file not found") as info:
+        read_inp(tmp_path / "nope.inp")
+    assert "nrwkit networks" in info.value.fix
+
+
+def test_folder_is_not_a_file(tmp_path):
+    with pytest.raises(NetworkFileError, match="is a folder"):
+        read_inp(tmp_path)
+
+
+def test_empty_file(write_inp):
+    with pytest.raises(NetworkFileError, match="defines no junctions") as info:
+        read_inp(write_inp(""))
+    assert info.value.line is None
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "binary.inp"
+    path.write_bytes(b"[JUNCTIONS]\n J1 10\n\xff\xfe\x00\x81 garbage\n")
+    with pytest.raises(NetworkFileError, match="not UTF-8") as info:
+        read_inp(path)
+    assert info.value.line == 3
+
+
+def test_duplicate_node_id(write_inp):
+    text = make_inp(extra_junctions=" J22  12  1.0")
+    path = write_inp(text)
+    with pytest.raises(NetworkFileError, match="duplicate node id 'J22'") as info:
+        read_inp(path)
+    err = info.value
+    assert err.line == line_of(path, " J22  12  1.0")
+    assert f"first defined at line {line_of(path, ' J22  10  1.0')}" in err.problem
+
+
+def test_duplicate_link_id(write_inp):
+    path = write_inp(make_inp(extra_pipes=" P9   J11  J33  100  150  120"))
+    with pytest.raises(NetworkFileError, match="duplicate link id 'P9'"):
+        read_inp(path)
+
+
+def test_link_to_missing_node(write_inp):
+    path = write_inp(make_inp(extra_pipes=" P77  J11  J77  100  150  120"))
+    with pytest.raises(NetworkFileError, match="'J77', which is not defined") as info:
+        read_inp(path)
+    assert info.value.line == line_of(path, "P77")
+    assert "[JUNCTIONS]" in info.value.fix
+
+
+def test_self_loop(write_inp):
+    path = write_inp(make_inp(extra_pipes=" P77  J11  J11  100  150  120"))
+    with pytest.raises(NetworkFileError, match="starts and ends at the same node"):
+        read_inp(path)
+
+
+def test_too_few_fields(write_inp):
+    path = write_inp(make_inp(extra_pipes=" P77  J11  J22  100"))
+    with pytest.raises(NetworkFileError, match="has 4 fields, at least 6") as info:
+        read_inp(path)
+    assert "Length Diameter Roughness" in info.value.fix
+
+
+def test_missing_flow_units(write_inp):
+    path = write_inp(make_inp(drop=(" Units  LPS",)))
+    with pytest.raises(NetworkFileError, match="no '\\[OPTIONS\\] Units' line"):
+        read_inp(path)
+
+
+def test_unknown_flow_units(write_inp):
+    path = write_inp(make_inp(replace={" Units  LPS": " Units  XYZ"}))
+    with pytest.raises(NetworkFileError, match="unknown flow unit 'XYZ'"):
+        read_inp(path)
+
+
+def test_value_wntr_cannot_parse_is_located(write_inp):
+    path = write_inp(make_inp(replace={" P9   J12  J22  100 ": " P9   J12  J22  abc "}))
+    with pytest.raises(NetworkFileError, match="abc") as info:
+        read_inp(path)
+    assert info.value.line == line_of(path, " P9 ")
+    assert "[PIPES] format" in info.value.fix
+
+
+def test_several_problems_are_counted(write_inp):
+    path = write_inp(make_inp(extra_pipes=" P77  J11  J77  100  150  120\n P78  J11  J78  100  150  120"))
+    problems = lint_inp(path)
+    assert len(problems) == 2
+    with pytest.raises(NetworkFileError, match="1 more problem of this kind"):
+        read_inp(path)
+
+
+def test_clean_file_has_no_lint(write_inp):
+    assert lint_inp(write_inp(make_inp())) == []
