@@ -45,6 +45,7 @@ def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 
 @click.group(
+    "nrwkit",
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog=(
         "Exit codes: 0 success; 1 findings at or above --fail-on; 2 invalid input, usage or an "

@@ -1,0 +1,93 @@
+"""GeoPackage export: every layer reads back (with its CRS) and matches the model."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pyogrio
+import pytest
+from planted import PLANTED, make_inp
+
+from nrwkit import gis
+from nrwkit.errors import CRSError, OutputExistsError
+from nrwkit.network import read_inp, run_checks
+
+
+def test_layers_read_back_with_crs(ltown, tmp_path):
+    out = gis.write_geopackage(ltown, tmp_path / "ltown.gpkg", crs="EPSG:32633")
+    layers = dict(pyogrio.list_layers(out))
+    assert layers == {"junctions": "Point", "tanks": "Point", "reservoirs": "Point",
+                      "pipes": "LineString", "pumps": "LineString", "valves": "LineString"}
+    counts = {"junctions": 782, "tanks": 1, "reservoirs": 2, "pipes": 905, "pumps": 1, "valves": 3}
+    for layer, n in counts.items():
+        frame = gpd.read_file(out, layer=layer)
+        assert len(frame) == n
+        assert frame.crs.to_epsg() == 32633
+    pipes = gpd.read_file(out, layer="pipes").set_index("name")
+    assert pipes.loc["p1", "length_m"] == pytest.approx(ltown.get_link("p1").length)
+    assert pipes.loc["p1", "diameter_m"] == pytest.approx(ltown.get_link("p1").diameter)
+    junctions = gpd.read_file(out, layer="junctions").set_index("name")
+    assert junctions.loc["n1", "elevation_m"] == pytest.approx(ltown.get_node("n1").elevation)
+    assert junctions.loc["n2", "base_demand_m3s"] == pytest.approx(
+        ltown.get_node("n2").base_demand)
+    x, y = ltown.get_node("n1").coordinates
+    assert (junctions.loc["n1"].geometry.x, junctions.loc["n1"].geometry.y) == (x, y)
+
+
+def test_without_crs_layers_have_none(net1, tmp_path):
+    out = gis.write_geopackage(net1, tmp_path / "net1.gpkg")
+    assert gpd.read_file(out, layer="pipes").crs is None
+    # Net1 has no valves: the layer exists, empty
+    assert len(gpd.read_file(out, layer="valves")) == 0
+
+
+def test_pipe_vertices_are_kept(write_inp, tmp_path):
+    wn = read_inp(write_inp(make_inp()))
+    wn.get_link("P9").vertices = [(1120.0, 1040.0), (1080.0, 1060.0)]
+    out = gis.write_geopackage(wn, tmp_path / "v.gpkg")
+    pipes = gpd.read_file(out, layer="pipes").set_index("name")
+    assert list(pipes.loc["P9"].geometry.coords) == [
+        (1100.0, 1000.0), (1120.0, 1040.0), (1080.0, 1060.0), (1100.0, 1100.0)]
+
+
+def test_findings_layer_one_point_per_element(write_inp, tmp_path):
+    edits, _ = PLANTED["duplicate-pipes"]
+    wn = read_inp(write_inp(make_inp(**edits)))
+    found = run_checks(wn)
+    out = gis.write_geopackage(wn, tmp_path / "f.gpkg", findings=found)
+    layer = gpd.read_file(out, layer="findings")
+    assert sorted(layer["element"]) == ["P9", "P9b"]
+    assert set(layer["code"]) == {"parallel-pipes"}
+    # a link finding sits at the middle of the pipe
+    point = layer.geometry.iloc[0]
+    assert (point.x, point.y) == pytest.approx((1100.0, 1050.0))
+
+
+def test_never_overwrites_and_never_leaves_partial_files(net1, tmp_path, monkeypatch):
+    out = tmp_path / "net1.gpkg"
+    gis.write_geopackage(net1, out)
+    before = out.read_bytes()
+    with pytest.raises(OutputExistsError):
+        gis.write_geopackage(net1, out)
+
+    calls = []
+
+    def failing_write(*args, **kwargs):
+        calls.append(kwargs["layer"])
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real_write(*args, **kwargs)
+
+    real_write = pyogrio.write_dataframe
+    monkeypatch.setattr(pyogrio, "write_dataframe", failing_write)
+    with pytest.raises(OSError, match="disk full"):
+        gis.write_geopackage(net1, out, overwrite=True)
+    assert out.read_bytes() == before
+    with pytest.raises(OSError, match="disk full"):
+        calls.clear()
+        gis.write_geopackage(net1, tmp_path / "new.gpkg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net1.gpkg"]
+
+
+def test_unknown_crs(net1, tmp_path):
+    with pytest.raises(CRSError, match="unknown CRS 'EPSG:999999'"):
+        gis.write_geopackage(net1, tmp_path / "x.gpkg", crs="EPSG:999999")
