@@ -21,7 +21,6 @@ from enum import Enum
 from functools import cached_property
 from typing import Any, ClassVar
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
@@ -123,9 +122,20 @@ class CheckContext:
     _notes: list[str] = field(default_factory=list)
 
     @cached_property
-    def graph(self) -> nx.MultiGraph:
-        """Undirected multigraph of all nodes and links (any status)."""
-        return nx.MultiGraph(self.wn.to_graph())
+    def links(self) -> pd.DataFrame:
+        """All links (index = link names) with columns ``start``, ``end``, ``kind``."""
+        rows = [(name, link.start_node_name, link.end_node_name, link.link_type)
+                for name, link in self.wn.links()]
+        return pd.DataFrame(rows, columns=["name", "start", "end", "kind"]).set_index("name")
+
+    @cached_property
+    def neighbours(self) -> dict[str, set[str]]:
+        """Distinct neighbouring nodes of every node, through links of any status."""
+        table: dict[str, set[str]] = {name: set() for name in self.wn.node_name_list}
+        for start, end in zip(self.links["start"], self.links["end"], strict=True):
+            table[start].add(end)
+            table[end].add(start)
+        return table
 
     @cached_property
     def sources(self) -> set[str]:
@@ -135,7 +145,11 @@ class CheckContext:
     @cached_property
     def isolated_nodes(self) -> list[str]:
         """Nodes with no link at all."""
-        return sorted(n for n, deg in self.graph.degree() if deg == 0)
+        return sorted(n for n, near in self.neighbours.items() if not near)
+
+    def dead_ends(self) -> list[str]:
+        """Junctions with exactly one neighbouring node."""
+        return [n for n in self.wn.junction_name_list if len(self.neighbours[n]) == 1]
 
     @cached_property
     def permanently_closed_links(self) -> set[str]:
@@ -156,19 +170,28 @@ class CheckContext:
     @cached_property
     def unsupplied_components(self) -> list[list[str]]:
         """Groups of connected nodes with no tank or reservoir (through open links)."""
-        graph = nx.MultiGraph()
-        graph.add_nodes_from(self.graph.nodes)
-        graph.add_edges_from(
-            (u, v, k) for u, v, k in self.graph.edges(keys=True)
-            if k not in self.permanently_closed_links
-        )
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        names = self.wn.node_name_list
+        index = {name: i for i, name in enumerate(names)}
+        open_links = self.links.drop(index=list(self.permanently_closed_links))
+        rows = open_links["start"].map(index).to_numpy()
+        cols = open_links["end"].map(index).to_numpy()
+        adjacency = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(names),) * 2)
+        _, labels = connected_components(adjacency, directed=False)
+        supplied = {labels[index[s]] for s in self.sources}
         isolated = set(self.isolated_nodes)
-        groups = []
-        for comp in nx.connected_components(graph):
-            if comp & self.sources or comp <= isolated:
-                continue
-            groups.append(sorted(comp - isolated))
-        return sorted(groups, key=lambda g: (-len(g), g[0]))
+        groups: dict[int, list[str]] = {}
+        for name, label in zip(names, labels, strict=True):
+            if label not in supplied and name not in isolated:
+                groups.setdefault(int(label), []).append(name)
+        return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
+
+    def links_touching(self, nodes: set[str]) -> list[str]:
+        """Links with at least one end in ``nodes``."""
+        touching = self.links["start"].isin(nodes) | self.links["end"].isin(nodes)
+        return sorted(self.links.index[touching])
 
     @cached_property
     def unsupplied_nodes(self) -> set[str]:
@@ -203,8 +226,7 @@ class CheckContext:
             wn = copy.deepcopy(wn)
             for name in zero_length:
                 wn.get_link(name).length = 0.01
-            doomed = {k for u, v, k in self.graph.edges(cut_off, keys=True)}
-            for name in sorted(doomed):
+            for name in self.links_touching(cut_off):
                 wn.remove_link(name, with_control=True)
             for name in sorted(cut_off):
                 wn.remove_node(name, with_control=True)
@@ -272,10 +294,8 @@ class NoSourceCheck(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         for comp in ctx.unsupplied_components:
-            closed = sorted(
-                k for u, v, k in ctx.graph.edges(comp, keys=True)
-                if k in ctx.permanently_closed_links
-            )
+            closed = [k for k in ctx.links_touching(set(comp))
+                      if k in ctx.permanently_closed_links]
             via = f"; closed links on its edge: {_ids(closed)}" if closed else ""
             yield self.finding(
                 comp,
@@ -317,7 +337,7 @@ class DanglingNodeCheck(Check):
         xy = ctx.coordinates.drop(index=ctx.missing_coordinates)
         if len(xy) < 2:
             return
-        dead_ends = [n for n in xy.index if ctx.graph.degree(n) == 1]
+        dead_ends = [n for n in ctx.dead_ends() if n in xy.index]
         if not dead_ends:
             return
         tree = cKDTree(xy.to_numpy())
@@ -325,7 +345,7 @@ class DanglingNodeCheck(Check):
         for node in dead_ends:
             hits = tree.query_ball_point(xy.loc[node].to_numpy(), r=ctx.snap_tolerance)
             near = [names[i] for i in hits if names[i] != node
-                    and not ctx.graph.has_edge(node, names[i])]
+                    and names[i] not in ctx.neighbours[node]]
             if near:
                 x0, y0 = xy.loc[node]
                 dist = min(math.hypot(xy.at[n, "x"] - x0, xy.at[n, "y"] - y0) for n in near)
@@ -346,12 +366,11 @@ class DeadEndWithoutDemandCheck(Check):
     title = "dead ends without demand"
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        found = []
-        for name, junction in ctx.wn.junctions():
-            if ctx.graph.degree(name) != 1:
-                continue
-            if all(float(d.base_value) == 0.0 for d in junction.demand_timeseries_list):
-                found.append(name)
+        found = [
+            name for name in ctx.dead_ends()
+            if all(float(d.base_value) == 0.0
+                   for d in ctx.wn.get_node(name).demand_timeseries_list)
+        ]
         if found:
             yield self.finding(
                 sorted(found),
@@ -428,9 +447,8 @@ class ParallelPipesCheck(Check):
             return
         pair = [tuple(sorted(t)) for t in zip(pipes["start"], pipes["end"], strict=True)]
         pipes = pipes.assign(pair=pair)
-        for (a, b), group in pipes.groupby("pair", sort=True):
-            if len(group) < 2:
-                continue
+        shared = pipes[pipes.duplicated("pair", keep=False)]
+        for (a, b), group in shared.groupby("pair", sort=True):
             names = sorted(group.index)
             same = (np.ptp(group["diameter_m"]) < 1e-3
                     and np.ptp(group["length_m"]) <= 0.01 * group["length_m"].max())
