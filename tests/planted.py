@@ -131,8 +131,9 @@ PLANTED: dict[str, tuple[dict, str]] = {
     "negative-demand": (dict(replace={" J22  10  1.0": " J22  10  -1.0"}), "negative-demand"),
     "implausible-diameter": (dict(replace={" P9   J12  J22  100  150 ": " P9   J12  J22  100  6 "}),
                              "implausible-diameter"),
-    "implausible-roughness": (dict(replace={" P9   J12  J22  100  150  120": " P9   J12  J22  100  150  250"}),
-                              "implausible-roughness"),
+    "implausible-roughness": (
+        dict(replace={" P9   J12  J22  100  150  120": " P9   J12  J22  100  150  250"}),
+        "implausible-roughness"),
     "valve-without-setting": (dict(
         extra_junctions=" J54  10  1.0",
         extra_pipes=" P54  J32  J54  141.42  150  120",

@@ -75,7 +75,7 @@ def network_layers(
     crs = _check_crs(crs)
     gis = wn.to_gis(crs=crs)
     layers: dict[str, gpd.GeoDataFrame] = {}
-    for layer, geom_type in LAYER_GEOMETRY.items():
+    for layer in LAYER_GEOMETRY:
         frame = getattr(gis, layer)
         if "geometry" not in frame.columns or len(frame) == 0:
             frame = gpd.GeoDataFrame({"name": pd.Series(dtype=str)}, geometry=[], crs=crs)

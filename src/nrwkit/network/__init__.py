@@ -3,7 +3,16 @@
 from . import checks as checks
 from . import io as io
 from . import summary as summary
-from .checks import CHECKS, Check, CheckContext, Finding, Severity, findings_frame, register, run_checks
+from .checks import (
+    CHECKS,
+    Check,
+    CheckContext,
+    Finding,
+    Severity,
+    findings_frame,
+    register,
+    run_checks,
+)
 from .inspection import Inspection, inspect_network
 from .io import lint_inp, read_inp
 from .summary import NetworkSummary, summarize

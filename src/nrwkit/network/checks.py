@@ -14,10 +14,11 @@ reported by ``isolated-node`` and removed from the model that is simulated.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a finding is: errors make results untrustworthy, warnings may, infos inform."""
 
     ERROR = "error"
@@ -487,14 +488,15 @@ def _metric_distance(ctx: CheckContext, pipes: pd.DataFrame) -> tuple[pd.Series,
             raise CRSError(msg) from exc
         if crs.is_geographic:
             geod = crs.get_geod()
-            dist = [geod.line_length([p[0] for p in ln], [p[1] for p in ln]) for ln in lines]
-            return pd.Series(dist, index=pipes.index), f"geodesic metres in {ctx.crs}"
+            if geod is not None:
+                geodesic = [geod.line_length([p[0] for p in ln], [p[1] for p in ln]) for ln in lines]
+                return pd.Series(geodesic, index=pipes.index), f"geodesic metres in {ctx.crs}"
         factor = crs.axis_info[0].unit_conversion_factor
         scale_note = f"{ctx.crs} ({crs.axis_info[0].unit_name})"
     else:
         factor, scale_note = 1.0, ""
     dist = np.array([
-        sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in zip(ln[:-1], ln[1:], strict=True))
+        sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(ln))
         for ln in lines
     ])
     return pd.Series(dist * factor, index=pipes.index), scale_note

@@ -32,7 +32,7 @@ class Inspection:
     options: dict[str, Any]
 
     def count(self, severity: Severity | str) -> int:
-        """Number of findings of a severity."""
+        """Return the number of findings of a severity."""
         return sum(1 for f in self.findings if f.severity == Severity(severity))
 
     def to_dict(self) -> dict[str, Any]:

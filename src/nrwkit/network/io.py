@@ -84,13 +84,13 @@ def _data_lines(path: Path) -> list[tuple[int, str | None, str, list[str]]]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        bad_line = raw[: exc.start].count(b"\n") + 1
         raise NetworkFileError(
             path,
             "the file is not UTF-8 text (an EPANET .inp file must be plain text)",
             "save the file again as UTF-8 (in EPANET: File > Export > Network), or check that "
             "this is an .inp file and not a binary .net file",
-            line=line,
+            line=bad_line,
         ) from None
     rows: list[tuple[int, str | None, str, list[str]]] = []
     section: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,7 @@ class NetworkSummary:
 
 def _class_labels(edges: tuple[float, ...]) -> list[str]:
     labels = [f"<= {edges[0]:g} mm"]
-    labels += [f"{lo:g}-{hi:g} mm" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    labels += [f"{lo:g}-{hi:g} mm" for lo, hi in itertools.pairwise(edges)]
     labels.append(f"> {edges[-1]:g} mm")
     return labels
 
