@@ -139,7 +139,7 @@ def load(network: str | Path) -> wntr.network.WaterNetworkModel:
     Examples
     --------
     >>> wn = load("l-town")
-    >>> wn.describe()["Nodes"]["Junctions"]
+    >>> wn.describe(level=1)["Nodes"]["Junctions"]
     782
     """
     return read_inp(resolve(network))
