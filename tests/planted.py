@@ -144,3 +144,21 @@ PLANTED: dict[str, tuple[dict, str]] = {
     "low-pressure": (dict(replace={" J33  10  1.0": " J33  55  1.0"}), "low-pressure"),
     "no-convergence": (dict(extra_options=" Trials  1\n Unbalanced  Continue"), "no-convergence"),
 }
+
+
+def combine(first: dict, second: dict) -> dict | None:
+    """Merge the edits of two planted faults; None when they edit the same line or ids."""
+    merged: dict = {}
+    for key in set(first) | set(second):
+        if key == "replace":
+            replace = dict(first.get("replace", {}))
+            for old, new in second.get("replace", {}).items():
+                if old in replace:
+                    return None
+                replace[old] = new
+            merged[key] = replace
+        elif key == "drop":
+            merged[key] = (*first.get("drop", ()), *second.get("drop", ()))
+        else:
+            merged[key] = "\n".join(x for x in (first.get(key, ""), second.get(key, "")) if x)
+    return merged
