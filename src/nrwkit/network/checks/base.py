@@ -1,0 +1,362 @@
+"""The checks framework: findings, the shared context, the registry, and running them.
+
+Checks avoid echoing one fault through several codes: nodes cut off from every source are
+reported once by ``no-source`` and left out of the pressure checks; isolated nodes are
+reported by ``isolated-node``; both are removed from the copy of the model that is
+simulated, and zero-length pipes get 1 cm there.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import cached_property
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from ...errors import SimulationError
+from ...hydraulics import SteadyState, steady_state
+
+__all__ = [
+    "CHECKS",
+    "Check",
+    "CheckContext",
+    "Finding",
+    "Severity",
+    "findings_frame",
+    "list_ids",
+    "register",
+    "run_checks",
+]
+
+
+class Severity(StrEnum):
+    """How bad a finding is: errors make results untrustworthy, warnings may, infos inform."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for errors, 1 for warnings, 2 for infos (for sorting)."""
+        return ("error", "warning", "info").index(self.value)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a network.
+
+    Attributes
+    ----------
+    severity : Severity
+        error, warning or info.
+    code : str
+        Stable identifier of the check (e.g. ``"no-source"``).
+    elements : tuple of str
+        Ids of the nodes or links concerned (may be empty for network-wide findings).
+    message : str
+        What is wrong and what to do about it.
+    element_type : str
+        ``"node"``, ``"link"`` or ``"network"``.
+    """
+
+    severity: Severity
+    code: str
+    elements: tuple[str, ...]
+    message: str
+    element_type: str = "node"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the finding as JSON-ready plain data."""
+        return {
+            "severity": self.severity.value,
+            "code": self.code,
+            "elements": list(self.elements),
+            "message": self.message,
+            "element_type": self.element_type,
+        }
+
+
+@dataclass
+class CheckContext:
+    """Everything checks share, computed lazily and once.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (not modified).
+    min_pressure_m : float, default 10
+        Minimum service pressure at junctions with demand.
+    short_pipe_m : float, default 0.1
+        Pipes shorter than this are "near-zero" length.
+    snap_tolerance : float, default 0.5
+        Distance (coordinate units) within which a dead end is suspected to be meant to
+        connect to another node.
+    length_tolerance : float, default 0.5
+        A pipe more than this fraction longer than the distance along its drawn line is
+        reported (shorter by more than 5 % always is).
+    crs : str, optional
+        CRS of the coordinates; when given, lengths are compared in metres through it.
+    simulate : bool, default True
+        Run the steady-state simulation checks.
+    """
+
+    wn: wntr.network.WaterNetworkModel
+    min_pressure_m: float = 10.0
+    short_pipe_m: float = 0.1
+    snap_tolerance: float = 0.5
+    length_tolerance: float = 0.5
+    crs: str | None = None
+    simulate: bool = True
+    _notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def links(self) -> pd.DataFrame:
+        """All links (index = link names) with columns ``start``, ``end``, ``kind``."""
+        rows = [(name, link.start_node_name, link.end_node_name, link.link_type)
+                for name, link in self.wn.links()]
+        return pd.DataFrame(rows, columns=["name", "start", "end", "kind"]).set_index("name")
+
+    @cached_property
+    def pipes(self) -> pd.DataFrame:
+        """Pipes (index = pipe names) with start, end, length_m, diameter_m, roughness."""
+        rows = [
+            (name, p.start_node_name, p.end_node_name, p.length, p.diameter, p.roughness)
+            for name, p in self.wn.pipes()
+        ]
+        return pd.DataFrame(
+            rows, columns=["name", "start", "end", "length_m", "diameter_m", "roughness"]
+        ).set_index("name")
+
+    @cached_property
+    def neighbours(self) -> dict[str, set[str]]:
+        """Distinct neighbouring nodes of every node, through links of any status."""
+        table: dict[str, set[str]] = {name: set() for name in self.wn.node_name_list}
+        for start, end in zip(self.links["start"], self.links["end"], strict=True):
+            table[start].add(end)
+            table[end].add(start)
+        return table
+
+    @cached_property
+    def sources(self) -> set[str]:
+        """Names of tanks and reservoirs."""
+        return set(self.wn.tank_name_list) | set(self.wn.reservoir_name_list)
+
+    @cached_property
+    def isolated_nodes(self) -> list[str]:
+        """Nodes with no link at all."""
+        return sorted(n for n, near in self.neighbours.items() if not near)
+
+    def dead_ends(self) -> list[str]:
+        """Junctions with exactly one neighbouring node."""
+        return [n for n in self.wn.junction_name_list if len(self.neighbours[n]) == 1]
+
+    @cached_property
+    def permanently_closed_links(self) -> set[str]:
+        """Pipes and valves closed in [STATUS]/[PIPES] that no control ever acts on."""
+        controlled: set[str] = set()
+        for _, control in self.wn.controls():
+            for action in control.actions():
+                target = action.target()[0]
+                controlled.add(getattr(target, "name", str(target)))
+        closed = set()
+        for name, link in self.wn.links():
+            is_pump = isinstance(link, wntr.network.Pump)
+            if not is_pump and link.initial_status == wntr.network.LinkStatus.Closed:
+                if name not in controlled:
+                    closed.add(name)
+        return closed
+
+    @cached_property
+    def unsupplied_components(self) -> list[list[str]]:
+        """Groups of connected nodes with no tank or reservoir (through open links)."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        names = self.wn.node_name_list
+        index = {name: i for i, name in enumerate(names)}
+        open_links = self.links.drop(index=list(self.permanently_closed_links))
+        rows = open_links["start"].map(index).to_numpy()
+        cols = open_links["end"].map(index).to_numpy()
+        adjacency = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(names),) * 2)
+        _, labels = connected_components(adjacency, directed=False)
+        supplied = {labels[index[s]] for s in self.sources}
+        isolated = set(self.isolated_nodes)
+        groups: dict[int, list[str]] = {}
+        for name, label in zip(names, labels, strict=True):
+            if label not in supplied and name not in isolated:
+                groups.setdefault(int(label), []).append(name)
+        return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
+
+    def links_touching(self, nodes: set[str]) -> list[str]:
+        """Links with at least one end in ``nodes``."""
+        touching = self.links["start"].isin(nodes) | self.links["end"].isin(nodes)
+        return sorted(self.links.index[touching])
+
+    @cached_property
+    def unsupplied_nodes(self) -> set[str]:
+        """All nodes of :attr:`unsupplied_components`."""
+        return {n for comp in self.unsupplied_components for n in comp}
+
+    @cached_property
+    def coordinates(self) -> pd.DataFrame:
+        """Node coordinates (index = node names; columns x, y)."""
+        names = self.wn.node_name_list
+        xy = np.array([self.wn.get_node(n).coordinates for n in names], dtype=float)
+        return pd.DataFrame(xy.reshape(-1, 2), index=names, columns=["x", "y"])
+
+    @cached_property
+    def missing_coordinates(self) -> list[str]:
+        """Nodes at exactly (0, 0): WNTR's value for a node absent from [COORDINATES]."""
+        xy = self.coordinates
+        return list(xy.index[(xy["x"] == 0) & (xy["y"] == 0)])
+
+    @cached_property
+    def simulation(self) -> SteadyState | SimulationError:
+        """The steady state at peak demand, or the error that prevented it.
+
+        Faults that other checks already report and that would stop EPANET are set aside in
+        a copy of the model first, so one fault gives one finding: isolated nodes and
+        components without a source are removed, zero-length pipes get 1 cm.
+        """
+        wn = self.wn
+        cut_off = set(self.isolated_nodes) | self.unsupplied_nodes
+        zero_length = [name for name, p in wn.pipes() if p.length <= 0]
+        if cut_off or zero_length:
+            wn = copy.deepcopy(wn)
+            for name in zero_length:
+                wn.get_link(name).length = 0.01
+            for name in self.links_touching(cut_off):
+                wn.remove_link(name, with_control=True)
+            for name in sorted(cut_off):
+                wn.remove_node(name, with_control=True)
+        try:
+            return steady_state(wn)
+        except SimulationError as exc:
+            return exc
+
+
+class Check:
+    """Base class of a validation check.
+
+    Subclasses set ``code``, ``severity`` and ``title`` and implement :meth:`run`; set
+    ``needs_simulation = True`` if the check reads :attr:`CheckContext.simulation`.
+    """
+
+    code: ClassVar[str]
+    severity: ClassVar[Severity]
+    title: ClassVar[str]
+    needs_simulation: ClassVar[bool] = False
+
+    def run(self, ctx: CheckContext) -> Iterable[Finding]:  # pragma: no cover - abstract
+        """Return the findings of this check."""
+        raise NotImplementedError
+
+    def finding(
+        self,
+        elements: Iterable[str],
+        message: str,
+        *,
+        element_type: str = "node",
+        severity: Severity | None = None,
+    ) -> Finding:
+        """Build a finding of this check."""
+        return Finding(severity or self.severity, self.code, tuple(elements), message, element_type)
+
+
+#: The registry: code -> check class, in registration order.
+CHECKS: dict[str, type[Check]] = {}
+
+
+def register(cls: type[Check]) -> type[Check]:
+    """Class decorator adding a check to :data:`CHECKS`."""
+    if cls.code in CHECKS:
+        msg = f"a check with code {cls.code!r} is already registered"
+        raise ValueError(msg)
+    CHECKS[cls.code] = cls
+    return cls
+
+
+def list_ids(names: Iterable[str], limit: int = 5) -> str:
+    """Return ids for a message: the first ``limit`` and how many more."""
+    names = list(names)
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+# --------------------------------------------------------------------------- running
+def run_checks(
+    wn: wntr.network.WaterNetworkModel,
+    *,
+    min_pressure_m: float = 10.0,
+    simulate: bool = True,
+    crs: str | None = None,
+    codes: Iterable[str] | None = None,
+    **options: Any,
+) -> list[Finding]:
+    """Run the registered checks on a network.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (not modified).
+    min_pressure_m : float, default 10
+        Minimum service pressure for ``low-pressure``.
+    simulate : bool, default True
+        Run the checks that need the baseline steady-state simulation.
+    crs : str, optional
+        CRS of the coordinates (lengths are then compared in metres through it).
+    codes : iterable of str, optional
+        Run only these checks (default: all of :data:`CHECKS`).
+    **options
+        Other :class:`CheckContext` fields (``short_pipe_m``, ``snap_tolerance``,
+        ``length_tolerance``).
+
+    Returns
+    -------
+    list of Finding
+        Sorted by severity (errors first), then code.
+
+    Examples
+    --------
+    >>> from nrwkit.networks import load
+    >>> [f.code for f in run_checks(load("net1"), simulate=False)]
+    ['length-mismatch']
+    """
+    ctx = CheckContext(wn, min_pressure_m=min_pressure_m, simulate=simulate, crs=crs, **options)
+    selected = list(CHECKS) if codes is None else list(codes)
+    unknown = [c for c in selected if c not in CHECKS]
+    if unknown:
+        msg = f"unknown check code(s) {unknown}; known: {', '.join(CHECKS)}"
+        raise ValueError(msg)
+    findings: list[Finding] = []
+    for code in selected:
+        check = CHECKS[code]()
+        if check.needs_simulation and not simulate:
+            continue
+        findings.extend(check.run(ctx))
+    return sorted(findings, key=lambda f: (f.severity.rank, f.code))
+
+
+def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
+    """Tabulate findings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per finding with columns severity, code, element_type, n_elements,
+        elements (comma-separated) and message.
+    """
+    rows = [
+        {"severity": f.severity.value, "code": f.code, "element_type": f.element_type,
+         "n_elements": len(f.elements), "elements": ",".join(f.elements), "message": f.message}
+        for f in findings
+    ]
+    columns = ["severity", "code", "element_type", "n_elements", "elements", "message"]
+    return pd.DataFrame(rows, columns=columns)
