@@ -155,7 +155,19 @@ def test_quiet_prints_nothing(run):
     assert run("-q", "inspect", "net1").output == ""
 
 
-def test_console_script_installed():
-    import shutil
+def test_console_script_end_to_end(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    assert shutil.which("nrwkit") is not None
+    script = Path(sys.executable).parent / "nrwkit"
+    assert script.exists(), "the nrwkit console script is not installed beside this Python"
+    done = subprocess.run([str(script), "inspect", "net1", "--json"], capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["network"]["counts"]["junctions"] == 9
+    bad = subprocess.run([str(script), "inspect", str(DATA / "bad_syntax.inp")],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr.startswith("nrwkit: error: ") and "Traceback" not in bad.stderr
