@@ -123,7 +123,9 @@ def test_simulation_failed_when_epanet_rejects_the_model(write_inp):
     text = make_inp(extra_junctions=" J60  10  1.0", extra_coordinates=" J60  1300  1200")
     text = text.replace("[VALVES]", "[PUMPS]\n PU1  J33  J60  HEAD  C1\n\n[VALVES]")
     text = text.replace("[OPTIONS]", "[CURVES]\n C1  5  -10\n\n[OPTIONS]")  # negative head
-    assert codes(run_checks(read_inp(write_inp(text)))) == ["simulation-failed"]
+    (finding,) = run_checks(read_inp(write_inp(text)))
+    assert finding.code == "simulation-failed"
+    assert "Error 227: invalid head curve for pump PU1" in finding.message  # EPANET's report
 
 
 def test_no_simulation_skips_simulation_checks(write_inp):

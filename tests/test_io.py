@@ -67,12 +67,30 @@ def test_empty_file(write_inp):
     assert info.value.line is None
 
 
-def test_not_utf8(tmp_path):
+def test_binary_file_is_refused(tmp_path):
     path = tmp_path / "binary.inp"
     path.write_bytes(b"[JUNCTIONS]\n J1 10\n\xff\xfe\x00\x81 garbage\n")
-    with pytest.raises(NetworkFileError, match="not UTF-8") as info:
+    with pytest.raises(NetworkFileError, match="not text") as info:
         read_inp(path)
     assert info.value.line == 3
+
+
+def test_windows_1252_file_is_read(tmp_path):
+    # EPANET's Windows GUI writes the system code page: accented ids and comments are common
+    path = tmp_path / "cp1252.inp"
+    text = make_inp().replace(" J33  10  1.0", " J33  10  1.0  ;Calle Peñón, válvula")
+    text = text.replace("J31", "Jé31")
+    path.write_bytes(text.encode("cp1252"))
+    wn = read_inp(path)
+    assert "Jé31" in wn.junction_name_list
+    assert wn.name == str(path)
+
+
+def test_data_before_first_section(write_inp):
+    path = write_inp("stray words\n" + make_inp())
+    with pytest.raises(NetworkFileError, match="data before the first section") as info:
+        read_inp(path)
+    assert info.value.line == 1
 
 
 def test_duplicate_node_id(write_inp):
@@ -136,7 +154,7 @@ def test_several_problems_are_counted(write_inp):
     path = write_inp(make_inp(extra_pipes=" P77  J11  J77  100  150  120\n P78  J11  J78  100  150  120"))
     problems = lint_inp(path)
     assert len(problems) == 2
-    with pytest.raises(NetworkFileError, match="1 more problem of this kind"):
+    with pytest.raises(NetworkFileError, match="1 more problem in the file"):
         read_inp(path)
 
 

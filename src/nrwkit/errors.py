@@ -91,7 +91,7 @@ class SimulationError(NrwkitError, RuntimeError):
     """A hydraulic simulation failed or could not be set up."""
 
 
-class CRSError(NrwkitError, ValueError):
+class CRSError(InputError):
     """A coordinate reference system is missing, unknown or unsuitable."""
 
 

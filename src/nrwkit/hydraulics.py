@@ -9,6 +9,7 @@ and the linearised system at a solved state.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +187,10 @@ def steady_state(
             try:
                 results = sim.run_sim(file_prefix=str(prefix))
             except EpanetException as exc:
+                # close the project: EPANET then flushes its report (which names the
+                # element at fault) and deletes its scratch files
+                with contextlib.suppress(Exception):
+                    sim.enData.ENclose()
                 report = _report_errors(prefix.with_suffix(".rpt"))
                 detail = report or str(exc).replace(" %s", "")
                 msg = f"EPANET could not solve the network: {detail}"

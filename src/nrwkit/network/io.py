@@ -11,7 +11,9 @@ the fix.
 
 from __future__ import annotations
 
+import logging
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from wntr.epanet.exceptions import EpanetException
 from ..errors import NetworkFileError
 
 __all__ = ["InpProblem", "lint_inp", "read_inp"]
+
+logger = logging.getLogger(__name__)
 
 #: Sections EPANET 2.2 knows (WNTR's list, which also accepts a missing/extra plural "S").
 KNOWN_SECTIONS = frozenset(wntr.epanet.io._INP_SECTIONS) | {"[END]"}
@@ -35,6 +39,7 @@ _FIELDS = {
     "[PUMPS]": "ID Node1 Node2 HEAD curve | POWER kW [SPEED s] [PATTERN p]",
     "[VALVES]": "ID Node1 Node2 Diameter Type Setting [MinorLoss]",
 }
+HEADER = "<header>"
 _HINTS = {
     "[TIMES]": "times are hours ('24'), H:MM or H:MM:SS ('0:05', '6:00:00'), optionally "
     "with AM/PM for clock times; e.g. 'Pattern Start 0:00'",
@@ -71,27 +76,47 @@ class InpProblem:
         """Turn the problem into the error :func:`read_inp` raises."""
         fix = self.fix
         if n_more:
-            fix += f" ({n_more} more problem{'s' if n_more > 1 else ''} of this kind follow)"
+            fix += f" ({n_more} more problem{'s' if n_more > 1 else ''} in the file after this one)"
         return NetworkFileError(path, self.problem, fix, line=self.line, text=self.text or None)
 
 
+def _decode(path: Path, raw: bytes) -> str:
+    """Decode an .inp file: UTF-8, else Windows-1252 (what EPANET's Windows GUI writes).
+
+    Raises
+    ------
+    NetworkFileError
+        If the bytes are not text at all (e.g. a binary EPANET .net file).
+    """
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if b"\x00" not in raw:
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    raise NetworkFileError(
+        path,
+        "the file is not text (an EPANET .inp file is plain text)",
+        "check that this is an .inp file and not a binary .net or .bin file; in EPANET use "
+        "File > Export > Network to write an .inp file",
+        line=raw[:first_bad].count(b"\n") + 1,
+    )
+
+
 def _data_lines(path: Path) -> list[tuple[int, str | None, str, list[str]]]:
-    """Return (line number, section, raw text, tokens) for every non-blank, non-comment line."""
+    """Return (line number, section, raw text, tokens) for every non-blank, non-comment line.
+
+    Section headers come back with section ``HEADER`` and the header as the only token;
+    data before the first header has section None.
+    """
     try:
         raw = path.read_bytes()
     except IsADirectoryError:
         raise NetworkFileError(path, "is a folder, not a file", "give the path of an .inp file") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad_line = raw[: exc.start].count(b"\n") + 1
-        raise NetworkFileError(
-            path,
-            "the file is not UTF-8 text (an EPANET .inp file must be plain text)",
-            "save the file again as UTF-8 (in EPANET: File > Export > Network), or check that "
-            "this is an .inp file and not a binary .net file",
-            line=bad_line,
-        ) from None
+    text = _decode(path, raw)
     rows: list[tuple[int, str | None, str, list[str]]] = []
     section: str | None = None
     for lnum, line in enumerate(text.splitlines(), start=1):
@@ -105,7 +130,7 @@ def _data_lines(path: Path) -> list[tuple[int, str | None, str, list[str]]]:
                     if variant in KNOWN_SECTIONS:
                         section = variant
                         break
-            rows.append((lnum, None, line, [section]))
+            rows.append((lnum, HEADER, line, [section]))
             if section == "[END]":
                 break
             continue
@@ -142,6 +167,13 @@ def lint_inp(path: str | Path) -> list[InpProblem]:
     units: str | None = None
     for lnum, section, text, tokens in rows:
         if section is None:
+            problems.append(InpProblem(
+                lnum, text, "data before the first section header",
+                "put the line under its section (such as [JUNCTIONS]), or make it a comment "
+                "by starting it with ';'",
+            ))
+            continue
+        if section == HEADER:
             sec = tokens[0]
             if sec not in KNOWN_SECTIONS:
                 problems.append(InpProblem(
@@ -149,8 +181,6 @@ def lint_inp(path: str | Path) -> list[InpProblem]:
                     "rename it to one of EPANET's sections ([JUNCTIONS], [PIPES], [OPTIONS], ...) "
                     "or delete it with its lines",
                 ))
-            continue
-        if section in (None,):
             continue
         if section == "[OPTIONS]" and tokens[0].upper() == "UNITS" and len(tokens) > 1:
             units = tokens[1].upper()
@@ -223,7 +253,7 @@ _LINE_RE = re.compile(r"at line (\d+)")
 def _find_line(path: Path, needle: str) -> tuple[int | None, str]:
     """Return the first data line containing ``needle`` as a whole token."""
     for lnum, section, text, tokens in _data_lines(path):
-        if section is not None and needle in tokens:
+        if section not in (None, HEADER) and needle in tokens:
             return lnum, text
     return None, ""
 
@@ -234,7 +264,7 @@ def _section_of(path: Path, line: int) -> str | None:
     for lnum, sec, _text, tokens in _data_lines(path):
         if lnum > line:
             break
-        section = tokens[0] if sec is None else sec
+        section = tokens[0] if sec == HEADER else sec
     return section
 
 
@@ -263,7 +293,7 @@ def _translate(path: Path, exc: BaseException) -> NetworkFileError:
             if line is not None:
                 break
     else:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = _decode(path, path.read_bytes()).splitlines()
         text = lines[line - 1] if 0 < line <= len(lines) else ""
     section = _section_of(path, line) if line is not None else None
     if section in _FIELDS:
@@ -278,6 +308,22 @@ def _translate(path: Path, exc: BaseException) -> NetworkFileError:
                "and report the case to nrwkit if EPANET accepts the file")
     problem = f"WNTR cannot read the file: {message or type(inner).__name__}"
     return NetworkFileError(path, problem, fix, line=line, text=text or None)
+
+
+def _read_with_wntr(path: Path) -> wntr.network.WaterNetworkModel:
+    """Read with WNTR, which only reads UTF-8: other encodings go through a UTF-8 copy."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        logger.info("%s is not UTF-8; reading it as Windows-1252", path)
+        with tempfile.TemporaryDirectory(prefix="nrwkit-") as tmp:
+            copy = Path(tmp) / path.name
+            copy.write_text(_decode(path, raw), encoding="utf-8")
+            wn = wntr.network.WaterNetworkModel(str(copy))
+        wn.name = str(path)
+        return wn
+    return wntr.network.WaterNetworkModel(str(path))
 
 
 def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
@@ -316,7 +362,7 @@ def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
     if problems:
         raise problems[0].to_error(path, n_more=len(problems) - 1)
     try:
-        wn = wntr.network.WaterNetworkModel(str(path))
+        wn = _read_with_wntr(path)
     except (EpanetException, ValueError, KeyError, IndexError, AttributeError, TypeError,
             RuntimeError) as exc:
         raise _translate(path, exc) from exc
