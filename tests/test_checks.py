@@ -207,3 +207,34 @@ def test_bundled_demo_network_is_clean_of_errors(ltown):
     assert [f for f in found if f.severity == Severity.ERROR] == []
     # L-Town's one dead end without demand, n259, is real: see the file
     assert ("dead-end-no-demand", ("n259",)) in [(f.code, f.elements) for f in found]
+
+
+def test_pump_drawn_as_a_point_is_not_coincident(write_inp):
+    text = make_inp(extra_junctions=" J60  10  0.0", extra_coordinates=" J60  1200  1200",
+                    extra_pipes=" P60  J60  J23  100  150  120")
+    text = text.replace("[VALVES]", "[PUMPS]\n PU1  J33  J60  HEAD  C1\n\n[VALVES]")
+    text = text.replace("[OPTIONS]", "[CURVES]\n C1  10  5\n\n[OPTIONS]")
+    wn = read_inp(write_inp(text))
+    assert run_checks(wn, simulate=False) == []
+    # the same two nodes joined by a pipe are a real coincidence
+    wn.remove_link("PU1")
+    wn.add_pipe("P61", "J33", "J60", length=1.0, diameter=0.15, roughness=120)
+    assert codes(run_checks(wn, simulate=False, codes=["coincident-nodes"])) == ["coincident-nodes"]
+
+
+def test_snap_tolerance_is_in_metres(write_inp):
+    edits, _ = PLANTED["dangling-node"]  # J50 lies 0.2 m from J23
+    wn = read_inp(write_inp(make_inp(**edits)))
+    assert codes(run_checks(wn, simulate=False, snap_tolerance_m=0.1)) == []
+    (finding,) = run_checks(wn, simulate=False, snap_tolerance_m=0.5)
+    assert "0.20 m from J23" in finding.message
+    # drawn in feet, 0.2 m is 0.66 units: still found at 0.5 m, not at 0.1 m
+    for _, node in wn.nodes():
+        x, y = node.coordinates
+        node.coordinates = (x / 0.3048, y / 0.3048)
+    assert codes(run_checks(wn, simulate=False, snap_tolerance_m=0.5)) == ["dangling-node"]
+    assert codes(run_checks(wn, simulate=False, snap_tolerance_m=0.1)) == []
+
+
+def test_no_dangling_nodes_in_schematic_coordinates(net1):
+    assert run_checks(net1, simulate=False, codes=["dangling-node"], snap_tolerance_m=1e6) == []

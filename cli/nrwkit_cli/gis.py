@@ -11,7 +11,7 @@ from nrwkit.network import run_checks
 from nrwkit.networks import load
 from nrwkit.outputs import check_writable
 
-from .options import crs_option, handle_errors, network_argument, overwrite_option
+from .options import check_options, crs_option, handle_errors, network_argument, overwrite_option
 
 
 @click.group("gis")
@@ -25,13 +25,22 @@ def gis_group() -> None:
 @crs_option
 @click.option("--findings/--no-findings", default=True, show_default=True,
               help="Add a 'findings' layer with the validation findings (runs the checks).")
+@check_options
 @overwrite_option
 @handle_errors
-def export_command(network: str, out: Path, crs: str | None, findings: bool, overwrite: bool) -> None:
-    """Write NETWORK to the GeoPackage OUT (layers junctions, tanks, reservoirs, pipes, pumps, valves)."""
+def export_command(
+    network: str, out: Path, crs: str | None, findings: bool, min_pressure_m: float,
+    simulate: bool, snap_tolerance_m: float, overwrite: bool,
+) -> None:
+    """Write NETWORK to the GeoPackage OUT.
+
+    Layers junctions, tanks, reservoirs, pipes, pumps and valves (SI attributes, units in
+    the field names, pipe vertices kept), and a findings layer unless --no-findings.
+    """
     check_writable(out, overwrite=overwrite)
     wn = load(network)
-    found = run_checks(wn, crs=crs) if findings else None
+    found = (run_checks(wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
+                        snap_tolerance_m=snap_tolerance_m) if findings else None)
     nrwgis.write_geopackage(wn, out, crs=crs, findings=found, overwrite=overwrite)
     if crs is None:
         click.echo("note: the layers have no CRS (an .inp file carries none); pass --crs to set it.",

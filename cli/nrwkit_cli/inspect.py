@@ -14,6 +14,7 @@ from nrwkit.outputs import check_writable, write_json, write_text
 
 from .options import (
     EXIT_FINDINGS,
+    check_options,
     crs_option,
     echo_json,
     format_table,
@@ -89,10 +90,7 @@ def summary_text(result: Inspection) -> str:
 @network_argument
 @json_option
 @crs_option
-@click.option("--min-pressure", default=10.0, show_default=True, type=float, metavar="M",
-              help="Minimum service pressure (m) at junctions with demand.")
-@click.option("--simulation/--no-simulation", default=True, show_default=True,
-              help="Run the baseline steady-state simulation checks (at peak demand).")
+@check_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Also write " + ", ".join(OUT_FILES) + " into DIR.")
 @overwrite_option
@@ -101,8 +99,8 @@ def summary_text(result: Inspection) -> str:
               help="Exit with code 1 when a finding of this severity or worse is found.")
 @handle_errors
 def inspect_command(
-    network: str, as_json: bool, crs: str | None, min_pressure: float, simulation: bool,
-    out: Path | None, overwrite: bool, fail_on: str,
+    network: str, as_json: bool, crs: str | None, min_pressure_m: float, simulate: bool,
+    snap_tolerance_m: float, out: Path | None, overwrite: bool, fail_on: str,
 ) -> None:
     """Summarise NETWORK and check it for faults.
 
@@ -117,8 +115,8 @@ def inspect_command(
             check_writable(out / name, overwrite=overwrite)
     wn = load(network)
     result = inspect_network(
-        wn, crs=crs, min_pressure_m=min_pressure, simulate=simulation,
-        name=resolve(network).name,
+        wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
+        snap_tolerance_m=snap_tolerance_m, name=resolve(network).name,
     )
     text = summary_text(result)
     if out is not None:

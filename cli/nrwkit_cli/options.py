@@ -35,6 +35,23 @@ crs_option = click.option(
 network_argument = click.argument("network", metavar="NETWORK")
 
 
+def check_options(func: F) -> F:
+    """Options of the validation checks, shared by every command that runs them."""
+    options = [
+        click.option("--min-pressure", "min_pressure_m", default=10.0, show_default=True,
+                     type=float, metavar="M",
+                     help="Minimum service pressure (m) at junctions with demand."),
+        click.option("--simulation/--no-simulation", "simulate", default=True, show_default=True,
+                     help="Run the baseline steady-state simulation checks (at peak demand)."),
+        click.option("--snap-tolerance", "snap_tolerance_m", default=0.5, show_default=True,
+                     type=float, metavar="M",
+                     help="A dead end this close (m) to a node it is not linked to is reported."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def verbosity(ctx: click.Context) -> int:
     """Return the -v/-q level of the root command (0 normal, >0 verbose, <0 quiet)."""
     root = ctx.find_root()

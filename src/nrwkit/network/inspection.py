@@ -50,6 +50,7 @@ def inspect_network(
     crs: str | None = None,
     min_pressure_m: float = 10.0,
     simulate: bool = True,
+    snap_tolerance_m: float = 0.5,
     name: str | None = None,
 ) -> Inspection:
     """Summarise and validate a network.
@@ -64,6 +65,8 @@ def inspect_network(
         Minimum service pressure at junctions with demand (the ``low-pressure`` check).
     simulate : bool, default True
         Run the baseline steady-state simulation checks.
+    snap_tolerance_m : float, default 0.5
+        A dead end this close (m) to a node it is not linked to is reported (dangling-node).
     name : str, optional
         Name to report; default the model's file name.
 
@@ -80,6 +83,8 @@ def inspect_network(
     (782, 0)
     """
     summary = summarize(wn, crs=crs, name=name)
-    findings = run_checks(wn, min_pressure_m=min_pressure_m, simulate=simulate, crs=crs)
-    options = {"crs": crs, "min_pressure_m": min_pressure_m, "simulate": simulate}
+    findings = run_checks(wn, min_pressure_m=min_pressure_m, simulate=simulate, crs=crs,
+                          snap_tolerance_m=snap_tolerance_m)
+    options = {"crs": crs, "min_pressure_m": min_pressure_m, "simulate": simulate,
+               "snap_tolerance_m": snap_tolerance_m}
     return Inspection(summary, findings, options)

@@ -9,6 +9,8 @@ simulated, and zero-length pipes get 1 cm there.
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,17 +21,19 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from ...errors import SimulationError
+from ...errors import CRSError, SimulationError
 from ...hydraulics import SteadyState, steady_state
 
 __all__ = [
     "CHECKS",
     "Check",
     "CheckContext",
+    "CoordinateScale",
     "Finding",
     "Severity",
     "findings_frame",
     "list_ids",
+    "parse_crs",
     "register",
     "run_checks",
 ]
@@ -95,9 +99,9 @@ class CheckContext:
         Minimum service pressure at junctions with demand.
     short_pipe_m : float, default 0.1
         Pipes shorter than this are "near-zero" length.
-    snap_tolerance : float, default 0.5
-        Distance (coordinate units) within which a dead end is suspected to be meant to
-        connect to another node.
+    snap_tolerance_m : float, default 0.5
+        Distance (m) within which a dead end is suspected to be meant to connect to another
+        node; converted to coordinate units through the CRS or the inferred scale.
     length_tolerance : float, default 0.5
         A pipe more than this fraction longer than the distance along its drawn line is
         reported (shorter by more than 5 % always is).
@@ -110,7 +114,7 @@ class CheckContext:
     wn: wntr.network.WaterNetworkModel
     min_pressure_m: float = 10.0
     short_pipe_m: float = 0.1
-    snap_tolerance: float = 0.5
+    snap_tolerance_m: float = 0.5
     length_tolerance: float = 0.5
     crs: str | None = None
     simulate: bool = True
@@ -218,6 +222,48 @@ class CheckContext:
         return list(xy.index[(xy["x"] == 0) & (xy["y"] == 0)])
 
     @cached_property
+    def drawn_lengths(self) -> pd.Series:
+        """Length of each pipe's drawn line (ends and vertices), in coordinate units.
+
+        Pipes with an end at missing coordinates are left out.
+        """
+        missing = set(self.missing_coordinates)
+        pipes = self.pipes[~self.pipes["start"].isin(missing) & ~self.pipes["end"].isin(missing)]
+        xy = self.coordinates
+        lengths = []
+        for name, start, end in zip(pipes.index, pipes["start"], pipes["end"], strict=True):
+            line = [tuple(xy.loc[start]), *self.wn.get_link(name).vertices, tuple(xy.loc[end])]
+            lengths.append(sum(math.hypot(b[0] - a[0], b[1] - a[1])
+                               for a, b in itertools.pairwise(line)))
+        return pd.Series(lengths, index=pipes.index, dtype=float)
+
+    @cached_property
+    def scale(self) -> CoordinateScale:
+        """How coordinates relate to metres: from the CRS, inferred, or unknown (schematic).
+
+        Without a CRS the scale is inferred from the pipes: when at least 60 % have a
+        length / drawn-length ratio within 10 % of the median ratio, the coordinates are
+        drawn to scale with that ratio (1 for metres, 0.3048 for feet).
+        """
+        if self.crs:
+            crs = parse_crs(self.crs)
+            if crs.is_geographic:
+                return CoordinateScale(None, f"geodesic metres in {self.crs}", geographic=True)
+            axis = crs.axis_info[0]
+            return CoordinateScale(axis.unit_conversion_factor, f"{self.crs} ({axis.unit_name})")
+        drawn = self.drawn_lengths
+        length = self.pipes["length_m"].reindex(drawn.index)
+        ok = (drawn > 0) & (length > 0)
+        if ok.sum() < 3:
+            return CoordinateScale(None, "too few pipes to infer the coordinate scale")
+        ratio = length[ok] / drawn[ok]
+        median = float(ratio.median())
+        if (np.abs(ratio / median - 1) <= 0.10).mean() < 0.6:
+            return CoordinateScale(None, "schematic coordinates (lengths not proportional)")
+        note = "model units" if abs(median - 1) < 0.02 else f"1 unit = {median:.4g} m, inferred"
+        return CoordinateScale(median, note)
+
+    @cached_property
     def simulation(self) -> SteadyState | SimulationError:
         """The steady state at peak demand, or the error that prevented it.
 
@@ -240,6 +286,36 @@ class CheckContext:
             return steady_state(wn)
         except SimulationError as exc:
             return exc
+
+
+@dataclass(frozen=True)
+class CoordinateScale:
+    """Metres per coordinate unit, where known.
+
+    Attributes
+    ----------
+    metres_per_unit : float or None
+        None for schematic coordinates, or a geographic CRS (no single scale).
+    note : str
+        Where the scale comes from, for messages.
+    geographic : bool
+        Coordinates are longitude/latitude in :attr:`CheckContext.crs`.
+    """
+
+    metres_per_unit: float | None
+    note: str
+    geographic: bool = False
+
+
+def parse_crs(crs: str) -> Any:
+    """Return a :class:`pyproj.CRS`, or raise :class:`CRSError` naming the fix."""
+    import pyproj
+
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        msg = f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633 ({exc})"
+        raise CRSError(msg) from exc
 
 
 class Check:
@@ -315,7 +391,7 @@ def run_checks(
     codes : iterable of str, optional
         Run only these checks (default: all of :data:`CHECKS`).
     **options
-        Other :class:`CheckContext` fields (``short_pipe_m``, ``snap_tolerance``,
+        Other :class:`CheckContext` fields (``short_pipe_m``, ``snap_tolerance_m``,
         ``length_tolerance``).
 
     Returns

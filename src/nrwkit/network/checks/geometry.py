@@ -2,56 +2,32 @@
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Iterator
 
-import numpy as np
 import pandas as pd
 
-from ...errors import CRSError
-from .base import Check, CheckContext, Finding, Severity, list_ids, register
+from .base import Check, CheckContext, Finding, Severity, list_ids, parse_crs, register
 
 
-def _metric_distance(ctx: CheckContext, pipes: pd.DataFrame) -> tuple[pd.Series, str]:
-    """Distance along each pipe's drawn line, in metres when the scale is known."""
-    wn = ctx.wn
-    lines = [
-        [wn.get_node(s).coordinates, *wn.get_link(n).vertices, wn.get_node(e).coordinates]
-        for n, s, e in zip(pipes.index, pipes["start"], pipes["end"], strict=True)
-    ]
-    if ctx.crs:
-        import pyproj
-
-        try:
-            crs = pyproj.CRS.from_user_input(ctx.crs)
-        except pyproj.exceptions.CRSError as exc:
-            msg = f"unknown CRS {ctx.crs!r}: give an EPSG code such as EPSG:32633 ({exc})"
-            raise CRSError(msg) from exc
-        if crs.is_geographic:
-            geod = crs.get_geod()
-            if geod is not None:
-                geodesic = [geod.line_length([p[0] for p in ln], [p[1] for p in ln]) for ln in lines]
-                return pd.Series(geodesic, index=pipes.index), f"geodesic metres in {ctx.crs}"
-        factor = crs.axis_info[0].unit_conversion_factor
-        scale_note = f"{ctx.crs} ({crs.axis_info[0].unit_name})"
-    else:
-        factor, scale_note = 1.0, ""
-    dist = np.array([
-        sum(math.hypot(b[0] - a[0], b[1] - a[1]) for a, b in itertools.pairwise(ln))
-        for ln in lines
-    ])
-    return pd.Series(dist * factor, index=pipes.index), scale_note
+def _geodesic_lengths(ctx: CheckContext, names: pd.Index) -> pd.Series:
+    """Length (m) of each pipe's drawn line for longitude/latitude coordinates."""
+    geod = parse_crs(str(ctx.crs)).get_geod()
+    xy = ctx.coordinates
+    lengths = []
+    for name in names:
+        pipe = ctx.wn.get_link(name)
+        line = [tuple(xy.loc[pipe.start_node_name]), *pipe.vertices, tuple(xy.loc[pipe.end_node_name])]
+        lengths.append(geod.line_length([p[0] for p in line], [p[1] for p in line]))
+    return pd.Series(lengths, index=names, dtype=float)
 
 
 @register
 class LengthMismatchCheck(Check):
-    """Pipe lengths inconsistent with the distance between their drawn ends.
+    """Pipe lengths inconsistent with the distance along their drawn line.
 
-    Without a CRS the coordinate scale is inferred: when at least 60 % of pipes have a
-    length/distance ratio within 10 % of the median ratio, the coordinates are taken as
-    drawn to scale with that ratio (1 for metres, 0.3048 for feet). Otherwise they are
-    schematic (as in EPANET's examples) and the check reports that it was skipped.
+    The drawn line is measured in metres through the CRS, or through the coordinate scale
+    inferred from the pipes (:attr:`CheckContext.scale`). Schematic coordinates (as in
+    EPANET's examples) cannot be checked: the check then says so once, as info.
     """
 
     code = "length-mismatch"
@@ -59,42 +35,39 @@ class LengthMismatchCheck(Check):
     title = "pipe length inconsistent with coordinates"
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        pipes = ctx.pipes
-        missing = set(ctx.missing_coordinates)
-        pipes = pipes[~pipes["start"].isin(missing) & ~pipes["end"].isin(missing)
-                      & (pipes["length_m"] > 0)]
-        if len(pipes) < 3:
+        drawn = ctx.drawn_lengths
+        if len(drawn) < 3:
             return
-        dist, note = _metric_distance(ctx, pipes)
-        ok = dist > 0
-        ratio = pipes["length_m"][ok] / dist[ok]
-        if ctx.crs:
-            scale = 1.0
+        scale = ctx.scale
+        if scale.geographic:
+            drawn_m = _geodesic_lengths(ctx, drawn.index)
+        elif scale.metres_per_unit is None:
+            yield self.finding(
+                [],
+                "pipe lengths are not proportional to the distances between their drawn "
+                "ends: the coordinates look schematic, so lengths were not checked against "
+                "them. Give real coordinates (and --crs) to enable this check.",
+                element_type="network",
+                severity=Severity.INFO,
+            )
+            return
         else:
-            scale = float(ratio.median())
-            to_scale = (np.abs(ratio / scale - 1) <= 0.10).mean() >= 0.6
-            if not to_scale:
-                yield self.finding(
-                    [],
-                    "pipe lengths are not proportional to the distances between their drawn "
-                    "ends: the coordinates look schematic, so lengths were not checked against "
-                    "them. Give real coordinates (and --crs) to enable this check.",
-                    element_type="network",
-                    severity=Severity.INFO,
-                )
-                return
-            note = "model units" if abs(scale - 1) < 0.02 else f"1 unit = {scale:.4g} m, inferred"
-        drawn = dist * scale
-        for name in pipes.index:
-            length, d = float(pipes.at[name, "length_m"]), float(drawn[name])
-            diff = length - d
-            if (d > 0 and diff < -max(0.05 * d, 1.0)) or diff > max(ctx.length_tolerance * d, 10.0):
+            drawn_m = drawn * scale.metres_per_unit
+        length = ctx.pipes["length_m"].reindex(drawn_m.index)
+        for name in drawn_m.index:
+            pipe_length, d = float(length[name]), float(drawn_m[name])
+            if pipe_length <= 0:
+                continue  # reported by zero-length-pipe
+            diff = pipe_length - d
+            too_short = d > 0 and diff < -max(0.05 * d, 1.0)
+            too_long = diff > max(ctx.length_tolerance * d, 10.0)
+            if too_short or too_long:
                 what = "shorter" if diff < 0 else "longer"
                 yield self.finding(
                     [name],
-                    f"pipe {name} is {length:.1f} m long but its drawn line measures {d:.1f} m "
-                    f"({note}); it is {abs(diff):.1f} m {what}. Correct the length from the "
-                    "asset record or the coordinates/vertices of its ends.",
+                    f"pipe {name} is {pipe_length:.1f} m long but its drawn line measures "
+                    f"{d:.1f} m ({scale.note}); it is {abs(diff):.1f} m {what}. Correct the "
+                    "length from the asset record or the coordinates/vertices of its ends.",
                     element_type="link",
                 )
 
@@ -119,7 +92,11 @@ class MissingCoordinatesCheck(Check):
 
 @register
 class CoincidentNodesCheck(Check):
-    """Different nodes drawn at exactly the same point."""
+    """Different nodes drawn at exactly the same point.
+
+    Two nodes joined by a pump or valve are not reported: many models draw such devices as
+    a point (suction and discharge nodes together).
+    """
 
     code = "coincident-nodes"
     severity = Severity.WARNING
@@ -127,9 +104,13 @@ class CoincidentNodesCheck(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         xy = ctx.coordinates.drop(index=ctx.missing_coordinates).round(6)
+        devices = ctx.links[ctx.links["kind"].isin(["Pump", "Valve"])]
+        device_pairs = {frozenset(p) for p in zip(devices["start"], devices["end"], strict=True)}
         for _, group in xy.groupby(["x", "y"], sort=True):
             if len(group) > 1:
                 names = sorted(group.index)
+                if len(names) == 2 and frozenset(names) in device_pairs:
+                    continue  # a pump or valve drawn as a point: normal modelling practice
                 yield self.finding(
                     names,
                     f"nodes {list_ids(names)} are drawn at the same point: a duplicate node, or "

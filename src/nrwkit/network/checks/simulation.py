@@ -57,7 +57,8 @@ class ConvergenceCheck(Check):
 
 
 def _peak_note(sim: SteadyState) -> str:
-    return f"at peak demand (model time {sim.time_s / 3600:.2f} h, tanks at initial level)"
+    return (f"at peak demand (model time {sim.time_s / 3600:.2f} h; tank levels, pump and valve "
+            "statuses as at the start of the simulation)")
 
 
 @register

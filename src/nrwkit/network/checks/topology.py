@@ -58,6 +58,13 @@ class DanglingNodeCheck(Check):
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         from scipy.spatial import cKDTree
 
+        scale = ctx.scale
+        if scale.geographic:
+            radius = ctx.snap_tolerance_m / 111_320.0  # metres to degrees, near enough
+        elif scale.metres_per_unit is None:
+            return  # schematic coordinates: distances mean nothing (length-mismatch says so)
+        else:
+            radius = ctx.snap_tolerance_m / scale.metres_per_unit
         xy = ctx.coordinates.drop(index=ctx.missing_coordinates)
         if len(xy) < 2:
             return
@@ -67,7 +74,7 @@ class DanglingNodeCheck(Check):
         tree = cKDTree(xy.to_numpy())
         names = xy.index.to_numpy()
         for node in dead_ends:
-            hits = tree.query_ball_point(xy.loc[node].to_numpy(), r=ctx.snap_tolerance)
+            hits = tree.query_ball_point(xy.loc[node].to_numpy(), r=radius)
             near = [names[i] for i in hits if names[i] != node
                     and names[i] not in ctx.neighbours[node]]
             if near:
@@ -75,7 +82,8 @@ class DanglingNodeCheck(Check):
                 dist = min(math.hypot(xy.at[n, "x"] - x0, xy.at[n, "y"] - y0) for n in near)
                 yield self.finding(
                     [node, *near],
-                    f"dead end {node} lies {dist:.2f} (coordinate units) from {list_ids(near)} but "
+                    f"dead end {node} lies {dist * (scale.metres_per_unit or 111_320.0):.2f} m "
+                    f"from {list_ids(near)} but "
                     "is not connected to it: probably a pipe that should join there. Connect "
                     "them, or move the node if the gap is real.",
                 )
