@@ -41,4 +41,4 @@ benchmark: $(VENV)/.installed-benchmark
 	$(BIN)/python benchmarks/bench_inspect.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_WORKSPACE) build dist src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_WORKSPACE) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -35,11 +35,16 @@ def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     except ImportError:  # pragma: no cover
         pass
     try:
+        import ctypes
+
         from wntr.epanet.toolkit import ENepanet
 
-        lines.append(f"EPANET        toolkit 2.2 ({ENepanet.__module__})")
-    except ImportError:  # pragma: no cover
-        pass
+        number = ctypes.c_int()
+        ENepanet().ENlib.EN_getversion(ctypes.byref(number))
+        major, rest = divmod(number.value, 10000)
+        lines.append(f"EPANET        {major}.{rest // 100}.{rest % 100} (WNTR's toolkit library)")
+    except (ImportError, AttributeError, OSError):  # pragma: no cover
+        lines.append("EPANET        unknown")
     click.echo("\n".join(lines))
     ctx.exit(0)
 

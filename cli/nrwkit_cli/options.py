@@ -6,6 +6,7 @@ import functools
 import json
 import logging
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -117,7 +118,13 @@ def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = 
 
 
 def setup_logging(level: int) -> None:
-    """Send nrwkit's log records to stderr at the level chosen with -v/-q."""
+    """Send nrwkit's log records to stderr at the level chosen with -v/-q.
+
+    Python warnings raised inside WNTR (deprecations, unused curves) are shown only with
+    -v: they concern WNTR's reading of the file, and nrwkit reports what matters as findings.
+    """
+    if level <= 0:
+        warnings.filterwarnings("ignore", module=r"wntr(\.|$)")
     logger = logging.getLogger("nrwkit")
     logger.handlers.clear()
     handler = logging.StreamHandler(sys.stderr)

@@ -94,7 +94,7 @@ def findings_layer(
 ) -> gpd.GeoDataFrame:
     """Return one point per (finding, element): nodes at their position, links at their middle.
 
-    Network-wide findings (no element) are placed at the centre of the network's extent.
+    Network-wide findings (no element) are placed at the mean position of the nodes.
     """
     rows = []
     xy = [n.coordinates for _, n in wn.nodes()]

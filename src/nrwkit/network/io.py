@@ -47,6 +47,10 @@ _HINTS = {
     "'Headloss H-W', 'Trials 40'",
     "[PATTERNS]": "ID followed by multipliers (numbers), several lines allowed per ID",
     "[CURVES]": "ID X-value Y-value, one point per line",
+    "[RULES]": "WNTR reads clock times in rules as H:MM (write '6:00', not '6 AM'); the rule "
+    "syntax is IF/AND/OR/THEN/ELSE/PRIORITY as in the EPANET 2.2 manual",
+    "[CONTROLS]": "LINK id status|setting IF NODE id ABOVE|BELOW value, or AT TIME t, or "
+    "AT CLOCKTIME t AM|PM",
 }
 _FLOW_UNITS = ("CFS", "GPM", "MGD", "IMGD", "AFD", "LPS", "LPM", "MLD", "CMH", "CMD")
 
@@ -251,9 +255,12 @@ _LINE_RE = re.compile(r"at line (\d+)")
 
 
 def _find_line(path: Path, needle: str) -> tuple[int | None, str]:
-    """Return the first data line containing ``needle`` as a whole token."""
+    """Return the first data line containing ``needle`` as whole tokens."""
+    words = needle.split()
     for lnum, section, text, tokens in _data_lines(path):
-        if section not in (None, HEADER) and needle in tokens:
+        if section in (None, HEADER):
+            continue
+        if any(tokens[i:i + len(words)] == words for i in range(len(tokens))):
             return lnum, text
     return None, ""
 

@@ -35,7 +35,8 @@ class NetworkSummary:
     mains_length_km : float
         Total pipe length.
     length_by_diameter_km : dict
-        Pipe length per diameter class (labels such as ``"101-150 mm"``).
+        Pipe length per diameter class (labels such as ``"100-150 mm"``: above 100 mm, up
+        to and including 150 mm).
     elevation_min_m, elevation_max_m : float
         Range of junction elevations.
     flow_units : str
@@ -43,7 +44,7 @@ class NetworkSummary:
     headloss_formula : str
         H-W, D-W or C-M.
     demand_model : str
-        DD (demand-driven) or PDD (pressure-dependent).
+        DDA (demand-driven) or PDA (pressure-dependent), as WNTR names them.
     base_demand_m3_per_day : float
         Sum of junction base demands.
     peak_demand_m3_per_day : float
