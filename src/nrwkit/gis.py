@@ -18,7 +18,7 @@ import pyogrio
 import wntr
 from shapely.geometry import Point
 
-from .errors import CRSError
+from .errors import CRSError, InputError
 from .network.checks import Finding
 from .outputs import atomic_output
 
@@ -104,6 +104,10 @@ def findings_layer(
         for element in finding.elements or ("",):
             if not element:
                 geom = centre
+            elif element not in wn.node_name_list and element not in wn.link_name_list:
+                msg = (f"finding {finding.code!r} names {element!r}, which is not in the network: "
+                       "run the checks again on the network being exported")
+                raise InputError(msg)
             elif finding.element_type == "link":
                 if link_lines is None:
                     link_lines = {}
