@@ -40,6 +40,7 @@ _FIELDS = {
     "[VALVES]": "ID Node1 Node2 Diameter Type Setting [MinorLoss]",
 }
 HEADER = "<header>"
+_KINDS = {"node": "junction, reservoir and tank", "link": "pipe, pump and valve"}
 _HINTS = {
     "[TIMES]": "times are hours ('24'), H:MM or H:MM:SS ('0:05', '6:00:00'), optionally "
     "with AM/PM for clock times; e.g. 'Pattern Start 0:00'",
@@ -202,25 +203,18 @@ def lint_inp(path: str | Path) -> list[InpProblem]:
                 f"complete the line as: {_FIELDS[section]}",
             ))
             continue
-        if section in _NODE_SECTIONS:
-            if tokens[0] in nodes:
+        if section in _NODE_SECTIONS or section in _LINK_SECTIONS:
+            kind, seen = ("node", nodes) if section in _NODE_SECTIONS else ("link", links)
+            if tokens[0] in seen:
                 problems.append(InpProblem(
-                    lnum, text, f"duplicate node id {tokens[0]!r} (first defined at line "
-                    f"{nodes[tokens[0]]})",
-                    "give each junction, reservoir and tank a unique id, or delete the repeated line",
+                    lnum, text, f"duplicate {kind} id {tokens[0]!r} (first defined at line "
+                    f"{seen[tokens[0]]})",
+                    f"give each {_KINDS[kind]} a unique id, or delete the repeated line",
                 ))
             else:
-                nodes[tokens[0]] = lnum
-        elif section in _LINK_SECTIONS:
-            if tokens[0] in links:
-                problems.append(InpProblem(
-                    lnum, text, f"duplicate link id {tokens[0]!r} (first defined at line "
-                    f"{links[tokens[0]]})",
-                    "give each pipe, pump and valve a unique id, or delete the repeated line",
-                ))
-            else:
-                links[tokens[0]] = lnum
-            link_rows.append((lnum, text, tokens))
+                seen[tokens[0]] = lnum
+            if kind == "link":
+                link_rows.append((lnum, text, tokens))
     for lnum, text, tokens in link_rows:
         name, start, end = tokens[0], tokens[1], tokens[2]
         for node in (start, end):

@@ -263,6 +263,11 @@ class CheckContext:
         note = "model units" if abs(median - 1) < 0.02 else f"1 unit = {median:.4g} m, inferred"
         return CoordinateScale(median, note)
 
+    def solved(self) -> SteadyState | None:
+        """Return the baseline steady state, or None if it failed (see ``simulation-failed``)."""
+        sim = self.simulation
+        return None if isinstance(sim, SimulationError) else sim
+
     @cached_property
     def simulation(self) -> SteadyState | SimulationError:
         """The steady state at peak demand, or the error that prevented it.

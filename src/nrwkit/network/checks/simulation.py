@@ -37,8 +37,8 @@ class ConvergenceCheck(Check):
     needs_simulation = True
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        sim = ctx.simulation
-        if isinstance(sim, SimulationError):
+        sim = ctx.solved()
+        if sim is None:
             return
         for warning in sim.warnings:
             if warning.code == 1:
@@ -71,8 +71,8 @@ class NegativePressureCheck(Check):
     needs_simulation = True
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        sim = ctx.simulation
-        if isinstance(sim, SimulationError):
+        sim = ctx.solved()
+        if sim is None:
             return
         pressure = sim.pressure_m.reindex(ctx.wn.junction_name_list).drop(
             labels=list(ctx.unsupplied_nodes), errors="ignore")
@@ -97,8 +97,8 @@ class LowPressureCheck(Check):
     needs_simulation = True
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
-        sim = ctx.simulation
-        if isinstance(sim, SimulationError):
+        sim = ctx.solved()
+        if sim is None:
             return
         wn = ctx.wn
         with_demand = [
