@@ -146,8 +146,15 @@ def test_gis_export(run, tmp_path):
     assert len(gpd.read_file(out, layer="pipes")) == nrwkit.networks.load("ky4").num_pipes
     assert CliRunner().invoke(cli, ["gis", "export", "ky4", str(out)]).exit_code == 2
     result = run("gis", "export", "ky4", str(out), "--crs", "EPSG:2246", "--overwrite",
-                 "--no-findings")
+                 "--no-findings", "--json")
     assert result.exit_code == 0
+    data = json.loads(result.output)
+    assert data["crs"] == "EPSG:2246"
+    described = nrwkit.networks.load("ky4").describe(level=1)
+    assert data["layers"] == {
+        "junctions": described["Nodes"]["Junctions"], "tanks": described["Nodes"]["Tanks"],
+        "reservoirs": described["Nodes"]["Reservoirs"], "pipes": described["Links"]["Pipes"],
+        "pumps": described["Links"]["Pumps"], "valves": described["Links"]["Valves"]}
     assert gpd.read_file(out, layer="pipes").crs.to_epsg() == 2246
 
 

@@ -11,7 +11,15 @@ from nrwkit.network import run_checks
 from nrwkit.networks import load
 from nrwkit.outputs import check_writable
 
-from .options import check_options, crs_option, handle_errors, network_argument, overwrite_option
+from .options import (
+    check_options,
+    crs_option,
+    echo_json,
+    handle_errors,
+    json_option,
+    network_argument,
+    overwrite_option,
+)
 
 
 @click.group("gis")
@@ -27,10 +35,11 @@ def gis_group() -> None:
               help="Add a 'findings' layer with the validation findings (runs the checks).")
 @check_options
 @overwrite_option
+@json_option
 @handle_errors
 def export_command(
     network: str, out: Path, crs: str | None, findings: bool, min_pressure_m: float,
-    simulate: bool, snap_tolerance_m: float, overwrite: bool,
+    simulate: bool, snap_tolerance_m: float, overwrite: bool, as_json: bool,
 ) -> None:
     """Write NETWORK to the GeoPackage OUT.
 
@@ -42,7 +51,17 @@ def export_command(
     found = (run_checks(wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
                         snap_tolerance_m=snap_tolerance_m) if findings else None)
     nrwgis.write_geopackage(wn, out, crs=crs, findings=found, overwrite=overwrite)
+    layers = {name: int(info["features"]) for name, info in _layer_counts(out).items()}
+    if as_json:
+        echo_json({"output": str(out), "crs": crs, "layers": layers})
+        return
     if crs is None:
         click.echo("note: the layers have no CRS (an .inp file carries none); pass --crs to set it.",
                    err=True)
-    click.echo(f"wrote {out}")
+    click.echo(f"wrote {out}: " + ", ".join(f"{name} {n}" for name, n in layers.items()))
+
+
+def _layer_counts(path: Path) -> dict[str, dict]:
+    import pyogrio
+
+    return {name: pyogrio.read_info(path, layer=name) for name, _ in pyogrio.list_layers(path)}
