@@ -238,3 +238,18 @@ def test_snap_tolerance_is_in_metres(write_inp):
 
 def test_no_dangling_nodes_in_schematic_coordinates(net1):
     assert run_checks(net1, simulate=False, codes=["dangling-node"], snap_tolerance_m=1e6) == []
+
+
+def test_geographic_coordinates_measured_in_metres(write_inp):
+    import pyproj
+
+    edits, _ = PLANTED["dangling-node"]  # J50 lies 0.20 m east of J23
+    wn = read_inp(write_inp(make_inp(**edits)))
+    to_lonlat = pyproj.Transformer.from_crs("EPSG:32633", "EPSG:4326", always_xy=True)
+    for _, node in wn.nodes():
+        x, y = node.coordinates
+        node.coordinates = to_lonlat.transform(500_000 + x, 6_650_000 + y)  # about 60 N
+    assert codes(run_checks(wn, simulate=False, crs="EPSG:4326")) == ["dangling-node"]
+    (finding,) = run_checks(wn, simulate=False, crs="EPSG:4326", codes=["dangling-node"])
+    assert "0.20 m from J23" in finding.message
+    assert run_checks(wn, simulate=False, crs="EPSG:4326", snap_tolerance_m=0.15) == []

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from ...errors import CRSError, SimulationError
+from ...errors import CRSError, InputError, SimulationError
 from ...hydraulics import SteadyState, steady_state
 
 __all__ = [
@@ -259,7 +259,8 @@ class CheckContext:
         ratio = length[ok] / drawn[ok]
         median = float(ratio.median())
         if (np.abs(ratio / median - 1) <= 0.10).mean() < 0.6:
-            return CoordinateScale(None, "schematic coordinates (lengths not proportional)")
+            return CoordinateScale(None, "schematic coordinates (lengths not proportional)",
+                                   schematic=True)
         note = "model units" if abs(median - 1) < 0.02 else f"1 unit = {median:.4g} m, inferred"
         return CoordinateScale(median, note)
 
@@ -305,11 +306,14 @@ class CoordinateScale:
         Where the scale comes from, for messages.
     geographic : bool
         Coordinates are longitude/latitude in :attr:`CheckContext.crs`.
+    schematic : bool
+        Lengths are not proportional to drawn distances: the coordinates are a sketch.
     """
 
     metres_per_unit: float | None
     note: str
     geographic: bool = False
+    schematic: bool = False
 
 
 def parse_crs(crs: str) -> Any:
@@ -415,7 +419,7 @@ def run_checks(
     unknown = [c for c in selected if c not in CHECKS]
     if unknown:
         msg = f"unknown check code(s) {unknown}; known: {', '.join(CHECKS)}"
-        raise ValueError(msg)
+        raise InputError(msg)
     findings: list[Finding] = []
     for code in selected:
         check = CHECKS[code]()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+import pandas as pd
+
 from .base import Check, CheckContext, Finding, Severity, list_ids, register
 
 
@@ -59,15 +61,19 @@ class DanglingNodeCheck(Check):
         from scipy.spatial import cKDTree
 
         scale = ctx.scale
-        if scale.geographic:
-            radius = ctx.snap_tolerance_m / 111_320.0  # metres to degrees, near enough
-        elif scale.metres_per_unit is None:
-            return  # schematic coordinates: distances mean nothing (length-mismatch says so)
-        else:
-            radius = ctx.snap_tolerance_m / scale.metres_per_unit
         xy = ctx.coordinates.drop(index=ctx.missing_coordinates)
         if len(xy) < 2:
             return
+        if scale.geographic:
+            # local equirectangular metres: east-west degrees shrink with cos(latitude)
+            lat0 = math.radians(float(xy["y"].mean()))
+            xy = pd.DataFrame({"x": xy["x"] * math.cos(lat0), "y": xy["y"]}) * 111_320.0
+            metres_per_unit = 1.0
+        elif scale.metres_per_unit is None:
+            return  # schematic coordinates: distances mean nothing (length-mismatch says so)
+        else:
+            metres_per_unit = scale.metres_per_unit
+        radius = ctx.snap_tolerance_m / metres_per_unit
         dead_ends = [n for n in ctx.dead_ends() if n in xy.index]
         if not dead_ends:
             return
@@ -82,7 +88,7 @@ class DanglingNodeCheck(Check):
                 dist = min(math.hypot(xy.at[n, "x"] - x0, xy.at[n, "y"] - y0) for n in near)
                 yield self.finding(
                     [node, *near],
-                    f"dead end {node} lies {dist * (scale.metres_per_unit or 111_320.0):.2f} m "
+                    f"dead end {node} lies {dist * metres_per_unit:.2f} m "
                     f"from {list_ids(near)} but "
                     "is not connected to it: probably a pipe that should join there. Connect "
                     "them, or move the node if the gap is real.",
