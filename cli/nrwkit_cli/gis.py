@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nrwkit import gis as nrwgis
+from nrwkit.hydraulics import steady_state
 from nrwkit.network import run_checks
 from nrwkit.networks import load
 from nrwkit.outputs import check_writable
@@ -33,13 +34,17 @@ def gis_group() -> None:
 @crs_option
 @click.option("--findings/--no-findings", default=True, show_default=True,
               help="Add a 'findings' layer with the validation findings (runs the checks).")
+@click.option("--results", is_flag=True,
+              help="Add steady-state pressure, head, flow, velocity and unit headloss at peak "
+                   "demand as attributes.")
 @check_options
 @overwrite_option
 @json_option
 @handle_errors
 def export_command(
-    network: str, out: Path, crs: str | None, findings: bool, min_pressure_m: float,
-    simulate: bool, snap_tolerance_m: float, overwrite: bool, as_json: bool,
+    network: str, out: Path, crs: str | None, findings: bool, results: bool,
+    min_pressure_m: float, simulate: bool, snap_tolerance_m: float, overwrite: bool,
+    as_json: bool,
 ) -> None:
     """Write NETWORK to the GeoPackage OUT.
 
@@ -50,8 +55,10 @@ def export_command(
     wn = load(network)
     found = (run_checks(wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
                         snap_tolerance_m=snap_tolerance_m) if findings else None)
-    nrwgis.write_geopackage(wn, out, crs=crs, findings=found, overwrite=overwrite)
-    layers = {name: int(info["features"]) for name, info in _layer_counts(out).items()}
+    solved = steady_state(wn) if results else None
+    nrwgis.write_geopackage(wn, out, crs=crs, findings=found, results=solved, overwrite=overwrite)
+    layers = {name: int(info["features"]) for name, info in _layer_counts(out).items()
+              if name != nrwgis.MODEL_TABLE}
     if as_json:
         echo_json({"output": str(out), "crs": crs, "layers": layers})
         return

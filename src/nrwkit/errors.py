@@ -15,6 +15,7 @@ from pathlib import Path
 __all__ = [
     "CRSError",
     "InputError",
+    "LayerError",
     "NetworkFileError",
     "NrwkitError",
     "NrwkitWarning",
@@ -69,6 +70,45 @@ class NetworkFileError(InputError):
             msg += f"\n    {text.strip()}"
         msg += f"\n  fix: {fix}"
         super().__init__(msg)
+
+
+class LayerError(InputError):
+    """A GIS layer (or its mapping) cannot be used.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file holding the layer (or the mapping file).
+    problem : str
+        What is wrong.
+    fix : str
+        What to do about it.
+    layer : str, optional
+        Layer name.
+    feature : str, optional
+        Feature id (or row number) at fault.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        problem: str,
+        fix: str,
+        *,
+        layer: str | None = None,
+        feature: str | None = None,
+    ) -> None:
+        self.path = str(path)
+        self.layer = layer
+        self.feature = feature
+        self.problem = problem
+        self.fix = fix
+        where = self.path
+        if layer:
+            where += f", layer {layer!r}"
+        if feature is not None:
+            where += f", feature {feature}"
+        super().__init__(f"{where}: {problem}\n  fix: {fix}")
 
 
 class OutputExistsError(NrwkitError, FileExistsError):

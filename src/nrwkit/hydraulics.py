@@ -57,6 +57,11 @@ class SteadyState:
         Delivered demand (index = node names), m3/s.
     flowrate_m3s : pandas.Series
         Flow (index = link names), m3/s, positive from start to end node.
+    velocity_ms : pandas.Series
+        Mean velocity (index = link names), m/s.
+    headloss : pandas.Series
+        EPANET's headloss (index = link names): for pipes per unit length (m/m), for pumps
+        and valves the head difference across the link (m).
     warnings : tuple of EpanetWarning
         EPANET's warnings for the solve.
     """
@@ -66,6 +71,8 @@ class SteadyState:
     head_m: pd.Series
     demand_m3s: pd.Series
     flowrate_m3s: pd.Series
+    velocity_ms: pd.Series
+    headloss: pd.Series
     warnings: tuple[EpanetWarning, ...] = field(default_factory=tuple)
 
     @property
@@ -210,5 +217,7 @@ def steady_state(
         head_m=node["head"].iloc[0].rename("head_m"),
         demand_m3s=node["demand"].iloc[0].rename("demand_m3s"),
         flowrate_m3s=link["flowrate"].iloc[0].rename("flowrate_m3s"),
+        velocity_ms=link["velocity"].iloc[0].rename("velocity_ms"),
+        headloss=link["headloss"].iloc[0].rename("headloss"),
         warnings=warns,
     )

@@ -68,6 +68,9 @@ class Finding:
         What is wrong and what to do about it.
     element_type : str
         ``"node"``, ``"link"`` or ``"network"``.
+    location : tuple of float, optional
+        Where it is, in the coordinates of its source (used by findings from GIS layers,
+        whose elements may not exist in any network).
     """
 
     severity: Severity
@@ -75,6 +78,7 @@ class Finding:
     elements: tuple[str, ...]
     message: str
     element_type: str = "node"
+    location: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the finding as JSON-ready plain data."""
@@ -84,6 +88,7 @@ class Finding:
             "elements": list(self.elements),
             "message": self.message,
             "element_type": self.element_type,
+            **({"location": list(self.location)} if self.location is not None else {}),
         }
 
 

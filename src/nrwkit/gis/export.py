@@ -2,12 +2,17 @@
 
 Layers come from WNTR's own :meth:`wntr.network.WaterNetworkModel.to_gis` (pipe vertices
 kept); nrwkit renames the attributes so that units are in the field names (SI, as inside
-the model: ``diameter_m``, ``length_m``, ``elevation_m``, ``base_demand_m3s``) and adds a
-``findings`` point layer so a GIS team sees each validation finding where it is.
+the model: ``diameter_m``, ``length_m``, ``elevation_m``, ``base_demand_m3s``), adds a
+``findings`` point layer so a GIS team sees each validation finding where it is, optional
+steady-state results, and an aspatial ``nrwkit_model`` table holding the rest of the model
+(options, patterns, curves, controls, extra demand categories) as WNTR's own JSON
+(:func:`wntr.network.to_dict`), so that ``nrwkit gis import`` rebuilds the same network
+from the layers after the GIS team has edited them.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,11 +23,22 @@ import pyogrio
 import wntr
 from shapely.geometry import Point
 
-from .errors import CRSError, InputError
-from .network.checks import Finding
-from .outputs import atomic_output
+from ..errors import CRSError, InputError
+from ..hydraulics import SteadyState
+from ..network.checks import Finding
+from ..outputs import atomic_output
 
-__all__ = ["LAYER_GEOMETRY", "findings_layer", "network_layers", "write_geopackage"]
+__all__ = [
+    "LAYER_GEOMETRY",
+    "MODEL_TABLE",
+    "findings_layer",
+    "network_layers",
+    "read_model_table",
+    "write_geopackage",
+]
+
+#: Name of the aspatial table with the model's non-layer data.
+MODEL_TABLE = "nrwkit_model"
 
 #: Layer name -> geometry type, in the order they are written.
 LAYER_GEOMETRY = {
@@ -53,7 +69,10 @@ def _check_crs(crs: str | None) -> str | None:
 
 
 def network_layers(
-    wn: wntr.network.WaterNetworkModel, *, crs: str | None = None
+    wn: wntr.network.WaterNetworkModel,
+    *,
+    crs: str | None = None,
+    results: SteadyState | None = None,
 ) -> dict[str, gpd.GeoDataFrame]:
     """Return the network as GeoDataFrames, one per element type.
 
@@ -64,6 +83,10 @@ def network_layers(
     crs : str, optional
         CRS of the model's coordinates (an ``.inp`` file has none); assigned, not
         reprojected.
+    results : SteadyState, optional
+        A solved state whose values are added: ``pressure_m`` and ``head_m`` on nodes,
+        ``flow_m3s`` and ``velocity_ms`` on links, ``unit_headloss_m_per_km`` on pipes and
+        ``head_change_m`` on pumps and valves.
 
     Returns
     -------
@@ -85,8 +108,27 @@ def network_layers(
             for column in frame.columns:
                 if column != "geometry" and frame[column].dtype == object:
                     frame[column] = frame[column].map(lambda v: None if v is None else str(v))
+            if results is not None:
+                frame = _with_results(frame, layer, results)
         layers[layer] = frame
     return layers
+
+
+def _with_results(frame: gpd.GeoDataFrame, layer: str, results: SteadyState) -> gpd.GeoDataFrame:
+    names = frame["name"]
+    if LAYER_GEOMETRY[layer] == "Point":
+        return frame.assign(
+            pressure_m=names.map(results.pressure_m).to_numpy(dtype=float),
+            head_m=names.map(results.head_m).to_numpy(dtype=float),
+        )
+    frame = frame.assign(
+        flow_m3s=names.map(results.flowrate_m3s).to_numpy(dtype=float),
+        velocity_ms=names.map(results.velocity_ms).to_numpy(dtype=float),
+    )
+    headloss = names.map(results.headloss).to_numpy(dtype=float)
+    if layer == "pipes":
+        return frame.assign(unit_headloss_m_per_km=headloss * 1000.0)
+    return frame.assign(head_change_m=headloss)
 
 
 def findings_layer(
@@ -102,7 +144,9 @@ def findings_layer(
     link_lines = None
     for finding in findings:
         for element in finding.elements or ("",):
-            if not element:
+            if finding.location is not None:
+                geom = Point(finding.location)
+            elif not element:
                 geom = centre
             elif element not in wn.node_name_list and element not in wn.link_name_list:
                 msg = (f"finding {finding.code!r} names {element!r}, which is not in the network: "
@@ -134,9 +178,12 @@ def write_geopackage(
     *,
     crs: str | None = None,
     findings: Iterable[Finding] | None = None,
+    results: SteadyState | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write the network (and optionally its findings) to one GeoPackage, atomically.
+    """Write the network (and optionally its findings and results) to one GeoPackage.
+
+    The file is written to a temporary name and renamed when complete.
 
     Parameters
     ----------
@@ -149,6 +196,8 @@ def write_geopackage(
         no CRS and QGIS asks for one).
     findings : iterable of Finding, optional
         Validation findings, written as a ``findings`` point layer.
+    results : SteadyState, optional
+        Steady-state results added as attributes (see :func:`network_layers`).
     overwrite : bool, default False
         Replace an existing file.
 
@@ -156,10 +205,19 @@ def write_geopackage(
     -------
     Path
         The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pyogrio
+    >>> from nrwkit.networks import load
+    >>> out = write_geopackage(load("net1"), tempfile.mkdtemp() + "/net1.gpkg", crs="EPSG:3857")
+    >>> [name for name, _ in pyogrio.list_layers(out)][:3]
+    ['junctions', 'tanks', 'reservoirs']
     """
-    layers = network_layers(wn, crs=crs)
+    layers = network_layers(wn, crs=crs, results=results)
     if findings is not None:
         layers["findings"] = findings_layer(wn, findings, crs=crs)
+    model = pd.DataFrame({"key": ["wntr_dict"], "json": [json.dumps(wntr.network.to_dict(wn))]})
     with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
         # without a CRS pyogrio warns on every layer; the caller has been told once already
         warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
@@ -169,4 +227,15 @@ def write_geopackage(
                 frame, tmp, layer=layer, driver="GPKG", geometry_type=geom_type,
                 promote_to_multi=False,
             )
+        pyogrio.write_dataframe(model, tmp, layer=MODEL_TABLE, driver="GPKG")
     return Path(path)
+
+
+def read_model_table(path: str | Path) -> dict | None:
+    """Return the WNTR model dict stored by :func:`write_geopackage`, or None if absent."""
+    names = [name for name, _ in pyogrio.list_layers(path)]
+    if MODEL_TABLE not in names:
+        return None
+    table = pyogrio.read_dataframe(path, layer=MODEL_TABLE)
+    row = table[table["key"] == "wntr_dict"]
+    return json.loads(row["json"].iloc[0]) if len(row) else None
