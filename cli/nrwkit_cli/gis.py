@@ -72,3 +72,69 @@ def _layer_counts(path: Path) -> dict[str, dict]:
     import pyogrio
 
     return {name: pyogrio.read_info(path, layer=name) for name, _ in pyogrio.list_layers(path)}
+
+
+@gis_group.command("import")
+@click.argument("layers", type=click.Path(exists=True, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="YAML file saying which field holds what (default: the layers of "
+                   "`nrwkit gis export`).")
+@click.option("--snap", "snap_m", type=float, metavar="M",
+              help="Snapping tolerance in metres (default: the mapping's, 0.5 m).")
+@click.option("--findings", "findings_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write every repair and finding, with its location, to this GeoPackage.")
+@click.option("--year", "reference_year", type=int,
+              help="Year the model represents, for ageing pipes in the roughness table.")
+@crs_option
+@overwrite_option
+@json_option
+@handle_errors
+def import_command(
+    layers: Path, out: Path, mapping_path: Path | None, snap_m: float | None,
+    findings_path: Path | None, reference_year: int | None, crs: str | None, overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Build the EPANET model OUT (.inp) from a utility's GIS LAYERS.
+
+    LAYERS is a GeoPackage, a folder of Shapefiles/GeoJSON files, or one pipe file. Pipe
+    ends within the snapping tolerance are joined, T-junctions split the main, valve and
+    pump points on a pipe become valves and pumps, and every repair is reported.
+    """
+    from nrwkit.gis.mapping import default_mapping, load_mapping
+    from nrwkit.network import write_inp
+
+    check_writable(out, overwrite=overwrite)
+    if findings_path is not None:
+        check_writable(findings_path, overwrite=overwrite)
+    if mapping_path is not None:
+        mapping = load_mapping(mapping_path)
+        if crs:
+            mapping = mapping.model_copy(update={"crs": crs})
+        mapping_dir = mapping_path.parent
+    else:
+        mapping, mapping_dir = default_mapping(crs=crs), None
+    result = nrwgis.build_network(layers, mapping, snap_m=snap_m, mapping_dir=mapping_dir,
+                                  reference_year=reference_year)
+    write_inp(result.wn, out, overwrite=overwrite)
+    if findings_path is not None:
+        nrwgis.write_findings(result.wn, result.findings, findings_path, crs=result.crs,
+                              overwrite=overwrite)
+    counts = result.wn.describe(level=1)
+    if as_json:
+        echo_json({"output": str(out), "crs": result.crs.to_string() if result.crs else None,
+                   "network": counts, "findings": [f.to_dict() for f in result.findings]})
+        return
+    nodes, links = counts["Nodes"], counts["Links"]
+    click.echo(f"wrote {out}: {nodes['Junctions']} junctions, {nodes['Tanks']} tanks, "
+               f"{nodes['Reservoirs']} reservoirs, {links['Pipes']} pipes, {links['Pumps']} pumps, "
+               f"{links['Valves']} valves")
+    if result.crs is not None:
+        click.echo(f"coordinates in {result.crs.name} (EPSG:{result.crs.to_epsg()})")
+    rows = [(f.severity.value, f.code, len(f.elements), f.message) for f in result.findings]
+    if rows:
+        click.echo("\nRepairs and findings:")
+        for severity, code, _n, message in rows:
+            click.echo(f"  {severity:<8}{code:<22}{message}")
+    if findings_path is not None:
+        click.echo(f"\nwrote {findings_path} (layer 'findings': open it in QGIS beside your layers)")

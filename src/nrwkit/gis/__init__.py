@@ -12,6 +12,7 @@ from .export import (
     findings_layer,
     network_layers,
     read_model_table,
+    write_findings,
     write_geopackage,
 )
 from .mapping import Mapping, default_mapping, load_mapping
@@ -32,5 +33,6 @@ __all__ = [
     "materials",
     "network_layers",
     "read_model_table",
+    "write_findings",
     "write_geopackage",
 ]

@@ -199,6 +199,15 @@ class _Builder:
                         continue
                 if np.isfinite(dist[e]):
                     assigned[e] = points[int(idx[e])].name
+            moved = [e for e in range(len(ends)) if assigned[e] is not None
+                     and math.dist(ends[e], self.nodes[str(assigned[e])].xy) > 0]
+            if moved:
+                gaps = [math.dist(ends[e], self.nodes[str(assigned[e])].xy) for e in moved]
+                names = sorted({self.links[owner[e]].name for e in moved})
+                self.note(Severity.INFO, "snapped-endpoints", names,
+                          f"{len(moved)} pipe end(s) did not touch their node and were snapped "
+                          f"onto it (up to {self.metres(max(gaps)):.2f} m): {list_ids(names)}",
+                          tuple(ends[moved[int(np.argmax(gaps))]]), "link")
         free = [e for e in range(len(ends)) if assigned[e] is None]
         if free:
             free_xy = ends[free]
@@ -251,6 +260,9 @@ class _Builder:
                 s = pipe.geometry.project(shapely.Point(node.xy))
                 if self.tol < s < pipe.geometry.length - self.tol:
                     splits[int(j)].append((s, node.name, None, {}))
+                    if not node.from_layer:  # a drawn T: the junction moves onto the main
+                        point = pipe.geometry.interpolate(s)
+                        node.xy = (float(point.x), float(point.y))
         self._device_points(pipes, tree, splits)
         for j, cuts in splits.items():
             self._split(pipes[j], sorted(cuts, key=lambda c: c[0]))

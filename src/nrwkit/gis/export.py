@@ -20,6 +20,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pyogrio
+import pyproj
 import wntr
 from shapely.geometry import Point
 
@@ -34,6 +35,7 @@ __all__ = [
     "findings_layer",
     "network_layers",
     "read_model_table",
+    "write_findings",
     "write_geopackage",
 ]
 
@@ -228,6 +230,24 @@ def write_geopackage(
                 promote_to_multi=False,
             )
         pyogrio.write_dataframe(model, tmp, layer=MODEL_TABLE, driver="GPKG")
+    return Path(path)
+
+
+def write_findings(
+    wn: wntr.network.WaterNetworkModel,
+    findings: Iterable[Finding],
+    path: str | Path,
+    *,
+    crs: str | pyproj.CRS | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write findings as a point layer ``findings`` in a GeoPackage, atomically."""
+    layer = findings_layer(wn, findings, crs=None)
+    if crs is not None:
+        layer = layer.set_crs(crs)
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        pyogrio.write_dataframe(layer, tmp, layer="findings", driver="GPKG", geometry_type="Point")
     return Path(path)
 
 

@@ -53,21 +53,21 @@ class SourceLayers:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _locate(layers_path: Path, spec: LayerSpec, mapping_dir: Path | None) -> tuple[Path, str | None]:
+def _locate(layers_path: Path, source: str, mapping_dir: Path | None) -> tuple[Path, str | None]:
     """Return (file, layer name or None) for a source."""
     for base in (mapping_dir, layers_path if layers_path.is_dir() else layers_path.parent):
-        if base is not None and (base / spec.source).is_file():
-            return base / spec.source, None
+        if base is not None and (base / source).is_file():
+            return base / source, None
     if layers_path.is_dir():
-        matches = sorted(p for p in layers_path.iterdir() if p.stem == spec.source and p.suffix.lower()
+        matches = sorted(p for p in layers_path.iterdir() if p.stem == source and p.suffix.lower()
                          in {".shp", ".geojson", ".json", ".gpkg", ".fgb"})
         if matches:
             return matches[0], None
-        raise LayerError(layers_path, f"no file for layer {spec.source!r}",
+        raise LayerError(layers_path, f"no file for layer {source!r}",
                          "put the layer's file in this folder or name its file in the mapping's "
                          "'source'")
     if layers_path.suffix.lower() == ".gpkg":
-        return layers_path, spec.source
+        return layers_path, source
     return layers_path, None
 
 
@@ -93,6 +93,25 @@ def _read(path: Path, layer: str | None, kind: str) -> gpd.GeoDataFrame:
         raise LayerError(path, "has no geometry", f"give a point or line layer for {kind}",
                          layer=layer)
     return frame
+
+
+def _read_source(layers_path: Path, spec: LayerSpec, source: str, kind: str, mapping: Mapping,
+                 mapping_dir: Path | None, findings: list[Finding]
+                 ) -> tuple[gpd.GeoDataFrame | None, dict[str, Any]]:
+    """Read one source of a layer kind: fields picked and converted, geometry checked."""
+    path, layer = _locate(layers_path, source, mapping_dir)
+    where: dict[str, Any] = {"path": path, "layer": layer or source}
+    raw = _read(path, layer, kind)
+    if len(raw) == 0:
+        return None, where  # no features: nothing to map (an empty pipe layer fails later)
+    attrs = _fields(raw, spec, kind, where)
+    raw = _clean_geometry(raw, kind, where, attrs.get("id"), findings)
+    frame = gpd.GeoDataFrame(attrs, geometry=raw.geometry.to_numpy(), crs=raw.crs)
+    ids = attrs.get("id", pd.Series(None, index=raw.index))
+    frame["feature"] = [str(v) if v else f"row {i}" for i, v in zip(raw.index, ids, strict=True)]
+    if frame.crs is None and mapping.crs:
+        frame = frame.set_crs(mapping.crs)
+    return frame, where
 
 
 def _fields(frame: gpd.GeoDataFrame, spec: LayerSpec, kind: str, where: dict[str, Any]) -> pd.DataFrame:
@@ -150,7 +169,7 @@ def _clean_geometry(frame: gpd.GeoDataFrame, kind: str, where: dict, ids: pd.Ser
                          feature=str(label(bad.index[0])))
     # a line with all its points in one place is how pumps and valves drawn as a point come
     # out of EPANET; for pipes the builder drops it as zero-length. Neither needs repair.
-    point_like = geom.geom_type.eq("LineString") & (geom.length == 0)
+    point_like = geom.geom_type.eq("LineString") & (shapely.length(geom.to_numpy()) == 0)
     invalid = ~geom.is_valid & ~point_like
     if invalid.any():
         repaired = shapely.make_valid(geom[invalid].to_numpy())
@@ -205,23 +224,30 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
     frames: dict[str, gpd.GeoDataFrame] = {}
     sources: dict[str, dict[str, Any]] = {}
     for kind, spec in mapping.layers().items():
-        path, layer = _locate(layers_path, spec, mapping_dir)
-        where: dict[str, Any] = {"path": path, "layer": layer or spec.source}
-        raw = _read(path, layer, kind)
-        if len(raw) == 0:
-            if kind == "pipes":
-                raise LayerError(path, "the pipe layer is empty",
-                                 "export the mains layer with its features", layer=where["layer"])
-            continue  # an optional layer with no features: nothing to map
-        attrs = _fields(raw, spec, kind, where)
-        raw = _clean_geometry(raw, kind, where, attrs.get("id"), findings)
-        frame = gpd.GeoDataFrame(attrs, geometry=raw.geometry.to_numpy(), crs=raw.crs)
-        frame["feature"] = [str(v) if v else f"row {i}" for i, v in
-                            zip(raw.index, attrs.get("id", pd.Series(None, index=raw.index)), strict=True)]
-        if frame.crs is None and mapping.crs:
-            frame = frame.set_crs(mapping.crs)
+        parts: list[gpd.GeoDataFrame] = []
+        for source in spec.sources():
+            part, where = _read_source(layers_path, spec, source, kind, mapping, mapping_dir,
+                                       findings)
+            sources.setdefault(kind, where)
+            if part is None:
+                continue
+            if parts and part.crs is not None and parts[0].crs is not None \
+                    and not part.crs.equals(parts[0].crs):
+                findings.append(Finding(Severity.INFO, "reprojected", (), f"{kind} source "
+                                        f"{source!r} ({part.crs.name}) was reprojected to "
+                                        f"{parts[0].crs.name}", element_type="network",
+                                        location=_anchor(part.geometry.iloc[0])))
+                part = part.to_crs(parts[0].crs)
+            parts.append(part)
+        if not parts:
+            continue
+        frame = parts[0] if len(parts) == 1 else gpd.GeoDataFrame(
+            pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
         frames[kind] = frame
-        sources[kind] = where
+    if "pipes" not in frames:
+        where = sources["pipes"]
+        raise LayerError(where["path"], "the pipe layer is empty",
+                         "export the mains layer with its features", layer=where["layer"])
 
     pipes = frames["pipes"]
     target = pipes.crs

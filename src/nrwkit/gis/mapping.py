@@ -99,11 +99,19 @@ class FieldSpec(_Strict):
 
 
 class LayerSpec(_Strict):
-    """One source layer: where it is, which fields hold what, and value translations."""
+    """One source layer: where it is, which fields hold what, and value translations.
 
-    source: str
+    ``source`` may list several layers (e.g. distribution and transmission mains); they are
+    read with the same fields and joined, each reprojected to the first one's CRS.
+    """
+
+    source: str | list[str]
     fields: dict[str, str | FieldSpec] = Field(default_factory=dict)
     values: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
+
+    def sources(self) -> list[str]:
+        """Return the source layer(s) as a list."""
+        return [self.source] if isinstance(self.source, str) else list(self.source)
 
     def field(self, name: str) -> FieldSpec | None:
         """Return the source field of attribute ``name`` (None when not mapped)."""

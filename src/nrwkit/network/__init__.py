@@ -14,7 +14,7 @@ from .checks import (
     run_checks,
 )
 from .inspection import Inspection, inspect_network
-from .io import lint_inp, read_inp
+from .io import lint_inp, read_inp, write_inp
 from .summary import NetworkSummary, summarize
 
 __all__ = [
@@ -35,4 +35,5 @@ __all__ = [
     "run_checks",
     "summarize",
     "summary",
+    "write_inp",
 ]

@@ -22,7 +22,7 @@ from wntr.epanet.exceptions import EpanetException
 
 from ..errors import NetworkFileError
 
-__all__ = ["InpProblem", "lint_inp", "read_inp"]
+__all__ = ["InpProblem", "lint_inp", "read_inp", "write_inp"]
 
 logger = logging.getLogger(__name__)
 
@@ -368,3 +368,30 @@ def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
             RuntimeError) as exc:
         raise _translate(path, exc) from exc
     return wn
+
+
+def write_inp(
+    wn: wntr.network.WaterNetworkModel, path: str | Path, *, overwrite: bool = False
+) -> Path:
+    """Write a model to an EPANET ``.inp`` file atomically, in the model's flow units.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The model.
+    path : str or Path
+        Destination.
+    overwrite : bool, default False
+        Replace an existing file.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    from ..outputs import atomic_output
+
+    units = wn.options.hydraulic.inpfile_units or "LPS"
+    with atomic_output(path, overwrite=overwrite) as tmp:
+        wntr.network.write_inpfile(wn, str(tmp), units=units)
+    return Path(path)
