@@ -1,0 +1,331 @@
+"""Building models from GIS layers: round trips, messy utility layers, devices, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+import wntr
+import yaml
+from click.testing import CliRunner
+from planted import make_inp
+from scipy.spatial import cKDTree
+from utility_layers import write_utility_layers
+
+from nrwkit.errors import LayerError
+from nrwkit.gis import build_network, default_mapping, load_mapping, write_geopackage
+from nrwkit.hydraulics import steady_state
+from nrwkit.network import read_inp
+from nrwkit.networks import load
+from nrwkit_cli.main import cli
+
+
+def topology(wn: wntr.network.WaterNetworkModel) -> set[tuple[str, str, str]]:
+    return {(name, link.start_node_name, link.end_node_name) for name, link in wn.links()}
+
+
+# ----------------------------------------------------------------------------- round trip
+@pytest.mark.parametrize("name", ["net1", "net3", "ky4", "l-town"])
+def test_round_trip_every_bundled_network(name, tmp_path):
+    wn = load(name)
+    gpkg = write_geopackage(wn, tmp_path / f"{name}.gpkg")
+    rebuilt = build_network(gpkg, default_mapping()).wn
+    assert topology(rebuilt) == topology(wn)
+    before = steady_state(wn).head_m
+    after = steady_state(rebuilt).head_m.reindex(before.index)
+    assert np.abs(before - after).max() < 0.01
+
+
+def test_round_trip_with_crs_and_an_edit_in_qgis(tmp_path):
+    # the GIS team moves nothing but adds a branch main ending on p100 (no node drawn)
+    wn = load("l-town")
+    gpkg = write_geopackage(wn, tmp_path / "lt.gpkg", crs="EPSG:3857")
+    pipes = gpd.read_file(gpkg, layer="pipes")
+    p100 = pipes.set_index("name").loc["p100"].geometry
+    middle = p100.interpolate(0.5, normalized=True)
+    branch = shapely.LineString([(middle.x, middle.y), (middle.x + 40.0, middle.y + 30.0)])
+    new = pipes.iloc[[0]].copy()
+    new["name"], new["geometry"], new["start_node"], new["end_node"] = "NEW-1", [branch], None, None
+    new["length_m"] = np.nan  # drawn in QGIS: the length comes from the geometry
+    pipes = gpd.GeoDataFrame(np.concatenate([pipes.to_numpy(), new.to_numpy()]),
+                             columns=pipes.columns, geometry="geometry", crs=pipes.crs)
+    pipes["length_m"] = pipes["length_m"].astype(float)
+    pyogrio.write_dataframe(pipes, gpkg, layer="pipes", driver="GPKG")
+    result = build_network(gpkg, default_mapping())
+    rebuilt = result.wn
+    assert rebuilt.num_pipes == wn.num_pipes + 2  # the branch, and p100 split in two
+    assert "p100.2" in rebuilt.pipe_name_list
+    codes = [f.code for f in result.findings]
+    assert "split-pipe" in codes
+    assert rebuilt.get_link("NEW-1").length == pytest.approx(50.0, abs=0.01)
+
+
+# ----------------------------------------------------------------------------- messy layers
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("utility")
+    planted = write_utility_layers(folder)
+    result = build_network(folder / "water_mains.gpkg", load_mapping(folder / "mapping.yaml"),
+                           mapping_dir=folder)
+    return folder, planted, result
+
+
+def test_messy_layers_recover_the_topology_exactly(messy):
+    _, _, result = messy
+    original, rebuilt = load("l-town"), result.wn
+    names = original.node_name_list
+    tree = cKDTree([original.get_node(n).coordinates for n in names])
+    dist, idx = tree.query([rebuilt.get_node(n).coordinates for n in rebuilt.node_name_list])
+    assert dist.max() < 0.5  # every rebuilt node sits on an original node...
+    match = {n: names[k] for n, k in zip(rebuilt.node_name_list, idx, strict=True)}
+    assert len(set(match.values())) == len(names) == len(match)  # ... one to one
+    edges = lambda wn, rename: sorted(  # noqa: E731
+        tuple(sorted((rename(link.start_node_name), rename(link.end_node_name))))
+        for _, link in wn.links())
+    assert edges(rebuilt, match.get) == edges(original, lambda n: n)
+
+
+def test_messy_layers_report_each_planted_fault(messy):
+    _, planted, result = messy
+    found = {f.code: f for f in result.findings}
+    assert set(found) >= {"reprojected", "snapped-endpoints", "split-pipe", "duplicate-dropped",
+                          "zero-length-dropped"}
+    assert found["duplicate-dropped"].elements == ("DUP-1", "p10")
+    assert found["zero-length-dropped"].elements == ("ZERO-1",)
+    assert found["split-pipe"].elements == ("MAIN-T", "MAIN-T.2")
+    assert "mains_wgs84.geojson" in found["reprojected"].message
+    assert "0.20 m" in found["snapped-endpoints"].message
+    assert not [f for f in result.findings if f.severity.value == "error"]
+    # every repair has a location the GIS team can zoom to
+    for code in ("split-pipe", "duplicate-dropped", "zero-length-dropped", "snapped-endpoints"):
+        assert found[code].location is not None
+
+
+def test_messy_layers_units_and_values(messy):
+    _, _, result = messy
+    original, rebuilt = load("l-town"), result.wn
+    assert rebuilt.get_link("p10").diameter == pytest.approx(original.get_link("p10").diameter)
+    assert rebuilt.get_node("n2").elevation == pytest.approx(original.get_node("n2").elevation)
+    valve = rebuilt.get_link("PRV-1")
+    assert (valve.valve_type, valve.initial_setting) == (
+        "PRV", pytest.approx(original.get_link("PRV-1").initial_setting))
+    # lengths from geometry in metres
+    assert rebuilt.get_link("p10").length == pytest.approx(original.get_link("p10").length, rel=0.05)
+
+
+# ----------------------------------------------------------------------------- grid layers
+GRID_CRS = "EPSG:32633"
+
+
+def grid_layers(folder, *, pipes_extra=(), drop_nodes=(), **layers):
+    """The planted test grid as raw utility layers (offset into UTM 33N)."""
+    wn = read_inp_text(make_inp())
+    offset = np.array([500_000.0, 6_000_000.0])
+    rows = []
+    for name, pipe in wn.pipes():
+        line = shapely.LineString([np.add(pipe.start_node.coordinates, offset),
+                                   np.add(pipe.end_node.coordinates, offset)])
+        rows.append({"PIPE": name, "DN": pipe.diameter * 1000, "MAT": "PVC", "YEAR": 2000,
+                     "geometry": line})
+    rows.extend(pipes_extra)
+    gpd.GeoDataFrame(rows, geometry="geometry", crs=GRID_CRS).to_file(folder / "net.gpkg", layer="pipes")
+    nodes = [{"ID": n, "Z": 10.0, "geometry": shapely.Point(np.add(j.coordinates, offset))}
+             for n, j in wn.junctions() if n not in drop_nodes]
+    gpd.GeoDataFrame(nodes, geometry="geometry", crs=GRID_CRS).to_file(folder / "net.gpkg", layer="nodes")
+    r = wn.get_node("R1")
+    gpd.GeoDataFrame([{"ID": "R1", "HEAD": 60.0, "geometry": shapely.Point(np.add(r.coordinates, offset))}],
+                     geometry="geometry", crs=GRID_CRS).to_file(folder / "net.gpkg", layer="sources")
+    for layer, frame in layers.items():
+        frame.to_file(folder / "net.gpkg", layer=layer)
+    return offset
+
+
+def read_inp_text(text: str):
+    import tempfile
+    from pathlib import Path
+
+    path = Path(tempfile.mkdtemp()) / "grid.inp"
+    path.write_text(text)
+    return read_inp(path)
+
+
+def grid_mapping(**extra):
+    data = {
+        "pipes": {"source": "pipes", "fields": {"id": "PIPE", "diameter": "DN", "material": "MAT",
+                                                "install_year": "YEAR"}},
+        "junctions": {"source": "nodes", "fields": {"id": "ID", "elevation": "Z"}},
+        "reservoirs": {"source": "sources", "fields": {"id": "ID", "head": "HEAD"}},
+    }
+    data.update(extra)
+    from nrwkit.gis.mapping import Mapping
+
+    return Mapping.model_validate(data)
+
+
+def test_valve_pump_and_hydrant_points_on_pipes(tmp_path):
+    offset = np.array([500_000.0, 6_000_000.0])
+    at = lambda x, y: shapely.Point(np.add((x, y), offset))  # noqa: E731
+    valves = gpd.GeoDataFrame([{"VID": "GV1", "KIND": "gate", "STATUS": "closed", "geometry": at(1100, 1050)},
+                               {"VID": "PRV9", "KIND": "PRV", "SET": 30.0, "geometry": at(1150, 1100)},
+                               {"VID": "LOST", "KIND": "gate", "geometry": at(5000, 5000)}],
+                              geometry="geometry", crs=GRID_CRS)
+    hydrants = gpd.GeoDataFrame([{"HID": "H7", "geometry": at(1000, 1050)}], geometry="geometry", crs=GRID_CRS)
+    grid_layers(tmp_path, valves=valves, hydrants=hydrants)
+    mapping = grid_mapping(
+        valves={"source": "valves", "fields": {"id": "VID", "type": "KIND", "status": "STATUS",
+                                               "setting": "SET"}},
+        hydrants={"source": "hydrants", "fields": {"id": "HID"}})
+    result = build_network(tmp_path / "net.gpkg", mapping)
+    wn = result.wn
+    gate = wn.get_link("GV1")  # on P9 (J12 - J22), closed
+    assert (gate.valve_type, str(gate.initial_status)) == ("TCV", "Closed")
+    prv = wn.get_link("PRV9")  # on P4 (J22 - J23)
+    assert prv.valve_type == "PRV" and prv.initial_setting == pytest.approx(30.0)
+    assert wn.get_node(prv.start_node_name).coordinates == wn.get_node(prv.end_node_name).coordinates
+    assert "H7" in wn.junction_name_list and wn.get_node("H7").tag == "hydrant"
+    assert {"P9", "P9.2", "P4", "P4.2", "P7", "P7.2"} <= set(wn.pipe_name_list)
+    codes = [f.code for f in result.findings]
+    assert codes.count("split-pipe") == 3
+    assert "device-not-on-pipe" in codes
+    # the closed gate valve cuts nothing off here (grid loops), and the model runs
+    assert steady_state(wn).converged
+
+
+def test_roughness_from_material_and_age(tmp_path):
+    grid_layers(tmp_path, pipes_extra=[{"PIPE": "OLD", "DN": 150.0, "MAT": "Cast Iron", "YEAR": 1986,
+                                        "geometry": shapely.LineString([(501_000, 6_001_000), (501_000, 6_000_900)])},
+                                       {"PIPE": "ODD", "DN": 150.0, "MAT": "bamboo", "YEAR": 2000,
+                                        "geometry": shapely.LineString([(501_200, 6_001_200), (501_300, 6_001_300)])}])
+    result = build_network(tmp_path / "net.gpkg", grid_mapping(reference_year=2026))
+    wn = result.wn
+    assert wn.get_link("P1").roughness == 150.0                 # PVC
+    assert wn.get_link("OLD").roughness == pytest.approx(80.0)  # 130 - 1.25 x 40 years
+    assert wn.get_link("ODD").roughness == 130.0                # default, reported
+    (unknown,) = [f for f in result.findings if f.code == "unknown-material"]
+    assert unknown.elements == ("ODD",) and "'bamboo'" in unknown.message
+    overridden = build_network(tmp_path / "net.gpkg", grid_mapping(
+        reference_year=2026, materials={"BAMBOO": {"c_new": 90}}))
+    assert overridden.wn.get_link("ODD").roughness == 90.0
+
+
+def test_elevation_from_dem_and_survey(tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    grid_layers(tmp_path, drop_nodes=("J22",), pipes_extra=[])
+    # J22 is not in the node layer: its pipe ends meet there and make a new junction
+    dem = tmp_path / "dem.tif"
+    transform = from_origin(500_900, 6_001_300, 10, 10)
+    values = np.full((50, 50), 42.5, dtype="float32")
+    with rasterio.open(dem, "w", driver="GTiff", height=50, width=50, count=1, dtype="float32",
+                       crs=GRID_CRS, transform=transform) as raster:
+        raster.write(values, 1)
+    result = build_network(tmp_path / "net.gpkg", grid_mapping(elevation={"dem": str(dem)}))
+    (new,) = [n for n in result.wn.junction_name_list if n.startswith("J") and n not in
+              {"J11", "J12", "J13", "J21", "J23", "J31", "J32", "J33"}]
+    assert result.wn.get_node(new).elevation == pytest.approx(42.5)
+
+    survey = gpd.GeoDataFrame([{"ZS": 17.0, "geometry": shapely.Point(501_101, 6_001_099)},
+                               {"ZS": 99.0, "geometry": shapely.Point(502_000, 6_002_000)}],
+                              geometry="geometry", crs=GRID_CRS)
+    survey.to_file(tmp_path / "net.gpkg", layer="survey")
+    mapping = grid_mapping(elevation={"survey": {"source": "survey", "fields": {"elevation": "ZS"}}})
+    result = build_network(tmp_path / "net.gpkg", mapping)
+    assert result.wn.get_node(new).elevation == 17.0
+    assert "elevation-estimated" in [f.code for f in result.findings]
+
+
+def test_geographic_layers_are_reprojected_to_utm(tmp_path):
+    grid_layers(tmp_path)
+    for layer in ("pipes", "nodes", "sources"):
+        frame = gpd.read_file(tmp_path / "net.gpkg", layer=layer).to_crs("EPSG:4326")
+        frame.to_file(tmp_path / "geo.gpkg", layer=layer)
+    result = build_network(tmp_path / "geo.gpkg", grid_mapping())
+    assert result.crs.to_epsg() == 32633
+    assert result.wn.get_link("P1").length == pytest.approx(100.0, abs=0.01)
+    notes = [f.message for f in result.findings if f.code == "reprojected"]
+    assert any("UTM zone 33N" in note for note in notes)
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_bad_inputs(tmp_path):
+    grid_layers(tmp_path)
+    gpkg = tmp_path / "net.gpkg"
+    with pytest.raises(LayerError, match="has no layer 'mains'") as info:
+        build_network(gpkg, grid_mapping(pipes={"source": "mains", "fields": {"id": "PIPE"}}))
+    assert "pipes, nodes, sources" in info.value.fix
+    with pytest.raises(LayerError, match="field 'DIAMETER' .* does not exist") as info:
+        build_network(gpkg, grid_mapping(pipes={"source": "pipes", "fields": {"id": "PIPE",
+                                                                             "diameter": "DIAMETER"}}))
+    assert "DN" in info.value.fix and info.value.layer == "pipes"
+    with pytest.raises(LayerError, match="pipes must be lines, found Point"):
+        build_network(gpkg, grid_mapping(pipes={"source": "nodes", "fields": {"id": "ID"}}))
+    gpd.GeoDataFrame({"PIPE": pd_series([])}, geometry=[], crs=GRID_CRS).to_file(gpkg, layer="empty")
+    with pytest.raises(LayerError, match="the pipe layer is empty"):
+        build_network(gpkg, grid_mapping(pipes={"source": "empty", "fields": {"id": "PIPE"}}))
+    broken = gpd.GeoDataFrame({"PIPE": ["A", "B"]}, geometry=[shapely.LineString([(0, 0), (1, 1)]), None],
+                              crs=GRID_CRS)
+    broken.to_file(gpkg, layer="broken")
+    with pytest.raises(LayerError, match="1 feature\\(s\\) have no geometry") as info:
+        build_network(gpkg, grid_mapping(pipes={"source": "broken", "fields": {"id": "PIPE"}}))
+    assert info.value.feature == "B"
+
+
+def pd_series(values):
+    import pandas as pd
+
+    return pd.Series(values, dtype=str)
+
+
+def test_mapping_errors_name_the_key(tmp_path):
+    path = tmp_path / "mapping.yaml"
+    path.write_text(yaml.safe_dump({"pipes": {"source": "x", "fields": {"diametre": "D"}}}))
+    with pytest.raises(LayerError, match="pipes.fields: unknown key\\(s\\) diametre"):
+        load_mapping(path)
+    path.write_text(yaml.safe_dump({"pipes": {"source": "x", "feilds": {}}}))
+    with pytest.raises(LayerError, match="pipes.feilds: unknown key"):
+        load_mapping(path)
+    path.write_text(yaml.safe_dump({"junctions": {"source": "x"}}))
+    with pytest.raises(LayerError, match="pipes: required key is missing"):
+        load_mapping(path)
+    path.write_text(yaml.safe_dump({"pipes": {"source": "x", "fields": {"diameter": {"field": "D", "unit": "furlong"}}}}))
+    with pytest.raises(LayerError, match="unknown unit 'furlong'"):
+        load_mapping(path)
+    path.write_text("pipes: [unclosed")
+    with pytest.raises(LayerError, match="not valid YAML"):
+        load_mapping(path)
+
+
+# ----------------------------------------------------------------------------- CLI
+def test_cli_import(tmp_path, messy):
+    folder, _, _ = messy
+    out, findings = tmp_path / "model.inp", tmp_path / "findings.gpkg"
+    args = ["gis", "import", str(folder / "water_mains.gpkg"), str(out), "--mapping",
+            str(folder / "mapping.yaml"), "--findings", str(findings), "--json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["network"]["Links"]["Pipes"] == 905
+    assert read_inp(out).num_pipes == 905
+    layer = gpd.read_file(findings, layer="findings")
+    assert layer.crs.to_epsg() == 3857
+    assert {"duplicate-dropped", "zero-length-dropped", "split-pipe"} <= set(layer["code"])
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 2 and "already exists" in again.output
+
+
+def test_cli_import_bad_input_exit_2_nothing_written(tmp_path):
+    grid_layers(tmp_path)
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(yaml.safe_dump({"pipes": {"source": "mains", "fields": {"id": "PIPE"}}}))
+    out = tmp_path / "out.inp"
+    result = CliRunner().invoke(cli, ["gis", "import", str(tmp_path / "net.gpkg"), str(out),
+                                      "--mapping", str(mapping)])
+    assert result.exit_code == 2
+    assert "layer 'mains'" in result.output and "fix:" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
