@@ -138,3 +138,76 @@ def import_command(
             click.echo(f"  {severity:<8}{code:<22}{message}")
     if findings_path is not None:
         click.echo(f"\nwrote {findings_path} (layer 'findings': open it in QGIS beside your layers)")
+
+
+@gis_group.command("allocate-customers")
+@network_argument
+@click.argument("customers", type=click.Path(exists=True, path_type=Path))
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layer", help="Layer of CUSTOMERS when it is a GeoPackage with several.")
+@click.option("--id-field", help="Field with the customer id (default: row number).")
+@click.option("--demand-field", help="Field with billed consumption (default: connections only).")
+@click.option("--demand-unit", default="m3/year", show_default=True,
+              type=click.Choice(["m3/year", "m3/month", "m3/day", "l/s", "m3/s", "m3/h", "gal/day"]),
+              help="Unit of --demand-field.")
+@click.option("--max-distance", "max_distance_m", default=50.0, show_default=True, type=float,
+              metavar="M", help="Customers farther from every pipe are reported, not allocated.")
+@click.option("--add-demands", is_flag=True,
+              help="Add the consumption to the existing demands instead of replacing them.")
+@click.option("--table", "table_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the per-customer allocation as CSV.")
+@crs_option
+@overwrite_option
+@json_option
+@handle_errors
+def allocate_command(
+    network: str, customers: Path, out: Path, layer: str | None, id_field: str | None,
+    demand_field: str | None, demand_unit: str, max_distance_m: float, add_demands: bool,
+    table_path: Path | None, crs: str | None, overwrite: bool, as_json: bool,
+) -> None:
+    """Allocate CUSTOMERS (meter points) to NETWORK's junctions and write OUT (.inp).
+
+    Each customer goes to the nearer end junction of its nearest pipe: its consumption
+    becomes demand there and it counts as one service connection (stored in the junction's
+    tag as connections=N).
+    """
+    import geopandas as gpd
+
+    from nrwkit.errors import LayerError
+    from nrwkit.network import write_inp
+    from nrwkit.outputs import write_text
+
+    check_writable(out, overwrite=overwrite)
+    if table_path is not None:
+        check_writable(table_path, overwrite=overwrite)
+    wn = load(network)
+    try:
+        points = gpd.read_file(customers, layer=layer)
+    except Exception as exc:  # pyogrio raises several types for unreadable files
+        raise LayerError(customers, f"cannot be read: {exc}", "check the file and --layer",
+                         layer=layer) from exc
+    result = nrwgis.allocate_customers(
+        wn, points, crs=crs, id_field=id_field, demand_field=demand_field,
+        demand_unit=demand_unit, max_distance_m=max_distance_m, replace_demands=not add_demands)
+    write_inp(result.wn, out, overwrite=overwrite)
+    if table_path is not None:
+        write_text(table_path, result.customers.drop(columns="geometry").to_csv(),
+                   overwrite=overwrite)
+    allocated = int(result.customers["junction"].notna().sum())
+    summary = {
+        "output": str(out), "customers": len(result.customers), "allocated": allocated,
+        "not_allocated": len(result.customers) - allocated,
+        "junctions_with_customers": int((result.junctions["connections"] > 0).sum()),
+        "demand_m3_per_day": float(result.junctions["demand_m3s"].sum() * 86400),
+        "findings": [f.to_dict() for f in result.findings],
+    }
+    if as_json:
+        echo_json(summary)
+        return
+    click.echo(f"wrote {out}: {allocated} of {len(result.customers)} customers allocated to "
+               f"{summary['junctions_with_customers']} junctions, "
+               f"{summary['demand_m3_per_day']:,.1f} m3/day")
+    for finding in result.findings[:10]:
+        click.echo(f"  {finding.severity.value:<8}{finding.code:<22}{finding.message}")
+    if len(result.findings) > 10:
+        click.echo(f"  ... and {len(result.findings) - 10} more (see --json)")

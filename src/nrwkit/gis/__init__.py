@@ -1,11 +1,13 @@
 """GIS: GeoPackage export, building a model from a utility's layers, customer allocation."""
 
 from . import build as build
+from . import customers as customers
 from . import export as export
 from . import layers as layers
 from . import mapping as mapping
 from . import materials as materials
 from .build import ImportResult, build_network
+from .customers import Allocation, allocate_customers, connections
 from .export import (
     LAYER_GEOMETRY,
     MODEL_TABLE,
@@ -19,6 +21,10 @@ from .mapping import Mapping, default_mapping, load_mapping
 
 __all__ = [
     "LAYER_GEOMETRY",
+    "Allocation",
+    "allocate_customers",
+    "connections",
+    "customers",
     "MODEL_TABLE",
     "ImportResult",
     "Mapping",
