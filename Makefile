@@ -27,6 +27,10 @@ $(VENV)/.installed-benchmark: pyproject.toml | $(BIN)/python
 
 demo: $(VENV)/.installed
 	$(BIN)/nrwkit inspect demo --out $(DEMO_WORKSPACE) --overwrite
+	$(BIN)/nrwkit gis export demo $(DEMO_WORKSPACE)/network-results.gpkg --results --overwrite
+	$(BIN)/nrwkit gis import networks/demo-utility/water_mains.gpkg $(DEMO_WORKSPACE)/from-gis.inp \
+		--mapping networks/demo-utility/mapping.yaml --findings $(DEMO_WORKSPACE)/from-gis-repairs.gpkg \
+		--year 2026 --overwrite
 	@echo
 	@echo "demo workspace: $(abspath $(DEMO_WORKSPACE))"
 

@@ -332,3 +332,30 @@ def test_cli_import_bad_input_exit_2_nothing_written(tmp_path):
     assert "layer 'mains'" in result.output and "fix:" in result.output
     assert "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_committed_demo_utility_layers_import(tmp_path):
+    # the layers make demo imports (networks/demo-utility) give L-Town's network back
+    from pathlib import Path
+
+    folder = Path(__file__).parents[1] / "networks" / "demo-utility"
+    result = build_network(folder / "water_mains.gpkg", load_mapping(folder / "mapping.yaml"),
+                           mapping_dir=folder)
+    assert result.wn.describe(level=1)["Links"] == {"Pipes": 905, "Pumps": 1, "Valves": 3}
+    assert {"duplicate-dropped", "zero-length-dropped", "split-pipe", "reprojected"} <= {
+        f.code for f in result.findings}
+
+
+def test_docs_list_every_mapping_key_and_unit():
+    # docs/gis-teams.md is the GIS team's reference: it must follow the schema
+    from pathlib import Path
+
+    from nrwkit.gis.mapping import ALLOWED_FIELDS, UNIT_FACTORS
+
+    text = (Path(__file__).parents[1] / "docs" / "gis-teams.md").read_text()
+    for kind, fields in ALLOWED_FIELDS.items():
+        assert f"`{kind}`" in text, kind
+        for name in fields:
+            assert f"`{name}`" in text, (kind, name)
+    for unit in UNIT_FACTORS:
+        assert f"`{unit}`" in text, unit

@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 import pyproj
 import wntr
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 from ..errors import CRSError, InputError
 from ..hydraulics import SteadyState
@@ -138,33 +138,33 @@ def findings_layer(
 ) -> gpd.GeoDataFrame:
     """Return one point per (finding, element): nodes at their position, links at their middle.
 
-    Network-wide findings (no element) are placed at the mean position of the nodes.
+    Elements no longer in the network (a pipe dropped on import) are placed at the finding's
+    ``location``; network-wide findings at their location or the mean position of the nodes.
     """
     rows = []
     xy = [n.coordinates for _, n in wn.nodes()]
     centre = Point(sum(p[0] for p in xy) / max(len(xy), 1), sum(p[1] for p in xy) / max(len(xy), 1))
     link_lines = None
+    nodes, links = set(wn.node_name_list), set(wn.link_name_list)
     for finding in findings:
         for element in finding.elements or ("",):
-            if finding.location is not None:
+            if element and finding.element_type == "link" and element in links:
+                if link_lines is None:
+                    link_lines = {
+                        name: [link.start_node.coordinates, *link.vertices, link.end_node.coordinates]
+                        for name, link in wn.links()
+                    }
+                geom = LineString(link_lines[element]).interpolate(0.5, normalized=True)
+            elif element and finding.element_type == "node" and element in nodes:
+                geom = Point(wn.get_node(element).coordinates)
+            elif finding.location is not None:
                 geom = Point(finding.location)
             elif not element:
                 geom = centre
-            elif element not in wn.node_name_list and element not in wn.link_name_list:
+            else:
                 msg = (f"finding {finding.code!r} names {element!r}, which is not in the network: "
                        "run the checks again on the network being exported")
                 raise InputError(msg)
-            elif finding.element_type == "link":
-                if link_lines is None:
-                    link_lines = {}
-                    for _, link in wn.links():
-                        pts = [link.start_node.coordinates, *link.vertices, link.end_node.coordinates]
-                        link_lines[link.name] = pts
-                from shapely.geometry import LineString
-
-                geom = LineString(link_lines[element]).interpolate(0.5, normalized=True)
-            else:
-                geom = Point(wn.get_node(element).coordinates)
             rows.append({
                 "severity": finding.severity.value, "code": finding.code, "element": element,
                 "element_type": finding.element_type, "message": finding.message, "geometry": geom,

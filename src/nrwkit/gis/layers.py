@@ -233,11 +233,12 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
                 continue
             if parts and part.crs is not None and parts[0].crs is not None \
                     and not part.crs.equals(parts[0].crs):
+                part_crs = part.crs
+                part = part.to_crs(parts[0].crs)
                 findings.append(Finding(Severity.INFO, "reprojected", (), f"{kind} source "
-                                        f"{source!r} ({part.crs.name}) was reprojected to "
+                                        f"{source!r} ({part_crs.name}) was reprojected to "
                                         f"{parts[0].crs.name}", element_type="network",
                                         location=_anchor(part.geometry.iloc[0])))
-                part = part.to_crs(parts[0].crs)
             parts.append(part)
         if not parts:
             continue
