@@ -92,3 +92,31 @@ def test_never_overwrites_and_never_leaves_partial_files(net1, tmp_path, monkeyp
 def test_unknown_crs(net1, tmp_path):
     with pytest.raises(CRSError, match="unknown CRS 'EPSG:999999'"):
         gis.write_geopackage(net1, tmp_path / "x.gpkg", crs="EPSG:999999")
+
+
+def test_results_attributes_match_the_simulation(tmp_path):
+    from nrwkit.hydraulics import steady_state
+    from nrwkit.networks import load
+
+    wn = load("net1")
+    state = steady_state(wn)
+    out = gis.write_geopackage(wn, tmp_path / "r.gpkg", results=state)
+    junctions = gpd.read_file(out, layer="junctions").set_index("name")
+    pipes = gpd.read_file(out, layer="pipes").set_index("name")
+    pumps = gpd.read_file(out, layer="pumps").set_index("name")
+    assert junctions.loc["22", "pressure_m"] == pytest.approx(state.pressure_m["22"], rel=1e-6)
+    assert pipes.loc["10", "flow_m3s"] == pytest.approx(state.flowrate_m3s["10"], rel=1e-6)
+    # velocity = Q / (pi d^2 / 4), by hand
+    import math
+
+    d = wn.get_link("10").diameter
+    assert pipes.loc["10", "velocity_ms"] == pytest.approx(
+        abs(state.flowrate_m3s["10"]) / (math.pi * d * d / 4), rel=1e-3)
+    # unit headloss x length = head difference between the pipe's ends (no minor loss)
+    drop = state.head_m["10"] - state.head_m["11"]
+    assert pipes.loc["10", "unit_headloss_m_per_km"] * wn.get_link("10").length / 1000 == \
+        pytest.approx(drop, rel=1e-3)
+    # the pump's head change is the head it adds
+    assert pumps.loc["9", "head_change_m"] == pytest.approx(
+        state.head_m["10"] - state.head_m["9"], rel=1e-3)
+    assert pumps.loc["9", "head_change_m"] > 0

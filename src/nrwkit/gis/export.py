@@ -88,7 +88,8 @@ def network_layers(
     results : SteadyState, optional
         A solved state whose values are added: ``pressure_m`` and ``head_m`` on nodes,
         ``flow_m3s`` and ``velocity_ms`` on links, ``unit_headloss_m_per_km`` on pipes and
-        ``head_change_m`` on pumps and valves.
+        ``head_change_m`` (head at the end node minus head at the start node: the head a pump
+        adds, minus the loss across a valve) on pumps and valves.
 
     Returns
     -------
@@ -130,7 +131,7 @@ def _with_results(frame: gpd.GeoDataFrame, layer: str, results: SteadyState) -> 
     headloss = names.map(results.headloss).to_numpy(dtype=float)
     if layer == "pipes":
         return frame.assign(unit_headloss_m_per_km=headloss * 1000.0)
-    return frame.assign(head_change_m=headloss)
+    return frame.assign(head_change_m=-headloss)  # head at the end minus head at the start
 
 
 def findings_layer(
