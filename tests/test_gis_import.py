@@ -12,6 +12,8 @@ import shapely
 import wntr
 import yaml
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from planted import make_inp
 from scipy.spatial import cKDTree
 from utility_layers import write_utility_layers
@@ -359,3 +361,37 @@ def test_docs_list_every_mapping_key_and_unit():
             assert f"`{name}`" in text, (kind, name)
     for unit in UNIT_FACTORS:
         assert f"`{unit}`" in text, unit
+
+
+# ----------------------------------------------------------------------------- invariants
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(jitter=st.lists(st.tuples(st.floats(-0.17, 0.17), st.floats(-0.17, 0.17)),
+                       min_size=26, max_size=26),
+       reverse=st.lists(st.booleans(), min_size=13, max_size=13))
+def test_snapping_recovers_the_grid_whatever_the_jitter(tmp_path_factory, jitter, reverse):
+    """Pipe ends moved by less than the tolerance, drawn either way, give the same network;
+    and importing the imported network again changes nothing (snapping is idempotent)."""
+    folder = tmp_path_factory.mktemp("jitter")
+    wn = read_inp_text(make_inp())
+    rows = []
+    for k, (name, pipe) in enumerate(wn.pipes()):
+        a = np.add(pipe.start_node.coordinates, jitter[2 * k])
+        b = np.add(pipe.end_node.coordinates, jitter[2 * k + 1])
+        line = shapely.LineString([b, a] if reverse[k] else [a, b])
+        rows.append({"PIPE": name, "DN": 150.0, "geometry": line})
+    gpd.GeoDataFrame(rows, geometry="geometry", crs=GRID_CRS).to_file(folder / "l.gpkg", layer="pipes")
+    r = wn.get_node("R1")
+    gpd.GeoDataFrame([{"ID": "R1", "HEAD": 60.0, "geometry": shapely.Point(r.coordinates)}],
+                     geometry="geometry", crs=GRID_CRS).to_file(folder / "l.gpkg", layer="sources")
+    mapping = grid_mapping(junctions=None, pipes={"source": "pipes", "fields": {"id": "PIPE",
+                                                                               "diameter": "DN"}})
+    first = build_network(folder / "l.gpkg", mapping).wn
+    pairs = lambda w: {n: frozenset(  # noqa: E731
+        tuple(np.round(w.get_node(x).coordinates, -1)) for x in (lk.start_node_name, lk.end_node_name))
+        for n, lk in w.links()}
+    assert pairs(first) == pairs(wn)
+    again = build_network(write_geopackage(first, folder / "again.gpkg", crs=GRID_CRS),
+                          default_mapping()).wn
+    assert topology(again) == topology(first)
