@@ -16,6 +16,7 @@ from .options import (
     check_options,
     crs_option,
     echo_json,
+    findings_lines,
     handle_errors,
     json_option,
     network_argument,
@@ -131,11 +132,9 @@ def import_command(
                f"{links['Valves']} valves")
     if result.crs is not None:
         click.echo(f"coordinates in {result.crs.name} (EPSG:{result.crs.to_epsg()})")
-    rows = [(f.severity.value, f.code, len(f.elements), f.message) for f in result.findings]
-    if rows:
-        click.echo("\nRepairs and findings:")
-        for severity, code, _n, message in rows:
-            click.echo(f"  {severity:<8}{code:<22}{message}")
+    if result.findings:
+        click.echo(f"\nRepairs and findings ({len(result.findings)}):")
+        click.echo("\n".join(findings_lines(result.findings)))
     if findings_path is not None:
         click.echo(f"\nwrote {findings_path} (layer 'findings': open it in QGIS beside your layers)")
 
@@ -207,7 +206,5 @@ def allocate_command(
     click.echo(f"wrote {out}: {allocated} of {len(result.customers)} customers allocated to "
                f"{summary['junctions_with_customers']} junctions, "
                f"{summary['demand_m3_per_day']:,.1f} m3/day")
-    for finding in result.findings[:10]:
-        click.echo(f"  {finding.severity.value:<8}{finding.code:<22}{finding.message}")
-    if len(result.findings) > 10:
-        click.echo(f"  ... and {len(result.findings) - 10} more (see --json)")
+    if result.findings:
+        click.echo("\n".join(findings_lines(result.findings)))

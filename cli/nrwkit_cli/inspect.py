@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import click
@@ -17,6 +16,7 @@ from .options import (
     check_options,
     crs_option,
     echo_json,
+    findings_lines,
     format_table,
     handle_errors,
     json_option,
@@ -24,9 +24,6 @@ from .options import (
     overwrite_option,
     verbosity,
 )
-
-#: Findings of one code printed in full before the rest are counted.
-MAX_PER_CODE = 5
 
 #: Files written by --out, in the order they are written.
 OUT_FILES = ("inspect.json", "inspect.txt", "findings.csv", "network.gpkg")
@@ -71,18 +68,7 @@ def summary_text(result: Inspection) -> str:
     lines.append(f"CRS                {s.crs or 'unknown (an .inp file carries none; use --crs)'}")
     n_err, n_warn, n_info = (result.count(sev) for sev in ("error", "warning", "info"))
     lines += ["", f"Findings: {n_err} error(s), {n_warn} warning(s), {n_info} info"]
-    shown: dict[str, int] = {}
-    for f in result.findings:
-        shown[f.code] = shown.get(f.code, 0) + 1
-        if shown[f.code] > MAX_PER_CODE:
-            continue
-        head = f"{f.severity.value.upper():<8}{f.code}"
-        body = textwrap.fill(f.message, width=96, initial_indent="    ", subsequent_indent="    ")
-        lines += [head, body]
-    for code, n in shown.items():
-        if n > MAX_PER_CODE:
-            lines.append(f"... and {n - MAX_PER_CODE} more {code} findings "
-                         "(all of them in --json, --out findings.csv and network.gpkg)")
+    lines += findings_lines(result.findings)
     return "\n".join(lines)
 
 

@@ -132,3 +132,28 @@ def setup_logging(level: int) -> None:
     logger.addHandler(handler)
     logger.setLevel({-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(
         max(min(level, 2), -1), logging.DEBUG))
+
+
+#: Findings of one code printed in full before the rest are counted.
+MAX_PER_CODE = 5
+
+
+def findings_lines(findings: Sequence[Any], *, max_per_code: int = MAX_PER_CODE) -> list[str]:
+    """Format findings for the terminal: severity, code and wrapped message, at most
+    ``max_per_code`` of each code, then a count of the rest."""
+    import textwrap
+
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    for f in findings:
+        shown[f.code] = shown.get(f.code, 0) + 1
+        if shown[f.code] > max_per_code:
+            continue
+        lines.append(f"{f.severity.value.upper():<8}{f.code}")
+        lines.append(textwrap.fill(f.message, width=96, initial_indent="    ",
+                                   subsequent_indent="    "))
+    for code, n in shown.items():
+        if n > max_per_code:
+            lines.append(f"... and {n - max_per_code} more {code} findings "
+                         "(all of them in --json and the findings files)")
+    return lines

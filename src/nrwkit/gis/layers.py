@@ -53,22 +53,33 @@ class SourceLayers:
     findings: list[Finding] = field(default_factory=list)
 
 
+_VECTOR_SUFFIXES = {".shp", ".geojson", ".json", ".gpkg", ".fgb"}
+
+
 def _locate(layers_path: Path, source: str, mapping_dir: Path | None) -> tuple[Path, str | None]:
-    """Return (file, layer name or None) for a source."""
-    for base in (mapping_dir, layers_path if layers_path.is_dir() else layers_path.parent):
-        if base is not None and (base / source).is_file():
+    """Return (file, layer name or None) for a source.
+
+    A source is a layer of the GeoPackage LAYERS, or a file (by name, or by stem with a
+    vector suffix) in the mapping's folder or in LAYERS' folder.
+    """
+    folder = layers_path if layers_path.is_dir() else layers_path.parent
+    if not layers_path.is_dir() and source in (layers_path.name, layers_path.stem):
+        return layers_path, None
+    for base in (mapping_dir, folder):
+        if base is None:
+            continue
+        if (base / source).is_file():
             return base / source, None
-    if layers_path.is_dir():
-        matches = sorted(p for p in layers_path.iterdir() if p.stem == source and p.suffix.lower()
-                         in {".shp", ".geojson", ".json", ".gpkg", ".fgb"})
-        if matches:
-            return matches[0], None
-        raise LayerError(layers_path, f"no file for layer {source!r}",
-                         "put the layer's file in this folder or name its file in the mapping's "
-                         "'source'")
+        if not (layers_path.suffix.lower() == ".gpkg" and base == folder):
+            matches = sorted(p for p in base.iterdir()
+                             if p.stem == source and p.suffix.lower() in _VECTOR_SUFFIXES)
+            if matches:
+                return matches[0], None
     if layers_path.suffix.lower() == ".gpkg":
         return layers_path, source
-    return layers_path, None
+    raise LayerError(folder, f"no file for layer {source!r}",
+                     "put the layer's file in this folder, or name its file (with its suffix) "
+                     "in the mapping's 'source'")
 
 
 def _read(path: Path, layer: str | None, kind: str) -> gpd.GeoDataFrame:
