@@ -105,3 +105,15 @@ def test_cli_allocate(grid, tmp_path, write_inp):
     assert connections(read_inp(out))["J11"] == 2
     assert "FAR" in table.read_text()
     assert CliRunner().invoke(cli, args).exit_code == 2  # never overwrites
+
+
+def test_geographic_network_crs_is_refused(grid):
+    from nrwkit.errors import CRSError
+
+    with pytest.raises(CRSError, match="geographic"):
+        allocate_customers(grid, customers_frame("EPSG:4326"), crs="EPSG:4326")
+
+
+def test_customer_crs_without_network_crs_is_said(grid):
+    result = allocate_customers(grid, customers_frame("EPSG:32633"))
+    assert result.findings[0].code == "customers-crs-assumed"

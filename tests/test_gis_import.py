@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -218,12 +219,12 @@ def test_roughness_from_material_and_age(tmp_path):
 
 def test_elevation_from_dem_and_survey(tmp_path):
     import rasterio
-    from rasterio.transform import from_origin
+    from affine import Affine
 
     grid_layers(tmp_path, drop_nodes=("J22",), pipes_extra=[])
     # J22 is not in the node layer: its pipe ends meet there and make a new junction
     dem = tmp_path / "dem.tif"
-    transform = from_origin(500_900, 6_001_300, 10, 10)
+    transform = Affine(10, 0, 500_900, 0, -10, 6_001_300)  # 10 m cells from the top-left corner
     values = np.full((50, 50), 42.5, dtype="float32")
     with rasterio.open(dem, "w", driver="GTiff", height=50, width=50, count=1, dtype="float32",
                        crs=GRID_CRS, transform=transform) as raster:
@@ -395,3 +396,69 @@ def test_snapping_recovers_the_grid_whatever_the_jitter(tmp_path_factory, jitter
     again = build_network(write_geopackage(first, folder / "again.gpkg", crs=GRID_CRS),
                           default_mapping()).wn
     assert topology(again) == topology(first)
+
+
+def test_deleted_pump_drops_its_controls_and_findings_still_write(tmp_path):
+    from nrwkit.gis import write_findings
+
+    for name, pump in (("l-town", "PUMP_1"), ("net1", "9")):  # Net1 also has a reservoir 9
+        wn = load(name)
+        gpkg = write_geopackage(wn, tmp_path / f"{name}.gpkg")
+        pumps = gpd.read_file(gpkg, layer="pumps")
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="'crs' was not provided")
+            pyogrio.write_dataframe(pumps[pumps["name"] != pump], gpkg, layer="pumps", driver="GPKG")
+        result = build_network(gpkg, default_mapping())
+        dropped = [f for f in result.findings if f.code == "control-dropped"]
+        assert dropped and all(f.elements == (pump,) for f in dropped)
+        assert result.wn.num_controls == wn.num_controls - len(dropped)
+        out = write_findings(result.wn, result.findings, tmp_path / f"{name}-findings.gpkg")
+        assert "control-dropped" in set(gpd.read_file(out)["code"])
+
+
+def test_main_split_at_a_node_point_where_a_branch_ends(tmp_path):
+    # J50 is in the node layer and ends a branch on P9's interior, which is drawn unbroken
+    offset = np.array([500_000.0, 6_000_000.0])
+    branch = shapely.LineString([np.add((1100, 1050), offset), np.add((1160, 1050), offset)])
+    grid_layers(tmp_path, pipes_extra=[{"PIPE": "B1", "DN": 100.0, "MAT": "PVC", "YEAR": 2000,
+                                        "geometry": branch}])
+    nodes = gpd.read_file(tmp_path / "net.gpkg", layer="nodes")
+    at = [shapely.Point(np.add(xy, offset)) for xy in ((1100, 1050), (1160, 1050))]
+    extra = gpd.GeoDataFrame([{"ID": "J50", "Z": 10.0, "geometry": at[0]},
+                              {"ID": "J51", "Z": 10.0, "geometry": at[1]}],
+                             geometry="geometry", crs=GRID_CRS)
+    pyogrio.write_dataframe(gpd.GeoDataFrame(np.concatenate([nodes.to_numpy(), extra.to_numpy()]),
+                                             columns=nodes.columns, geometry="geometry", crs=GRID_CRS),
+                            tmp_path / "net.gpkg", layer="nodes", driver="GPKG")
+    wn = build_network(tmp_path / "net.gpkg", grid_mapping()).wn
+    assert {wn.get_link("P9").end_node_name, wn.get_link("P9.2").start_node_name} == {"J50"}
+    # the default (round-trip) mapping keeps dead ends as they are
+    assert default_mapping().split_mains_at_nodes is False
+
+
+def test_material_overrides_by_alias_and_ageing_floor(tmp_path):
+    old = shapely.LineString([(501_000, 6_001_000), (501_000, 6_000_900)])
+    bare = shapely.LineString([(501_200, 6_001_200), (501_300, 6_001_300)])
+    grid_layers(tmp_path, pipes_extra=[
+        {"PIPE": "OLD", "DN": 150.0, "MAT": "Cast Iron", "YEAR": "1926-05-01", "geometry": old},
+        {"PIPE": "BARE", "DN": 150.0, "MAT": None, "YEAR": 2000, "geometry": bare}])
+    mapping = grid_mapping(reference_year=2026,
+                           materials={"CAST IRON": {"c_new": 120, "c_loss_per_year": 1.0}})
+    result = build_network(tmp_path / "net.gpkg", mapping)
+    assert result.wn.get_link("OLD").roughness == 40.0  # 120 - 100 years, floored at C = 40
+    (unknown,) = [f for f in result.findings if f.code == "unknown-material"]
+    assert unknown.elements == ("BARE",) and "(none)" in unknown.message
+
+
+def test_bad_pump_type_and_crs(tmp_path):
+    grid_layers(tmp_path)
+    pump = gpd.GeoDataFrame([{"ID": "PU", "T": "diesel", "geometry": shapely.Point(501_100, 6_001_050)}],
+                            geometry="geometry", crs=GRID_CRS)
+    pump.to_file(tmp_path / "net.gpkg", layer="pumps")
+    mapping = grid_mapping(pumps={"source": "pumps", "fields": {"id": "ID", "type": "T"}})
+    with pytest.raises(LayerError, match="pump PU has type 'DIESEL'"):
+        build_network(tmp_path / "net.gpkg", mapping)
+    out = tmp_path / "x.inp"
+    result = CliRunner().invoke(cli, ["gis", "import", str(tmp_path / "net.gpkg"), str(out),
+                                      "--crs", "EPSG:99999"])
+    assert result.exit_code == 2 and "unknown CRS" in result.output and not out.exists()

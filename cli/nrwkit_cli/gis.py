@@ -9,6 +9,7 @@ import click
 from nrwkit import gis as nrwgis
 from nrwkit.hydraulics import steady_state
 from nrwkit.network import run_checks
+from nrwkit.network.checks import parse_crs
 from nrwkit.networks import load
 from nrwkit.outputs import check_writable
 
@@ -26,7 +27,8 @@ from .options import (
 
 @click.group("gis")
 def gis_group() -> None:
-    """GIS layers: export a network to a GeoPackage."""
+    """GIS layers: export a network to a GeoPackage, build one from a utility's layers, allocate
+    customer meters."""
 
 
 @gis_group.command("export")
@@ -87,7 +89,8 @@ def _layer_counts(path: Path) -> dict[str, dict]:
               help="Also write every repair and finding, with its location, to this GeoPackage.")
 @click.option("--year", "reference_year", type=int,
               help="Year the model represents, for ageing pipes in the roughness table.")
-@crs_option
+@click.option("--crs", metavar="CRS",
+              help="CRS of layers that carry none, e.g. EPSG:32633 (overrides the mapping's crs).")
 @overwrite_option
 @json_option
 @handle_errors
@@ -108,6 +111,8 @@ def import_command(
     check_writable(out, overwrite=overwrite)
     if findings_path is not None:
         check_writable(findings_path, overwrite=overwrite)
+    if crs is not None:
+        parse_crs(crs)
     if mapping_path is not None:
         mapping = load_mapping(mapping_path)
         if crs:

@@ -47,7 +47,7 @@ from ..network.checks import Finding, Severity, list_ids, run_checks
 from .export import read_model_table
 from .layers import SourceLayers, read_layers
 from .mapping import Mapping
-from .materials import DEFAULT_MATERIALS, MaterialRoughness, hazen_williams_c
+from .materials import DEFAULT_MATERIALS, MATERIAL_ALIASES, MaterialRoughness, hazen_williams_c
 
 __all__ = ["ImportResult", "build_network"]
 
@@ -116,7 +116,8 @@ class _Builder:
         self._counter = 0
         self.materials: dict[str, MaterialRoughness] = dict(DEFAULT_MATERIALS)
         for key, spec in mapping.materials.items():
-            self.materials[" ".join(key.upper().split())] = MaterialRoughness(
+            code = " ".join(key.upper().split())
+            self.materials[MATERIAL_ALIASES.get(code, code)] = MaterialRoughness(
                 spec.c_new, spec.c_loss_per_year, spec.c_min)
 
     # ------------------------------------------------------------------ helpers
@@ -164,7 +165,7 @@ class _Builder:
             for i, row in frame.iterrows():
                 if row.geometry.geom_type != "LineString":
                     continue
-                name = _value(row, "id") or f"{kind[0]}-{i}"
+                name = _value(row, "id") or f"{kind.upper()}-{i}"
                 if name in seen:
                     seen[name] += 1
                     new = f"{name}~{seen[name]}"
@@ -247,8 +248,9 @@ class _Builder:
         for ln in self.links:
             degree[ln.start] += 1
             degree[ln.end] += 1
+        limit = 1 if self.mapping.split_mains_at_nodes else 0
         candidates = [n for n in self.nodes.values()
-                      if n.kind == "Junction" and (not n.from_layer or degree[n.name] == 0)]
+                      if n.kind == "Junction" and (not n.from_layer or degree[n.name] <= limit)]
         splits: dict[int, list[tuple[float, str, str | None, dict]]] = defaultdict(list)
         if candidates:
             geoms = shapely.points([n.xy for n in candidates])
@@ -274,7 +276,7 @@ class _Builder:
             if frame is None:
                 continue
             for i, row in frame[frame.geom_type == "Point"].iterrows():
-                name = _value(row, "id") or f"{layer[0].upper()}-{i}"
+                name = _value(row, "id") or f"{kind.upper()}-{i}"
                 point = row.geometry
                 j = tree.query_nearest(point, max_distance=self.tol)
                 if len(j) == 0:
@@ -430,10 +432,11 @@ class _Builder:
                 diameter = self.mapping.default_diameter_m
             roughness = a.get("roughness")
             if roughness is None:
-                roughness = hazen_williams_c(a.get("material"), install_year=a.get("install_year"),
+                roughness = hazen_williams_c(a.get("material"), install_year=_year(a.get("install_year")),
                                              reference_year=self.year, table=self.materials)
                 if roughness is None:
-                    unknown[str(a.get("material"))].append(link.name)
+                    material = a.get("material")
+                    unknown["(none)" if material is None else str(material)].append(link.name)
                     roughness = self.mapping.default_roughness
             length = a.get("length")
             if length is None or self.mapping.pipes.field("length") is None:
@@ -471,6 +474,10 @@ class _Builder:
             if link.kind == "Pipe":
                 entry.update(pipes[link.name])
             elif link.kind == "Valve":
+                if link.attrs.get("diameter") is None:
+                    self.note(Severity.WARNING, "valve-defaults", [link.name],
+                              f"valve {link.name} has no diameter: 100 mm used. Map valves.diameter",
+                              _mid(link.geometry), "link")
                 entry.update(_valve(link))
             else:
                 entry.update(_pump(link))
@@ -482,10 +489,13 @@ class _Builder:
             links.append(entry)
         base["nodes"] = nodes
         base["links"] = links
-        known = {n["name"] for n in nodes} | {ln["name"] for ln in links}
+        node_names = {n["name"] for n in nodes}
+        link_names = {ln["name"] for ln in links}
+        known = node_names | link_names
         kept = []
         for control in base.get("controls", []):
-            gone = _control_elements(control) - known
+            gone = (_control_elements(control, _NODE_WORDS) - node_names) | (
+                _control_elements(control, _LINK_WORDS) - link_names)
             if gone:
                 self.note(Severity.WARNING, "control-dropped", sorted(gone),
                           f"a control refers to {list_ids(sorted(gone))}, no longer in the layers: "
@@ -511,6 +521,12 @@ class _Builder:
                     series = stored["demand_timeseries_list"]
             entry.update({"elevation": float(a["elevation"]), "demand_timeseries_list": series})
         elif node.kind == "Tank":
+            unset = [k for k in ("max_level", "diameter") if a.get(k) is None]
+            if unset:
+                self.note(Severity.WARNING, "tank-defaults", [node.name],
+                          f"tank {node.name} has no {' or '.join(unset)}: max level 5 m and "
+                          "diameter 10 m used where missing. Map them in the mapping's tanks",
+                          node.xy)
             entry.update({
                 "elevation": float(a["elevation"]),
                 "init_level": float(_first(a.get("init_level"), a.get("min_level"), 0.0)),
@@ -543,6 +559,19 @@ class _Builder:
         checks = run_checks(wn, simulate=False, codes=["no-source", "isolated-node"])
         self.findings.extend(checks)
         return ImportResult(wn, self.findings, self.src.crs)
+
+
+def _year(value: Any) -> float | None:
+    """Return the install year of a number, a date or a date string (None if unreadable)."""
+    if value is None:
+        return None
+    if hasattr(value, "year"):
+        return float(value.year)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        stamp = pd.to_datetime(str(value), errors="coerce")
+        return None if pd.isna(stamp) else float(stamp.year)
 
 
 def _first(*values: Any) -> Any:
@@ -579,6 +608,11 @@ def _pump(link: _Link) -> dict:
     a = link.attrs
     curve = a.get("curve")
     kind = str(a.get("type") or ("HEAD" if curve else "POWER")).upper()
+    if kind not in ("HEAD", "POWER"):
+        raise LayerError("pumps", f"pump {link.name} has type {kind!r}",
+                         "pump types are HEAD (with a curve) or POWER (with a power); translate "
+                         "the layer's values under the mapping's pumps.values.type",
+                         layer="pumps", feature=link.name)
     if kind == "HEAD" and not curve:
         raise LayerError("pumps", f"pump {link.name} has no head curve",
                          "map pumps.curve to a curve in the model, or pumps.power",
@@ -593,11 +627,12 @@ def _pump(link: _Link) -> dict:
             "initial_status": "Closed" if str(a.get("status") or "").lower() == "closed" else "Open"}
 
 
-_ELEMENT_WORDS = {"TANK", "JUNCTION", "NODE", "PIPE", "PUMP", "VALVE", "LINK", "RESERVOIR"}
+_NODE_WORDS = {"TANK", "JUNCTION", "NODE", "RESERVOIR"}
+_LINK_WORDS = {"PIPE", "PUMP", "VALVE", "LINK"}
 
 
-def _control_elements(control: dict) -> set[str]:
-    """Element names a control (WNTR dict form) refers to."""
+def _control_elements(control: dict, words: set[str]) -> set[str]:
+    """Names a control (WNTR dict form) gives after any of ``words`` (node or link words)."""
     texts: list[str] = []
     for value in control.values():
         if isinstance(value, str):
@@ -608,7 +643,7 @@ def _control_elements(control: dict) -> set[str]:
     for text in texts:
         tokens = text.split()
         for k, token in enumerate(tokens[:-1]):
-            if token.upper() in _ELEMENT_WORDS:
+            if token.upper() in words:
                 names.add(tokens[k + 1])
     return names
 

@@ -132,9 +132,19 @@ def allocate_customers(
         raise InputError(msg)
     points = _to_network_crs(customers, crs)
     metres = 1.0
+    notes: list[Finding] = []
     if crs is not None:
         target = pyproj.CRS.from_user_input(crs)
+        if target.is_geographic:
+            msg = (f"{crs} is geographic (degrees): allocation measures distances in metres. Give "
+                   "the network's coordinates in a projected CRS (e.g. its UTM zone)")
+            raise CRSError(msg)
         metres = float(target.axis_info[0].unit_conversion_factor)
+    elif customers.crs is not None:
+        notes.append(Finding(
+            Severity.INFO, "customers-crs-assumed", (),
+            f"no --crs for the network: the customers ({customers.crs.name}) are taken to be in "
+            "the network's coordinates, and distances in their units", element_type="network"))
     ids = (customers[id_field] if id_field else customers.index.to_series()).astype(str)
     ids = ids.reset_index(drop=True)
     if demand_field is not None and demand_field not in customers.columns:
@@ -191,7 +201,7 @@ def allocate_customers(
             demands.clear()
         if value > 0 or replace_demands:
             junction.add_demand(value, pattern, category="customers")
-    findings = []
+    findings = notes
     xy = np.column_stack([points.geometry.x, points.geometry.y])
     for k in far:
         findings.append(Finding(

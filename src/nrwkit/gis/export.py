@@ -160,7 +160,7 @@ def findings_layer(
                 geom = Point(wn.get_node(element).coordinates)
             elif finding.location is not None:
                 geom = Point(finding.location)
-            elif not element:
+            elif not element or finding.element_type == "network":
                 geom = centre
             else:
                 msg = (f"finding {finding.code!r} names {element!r}, which is not in the network: "

@@ -111,7 +111,7 @@ def _read_source(layers_path: Path, spec: LayerSpec, source: str, kind: str, map
                  ) -> tuple[gpd.GeoDataFrame | None, dict[str, Any]]:
     """Read one source of a layer kind: fields picked and converted, geometry checked."""
     path, layer = _locate(layers_path, source, mapping_dir)
-    where: dict[str, Any] = {"path": path, "layer": layer or source}
+    where: dict[str, Any] = {"path": path, "layer": layer}
     raw = _read(path, layer, kind)
     if len(raw) == 0:
         return None, where  # no features: nothing to map (an empty pipe layer fails later)
@@ -188,8 +188,7 @@ def _clean_geometry(frame: gpd.GeoDataFrame, kind: str, where: dict, ids: pd.Ser
             findings.append(Finding(
                 Severity.WARNING, "geometry-repaired", (str(label(i)),),
                 f"{kind} {label(i)}: invalid geometry repaired ({new.geom_type}); check its shape",
-                element_type="link" if want_lines else "node",
-                location=_anchor(geom.loc[i])))
+                element_type="link" if want_lines else "node"))
         geom = geom.copy()
         geom[invalid] = repaired
         frame = frame.set_geometry(geom)
@@ -248,8 +247,7 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
                 part = part.to_crs(parts[0].crs)
                 findings.append(Finding(Severity.INFO, "reprojected", (), f"{kind} source "
                                         f"{source!r} ({part_crs.name}) was reprojected to "
-                                        f"{parts[0].crs.name}", element_type="network",
-                                        location=_anchor(part.geometry.iloc[0])))
+                                        f"{parts[0].crs.name}", element_type="network"))
             parts.append(part)
         if not parts:
             continue
@@ -280,11 +278,15 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
         target = utm
     for kind, frame in frames.items():
         if target is None:
+            if frame.crs is not None:
+                findings.append(Finding(Severity.WARNING, "crs-ignored", (), f"the {kind} layer "
+                                        f"is in {frame.crs.name} but the pipes have no CRS: its "
+                                        "coordinates are used as they are", element_type="network"))
             continue
         if frame.crs is None:
             findings.append(Finding(Severity.WARNING, "crs-assumed", (), f"the {kind} layer has "
-                                    f"no CRS; taken to be the pipes' ({target.name}). If it is not, "
-                                    "assign its CRS in QGIS", element_type="network"))
+                                    f"no CRS; taken to be the pipes' ({pipes.crs.name}). If it is "
+                                    "not, assign its CRS in QGIS", element_type="network"))
             frame = frames[kind] = frame.set_crs(pipes.crs)
         if not frame.crs.equals(target):
             if kind != "pipes" or frame.crs.is_geographic:

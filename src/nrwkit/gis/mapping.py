@@ -141,12 +141,13 @@ class Mapping(_Strict):
     """A whole mapping file. Only ``pipes`` is required."""
 
     crs: str | None = None
-    snap_m: float = 0.5
+    snap_m: float = Field(0.5, gt=0)
     reference_year: int | None = None
     flow_units: Literal["LPS", "LPM", "MLD", "CMH", "CMD", "CFS", "GPM", "MGD", "IMGD", "AFD"] = "LPS"
     default_roughness: float = 130.0
     default_diameter_m: float = 0.1
     drop_duplicates: bool = True
+    split_mains_at_nodes: bool = True
     pipes: LayerSpec
     junctions: LayerSpec | None = None
     tanks: LayerSpec | None = None
@@ -171,6 +172,19 @@ class Mapping(_Strict):
                 raise ValueError(msg)
         return self
 
+    @field_validator("crs")
+    @classmethod
+    def _known_crs(cls, crs: str | None) -> str | None:
+        if crs is not None:
+            import pyproj
+
+            try:
+                pyproj.CRS.from_user_input(crs)
+            except pyproj.exceptions.CRSError as exc:
+                msg = f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633"
+                raise ValueError(msg) from exc
+        return crs
+
     def layers(self) -> dict[str, LayerSpec]:
         """Return the layers that are mapped, by kind."""
         kinds = ("pipes", "junctions", "tanks", "reservoirs", "valves", "pumps", "hydrants")
@@ -182,8 +196,12 @@ class Mapping(_Strict):
 
 def _format_errors(exc: ValidationError) -> str:
     lines = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    errors = exc.errors()
+    # a field given as {field, unit} fails both branches of `str | FieldSpec`: keep the useful one
+    if any("FieldSpec" in map(str, e["loc"]) for e in errors):
+        errors = [e for e in errors if "str" not in map(str, e["loc"])]
+    for err in errors:
+        where = ".".join(str(p) for p in err["loc"] if p not in ("FieldSpec",)) or "(top level)"
         message = err["msg"]
         if err["type"] == "extra_forbidden":
             message = "unknown key (check its spelling and indentation)"
@@ -240,7 +258,8 @@ def default_mapping(*, crs: str | None = None, snap_m: float = 0.5) -> Mapping:
     return Mapping.model_validate({
         "crs": crs,
         "snap_m": snap_m,
-        "drop_duplicates": False,  # the exported model is authoritative: twin mains stay
+        "drop_duplicates": False,  # the exported model is authoritative: twin mains stay,
+        "split_mains_at_nodes": False,  # and dead ends stay dead ends
         "pipes": {"source": "pipes", "fields": {
             "id": "name", "diameter": {"field": "diameter_m", **si}, "roughness": "roughness",
             "length": {"field": "length_m", **si}, "minor_loss": "minor_loss",

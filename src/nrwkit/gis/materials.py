@@ -16,6 +16,10 @@ from dataclasses import dataclass
 __all__ = ["DEFAULT_MATERIALS", "MATERIAL_ALIASES", "MaterialRoughness", "hazen_williams_c"]
 
 
+#: Floor of C for an ageing material with no ``c_min`` (a badly tuberculated main).
+MIN_C = 40.0
+
+
 @dataclass(frozen=True)
 class MaterialRoughness:
     """Hazen-Williams C of a material: new, lost per year of age, and the floor."""
@@ -28,7 +32,7 @@ class MaterialRoughness:
         """Return C for a pipe ``years`` old (new pipe when the age is unknown)."""
         if years is None or years <= 0 or self.c_loss_per_year == 0:
             return self.c_new
-        floor = self.c_min if self.c_min is not None else self.c_new
+        floor = self.c_min if self.c_min is not None else MIN_C
         return max(floor, self.c_new - self.c_loss_per_year * years)
 
 

@@ -26,6 +26,7 @@ from .base import (
     Severity,
     findings_frame,
     list_ids,
+    parse_crs,
     register,
     run_checks,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "findings_frame",
     "geometry",
     "list_ids",
+    "parse_crs",
     "pipes",
     "register",
     "run_checks",
