@@ -17,12 +17,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyproj
 import shapely
 import wntr
 
 from ..errors import CRSError, InputError
-from ..network.checks import Finding, Severity, list_ids
+from ..network.checks import Finding, Severity, list_ids, parse_crs
 
 __all__ = ["DEMAND_UNITS", "Allocation", "allocate_customers", "connections"]
 
@@ -134,7 +133,7 @@ def allocate_customers(
     metres = 1.0
     notes: list[Finding] = []
     if crs is not None:
-        target = pyproj.CRS.from_user_input(crs)
+        target = parse_crs(crs)
         if target.is_geographic:
             msg = (f"{crs} is geographic (degrees): allocation measures distances in metres. Give "
                    "the network's coordinates in a projected CRS (e.g. its UTM zone)")
@@ -224,11 +223,7 @@ def allocate_customers(
 def _to_network_crs(customers: gpd.GeoDataFrame, crs: str | None) -> gpd.GeoDataFrame:
     if crs is None:
         return customers
-    try:
-        target = pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError as exc:
-        msg = f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633 ({exc})"
-        raise CRSError(msg) from exc
+    target = parse_crs(crs)
     if customers.crs is None:
         return customers.set_crs(target)
     return customers if customers.crs.equals(target) else customers.to_crs(target)

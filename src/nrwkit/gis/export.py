@@ -24,9 +24,9 @@ import pyproj
 import wntr
 from shapely.geometry import LineString, Point
 
-from ..errors import CRSError, InputError
+from ..errors import InputError
 from ..hydraulics import SteadyState
-from ..network.checks import Finding
+from ..network.checks import Finding, parse_crs
 from ..outputs import atomic_output
 
 __all__ = [
@@ -58,15 +58,8 @@ _RENAME = {
 
 
 def _check_crs(crs: str | None) -> str | None:
-    if crs is None:
-        return None
-    import pyproj
-
-    try:
-        pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError as exc:
-        msg = f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633 ({exc})"
-        raise CRSError(msg) from exc
+    if crs is not None:
+        parse_crs(crs)
     return crs
 
 

@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import LayerError
+from ..network.checks import parse_crs
 
 __all__ = [
     "ALLOWED_FIELDS",
@@ -176,13 +177,7 @@ class Mapping(_Strict):
     @classmethod
     def _known_crs(cls, crs: str | None) -> str | None:
         if crs is not None:
-            import pyproj
-
-            try:
-                pyproj.CRS.from_user_input(crs)
-            except pyproj.exceptions.CRSError as exc:
-                msg = f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633"
-                raise ValueError(msg) from exc
+            parse_crs(crs)  # a CRSError is a ValueError: pydantic reports it under 'crs'
         return crs
 
     def layers(self) -> dict[str, LayerSpec]:
