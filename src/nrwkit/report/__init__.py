@@ -1,0 +1,18 @@
+"""Reports: self-contained HTML files with interactive maps, figures and tables."""
+
+from . import html as html
+from . import maps as maps
+from .html import Card, Report, Section, figure_svg, file_checksum, table_html
+from .maps import network_map
+
+__all__ = [
+    "Card",
+    "Report",
+    "Section",
+    "figure_svg",
+    "file_checksum",
+    "html",
+    "maps",
+    "network_map",
+    "table_html",
+]
