@@ -79,6 +79,8 @@ def summary_text(result: Inspection) -> str:
 @check_options
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Also write " + ", ".join(OUT_FILES) + " into DIR.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write a self-contained HTML report (map, findings, charts).")
 @overwrite_option
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info", "never"]),
               default="never", show_default=True,
@@ -86,7 +88,8 @@ def summary_text(result: Inspection) -> str:
 @handle_errors
 def inspect_command(
     network: str, as_json: bool, crs: str | None, min_pressure_m: float, simulate: bool,
-    snap_tolerance_m: float, out: Path | None, overwrite: bool, fail_on: str,
+    snap_tolerance_m: float, out: Path | None, report_path: Path | None, overwrite: bool,
+    fail_on: str,
 ) -> None:
     """Summarise NETWORK and check it for faults.
 
@@ -99,6 +102,8 @@ def inspect_command(
     if out is not None:
         for name in OUT_FILES:
             check_writable(out / name, overwrite=overwrite)
+    if report_path is not None:
+        check_writable(report_path, overwrite=overwrite)
     wn = load(network)
     result = inspect_network(
         wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
@@ -113,6 +118,11 @@ def inspect_command(
                    overwrite=overwrite)
         write_geopackage(wn, out / "network.gpkg", crs=crs, findings=result.findings,
                          overwrite=overwrite)
+    if report_path is not None:
+        from nrwkit.report import inspection_report
+
+        inspection_report(wn, result, network_path=resolve(network), state=result.state).write(
+            report_path, overwrite=overwrite)
     if as_json:
         echo_json(result.to_dict())
     elif verbosity(ctx) >= 0:

@@ -7,7 +7,8 @@ from typing import Any
 
 import wntr
 
-from .checks import Finding, Severity, run_checks
+from ..hydraulics import SteadyState
+from .checks import CheckContext, Finding, Severity, run_context
 from .summary import NetworkSummary, summarize
 
 __all__ = ["Inspection", "inspect_network"]
@@ -25,11 +26,15 @@ class Inspection:
         What is wrong with it, errors first.
     options : dict
         The options the checks ran with (for the record).
+    state : SteadyState or None
+        The baseline steady state the simulation checks used (None without simulation, or
+        when it failed).
     """
 
     summary: NetworkSummary
     findings: list[Finding]
     options: dict[str, Any]
+    state: SteadyState | None = None
 
     def count(self, severity: Severity | str) -> int:
         """Return the number of findings of a severity."""
@@ -83,8 +88,9 @@ def inspect_network(
     (782, 0)
     """
     summary = summarize(wn, crs=crs, name=name)
-    findings = run_checks(wn, min_pressure_m=min_pressure_m, simulate=simulate, crs=crs,
-                          snap_tolerance_m=snap_tolerance_m)
+    ctx = CheckContext(wn, min_pressure_m=min_pressure_m, simulate=simulate, crs=crs,
+                       snap_tolerance_m=snap_tolerance_m)
+    findings = run_context(ctx)
     options = {"crs": crs, "min_pressure_m": min_pressure_m, "simulate": simulate,
                "snap_tolerance_m": snap_tolerance_m}
-    return Inspection(summary, findings, options)
+    return Inspection(summary, findings, options, ctx.solved() if simulate else None)

@@ -3,6 +3,7 @@
 from . import html as html
 from . import maps as maps
 from .html import Card, Report, Section, figure_svg, file_checksum, table_html
+from .inspection import inspection_report
 from .maps import network_map
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "figure_svg",
     "file_checksum",
     "html",
+    "inspection_report",
     "maps",
     "network_map",
     "table_html",

@@ -72,8 +72,8 @@ def network_map(
     bokeh.plotting.figure
         Ready for :meth:`nrwkit.report.Report.add_map`.
     """
-    from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
-    from bokeh.palettes import __dict__ as palettes
+    from bokeh import palettes
+    from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper  # type: ignore[attr-defined]
     from bokeh.plotting import figure
 
     fig = figure(sizing_mode="stretch_width", height=height, match_aspect=True,
@@ -83,7 +83,7 @@ def network_map(
     fig.yaxis.axis_label = f"y ({units})"
     fig.grid.grid_line_alpha = 0.25
     fig.background_fill_color = "#fbfcfd"
-    colours = palettes[palette]
+    colours = getattr(palettes, palette)
 
     pipes = wn.pipe_name_list
     xs, ys = _link_lines(wn, pipes)
@@ -127,18 +127,18 @@ def network_map(
         if not names:
             continue
         xy = np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
-        glyph = fig.scatter(xy[:, 0], xy[:, 1], marker=marker, size=16, fill_color=colour,
+        source = ColumnDataSource({"x": xy[:, 0], "y": xy[:, 1], "id": names})
+        glyph = fig.scatter("x", "y", source=source, marker=marker, size=16, fill_color=colour,
                             line_color="white", legend_label=kind)
-        glyph.data_source.data["id"] = names
         fig.add_tools(HoverTool(renderers=[glyph], tooltips=[(kind[:-1].lower(), "@id")]))
     devices = [n for n in wn.link_name_list if n not in set(pipes)]
     if devices:
         mids = np.array([np.mean([wn.get_link(n).start_node.coordinates,
                                   wn.get_link(n).end_node.coordinates], axis=0) for n in devices])
         kinds = [wn.get_link(n).link_type for n in devices]
-        glyph = fig.scatter(mids[:, 0], mids[:, 1], marker="diamond", size=13, fill_color="#8e44ad",
+        source = ColumnDataSource({"x": mids[:, 0], "y": mids[:, 1], "id": devices, "kind": kinds})
+        glyph = fig.scatter("x", "y", source=source, marker="diamond", size=13, fill_color="#8e44ad",
                             line_color="white", legend_label="Pumps and valves")
-        glyph.data_source.data.update({"id": devices, "kind": kinds})
         fig.add_tools(HoverTool(renderers=[glyph], tooltips=[("@kind", "@id")]))
 
     _add_findings(fig, wn, findings)

@@ -29,6 +29,7 @@ from .base import (
     parse_crs,
     register,
     run_checks,
+    run_context,
 )
 
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "pipes",
     "register",
     "run_checks",
+    "run_context",
     "simulation",
     "topology",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "parse_crs",
     "register",
     "run_checks",
+    "run_context",
 ]
 
 
@@ -420,6 +421,15 @@ def run_checks(
     ['length-mismatch']
     """
     ctx = CheckContext(wn, min_pressure_m=min_pressure_m, simulate=simulate, crs=crs, **options)
+    return run_context(ctx, codes)
+
+
+def run_context(ctx: CheckContext, codes: Iterable[str] | None = None) -> list[Finding]:
+    """Run the registered checks (or those in ``codes``) on an existing context.
+
+    Use it to keep the context afterwards, e.g. its :meth:`CheckContext.solved` state.
+    """
+    simulate = ctx.simulate
     selected = list(CHECKS) if codes is None else list(codes)
     unknown = [c for c in selected if c not in CHECKS]
     if unknown:
