@@ -10,6 +10,7 @@ from nrwkit.gis import write_geopackage
 from nrwkit.network import Inspection, Severity, findings_frame, inspect_network
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json, write_text
+from nrwkit.workspace import is_workspace, open_workspace
 
 from .options import (
     EXIT_FINDINGS,
@@ -99,6 +100,9 @@ def inspect_command(
     peak demand (convergence, negative and low pressures).
     """
     ctx = click.get_current_context()
+    workspace = open_workspace(network) if is_workspace(network) else None
+    if workspace is not None:
+        network, crs = str(workspace.network), crs or workspace.crs
     if out is not None:
         for name in OUT_FILES:
             check_writable(out / name, overwrite=overwrite)
@@ -118,17 +122,28 @@ def inspect_command(
                    overwrite=overwrite)
         write_geopackage(wn, out / "network.gpkg", crs=crs, findings=result.findings,
                          overwrite=overwrite)
-    if report_path is not None:
+    saved = []
+    if report_path is not None or workspace is not None:
         from nrwkit.report import inspection_report
 
-        inspection_report(wn, result, network_path=resolve(network), state=result.state).write(
-            report_path, overwrite=overwrite)
+        kicker = workspace.name if workspace is not None else "Network inspection"
+        report = inspection_report(wn, result, network_path=resolve(network), state=result.state,
+                                   kicker=kicker)
+        if report_path is not None:
+            saved.append(report.write(report_path, overwrite=overwrite))
+        if workspace is not None:
+            saved.append(report.write(workspace.output_path("inspect", ".html")))
+            saved.append(write_json(workspace.output_path("inspect", ".json"), result.to_dict()))
+            saved.append(write_geopackage(wn, workspace.output_path("inspect", ".gpkg"), crs=crs,
+                                          findings=result.findings, results=result.state))
     if as_json:
         echo_json(result.to_dict())
     elif verbosity(ctx) >= 0:
         click.echo(text)
         if out is not None:
             click.echo(f"\nwrote {', '.join(str(out / n) for n in OUT_FILES)}")
+        for path in saved:
+            click.echo(f"wrote {path}")
     if fail_on != "never":
         worst = Severity(fail_on).rank
         if any(f.severity.rank <= worst for f in result.findings):

@@ -9,7 +9,7 @@ import click
 
 import nrwkit
 
-from . import gis, inspect, networks
+from . import gis, inspect, networks, workspace
 from .options import setup_logging
 
 
@@ -67,8 +67,9 @@ def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
     """nrwkit: tools for reducing non-revenue water.
 
-    NETWORK arguments take the name of a bundled network (see `nrwkit networks`) or the
-    path of an EPANET .inp file.
+    NETWORK arguments take the name of a bundled network (see `nrwkit networks`), the path
+    of an EPANET .inp file, or a workspace made by `nrwkit init` (its network, and outputs
+    saved in it with dated names).
     """
     ctx.ensure_object(dict)
     ctx.obj["verbosity"] = verbose - quiet
@@ -78,3 +79,5 @@ def cli(ctx: click.Context, verbose: int, quiet: int) -> None:
 cli.add_command(inspect.inspect_command)
 cli.add_command(networks.networks_command)
 cli.add_command(gis.gis_group)
+cli.add_command(workspace.init_command)
+cli.add_command(workspace.report_command)

@@ -14,10 +14,24 @@ from . import hydraulics as hydraulics
 from . import network as network
 from . import networks as networks
 from . import outputs as outputs
+from . import plot as plot
+from . import report as report
+from . import workspace as workspace
 
 try:
     __version__ = version("nrwkit")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = ["__version__", "errors", "gis", "hydraulics", "network", "networks", "outputs"]
+__all__ = [
+    "__version__",
+    "errors",
+    "gis",
+    "hydraulics",
+    "network",
+    "networks",
+    "outputs",
+    "plot",
+    "report",
+    "workspace",
+]

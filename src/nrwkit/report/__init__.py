@@ -3,6 +3,7 @@
 from . import html as html
 from . import maps as maps
 from .html import Card, Report, Section, figure_svg, file_checksum, table_html
+from .index import index_report, write_index
 from .inspection import inspection_report
 from .maps import network_map
 
@@ -13,6 +14,8 @@ __all__ = [
     "figure_svg",
     "file_checksum",
     "html",
+    "index_report",
+    "write_index",
     "inspection_report",
     "maps",
     "network_map",

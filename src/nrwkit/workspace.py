@@ -1,0 +1,203 @@
+"""The improvement track's workspace: one folder the mentor and the mentee share.
+
+::
+
+    WORKSPACE/
+      workspace.toml        the track (name, mentor, mentee, dates), the network, its CRS
+      network/NAME.inp      a copy of the network the track works on
+      outputs/              every analysis, with a dated name, never overwritten
+      index.html            links every report (``nrwkit report WORKSPACE``)
+
+Outputs are named ``YYYY-MM-DDTHHMM-<analysis>.<ext>``; a second run in the same minute gets
+``-2``, ``-3``... so earlier work is never replaced.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import re
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import tomli_w
+
+from .errors import InputError
+from .outputs import check_writable, write_text
+
+__all__ = ["Workspace", "init_workspace", "is_workspace", "open_workspace"]
+
+MANIFEST = "workspace.toml"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """An improvement track's folder.
+
+    Attributes
+    ----------
+    root : Path
+        The folder.
+    name : str
+        The track's name (e.g. "Demo utility: NRW improvement track").
+    network : Path
+        The network file, inside the workspace.
+    crs : str or None
+        CRS of the network's coordinates.
+    start, end : datetime.date or None
+        The partnership's dates.
+    mentor, mentee : str
+        The utilities.
+    units : str
+        "metric" (reports in m, l/s, m3/day).
+    """
+
+    root: Path
+    name: str
+    network: Path
+    crs: str | None = None
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    mentor: str = ""
+    mentee: str = ""
+    units: str = "metric"
+
+    @property
+    def outputs(self) -> Path:
+        """Return the folder of dated outputs."""
+        return self.root / "outputs"
+
+    def output_path(self, analysis: str, suffix: str, *, when: datetime.datetime | None = None
+                    ) -> Path:
+        """Return a new, unused dated path for an analysis output (never an existing file).
+
+        Parameters
+        ----------
+        analysis : str
+            A short name (``inspect``, ``gis-export``...).
+        suffix : str
+            File suffix with its dot (``.html``).
+        when : datetime, optional
+            The run's time (default now).
+        """
+        when = when or datetime.datetime.now()
+        slug = re.sub(r"[^a-z0-9]+", "-", analysis.lower()).strip("-")
+        stem = f"{when:%Y-%m-%dT%H%M}-{slug}"
+        self.outputs.mkdir(parents=True, exist_ok=True)
+        candidate, k = self.outputs / f"{stem}{suffix}", 1
+        while candidate.exists():
+            k += 1
+            candidate = self.outputs / f"{stem}-{k}{suffix}"
+        return candidate
+
+    def reports(self) -> list[tuple[Path, str]]:
+        """Return (path, title) of every HTML report in ``outputs``, newest first."""
+        found = []
+        for path in sorted(self.outputs.glob("*.html"), key=lambda p: p.stat().st_mtime_ns,
+                           reverse=True):
+            text = path.read_text(encoding="utf-8", errors="replace")[:20000]
+            match = re.search(r"<title>(.*?)</title>", text, re.S)
+            found.append((path, html.unescape(match.group(1).strip()) if match else path.stem))
+        return found
+
+
+def is_workspace(path: str | Path) -> bool:
+    """Return True if ``path`` is a folder with a ``workspace.toml``."""
+    return (Path(path) / MANIFEST).is_file()
+
+
+def init_workspace(
+    root: str | Path,
+    network: str | Path,
+    *,
+    name: str | None = None,
+    crs: str | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    mentor: str = "",
+    mentee: str = "",
+) -> Workspace:
+    """Create a workspace with a copy of the network and its ``workspace.toml``.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder to create (it must not hold a workspace already).
+    network : str or Path
+        A bundled network name or an ``.inp`` path; it is checked by reading it.
+    name : str, optional
+        The track's name (default: "NRW improvement track: <network>").
+    crs, start, end, mentor, mentee
+        See :class:`Workspace`.
+
+    Returns
+    -------
+    Workspace
+        The new workspace.
+    """
+    from .network.checks import parse_crs
+    from .networks import load, resolve
+
+    root = Path(root)
+    check_writable(root / MANIFEST)
+    source = resolve(network)
+    load(network)  # refuse a broken network before creating anything
+    if crs is not None:
+        parse_crs(crs)
+    if start and end and end < start:
+        msg = f"the track ends ({end}) before it starts ({start}): check --start and --end"
+        raise InputError(msg)
+    (root / "network").mkdir(parents=True, exist_ok=True)
+    (root / "outputs").mkdir(exist_ok=True)
+    copy = root / "network" / source.name
+    if not copy.exists():
+        shutil.copyfile(source, copy)
+    track: dict[str, object] = {"name": name or f"NRW improvement track: {source.stem}",
+                                "mentor": mentor, "mentee": mentee}
+    if start:
+        track["start"] = start
+    if end:
+        track["end"] = end
+    manifest = {
+        "track": track,
+        "network": {"file": f"network/{source.name}", "units": "metric",
+                    **({"crs": crs} if crs else {})},
+        "created": {"on": datetime.datetime.now().astimezone().replace(microsecond=0).isoformat()},
+    }
+    write_text(root / MANIFEST, tomli_w.dumps(manifest))
+    return open_workspace(root)
+
+
+def open_workspace(root: str | Path) -> Workspace:
+    """Read a workspace's ``workspace.toml``.
+
+    Raises
+    ------
+    InputError
+        If the folder has no manifest, or the manifest is not valid; the message names the key.
+    """
+    root = Path(root)
+    path = root / MANIFEST
+    if not path.is_file():
+        msg = f"{root} is not a workspace (no {MANIFEST}): create one with `nrwkit init`"
+        raise InputError(msg)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: not valid TOML ({exc}); fix the file or create the workspace again"
+        raise InputError(msg) from exc
+    try:
+        track, network = data["track"], data["network"]
+        file = root / network["file"]
+    except KeyError as exc:
+        msg = f"{path}: missing key {exc.args[0]!r} (expected [track] name and [network] file)"
+        raise InputError(msg) from exc
+    if not file.is_file():
+        msg = f"{path}: the network file {file} is missing; copy it back or edit [network] file"
+        raise InputError(msg)
+    return Workspace(root=root, name=str(track.get("name", root.name)), network=file,
+                     crs=network.get("crs"), start=track.get("start"), end=track.get("end"),
+                     mentor=str(track.get("mentor", "")), mentee=str(track.get("mentee", "")),
+                     units=str(network.get("units", "metric")))
