@@ -1,5 +1,6 @@
 # nrwkit: the two commands of the README, and a few for developers.
 #   make demo   create .venv if missing, install nrwkit, run the main job into demo-workspace/
+#               (recreated each time), ending with the path of its index report
 #   make test   create .venv if missing, install nrwkit with its test extras, run lint, types, tests
 PYTHON ?= python3
 VENV ?= .venv
@@ -26,13 +27,16 @@ $(VENV)/.installed-benchmark: pyproject.toml | $(BIN)/python
 	@touch $@ $(VENV)/.installed $(VENV)/.installed-test
 
 demo: $(VENV)/.installed
-	$(BIN)/nrwkit inspect demo --out $(DEMO_WORKSPACE) --overwrite
-	$(BIN)/nrwkit gis export demo $(DEMO_WORKSPACE)/network-results.gpkg --results --overwrite
-	$(BIN)/nrwkit gis import networks/demo-utility/water_mains.gpkg $(DEMO_WORKSPACE)/from-gis.inp \
-		--mapping networks/demo-utility/mapping.yaml --findings $(DEMO_WORKSPACE)/from-gis-repairs.gpkg \
-		--year 2026 --overwrite
+	rm -rf $(DEMO_WORKSPACE)
+	$(BIN)/nrwkit init $(DEMO_WORKSPACE) --network demo --name "Demo utility: NRW improvement track" \
+		--mentor "Mentor utility" --mentee "Demo utility (L-Town)"
+	$(BIN)/nrwkit inspect $(DEMO_WORKSPACE)
+	$(BIN)/nrwkit gis import networks/demo-utility/water_mains.gpkg $(DEMO_WORKSPACE)/outputs/from-gis.inp \
+		--mapping networks/demo-utility/mapping.yaml --findings $(DEMO_WORKSPACE)/outputs/from-gis-repairs.gpkg \
+		--year 2026
 	@echo
-	@echo "demo workspace: $(abspath $(DEMO_WORKSPACE))"
+	@echo "index of the demo workspace (open it in a browser):"
+	@$(BIN)/nrwkit report $(DEMO_WORKSPACE)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src cli tests benchmarks
