@@ -48,6 +48,7 @@ test: lint
 benchmark: $(VENV)/.installed-benchmark
 	$(BIN)/python benchmarks/bench_inspect.py
 	$(BIN)/python benchmarks/bench_gis.py
+	$(BIN)/python benchmarks/bench_report.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_WORKSPACE) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
