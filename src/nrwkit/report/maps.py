@@ -146,9 +146,11 @@ def network_map(
         bar = ColorBar(color_mapper=mapper, title=node_label if node_values is not None else link_label,
                        location=(0, 0), width=12)
         fig.add_layout(bar, "right")
-    fig.legend.click_policy = "hide"
-    fig.legend.location = "top_left"
-    fig.legend.background_fill_alpha = 0.85
+    legend = fig.legend[0]
+    legend.click_policy = "hide"
+    legend.location = "top_left"
+    legend.border_line_alpha = 0.0
+    fig.add_layout(legend, "left")  # beside the map, so it hides none of the network
     return fig
 
 
