@@ -33,6 +33,7 @@ demo: $(VENV)/.installed
 	$(BIN)/nrwkit inspect $(DEMO_WORKSPACE)
 	$(BIN)/nrwkit gis import networks/demo-utility/water_mains.gpkg $(DEMO_WORKSPACE)/outputs/from-gis.inp \
 		--mapping networks/demo-utility/mapping.yaml --findings $(DEMO_WORKSPACE)/outputs/from-gis-repairs.gpkg \
+		--report $(DEMO_WORKSPACE)/outputs/from-gis-report.html \
 		--year 2026
 	@echo
 	@echo "index of the demo workspace (open it in a browser):"

@@ -309,9 +309,10 @@ def test_mapping_errors_name_the_key(tmp_path):
 # ----------------------------------------------------------------------------- CLI
 def test_cli_import(tmp_path, messy):
     folder, _, _ = messy
-    out, findings = tmp_path / "model.inp", tmp_path / "findings.gpkg"
+    out, findings, report = tmp_path / "model.inp", tmp_path / "findings.gpkg", tmp_path / "r.html"
     args = ["gis", "import", str(folder / "water_mains.gpkg"), str(out), "--mapping",
-            str(folder / "mapping.yaml"), "--findings", str(findings), "--json"]
+            str(folder / "mapping.yaml"), "--findings", str(findings), "--report", str(report),
+            "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
@@ -320,6 +321,8 @@ def test_cli_import(tmp_path, messy):
     layer = gpd.read_file(findings, layer="findings")
     assert layer.crs.to_epsg() == 3857
     assert {"duplicate-dropped", "zero-length-dropped", "split-pipe"} <= set(layer["code"])
+    html = report.read_text()
+    assert "Model built from water_mains.gpkg" in html and "duplicate-dropped" in html
     again = CliRunner().invoke(cli, args)
     assert again.exit_code == 2 and "already exists" in again.output
 

@@ -3,6 +3,7 @@
 from . import html as html
 from . import maps as maps
 from .html import Card, Report, Section, figure_svg, file_checksum, table_html
+from .imported import import_report
 from .index import index_report, write_index
 from .inspection import inspection_report
 from .maps import network_map
@@ -14,6 +15,7 @@ __all__ = [
     "figure_svg",
     "file_checksum",
     "html",
+    "import_report",
     "index_report",
     "write_index",
     "inspection_report",

@@ -181,8 +181,14 @@ def _add_findings(fig: Any, wn: wntr.network.WaterNetworkModel, findings: Iterab
     for severity in ("error", "warning", "info"):
         if severity not in rows:
             continue
-        glyph = fig.scatter("x", "y", source=ColumnDataSource(rows[severity]), size=15,
-                            fill_alpha=0.0, line_width=2.5, line_color=_SEVERITY_COLOURS[severity],
-                            legend_label=f"Findings: {severity}")
+        many = len(rows[severity]["x"]) > 100
+        glyph = fig.scatter("x", "y", source=ColumnDataSource(rows[severity]),
+                            size=12 if severity == "info" else 18, fill_alpha=0.0, line_width=2.5,
+                            line_color=_SEVERITY_COLOURS[severity],
+                            legend_label=f"Findings: {severity}" + (" (click to show)" if many
+                                                                    and severity == "info" else ""))
+        # hundreds of info marks (e.g. every snapped pipe end) would hide the warnings: the
+        # layer starts hidden and the legend shows it on a click
+        glyph.visible = not (many and severity == "info")
         fig.add_tools(HoverTool(renderers=[glyph], tooltips=[
             ("finding", "@code"), ("element", "@id"), ("", "@message")]))
