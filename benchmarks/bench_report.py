@@ -26,7 +26,7 @@ from nrwkit.network import inspect_network, read_inp
 from nrwkit.report import inspection_report
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from browser import AVAILABLE, REASON, offline_browser, open_report  # noqa: E402
+from browser import AVAILABLE, REASON, offline_browser, open_report
 
 RESULTS = Path(__file__).parent / "results" / "report-bwsn2.json"
 
