@@ -87,6 +87,8 @@ def _layer_counts(path: Path) -> dict[str, dict]:
               help="Snapping tolerance in metres (default: the mapping's, 0.5 m).")
 @click.option("--findings", "findings_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every repair and finding, with its location, to this GeoPackage.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write a self-contained HTML report with a map of the repairs.")
 @click.option("--year", "reference_year", type=int,
               help="Year the model represents, for ageing pipes in the roughness table.")
 @click.option("--crs", metavar="CRS",
@@ -96,8 +98,8 @@ def _layer_counts(path: Path) -> dict[str, dict]:
 @handle_errors
 def import_command(
     layers: Path, out: Path, mapping_path: Path | None, snap_m: float | None,
-    findings_path: Path | None, reference_year: int | None, crs: str | None, overwrite: bool,
-    as_json: bool,
+    findings_path: Path | None, report_path: Path | None, reference_year: int | None,
+    crs: str | None, overwrite: bool, as_json: bool,
 ) -> None:
     """Build the EPANET model OUT (.inp) from a utility's GIS LAYERS.
 
@@ -109,8 +111,9 @@ def import_command(
     from nrwkit.network import write_inp
 
     check_writable(out, overwrite=overwrite)
-    if findings_path is not None:
-        check_writable(findings_path, overwrite=overwrite)
+    for extra in (findings_path, report_path):
+        if extra is not None:
+            check_writable(extra, overwrite=overwrite)
     if crs is not None:
         parse_crs(crs)
     if mapping_path is not None:
@@ -126,6 +129,11 @@ def import_command(
     if findings_path is not None:
         nrwgis.write_findings(result.wn, result.findings, findings_path, crs=result.crs,
                               overwrite=overwrite)
+    if report_path is not None:
+        from nrwkit.report import import_report
+
+        import_report(result, layers=layers, mapping=mapping_path).write(report_path,
+                                                                         overwrite=overwrite)
     counts = result.wn.describe(level=1)
     if as_json:
         echo_json({"output": str(out), "crs": result.crs.to_string() if result.crs else None,
