@@ -8,6 +8,7 @@ Modules by domain concept: :mod:`nrwkit.networks` (bundled networks, ``load``),
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import balance as balance
 from . import errors as errors
 from . import gis as gis
 from . import hydraulics as hydraulics
@@ -25,6 +26,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 __all__ = [
     "__version__",
+    "balance",
     "errors",
     "gis",
     "hydraulics",

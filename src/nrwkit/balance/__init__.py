@@ -1,0 +1,28 @@
+"""The IWA/AWWA water balance: input files, the tree, indicators and their uncertainty."""
+
+from . import compute as compute
+from . import schema as schema
+from .compute import (
+    AWWA_DEFAULTS,
+    BalanceResult,
+    Quantity,
+    compute_balance,
+    evaluate,
+    monte_carlo,
+    wbi_band,
+)
+from .schema import BalanceInput, load_balance
+
+__all__ = [
+    "AWWA_DEFAULTS",
+    "BalanceInput",
+    "BalanceResult",
+    "Quantity",
+    "compute",
+    "compute_balance",
+    "evaluate",
+    "load_balance",
+    "monte_carlo",
+    "schema",
+    "wbi_band",
+]

@@ -1,0 +1,208 @@
+"""The water balance input file: one YAML file per balance, validated with pydantic.
+
+Every volume carries a 95 % confidence limit (``ci95``, a fraction); where a utility has no
+data for unauthorized consumption, unbilled unmetered consumption or data handling errors,
+the key may be omitted and the AWWA default is used and flagged in the output.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..errors import InputError
+
+__all__ = ["BalanceInput", "Costs", "Measured", "NetworkData", "Source", "Units", "load_balance"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _total(value: float | list[float]) -> float:
+    if isinstance(value, list):
+        if len(value) != 12:
+            msg = f"a monthly list needs 12 volumes, got {len(value)}"
+            raise ValueError(msg)
+        return float(sum(value))
+    return float(value)
+
+
+class Measured(_Strict):
+    """A volume for the period (or 12 monthly volumes) and its 95 % confidence limit."""
+
+    volume: float | list[float]
+    ci95: float = Field(0.0, ge=0.0, le=5.0)
+
+    @field_validator("volume")
+    @classmethod
+    def _not_negative(cls, value: float | list[float]) -> float | list[float]:
+        values = value if isinstance(value, list) else [value]
+        if any(v < 0 for v in values):
+            msg = "volumes cannot be negative"
+            raise ValueError(msg)
+        _total(value)
+        return value
+
+    @property
+    def total(self) -> float:
+        """Return the volume for the period (monthly volumes summed)."""
+        return _total(self.volume)
+
+
+class Source(Measured):
+    """A named own source, import or export; own sources may carry a known meter error."""
+
+    name: str
+    meter_error_pct: float = Field(0.0, gt=-100.0, lt=100.0)
+
+    @property
+    def corrected(self) -> float:
+        """Return the volume corrected for a known meter error.
+
+        A meter reading ``meter_error_pct`` % high has recorded ``V``, so the true volume is
+        ``V / (1 + pct/100)`` (a meter reading 2 % low: ``V / 0.98``).
+        """
+        return self.total / (1.0 + self.meter_error_pct / 100.0)
+
+
+class SystemInput(_Strict):
+    """Own sources, imports and exports."""
+
+    own_sources: list[Source] = Field(default_factory=list)
+    imported: list[Source] = Field(default_factory=list)
+    exported: list[Source] = Field(default_factory=list)
+
+
+class UnderRegistration(_Strict):
+    """Customer meter under-registration: meters record ``1 - fraction`` of true use."""
+
+    fraction: float = Field(ge=0.0, lt=1.0)
+    ci95: float = Field(0.0, ge=0.0, le=5.0)
+
+
+class Units(_Strict):
+    """Units of the input and of the results."""
+
+    volume: Literal["m3", "ML", "MG", "acre-ft"] = "m3"
+    length: Literal["km", "mi"] = "km"
+    pressure: Literal["m", "psi"] = "m"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Units:
+        metric = (self.volume in ("m3", "ML"), self.length == "km", self.pressure == "m")
+        if len(set(metric)) != 1:
+            msg = ("units must be all metric (m3 or ML, km, m) or all US (MG or acre-ft, mi, "
+                   "psi): the UARL formula differs")
+            raise ValueError(msg)
+        return self
+
+    @property
+    def metric(self) -> bool:
+        """Return True for metric units."""
+        return self.length == "km"
+
+
+class NetworkData(_Strict):
+    """What the UARL and the per-connection indicators need, each with a 95 % limit."""
+
+    mains_length: float = Field(gt=0)
+    connections: float = Field(gt=0)
+    private_pipe_length: float = Field(0.0, ge=0)
+    average_pressure: float = Field(gt=0)
+    pressurised_fraction: float = Field(1.0, gt=0, le=1.0)
+    mains_length_ci95: float = Field(0.05, ge=0)
+    connections_ci95: float = Field(0.02, ge=0)
+    private_pipe_length_ci95: float = Field(0.20, ge=0)
+    average_pressure_ci95: float = Field(0.10, ge=0)
+
+
+class Costs(_Strict):
+    """Unit costs (in the same currency) for NRW % by cost."""
+
+    retail_unit_cost: float = Field(ge=0)
+    variable_production_cost: float = Field(ge=0)
+    annual_operating_cost: float = Field(gt=0)
+    real_losses_valued_at: Literal["variable_production_cost", "retail_unit_cost"] = \
+        "variable_production_cost"
+
+
+class BalanceInput(_Strict):
+    """One water balance."""
+
+    utility: str = ""
+    year: int | None = None
+    period_days: float = Field(gt=0)
+    units: Units = Field(default_factory=Units)
+    system_input: SystemInput
+    billed_metered: Measured
+    billed_unmetered: Measured = Field(default_factory=lambda: Measured(volume=0.0, ci95=0.0))
+    unbilled_metered: Measured = Field(default_factory=lambda: Measured(volume=0.0, ci95=0.0))
+    unbilled_unmetered: Measured | None = None
+    unauthorized: Measured | None = None
+    customer_meter_under_registration: UnderRegistration = Field(
+        default_factory=lambda: UnderRegistration(fraction=0.0, ci95=0.0))
+    data_handling_errors: Measured | None = None
+    network: NetworkData | None = None
+    costs: Costs | None = None
+
+    @model_validator(mode="after")
+    def _authorized_within_input(self) -> BalanceInput:
+        siv = sum(s.corrected for s in self.system_input.own_sources) + sum(
+            s.total for s in self.system_input.imported)
+        supplied = siv - sum(s.total for s in self.system_input.exported)
+        if siv <= 0:
+            msg = "system_input: no volume (give own_sources or imported with a volume above 0)"
+            raise ValueError(msg)
+        authorized = (self.billed_metered.total + self.billed_unmetered.total
+                      + self.unbilled_metered.total
+                      + (self.unbilled_unmetered.total if self.unbilled_unmetered else 0.0))
+        if authorized > supplied:
+            msg = (f"authorized consumption ({authorized:,.0f}) is above the water supplied "
+                   f"({supplied:,.0f}): check the volumes' units and periods")
+            raise ValueError(msg)
+        return self
+
+
+def _format(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and indentation)"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def load_balance(path: str | Path) -> BalanceInput:
+    """Read and validate a balance YAML file.
+
+    Raises
+    ------
+    InputError
+        Naming the file and the bad key: unknown keys, negative volumes, authorized
+        consumption above the water supplied, a period of 0 days, inconsistent units.
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: file not found"
+        raise InputError(msg)
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        msg = f"{path}: not valid YAML ({exc})"
+        raise InputError(msg) from exc
+    if not isinstance(data, dict):
+        msg = f"{path}: a balance file is a YAML mapping (see docs/analysts.md)"
+        raise InputError(msg)
+    try:
+        return BalanceInput.model_validate(data)
+    except ValidationError as exc:
+        msg = f"{path}: {_format(exc)}"
+        raise InputError(msg) from exc
