@@ -1,0 +1,57 @@
+"""``nrwkit balance``: the IWA/AWWA water balance and its indicators."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nrwkit.balance import compute_balance, load_balance, monte_carlo
+from nrwkit.outputs import check_writable
+
+from .options import echo_json, format_table, handle_errors, json_option, overwrite_option
+
+
+@click.command("balance")
+@click.argument("input_path", metavar="INPUT.yaml", type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Also write a self-contained HTML report.")
+@click.option("--monte-carlo", "samples", type=int, default=0, metavar="N",
+              help="Also estimate the limits from N Monte Carlo draws (normal inputs).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@overwrite_option
+@handle_errors
+def balance_command(input_path: Path, as_json: bool, report_path: Path | None, samples: int,
+                    seed: int, overwrite: bool) -> None:
+    """Compute the IWA/AWWA water balance of INPUT.yaml, its indicators and their limits."""
+    if report_path is not None:
+        check_writable(report_path, overwrite=overwrite)
+    result = compute_balance(load_balance(input_path))
+    data = result.to_dict()
+    if samples:
+        data["monte_carlo"] = {"samples": samples, "seed": seed,
+                               "results": monte_carlo(result.input, samples=samples, seed=seed)}
+    if report_path is not None:
+        from nrwkit.report.balance import balance_report
+
+        balance_report(result, input_path=input_path).write(report_path, overwrite=overwrite)
+    if as_json:
+        echo_json(data)
+        return
+    unit = result.input.units.volume
+    rows = [(k.replace("_", " "), f"{q.value:,.0f}", f"± {q.ci95:.1%}")
+            for k, q in result.volumes.items()]
+    click.echo(f"{result.input.utility or input_path.name}: {result.input.period_days:g} days, "
+               f"volumes in {unit}\n")
+    click.echo(format_table(rows, ["component", "volume", "95 % limit"]))
+    rows = [(k.replace("_", " "), f"{q.value:,.3f}", f"± {q.ci95:.1%}")
+            for k, q in result.indicators.items()]
+    click.echo("\n" + format_table(rows, ["indicator", "value", "95 % limit"]))
+    if result.bands:
+        click.echo(f"\nWBI band: {result.bands['developed']} (developed), "
+                   f"{result.bands['developing']} (developing)")
+    top = list(result.variance_shares.items())[:3]
+    click.echo("measure next: " + ", ".join(f"{k} ({s:.0%})" for k, s in top))
+    for line in [*result.defaults_used, *result.warnings]:
+        click.echo(f"note: {line}")
