@@ -205,3 +205,39 @@ def test_components_sum_to_system_input_and_variances_are_not_negative(
     assert parts == pytest.approx(v["system_input"], rel=1e-12, abs=1e-6)
     assert v["revenue_water"] + v["non_revenue_water"] == pytest.approx(v["water_supplied"])
     assert all(q.variance >= 0 for q in [*r.volumes.values(), *r.indicators.values()])
+
+
+def test_cli_balance_json_and_report(tmp_path):
+    import json
+
+    import yaml
+    from click.testing import CliRunner
+
+    from nrwkit_cli.main import cli
+
+    path = tmp_path / "balance.yaml"
+    path.write_text(yaml.safe_dump(EXAMPLE))
+    report = tmp_path / "balance.html"
+    result = CliRunner().invoke(cli, ["balance", str(path), "--json", "--report", str(report),
+                                      "--monte-carlo", "2000", "--seed", "1"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data["volumes"]) == {
+        "system_input", "water_supplied", "billed_authorized", "unbilled_authorized",
+        "authorized_consumption", "water_losses", "unauthorized_consumption",
+        "customer_metering_inaccuracies", "data_handling_errors", "apparent_losses",
+        "real_losses", "revenue_water", "non_revenue_water"}
+    assert set(data["ci95"]) == set(data["volumes"])
+    assert {"nrw_percent_of_system_input", "nrw_percent_of_water_supplied", "nrw_percent_by_cost",
+            "real_losses_per_connection_per_day", "real_losses_per_km_per_day",
+            "apparent_losses_per_connection_per_day", "carl", "uarl", "ili",
+            "wbi_band_developed", "wbi_band_developing"} <= set(data["indicators"])
+    assert data["indicators"]["ili"] == pytest.approx(3.636, abs=5e-4)
+    assert data["units"]["per_connection"] == "litres per connection per day"
+    assert data["monte_carlo"]["seed"] == 1
+    html = report.read_text()
+    assert "Water balance: Example Water" in html and "What to measure next" in html
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**EXAMPLE, "period_days": 0}))
+    result = CliRunner().invoke(cli, ["balance", str(bad)])
+    assert result.exit_code == 2 and "period_days" in result.output
