@@ -35,6 +35,8 @@ demo: $(VENV)/.installed
 		--mapping networks/demo-utility/mapping.yaml --findings $(DEMO_WORKSPACE)/outputs/from-gis-repairs.gpkg \
 		--report $(DEMO_WORKSPACE)/outputs/from-gis-report.html \
 		--year 2026
+	$(BIN)/nrwkit balance networks/demo-utility/balance-2025.yaml \
+		--report $(DEMO_WORKSPACE)/outputs/balance-2025.html
 	@echo
 	@echo "index of the demo workspace (open it in a browser):"
 	@$(BIN)/nrwkit report $(DEMO_WORKSPACE)

@@ -95,8 +95,10 @@ def test_workspace_init_and_dated_outputs(tmp_path):
     first.write_text("x")
     second = ws.output_path("inspect", ".html", when=when)
     assert (first.name, second.name) == ("2026-11-23T0905-inspect.html", "2026-11-23T0905-inspect-2.html")
-    with pytest.raises(OutputExistsError):
+    with pytest.raises(InputError, match="is a workspace already"):
         init_workspace(tmp_path / "ws", "net1")
+    # a workspace stands for its network wherever a NETWORK is expected
+    assert load(tmp_path / "ws").describe() == load("net1").describe()
     with pytest.raises(InputError, match=r"ends .* before it starts"):
         init_workspace(tmp_path / "w2", "net1", start=datetime.date(2027, 1, 1),
                        end=datetime.date(2026, 1, 1))

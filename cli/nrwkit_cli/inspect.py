@@ -132,9 +132,10 @@ def inspect_command(
         if report_path is not None:
             saved.append(report.write(report_path, overwrite=overwrite))
         if workspace is not None:
-            saved.append(report.write(workspace.output_path("inspect", ".html")))
-            saved.append(write_json(workspace.output_path("inspect", ".json"), result.to_dict()))
-            saved.append(write_geopackage(wn, workspace.output_path("inspect", ".gpkg"), crs=crs,
+            html_path = workspace.output_path("inspect", ".html")  # one name for the run's files
+            saved.append(report.write(html_path))
+            saved.append(write_json(html_path.with_suffix(".json"), result.to_dict()))
+            saved.append(write_geopackage(wn, html_path.with_suffix(".gpkg"), crs=crs,
                                           findings=result.findings, results=result.state))
     if as_json:
         echo_json(result.to_dict())

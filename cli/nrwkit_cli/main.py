@@ -21,7 +21,8 @@ def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     lines = [f"nrwkit        {nrwkit.__version__}", f"python        {sys.version.split()[0]}",
              f"platform      {platform.platform()}"]
     for package in ("wntr", "numpy", "scipy", "pandas", "networkx", "geopandas", "shapely",
-                    "pyogrio", "pyproj", "matplotlib", "click"):
+                    "pyogrio", "pyproj", "matplotlib", "click", "pydantic", "bokeh", "jinja2",
+                    "tomli-w", "rasterio"):
         try:
             lines.append(f"{package:<13} {version(package)}")
         except PackageNotFoundError:

@@ -109,9 +109,14 @@ def path(name: str) -> Path:
 def resolve(network: str | Path) -> Path:
     """Return the file for a bundled network name or an ``.inp`` path.
 
-    An existing file wins over a bundled name, so a local file called ``net1`` is read as is.
+    An existing file wins over a bundled name, so a local file called ``net1`` is read as is;
+    a workspace folder (``nrwkit init``) stands for its network.
     """
+    from .workspace import is_workspace, open_workspace
+
     candidate = Path(network)
+    if candidate.is_dir() and is_workspace(candidate):
+        return open_workspace(candidate).network
     if candidate.exists() or not is_bundled(str(network)):
         return candidate
     return path(str(network))

@@ -25,7 +25,7 @@ from pathlib import Path
 import tomli_w
 
 from .errors import InputError
-from .outputs import check_writable, write_text
+from .outputs import write_text
 
 __all__ = ["Workspace", "init_workspace", "is_workspace", "open_workspace"]
 
@@ -141,7 +141,9 @@ def init_workspace(
     from .networks import load, resolve
 
     root = Path(root)
-    check_writable(root / MANIFEST)
+    if is_workspace(root):
+        msg = f"{root} is a workspace already: give a new folder, or add work to this one"
+        raise InputError(msg)
     source = resolve(network)
     load(network)  # refuse a broken network before creating anything
     if crs is not None:

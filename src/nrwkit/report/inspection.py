@@ -100,8 +100,9 @@ def inspection_report(
     state = state if state is not None else inspection.state
     report = Report(title=f"Network inspection: {s.name}", kicker=kicker,
                     subtitle=f"{s.counts['junctions']:,} junctions and {s.mains_length_km:,.1f} km "
-                             f"of mains, checked against {len(CHECKS)} validation rules and a "
-                             "baseline EPANET simulation")
+                             f"of mains, checked against {len(CHECKS)} validation rules"
+                             + (" and a baseline EPANET simulation"
+                                if inspection.options.get("simulate") else ""))
     if network_path is not None:
         report.add_input("Network", network_path)
     report.options = dict(inspection.options)

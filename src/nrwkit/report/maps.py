@@ -42,7 +42,7 @@ def network_map(
     findings: Iterable[Finding] = (),
     palette: str = "Viridis256",
     height: int = 620,
-    units: str = "m",
+    units: str = "",
 ) -> Any:
     """Return a Bokeh figure of the network, optionally coloured by node or link values.
 
@@ -65,7 +65,7 @@ def network_map(
     height : int
         Height in pixels (the width follows the page).
     units : str
-        Coordinate units for the axis labels.
+        Coordinate units for the axis labels ("" when unknown, e.g. an .inp without CRS).
 
     Returns
     -------
@@ -79,8 +79,8 @@ def network_map(
     fig = figure(sizing_mode="stretch_width", height=height, match_aspect=True,
                  tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom",
                  toolbar_location="above", output_backend="canvas")
-    fig.xaxis.axis_label = f"x ({units})"
-    fig.yaxis.axis_label = f"y ({units})"
+    fig.xaxis.axis_label = f"x ({units})" if units else "x"
+    fig.yaxis.axis_label = f"y ({units})" if units else "y"
     fig.grid.grid_line_alpha = 0.25
     fig.background_fill_color = "#fbfcfd"
     colours = getattr(palettes, palette)
@@ -131,7 +131,8 @@ def network_map(
         glyph = fig.scatter("x", "y", source=source, marker=marker, size=16, fill_color=colour,
                             line_color="white", legend_label=kind)
         fig.add_tools(HoverTool(renderers=[glyph], tooltips=[(kind[:-1].lower(), "@id")]))
-    devices = [n for n in wn.link_name_list if n not in set(pipes)]
+    pipe_set = set(pipes)
+    devices = [n for n in wn.link_name_list if n not in pipe_set]
     if devices:
         mids = np.array([np.mean([wn.get_link(n).start_node.coordinates,
                                   wn.get_link(n).end_node.coordinates], axis=0) for n in devices])
