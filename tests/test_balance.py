@@ -241,3 +241,41 @@ def test_cli_balance_json_and_report(tmp_path):
     bad.write_text(yaml.safe_dump({**EXAMPLE, "period_days": 0}))
     result = CliRunner().invoke(cli, ["balance", str(bad)])
     assert result.exit_code == 2 and "period_days" in result.output
+
+
+def test_trend_changes_and_their_limits(tmp_path):
+    import math
+
+    import yaml
+    from click.testing import CliRunner
+
+    from nrwkit.balance import trend_table
+    from nrwkit_cli.main import cli
+
+    later = copy.deepcopy(EXAMPLE)
+    later["year"] = 2027
+    later["system_input"]["own_sources"][0]["volume"] = 9_500_000   # 500,000 m3 less lost
+    first = compute_balance(BalanceInput.model_validate({**EXAMPLE, "year": 2025}))
+    second = compute_balance(BalanceInput.model_validate(later))
+    table = trend_table([first, second]).set_index(["label", "indicator"])
+    row = table.loc[("2027", "NRW, % of system input")]
+    a, b = first.indicators["nrw_percent_of_system_input"], second.indicators["nrw_percent_of_system_input"]
+    assert row["change"] == pytest.approx(b.value - a.value)
+    assert row["change"] == pytest.approx(100 * (2_550_000 / 9_500_000 - 0.305))
+    assert row["change_ci95"] == pytest.approx(1.959963984540054 * math.sqrt(a.variance + b.variance))
+    assert bool(row["significant"]) == (abs(row["change"]) > row["change_ci95"])
+    assert table.loc[("2025", "ILI"), "change"] == 0
+    # the CLI, from a workspace's balances/ folder, in name order
+    ws = tmp_path / "ws"
+    assert CliRunner().invoke(cli, ["init", str(ws), "--network", "net1"]).exit_code == 0
+    (ws / "balances").mkdir()
+    (ws / "balances" / "2025.yaml").write_text(yaml.safe_dump({**EXAMPLE, "year": 2025}))
+    (ws / "balances" / "2027.yaml").write_text(yaml.safe_dump(later))
+    report = tmp_path / "trend.html"
+    result = CliRunner().invoke(cli, ["balance", "trend", str(ws), "--json", "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    import json
+
+    records = json.loads(result.output)["trend"]
+    assert [r["label"] for r in records][::3] == ["2025", "2027"]
+    assert "NRW progress: Example Water, 2025 to 2027" in report.read_text()

@@ -75,6 +75,11 @@ def handle_errors(func: F) -> F:
             _fail(ctx, exc, EXIT_RUNTIME)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # `nrwkit ... | head`: the reader left; nothing is wrong
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as exc:  # an nrwkit bug: say so, and how to report it
             if verbosity(ctx) > 0:
                 raise

@@ -2,6 +2,7 @@
 
 from . import compute as compute
 from . import schema as schema
+from . import trend as trend
 from .compute import (
     AWWA_DEFAULTS,
     BalanceResult,
@@ -12,6 +13,7 @@ from .compute import (
     wbi_band,
 )
 from .schema import BalanceInput, load_balance
+from .trend import TREND_INDICATORS, trend_figure, trend_table
 
 __all__ = [
     "AWWA_DEFAULTS",
@@ -24,5 +26,9 @@ __all__ = [
     "load_balance",
     "monte_carlo",
     "schema",
+    "trend",
+    "trend_figure",
+    "trend_table",
+    "TREND_INDICATORS",
     "wbi_band",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 from ..balance.compute import BalanceResult
 from .html import Card, Report, figure_svg, table_html
 
-__all__ = ["balance_figure", "balance_report"]
+__all__ = ["balance_figure", "balance_report", "trend_report"]
 
 _LABELS = {
     "system_input": "System input volume", "water_supplied": "Water supplied",
@@ -135,3 +135,29 @@ def _escape(text: str) -> str:
     import html
 
     return html.escape(text)
+
+
+def trend_report(results: list, *, inputs: list | None = None,
+                 kicker: str = "Progress over the partnership") -> Report:
+    """Build the HTML report of the trend of several balances (the first is the baseline)."""
+    from ..balance.trend import trend_figure, trend_table
+
+    table = trend_table(results)
+    first, last = results[0].input, results[-1].input
+    span = " to ".join(str(x.year) for x in (first, last) if x.year) or f"{len(results)} balances"
+    report = Report(title=f"NRW progress: {first.utility or 'utility'}, {span}", kicker=kicker,
+                    subtitle="Changes from the baseline with 95 % limits; a change larger than "
+                             "its limit is significant")
+    for path in inputs or []:
+        report.add_input("Balance", path)
+    latest = table[table["label"] == table["label"].iloc[-1]]
+    for _, row in latest.iterrows():
+        arrow = "down" if row["change"] < 0 else "up"
+        report.cards.append(Card(f"{row['indicator']} ({arrow} {abs(row['change']):,.2f})",
+                                 f"{row['value']:,.2f}",
+                                 "ok" if row["significant"] and row["change"] < 0 else ""))
+    report.add_section("Trend", figure_svg(trend_figure(table), caption=(
+        "Each point with its 95 % confidence limits; the first balance is the baseline.")))
+    shown = table.assign(significant=table["significant"].map({True: "yes", False: "no"}))
+    report.add_section("Table", table_html(shown))
+    return report
