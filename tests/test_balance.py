@@ -279,3 +279,38 @@ def test_trend_changes_and_their_limits(tmp_path):
     records = json.loads(result.output)["trend"]
     assert [r["label"] for r in records][::3] == ["2025", "2027"]
     assert "NRW progress: Example Water, 2025 to 2027" in report.read_text()
+
+
+def test_night_flow_by_hand():
+    from nrwkit.balance import NightFlowInput, night_flow
+
+    data = NightFlowInput(mnf_m3h=30, population=10_000, non_household_users=20, aznp_m=55,
+                          hourly_azp_m=[55] * 8 + [45] * 16, n1=1.0, mains_length_km=40,
+                          connections=3_000, icf=1.5)
+    r = night_flow(data)
+    assert r.legitimate_night_use_m3h == pytest.approx(10_000 * 0.06 * 10 / 1000 + 20 * 50 / 1000)
+    assert r.net_night_flow_m3h == pytest.approx(23.0)
+    assert r.ndf_h == pytest.approx(8 + 16 * 45 / 55)
+    assert r.real_losses_m3_per_day == pytest.approx(23 * (8 + 16 * 45 / 55))
+    rate_l_h = (20 * 40 + (1.25 + 0.5) * 3_000) * 1.5
+    background = rate_l_h * (8 * (55 / 50) ** 1.5 + 16 * (45 / 50) ** 1.5) / 1000
+    assert r.background_m3_per_day == pytest.approx(background)
+    assert r.bursts_and_detectable_m3_per_day == pytest.approx(r.real_losses_m3_per_day - background)
+    # N1 = 1.5 makes the day's lower pressure matter more
+    steep = night_flow(data.model_copy(update={"n1": 1.5}))
+    assert steep.ndf_h == pytest.approx(8 + 16 * (45 / 55) ** 1.5)
+
+
+def test_balance_compares_top_down_with_bottom_up(tmp_path):
+    data = {**copy.deepcopy(EXAMPLE), "night_flow": {"mnf_m3h": 400, "population": 100_000,
+                                                       "aznp_m": 45, "ndf_h": 20}}
+    r = compute_balance(BalanceInput.model_validate(data))
+    out = r.to_dict()["bottom_up"]
+    assert out["real_losses_m3_per_day"] == pytest.approx((400 - 60) * 20)
+    assert out["top_down_real_losses_per_day"] == pytest.approx(2_707_615.4 / 365, abs=0.01)
+    from nrwkit.report.balance import balance_report
+
+    assert "Bottom-up check" in balance_report(r).to_html()
+    with pytest.raises(ValueError, match="24 pressures"):
+        BalanceInput.model_validate({**EXAMPLE, "night_flow": {"mnf_m3h": 1, "aznp_m": 40,
+                                                               "hourly_azp_m": [40] * 23}})

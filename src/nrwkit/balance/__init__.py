@@ -12,6 +12,7 @@ from .compute import (
     monte_carlo,
     wbi_band,
 )
+from .night_flow import NightFlowInput, NightFlowResult, night_flow
 from .schema import BalanceInput, load_balance
 from .trend import TREND_INDICATORS, trend_figure, trend_table
 
@@ -25,6 +26,9 @@ __all__ = [
     "evaluate",
     "load_balance",
     "monte_carlo",
+    "night_flow",
+    "NightFlowInput",
+    "NightFlowResult",
     "schema",
     "trend",
     "trend_figure",

@@ -17,11 +17,12 @@ the variance analysis.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .night_flow import NightFlowResult, night_flow
 from .schema import BalanceInput, Measured
 
 __all__ = [
@@ -112,6 +113,7 @@ class BalanceResult:
     variance_shares: dict[str, float]
     defaults_used: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    bottom_up: NightFlowResult | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of ``nrwkit balance --json``."""
@@ -135,6 +137,10 @@ class BalanceResult:
                       "uarl_carl": f"{units.volume} per period"},
             "defaults_used": list(self.defaults_used),
             "warnings": list(self.warnings),
+            "bottom_up": None if self.bottom_up is None else {
+                **asdict(self.bottom_up),
+                "top_down_real_losses_per_day": self.volumes["real_losses"].value
+                / self.input.period_days},
         }
 
 
@@ -298,7 +304,8 @@ def compute_balance(bal: BalanceInput) -> BalanceResult:
     if "ili" in values:
         bands = {"developed": wbi_band(values["ili"], developing=False),
                  "developing": wbi_band(values["ili"], developing=True)}
-    return BalanceResult(bal, volumes, indicators, bands, x, shares, defaults, warnings)
+    bottom_up = night_flow(bal.night_flow) if bal.night_flow is not None else None
+    return BalanceResult(bal, volumes, indicators, bands, x, shares, defaults, warnings, bottom_up)
 
 
 def _warnings(bal: BalanceInput, values: dict[str, float]) -> list[str]:

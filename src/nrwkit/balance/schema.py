@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
+from .night_flow import NightFlowInput
 
 __all__ = ["BalanceInput", "Costs", "Measured", "NetworkData", "Source", "Units", "load_balance"]
 
@@ -148,6 +149,7 @@ class BalanceInput(_Strict):
     data_handling_errors: Measured | None = None
     network: NetworkData | None = None
     costs: Costs | None = None
+    night_flow: NightFlowInput | None = None
 
     @model_validator(mode="after")
     def _authorized_within_input(self) -> BalanceInput:

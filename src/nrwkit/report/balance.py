@@ -124,6 +124,22 @@ def balance_report(result: BalanceResult, *, input_path: str | Path | None = Non
     report.add_section("What to measure next", table_html(shares, numeric_format="{:,.1f}"),
                        lead="Inputs ranked by their share of the uncertainty of real losses: "
                             "better data on the first ones narrows the real losses most.")
+    if result.bottom_up is not None:
+        b = result.bottom_up
+        top_down = result.volumes["real_losses"].value / bal.period_days
+        night: list[tuple[str, float]] = [
+                ("minimum night flow (m3/h)", bal.night_flow.mnf_m3h if bal.night_flow else 0.0),
+                ("legitimate night use (m3/h)", b.legitimate_night_use_m3h),
+                ("net night flow (m3/h)", b.net_night_flow_m3h),
+                ("night-day factor (h/day)", b.ndf_h),
+                ("real losses, bottom-up (m3/day)", b.real_losses_m3_per_day),
+                ("real losses, top-down balance (m3/day)", top_down),
+                ("of which background leakage, BABE (m3/day)", b.background_m3_per_day),
+                ("bursts and detectable leaks (m3/day)", b.bursts_and_detectable_m3_per_day)]
+        report.add_section("Bottom-up check", table_html(pd.DataFrame(night, columns=["", "value"])),
+                           lead="Real losses from the minimum night flow (FAVAD night-day factor, "
+                                "BABE background leakage) beside the balance's residual. A large "
+                                "gap points at an error in the balance's volumes or the night data.")
     notes = [*[f"Default: {d}" for d in result.defaults_used], *result.warnings]
     if notes:
         report.add_section("Defaults and warnings", "<ul>" + "".join(
