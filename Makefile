@@ -29,7 +29,7 @@ $(VENV)/.installed-benchmark: pyproject.toml | $(BIN)/python
 demo: $(VENV)/.installed
 	rm -rf $(DEMO_WORKSPACE)
 	$(BIN)/nrwkit init $(DEMO_WORKSPACE) --network demo --name "Demo utility: NRW improvement track" \
-		--mentor "Mentor utility" --mentee "Demo utility (L-Town)"
+		--mentor "Mentor utility" --mentee "Demo utility (L-Town)" --start 2026-01-15 --end 2028-01-14
 	$(BIN)/nrwkit inspect $(DEMO_WORKSPACE)
 	$(BIN)/nrwkit gis import networks/demo-utility/water_mains.gpkg $(DEMO_WORKSPACE)/outputs/from-gis.inp \
 		--mapping networks/demo-utility/mapping.yaml --findings $(DEMO_WORKSPACE)/outputs/from-gis-repairs.gpkg \

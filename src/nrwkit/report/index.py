@@ -56,9 +56,10 @@ def _when(path: Path) -> str:
     """Return the run time from a dated output name (``YYYY-MM-DDTHHMM-...``)."""
     stamp = path.name[:15]
     try:
-        return datetime.datetime.strptime(stamp, "%Y-%m-%dT%H%M").strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return html.escape(path.name)
+        when = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H%M")
+    except ValueError:  # not a dated name: the file's own time
+        when = datetime.datetime.fromtimestamp(path.stat().st_mtime)
+    return when.strftime("%Y-%m-%d %H:%M")
 
 
 def _kind(path: Path) -> str:
