@@ -164,6 +164,8 @@ def test_monthly_volumes_and_meter_error():
     ({"bileld_metered": {"volume": 1}}, "bileld_metered: unknown key"),
     ({"units": {"volume": "MG", "length": "km", "pressure": "m"}}, "all metric"),
     ({"billed_metered": {"volume": [1, 2, 3]}}, "needs 12 volumes"),
+    ({"system_input": {"own_sources": [{"name": "well", "volume": 6e6}, {"name": "well", "volume": 4e6}]}},
+     "the name(s) well appear twice"),
 ])
 def test_input_errors_name_the_key(tmp_path, edit, message):
     import yaml
@@ -307,7 +309,15 @@ def test_balance_compares_top_down_with_bottom_up(tmp_path):
     r = compute_balance(BalanceInput.model_validate(data))
     out = r.to_dict()["bottom_up"]
     assert out["real_losses_m3_per_day"] == pytest.approx((400 - 60) * 20)
-    assert out["top_down_real_losses_per_day"] == pytest.approx(2_707_615.4 / 365, abs=0.01)
+    assert out["top_down_real_losses_m3_per_day"] == pytest.approx(2_707_615.4 / 365, abs=0.01)
+    in_ml = copy.deepcopy(data)
+    in_ml["units"]["volume"] = "ML"
+    for key in ("billed_metered", "billed_unmetered", "unbilled_metered", "unbilled_unmetered",
+                "unauthorized", "data_handling_errors"):
+        in_ml[key]["volume"] = data[key]["volume"] / 1000
+    in_ml["system_input"]["own_sources"][0]["volume"] = 10_000
+    r_ml = compute_balance(BalanceInput.model_validate(in_ml))
+    assert r_ml.top_down_m3_per_day() == pytest.approx(2_707_615.4 / 365, abs=0.01)
     from nrwkit.report.balance import balance_report
 
     assert "Bottom-up check" in balance_report(r).to_html()

@@ -9,7 +9,14 @@ import click
 from nrwkit.balance import compute_balance, load_balance, monte_carlo
 from nrwkit.outputs import check_writable
 
-from .options import echo_json, format_table, handle_errors, json_option, overwrite_option
+from .options import (
+    echo_json,
+    format_table,
+    handle_errors,
+    json_option,
+    overwrite_option,
+    verbosity,
+)
 
 
 class _BalanceGroup(click.Group):
@@ -33,7 +40,7 @@ def balance_group() -> None:
 @json_option
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Also write a self-contained HTML report.")
-@click.option("--monte-carlo", "samples", type=int, default=0, metavar="N",
+@click.option("--monte-carlo", "samples", type=click.IntRange(min=0), default=0, metavar="N",
               help="Also estimate the limits from N Monte Carlo draws (normal inputs).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
 @overwrite_option
@@ -54,6 +61,8 @@ def balance_command(input_path: Path, as_json: bool, report_path: Path | None, s
         balance_report(result, input_path=input_path).write(report_path, overwrite=overwrite)
     if as_json:
         echo_json(data)
+        return
+    if verbosity(click.get_current_context()) < 0:
         return
     unit = result.input.units.volume
     rows = [(k.replace("_", " "), f"{q.value:,.0f}", f"± {q.ci95:.1%}")

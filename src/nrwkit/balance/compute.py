@@ -41,6 +41,8 @@ AWWA_DEFAULTS = {
     "unbilled_unmetered": ("water_supplied", 0.0125, 0.5),
     "data_handling_errors": ("billed_metered", 0.0025, 0.5),
 }
+#: Cubic metres in one unit of each volume unit (US gallon = 3.785411784 l exactly).
+M3_PER_UNIT = {"m3": 1.0, "ML": 1e3, "MG": 3785.411784, "acre-ft": 1233.48183754752}
 #: Litres (metric) or US gallons in one unit of each volume unit.
 SMALL_UNITS = {"m3": 1e3, "ML": 1e6, "MG": 1e6, "acre-ft": 325_851.428_571_43}
 #: WBI bands: upper ILI bounds of A, B, C (D above), for developed and developing countries.
@@ -115,6 +117,11 @@ class BalanceResult:
     warnings: list[str] = field(default_factory=list)
     bottom_up: NightFlowResult | None = None
 
+    def top_down_m3_per_day(self) -> float:
+        """Return the balance's real losses per day in m3 (for the bottom-up comparison)."""
+        return self.volumes["real_losses"].value * M3_PER_UNIT[self.input.units.volume] / \
+            self.input.period_days
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of ``nrwkit balance --json``."""
         units = self.input.units
@@ -139,8 +146,7 @@ class BalanceResult:
             "warnings": list(self.warnings),
             "bottom_up": None if self.bottom_up is None else {
                 **asdict(self.bottom_up),
-                "top_down_real_losses_per_day": self.volumes["real_losses"].value
-                / self.input.period_days},
+                "top_down_real_losses_m3_per_day": self.top_down_m3_per_day()},
         }
 
 
@@ -169,7 +175,7 @@ def independent_inputs(bal: BalanceInput) -> tuple[dict[str, tuple[float, float]
     for kind, sources in (("own", bal.system_input.own_sources), ("imported", bal.system_input.imported),
                           ("exported", bal.system_input.exported)):
         for s in sources:
-            value = s.corrected if kind == "own" else s.total
+            value = s.corrected  # every meter may carry a known error
             x[f"{kind}:{s.name}"] = (value, value * s.ci95 / Z95)
     siv = sum(v for k, (v, _) in x.items() if not k.startswith("exported:"))
     supplied = siv - sum(v for k, (v, _) in x.items() if k.startswith("exported:"))
@@ -330,6 +336,9 @@ def _warnings(bal: BalanceInput, values: dict[str, float]) -> list[str]:
     if density < 20:
         warnings.append(f"connection density {density:.1f}/km is below 20/km: real losses per km "
                         "of mains per day is the primary indicator, and UARL is outside its range")
+    if pressure_m > 100:
+        warnings.append(f"average pressure {pressure_m:.1f} m is above 100 m: UARL is outside its "
+                        "calibrated range")
     if pressure_m < 25:
         warnings.append(f"average pressure {pressure_m:.1f} m is below 25 m: UARL is outside its "
                         "calibrated range")

@@ -77,6 +77,16 @@ class SystemInput(_Strict):
     imported: list[Source] = Field(default_factory=list)
     exported: list[Source] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _unique_names(self) -> SystemInput:
+        for kind in ("own_sources", "imported", "exported"):
+            names = [s.name for s in getattr(self, kind)]
+            repeated = sorted({n for n in names if names.count(n) > 1})
+            if repeated:
+                msg = f"{kind}: the name(s) {', '.join(repeated)} appear twice: give each meter its own name"
+                raise ValueError(msg)
+        return self
+
 
 class UnderRegistration(_Strict):
     """Customer meter under-registration: meters record ``1 - fraction`` of true use."""
@@ -154,8 +164,8 @@ class BalanceInput(_Strict):
     @model_validator(mode="after")
     def _authorized_within_input(self) -> BalanceInput:
         siv = sum(s.corrected for s in self.system_input.own_sources) + sum(
-            s.total for s in self.system_input.imported)
-        supplied = siv - sum(s.total for s in self.system_input.exported)
+            s.corrected for s in self.system_input.imported)
+        supplied = siv - sum(s.corrected for s in self.system_input.exported)
         if siv <= 0:
             msg = "system_input: no volume (give own_sources or imported with a volume above 0)"
             raise ValueError(msg)

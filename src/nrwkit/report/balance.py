@@ -126,7 +126,7 @@ def balance_report(result: BalanceResult, *, input_path: str | Path | None = Non
                             "better data on the first ones narrows the real losses most.")
     if result.bottom_up is not None:
         b = result.bottom_up
-        top_down = result.volumes["real_losses"].value / bal.period_days
+        top_down = result.top_down_m3_per_day()
         night: list[tuple[str, float]] = [
                 ("minimum night flow (m3/h)", bal.night_flow.mnf_m3h if bal.night_flow else 0.0),
                 ("legitimate night use (m3/h)", b.legitimate_night_use_m3h),
