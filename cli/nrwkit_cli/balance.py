@@ -15,6 +15,7 @@ from .options import (
     handle_errors,
     json_option,
     overwrite_option,
+    refuse_output_on_input,
     verbosity,
 )
 
@@ -48,6 +49,7 @@ def balance_group() -> None:
 def balance_command(input_path: Path, as_json: bool, report_path: Path | None, samples: int,
                     seed: int, overwrite: bool) -> None:
     """Compute the IWA/AWWA water balance of INPUT.yaml, its indicators and their limits."""
+    refuse_output_on_input([report_path], [input_path])
     if report_path is not None:
         check_writable(report_path, overwrite=overwrite)
     result = compute_balance(load_balance(input_path))
@@ -100,6 +102,7 @@ def trend_command(inputs: tuple[Path, ...], as_json: bool, report_path: Path | N
     from nrwkit.balance import trend_table
     from nrwkit.workspace import is_workspace
 
+    refuse_output_on_input([report_path], list(inputs))
     if report_path is not None:
         check_writable(report_path, overwrite=overwrite)
     files: list[Path] = []

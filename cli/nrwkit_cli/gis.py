@@ -10,7 +10,7 @@ from nrwkit import gis as nrwgis
 from nrwkit.hydraulics import steady_state
 from nrwkit.network import run_checks
 from nrwkit.network.checks import parse_crs
-from nrwkit.networks import load
+from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable
 
 from .options import (
@@ -22,6 +22,7 @@ from .options import (
     json_option,
     network_argument,
     overwrite_option,
+    refuse_output_on_input,
 )
 
 
@@ -49,11 +50,14 @@ def export_command(
     min_pressure_m: float, simulate: bool, snap_tolerance_m: float, overwrite: bool,
     as_json: bool,
 ) -> None:
-    """Write NETWORK to the GeoPackage OUT.
+    """Write NETWORK to the GeoPackage OUT (.gpkg).
 
     Layers junctions, tanks, reservoirs, pipes, pumps and valves (SI attributes, units in
     the field names, pipe vertices kept), and a findings layer unless --no-findings.
     """
+    refuse_output_on_input([out], [resolve(network)])
+    if out.suffix.lower() != ".gpkg":
+        raise click.UsageError(f"{out}: a GeoPackage file name ends in .gpkg")
     check_writable(out, overwrite=overwrite)
     wn = load(network)
     found = (run_checks(wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
@@ -110,6 +114,9 @@ def import_command(
     from nrwkit.gis.mapping import default_mapping, load_mapping
     from nrwkit.network import write_inp
 
+    refuse_output_on_input([out, findings_path, report_path], [layers, mapping_path])
+    if out.suffix.lower() != ".inp":
+        raise click.UsageError(f"{out}: the model is written as an EPANET file ending in .inp")
     check_writable(out, overwrite=overwrite)
     for extra in (findings_path, report_path):
         if extra is not None:
@@ -189,6 +196,7 @@ def allocate_command(
     from nrwkit.network import write_inp
     from nrwkit.outputs import write_text
 
+    refuse_output_on_input([out, table_path], [resolve(network), customers])
     check_writable(out, overwrite=overwrite)
     if table_path is not None:
         check_writable(table_path, overwrite=overwrite)

@@ -23,6 +23,7 @@ from .options import (
     json_option,
     network_argument,
     overwrite_option,
+    refuse_output_on_input,
     verbosity,
 )
 
@@ -106,6 +107,8 @@ def inspect_command(
     if out is not None:
         for name in OUT_FILES:
             check_writable(out / name, overwrite=overwrite)
+    refuse_output_on_input([report_path, *(out / n for n in OUT_FILES)] if out else [report_path],
+                           [resolve(network)])
     if report_path is not None:
         check_writable(report_path, overwrite=overwrite)
     wn = load(network)

@@ -8,6 +8,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -162,3 +163,11 @@ def findings_lines(findings: Sequence[Any], *, max_per_code: int = MAX_PER_CODE)
             lines.append(f"... and {n - max_per_code} more {code} findings "
                          "(all of them in --json and the findings files)")
     return lines
+
+
+def refuse_output_on_input(outputs: Sequence[Path | None], inputs: Sequence[Path | str | None]) -> None:
+    """Exit 2 when an output file would replace one of the command's inputs."""
+    sources = {Path(p).resolve() for p in inputs if p is not None and Path(p).exists()}
+    for out in outputs:
+        if out is not None and Path(out).resolve() in sources:
+            raise click.UsageError(f"{out} is also an input of this command: write to another file")

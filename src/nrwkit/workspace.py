@@ -192,6 +192,12 @@ def open_workspace(root: str | Path) -> Workspace:
         raise InputError(msg) from exc
     try:
         track, network = data["track"], data["network"]
+        if not isinstance(track, dict) or not isinstance(network, dict):
+            msg = f"{path}: [track] and [network] must be tables (sections)"
+            raise InputError(msg)
+        if not isinstance(network["file"], str) or not isinstance(track.get("name", ""), str):
+            msg = f"{path}: [network] file and [track] name must be text in quotes"
+            raise InputError(msg)
         file = root / network["file"]
     except KeyError as exc:
         msg = f"{path}: missing key {exc.args[0]!r} (expected [track] name and [network] file)"

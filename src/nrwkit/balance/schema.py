@@ -7,6 +7,7 @@ the key may be omitted and the AWWA default is used and flagged in the output.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +21,7 @@ __all__ = ["BalanceInput", "Costs", "Measured", "NetworkData", "Source", "Units"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _total(value: float | list[float]) -> float:
@@ -38,10 +39,22 @@ class Measured(_Strict):
     volume: float | list[float]
     ci95: float = Field(0.0, ge=0.0, le=5.0)
 
+    @field_validator("volume", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(v, bool) for v in values):
+            msg = "a volume must be a number, not true/false"
+            raise ValueError(msg)
+        return value
+
     @field_validator("volume")
     @classmethod
     def _not_negative(cls, value: float | list[float]) -> float | list[float]:
         values = value if isinstance(value, list) else [value]
+        if any(not math.isfinite(v) or v > 1e15 for v in values):
+            msg = "volumes must be finite numbers (and below 1e15)"
+            raise ValueError(msg)
         if any(v < 0 for v in values):
             msg = "volumes cannot be negative"
             raise ValueError(msg)

@@ -12,6 +12,7 @@ import math
 
 import pandas as pd
 
+from ..errors import InputError
 from .compute import Z95, BalanceResult
 
 __all__ = ["TREND_INDICATORS", "trend_table"]
@@ -41,7 +42,13 @@ def trend_table(results: list[BalanceResult]) -> pd.DataFrame:
     """
     if not results:
         msg = "no balances to compare"
-        raise ValueError(msg)
+        raise InputError(msg)
+    units = {r.input.units for r in results}
+    if len(units) > 1:
+        msg = ("the balances are in different units "
+               f"({', '.join(sorted(u.volume + '/' + u.length + '/' + u.pressure for u in units))}): "
+               "give every year's balance in the same units")
+        raise InputError(msg)
     rows = []
     base = results[0]
     for k, result in enumerate(results):

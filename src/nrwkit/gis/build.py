@@ -139,6 +139,14 @@ class _Builder:
         return distance * (self.src.metres_per_unit or 1.0)
 
     # ------------------------------------------------------------------ step 1: node points
+    def check_id(self, name: str, layer: str, feature: str) -> str:
+        """Refuse an id EPANET cannot hold (over 31 characters, spaces, semicolons)."""
+        if len(name) > 31 or any(ch.isspace() for ch in name) or ";" in name or '"' in name:
+            raise LayerError(layer, f"id {name!r} cannot be an EPANET id (31 characters at most, "
+                             "no spaces, quotes or semicolons)", "shorten or clean the id in the GIS, "
+                             "or map another id field", layer=layer, feature=feature)
+        return name
+
     def add_node_points(self) -> None:
         kinds = {"junctions": "Junction", "tanks": "Tank", "reservoirs": "Reservoir"}
         for layer, kind in kinds.items():
@@ -146,7 +154,7 @@ class _Builder:
             if frame is None:
                 continue
             for i, row in frame.iterrows():
-                name = _value(row, "id") or f"{kind[0]}-{i}"
+                name = self.check_id(_value(row, "id") or f"{kind[0]}-{i}", layer, str(row["feature"]))
                 if name in self.nodes:
                     raise LayerError(layer, f"node id {name!r} is used twice",
                                      "give every junction, tank and reservoir its own id",
@@ -165,7 +173,8 @@ class _Builder:
             for i, row in frame.iterrows():
                 if row.geometry.geom_type != "LineString":
                     continue
-                name = _value(row, "id") or f"{kind.upper()}-{i}"
+                name = self.check_id(_value(row, "id") or f"{kind.upper()}-{i}", layer,
+                                     str(row["feature"]))
                 if name in seen:
                     seen[name] += 1
                     new = f"{name}~{seen[name]}"
@@ -388,7 +397,12 @@ class _Builder:
         if spec and spec.dem:
             points = gpd.GeoDataFrame(geometry=shapely.points([n.xy for n in missing]),
                                       crs=self.src.crs)
-            values = wntr.gis.sample_raster(points, spec.dem, spec.band)
+            try:
+                values = wntr.gis.sample_raster(points, spec.dem, spec.band)
+            except Exception as exc:  # rasterio raises its own types for a missing or bad raster
+                raise LayerError(spec.dem, f"the DEM cannot be read: {exc}",
+                                 "give elevation.dem as the path of a GeoTIFF (or any raster "
+                                 "GDAL reads), relative to the mapping file") from exc
             for node, value in zip(missing, values, strict=True):
                 if value is not None and np.isfinite(value):
                     node.attrs["elevation"] = float(value)
@@ -427,7 +441,7 @@ class _Builder:
                 continue
             a = link.attrs
             diameter = a.get("diameter")
-            if diameter is None or diameter <= 0:
+            if diameter is None or not math.isfinite(diameter) or diameter <= 0:
                 no_diameter.append(link.name)
                 diameter = self.mapping.default_diameter_m
             roughness = a.get("roughness")
@@ -702,4 +716,8 @@ def build_network(
         if not dem.is_absolute() and (mapping_dir / dem).exists():
             mapping = mapping.model_copy(update={"elevation": mapping.elevation.model_copy(
                 update={"dem": str(mapping_dir / dem)})})
-    return _Builder(src, mapping, tolerance, stored, year, dup).run()
+    result = _Builder(src, mapping, tolerance, stored, year, dup).run()
+    if result.wn.num_pipes == 0:
+        raise LayerError(layers, "no pipe is left after snapping (every pipe's ends fell on one "
+                         "node)", "use a snapping tolerance smaller than the pipes (--snap)")
+    return result

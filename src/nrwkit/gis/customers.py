@@ -150,8 +150,14 @@ def allocate_customers(
         fields = ", ".join(c for c in customers.columns if c != customers.geometry.name)
         msg = f"the customer layer has no field {demand_field!r}; its fields are: {fields}"
         raise InputError(msg)
-    demand = (pd.to_numeric(customers[demand_field], errors="coerce").fillna(0.0).to_numpy()
-              * DEMAND_UNITS[demand_unit] if demand_field else np.zeros(len(customers)))
+    unreadable: list[str] = []
+    if demand_field:
+        raw = pd.to_numeric(customers[demand_field], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(raw) | (raw < 0)
+        unreadable = [str(i) for i in ids[bad]]
+        demand = np.where(bad, 0.0, raw) * DEMAND_UNITS[demand_unit]
+    else:
+        demand = np.zeros(len(customers))
 
     pipe_names = wn.pipe_name_list
     lines = [shapely.LineString([wn.get_link(n).start_node.coordinates, *wn.get_link(n).vertices,
@@ -201,6 +207,12 @@ def allocate_customers(
         if value > 0 or replace_demands:
             junction.add_demand(value, pattern, category="customers")
     findings = notes
+    if unreadable:
+        findings.append(Finding(
+            Severity.WARNING, "customer-demand-unreadable", tuple(unreadable),
+            f"{len(unreadable)} customer(s) have no usable {demand_field} (empty, not a number, "
+            f"negative or infinite: {list_ids(unreadable)}): allocated as connections with no "
+            "demand. Correct the billing data", element_type="customer"))
     xy = np.column_stack([points.geometry.x, points.geometry.y])
     for k in far:
         findings.append(Finding(

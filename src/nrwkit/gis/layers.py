@@ -116,6 +116,8 @@ def _read_source(layers_path: Path, spec: LayerSpec, source: str, kind: str, map
     if len(raw) == 0:
         return None, where  # no features: nothing to map (an empty pipe layer fails later)
     attrs = _fields(raw, spec, kind, where)
+    if raw.geometry.has_z.any():  # heights in the geometry are not used: elevations come from fields
+        raw = raw.set_geometry(shapely.force_2d(raw.geometry.to_numpy()))
     raw = _clean_geometry(raw, kind, where, attrs.get("id"), findings)
     frame = gpd.GeoDataFrame(attrs, geometry=raw.geometry.to_numpy(), crs=raw.crs)
     ids = attrs.get("id", pd.Series(None, index=raw.index))

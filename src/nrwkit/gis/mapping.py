@@ -106,7 +106,7 @@ class LayerSpec(_Strict):
     read with the same fields and joined, each reprojected to the first one's CRS.
     """
 
-    source: str | list[str]
+    source: str | list[str] = Field(min_length=1)
     fields: dict[str, str | FieldSpec] = Field(default_factory=dict)
     values: dict[str, dict[str, list[str]]] = Field(default_factory=dict)
 
@@ -142,11 +142,11 @@ class Mapping(_Strict):
     """A whole mapping file. Only ``pipes`` is required."""
 
     crs: str | None = None
-    snap_m: float = Field(0.5, gt=0)
+    snap_m: float = Field(0.5, gt=0, le=100)
     reference_year: int | None = None
     flow_units: Literal["LPS", "LPM", "MLD", "CMH", "CMD", "CFS", "GPM", "MGD", "IMGD", "AFD"] = "LPS"
-    default_roughness: float = 130.0
-    default_diameter_m: float = 0.1
+    default_roughness: float = Field(130.0, gt=0)
+    default_diameter_m: float = Field(0.1, gt=0)
     drop_duplicates: bool = True
     split_mains_at_nodes: bool = True
     pipes: LayerSpec

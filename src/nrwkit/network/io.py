@@ -40,6 +40,7 @@ _FIELDS = {
     "[VALVES]": "ID Node1 Node2 Diameter Type Setting [MinorLoss]",
 }
 HEADER = "<header>"
+_NON_FINITE = {"nan", "inf", "infinity"}
 _KINDS = {"node": "junction, reservoir and tank", "link": "pipe, pump and valve"}
 _HINTS = {
     "[TIMES]": "times are hours ('24'), H:MM or H:MM:SS ('0:05', '6:00:00'), optionally "
@@ -194,6 +195,13 @@ def lint_inp(path: str | Path) -> list[InpProblem]:
                     lnum, text, f"unknown flow unit {tokens[1]!r}",
                     f"use one of {', '.join(_FLOW_UNITS)} (SI: LPS, LPM, MLD, CMH, CMD)",
                 ))
+        bad = [t for t in tokens[1:] if t.lower().lstrip("+-") in _NON_FINITE]
+        if bad:
+            problems.append(InpProblem(
+                lnum, text, f"{bad[0]!r} is not a finite number",
+                "give the value as a number (elevations, demands, lengths, coordinates...)",
+            ))
+            continue
         minimum = _NODE_SECTIONS.get(section) or _LINK_SECTIONS.get(section)
         if minimum is not None and len(tokens) < minimum:
             problems.append(InpProblem(
