@@ -23,6 +23,7 @@ from .options import (
     network_argument,
     overwrite_option,
     refuse_output_on_input,
+    verbosity,
 )
 
 
@@ -68,6 +69,8 @@ def export_command(
               if name != nrwgis.MODEL_TABLE}
     if as_json:
         echo_json({"output": str(out), "crs": crs, "layers": layers})
+        return
+    if verbosity(click.get_current_context()) < 0:
         return
     if crs is None:
         click.echo("note: the layers have no CRS (an .inp file carries none); pass --crs to set it.",
@@ -129,6 +132,10 @@ def import_command(
             mapping = mapping.model_copy(update={"crs": crs})
         mapping_dir = mapping_path.parent
     else:
+        if layers.suffix.lower() != ".gpkg":
+            raise click.UsageError(f"{layers}: without --mapping, LAYERS must be a GeoPackage "
+                                   "written by `nrwkit gis export`; give a mapping file for "
+                                   "other layers (docs/gis-teams.md)")
         mapping, mapping_dir = default_mapping(crs=crs), None
     result = nrwgis.build_network(layers, mapping, snap_m=snap_m, mapping_dir=mapping_dir,
                                   reference_year=reference_year)
