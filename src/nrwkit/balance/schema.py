@@ -11,10 +11,10 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import InputError
+from ..inputs import load_yaml_model
 from .night_flow import NightFlowInput
 
 __all__ = ["BalanceInput", "Costs", "Measured", "NetworkData", "Source", "Units", "load_balance"]
@@ -192,17 +192,8 @@ class BalanceInput(_Strict):
         return self
 
 
-def _format(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        message = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling and indentation)"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
+def _input_error(path: Path, problem: str, fix: str) -> InputError:
+    return InputError(f"{path}: {problem}; {fix}")
 
 
 def load_balance(path: str | Path) -> BalanceInput:
@@ -214,20 +205,5 @@ def load_balance(path: str | Path) -> BalanceInput:
         Naming the file and the bad key: unknown keys, negative volumes, authorized
         consumption above the water supplied, a period of 0 days, inconsistent units.
     """
-    path = Path(path)
-    if not path.is_file():
-        msg = f"{path}: file not found"
-        raise InputError(msg)
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        msg = f"{path}: not valid YAML ({exc})"
-        raise InputError(msg) from exc
-    if not isinstance(data, dict):
-        msg = f"{path}: a balance file is a YAML mapping (see docs/analysts.md)"
-        raise InputError(msg)
-    try:
-        return BalanceInput.model_validate(data)
-    except ValidationError as exc:
-        msg = f"{path}: {_format(exc)}"
-        raise InputError(msg) from exc
+    return load_yaml_model(path, BalanceInput, error=_input_error, what="balance file",
+                           reference="docs/analysts.md")

@@ -33,12 +33,12 @@ GeoPackage, edited in QGIS, imports back without a mapping file.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..errors import LayerError
+from ..inputs import load_yaml_model
 from ..network.checks import parse_crs
 
 __all__ = [
@@ -189,23 +189,6 @@ class Mapping(_Strict):
         return found
 
 
-def _format_errors(exc: ValidationError) -> str:
-    lines = []
-    errors = exc.errors()
-    # a field given as {field, unit} fails both branches of `str | FieldSpec`: keep the useful one
-    if any("FieldSpec" in map(str, e["loc"]) for e in errors):
-        errors = [e for e in errors if "str" not in map(str, e["loc"])]
-    for err in errors:
-        where = ".".join(str(p) for p in err["loc"] if p not in ("FieldSpec",)) or "(top level)"
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown key (check its spelling and indentation)"
-        elif err["type"] == "missing":
-            message = "required key is missing"
-        lines.append(f"{where}: {message}")
-    return "; ".join(lines)
-
-
 def load_mapping(path: str | Path) -> Mapping:
     """Read and validate a mapping file.
 
@@ -225,21 +208,8 @@ def load_mapping(path: str | Path) -> Mapping:
         If the file is missing, not YAML, or does not follow the schema; the message names
         the bad key.
     """
-    path = Path(path)
-    if not path.exists():
-        raise LayerError(path, "mapping file not found", "check the path of --mapping")
-    try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise LayerError(path, f"not valid YAML: {exc}", "fix the YAML syntax (indentation, colons)") from exc
-    if not isinstance(data, dict):
-        raise LayerError(path, "the mapping must be a YAML mapping with at least a 'pipes' key",
-                         "see docs/gis-teams.md for an example")
-    try:
-        return Mapping.model_validate(data)
-    except ValidationError as exc:
-        raise LayerError(path, _format_errors(exc),
-                         "correct the key(s) named; docs/gis-teams.md lists every key") from exc
+    return load_yaml_model(path, Mapping, error=LayerError, what="mapping file",
+                           reference="docs/gis-teams.md")
 
 
 def default_mapping(*, crs: str | None = None, snap_m: float = 0.5) -> Mapping:

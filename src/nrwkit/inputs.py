@@ -1,0 +1,71 @@
+"""Reading input files validated by a pydantic schema (mapping files, balance files).
+
+One YAML reader and one way of reporting schema errors, so that every input file names its
+bad key the same way: ``pipes.fields.diameter: unknown key (check its spelling ...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+__all__ = ["format_validation_error", "load_yaml_model"]
+
+M = TypeVar("M", bound=BaseModel)
+ErrorFactory = Callable[[Path, str, str], Exception]
+
+
+def format_validation_error(exc: ValidationError) -> str:
+    """Return pydantic's errors as ``key.path: message`` parts joined by "; "."""
+    errors = exc.errors()
+    # a value that fails both branches of `str | Model` is reported by the Model branch only
+    models = {str(p) for e in errors for p in e["loc"] if str(p)[:1].isupper()}
+    if models:
+        errors = [e for e in errors if "str" not in map(str, e["loc"])]
+    parts = []
+    for err in errors:
+        where = ".".join(str(p) for p in err["loc"] if str(p) not in models) or "(top level)"
+        message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and indentation)"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+def load_yaml_model(path: str | Path, model: type[M], *, error: ErrorFactory, what: str,
+                    reference: str) -> M:
+    """Read a YAML file and validate it with ``model``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    model : type
+        The pydantic model of the file.
+    error : callable
+        ``error(path, problem, fix)`` returns the exception to raise.
+    what : str
+        What the file is, for messages ("mapping file").
+    reference : str
+        Where its keys are documented, for messages ("docs/gis-teams.md").
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise error(path, f"{what} not found", "check the path")
+    try:
+        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise error(path, f"not valid YAML: {exc}", "fix the YAML syntax (indentation, colons)") from exc
+    if not isinstance(data, dict):
+        raise error(path, f"a {what} is a YAML mapping of keys", f"see {reference} for an example")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise error(path, format_validation_error(exc),
+                    f"correct the key(s) named; {reference} lists every key") from exc
