@@ -8,8 +8,7 @@ import click
 
 from nrwkit import gis as nrwgis
 from nrwkit.hydraulics import steady_state
-from nrwkit.network import run_checks
-from nrwkit.network.checks import parse_crs
+from nrwkit.network.checks import CheckContext, parse_crs, run_context
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable
 
@@ -61,9 +60,12 @@ def export_command(
         raise click.UsageError(f"{out}: a GeoPackage file name ends in .gpkg")
     check_writable(out, overwrite=overwrite)
     wn = load(network)
-    found = (run_checks(wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
-                        snap_tolerance_m=snap_tolerance_m) if findings else None)
-    solved = steady_state(wn) if results else None
+    ctx = CheckContext(wn, crs=crs, min_pressure_m=min_pressure_m, simulate=simulate,
+                       snap_tolerance_m=snap_tolerance_m)
+    found = run_context(ctx) if findings else None
+    solved = None
+    if results:  # the checks' steady state when they ran one; else (or if it failed) solve now
+        solved = (ctx.solved() if findings and simulate else None) or steady_state(wn)
     nrwgis.write_geopackage(wn, out, crs=crs, findings=found, results=solved, overwrite=overwrite)
     layers = {name: int(info["features"]) for name, info in _layer_counts(out).items()
               if name != nrwgis.MODEL_TABLE}

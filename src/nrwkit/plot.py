@@ -15,6 +15,7 @@ import pandas as pd
 import wntr
 
 from .network.checks import CheckContext
+from .network.layout import link_coordinates, link_midpoint
 
 __all__ = ["nice_length", "plot_network"]
 
@@ -85,8 +86,7 @@ def plot_network(
     if ax is None:
         _, ax = plt.subplots(figsize=(10, 7))
     pipes = wn.pipe_name_list
-    segments = [[wn.get_link(n).start_node.coordinates, *wn.get_link(n).vertices,
-                 wn.get_link(n).end_node.coordinates] for n in pipes]
+    segments = [link_coordinates(wn.get_link(n)) for n in pipes]
     widths = np.clip(np.array([wn.get_link(n).diameter for n in pipes]) * 8.0, 0.5, 3.5)
     lines = LineCollection(segments, linewidths=widths, colors="#8395a1", zorder=1)
     handles: list[Any] = [Line2D([], [], color="#8395a1", lw=1.5, label="pipes")]
@@ -131,8 +131,7 @@ def plot_network(
                                   label=label))
     devices = [n for n in wn.link_name_list if wn.get_link(n).link_type != "Pipe"]
     if devices:
-        mids = np.array([np.mean([wn.get_link(n).start_node.coordinates,
-                                  wn.get_link(n).end_node.coordinates], axis=0) for n in devices])
+        mids = np.array([link_midpoint(wn.get_link(n)) for n in devices])
         ax.scatter(mids[:, 0], mids[:, 1], marker="D", s=45, color="#8e44ad", edgecolor="white",
                    zorder=3)
         handles.append(Line2D([], [], marker="D", ls="", color="#8e44ad", label="pumps and valves"))

@@ -22,6 +22,7 @@ import wntr
 
 from ..errors import CRSError, InputError
 from ..network.checks import Finding, Severity, list_ids, parse_crs
+from ..network.layout import link_coordinates
 
 __all__ = ["DEMAND_UNITS", "Allocation", "allocate_customers", "connections"]
 
@@ -160,8 +161,7 @@ def allocate_customers(
         demand = np.zeros(len(customers))
 
     pipe_names = wn.pipe_name_list
-    lines = [shapely.LineString([wn.get_link(n).start_node.coordinates, *wn.get_link(n).vertices,
-                                 wn.get_link(n).end_node.coordinates]) for n in pipe_names]
+    lines = [shapely.LineString(link_coordinates(wn.get_link(n))) for n in pipe_names]
     tree = shapely.STRtree(lines)
     geoms = points.geometry.to_numpy()
     (cust_idx, pipe_idx), dist = tree.query_nearest(geoms, return_distance=True, all_matches=False)

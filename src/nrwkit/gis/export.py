@@ -27,6 +27,7 @@ from shapely.geometry import LineString, Point
 from ..errors import InputError
 from ..hydraulics import SteadyState
 from ..network.checks import Finding, parse_crs
+from ..network.layout import link_coordinates
 from ..outputs import atomic_output
 
 __all__ = [
@@ -144,10 +145,7 @@ def findings_layer(
         for element in finding.elements or ("",):
             if element and finding.element_type == "link" and element in links:
                 if link_lines is None:
-                    link_lines = {
-                        name: [link.start_node.coordinates, *link.vertices, link.end_node.coordinates]
-                        for name, link in wn.links()
-                    }
+                    link_lines = {name: link_coordinates(link) for name, link in wn.links()}
                 geom = LineString(link_lines[element]).interpolate(0.5, normalized=True)
             elif element and finding.element_type == "node" and element in nodes:
                 geom = Point(wn.get_node(element).coordinates)

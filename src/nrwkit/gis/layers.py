@@ -202,10 +202,6 @@ def _anchor(geom: shapely.Geometry) -> tuple[float, float]:
     return (float(point.x), float(point.y))
 
 
-def _utm(frame: gpd.GeoDataFrame) -> pyproj.CRS:
-    return frame.estimate_utm_crs()
-
-
 def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path | None = None
                 ) -> SourceLayers:
     """Read every mapped layer, check it, convert units, bring all into one projected CRS.
@@ -272,7 +268,7 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
                                 "come from the length field and the snapping tolerance is in "
                                 "coordinate units", element_type="network"))
     elif target.is_geographic:
-        utm = _utm(pipes)
+        utm = pipes.estimate_utm_crs()
         findings.append(Finding(Severity.INFO, "reprojected", (), f"the pipe layer is in "
                                 f"{target.name} (degrees); reprojected to {utm.name} "
                                 f"(EPSG:{utm.to_epsg()}) to measure lengths in metres",

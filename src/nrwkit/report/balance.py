@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -143,14 +144,8 @@ def balance_report(result: BalanceResult, *, input_path: str | Path | None = Non
     notes = [*[f"Default: {d}" for d in result.defaults_used], *result.warnings]
     if notes:
         report.add_section("Defaults and warnings", "<ul>" + "".join(
-            f"<li>{_escape(n)}</li>" for n in notes) + "</ul>")
+            f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
     return report
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def trend_report(results: list, *, inputs: list | None = None,

@@ -16,6 +16,7 @@ import pandas as pd
 import wntr
 
 from ..network.checks import Finding
+from ..network.layout import link_coordinates, link_midpoint
 
 __all__ = ["network_map"]
 
@@ -25,10 +26,9 @@ _SEVERITY_COLOURS = {"error": "#c0392b", "warning": "#d68910", "info": "#2874a6"
 def _link_lines(wn: wntr.network.WaterNetworkModel, names: Iterable[str]) -> tuple[list, list]:
     xs, ys = [], []
     for name in names:
-        link = wn.get_link(name)
-        pts = [link.start_node.coordinates, *link.vertices, link.end_node.coordinates]
-        xs.append([float(p[0]) for p in pts])
-        ys.append([float(p[1]) for p in pts])
+        pts = link_coordinates(wn.get_link(name))
+        xs.append([p[0] for p in pts])
+        ys.append([p[1] for p in pts])
     return xs, ys
 
 
@@ -134,8 +134,7 @@ def network_map(
     pipe_set = set(pipes)
     devices = [n for n in wn.link_name_list if n not in pipe_set]
     if devices:
-        mids = np.array([np.mean([wn.get_link(n).start_node.coordinates,
-                                  wn.get_link(n).end_node.coordinates], axis=0) for n in devices])
+        mids = np.array([link_midpoint(wn.get_link(n)) for n in devices])
         kinds = [wn.get_link(n).link_type for n in devices]
         source = ColumnDataSource({"x": mids[:, 0], "y": mids[:, 1], "id": devices, "kind": kinds})
         glyph = fig.scatter("x", "y", source=source, marker="diamond", size=13, fill_color="#8e44ad",
@@ -165,9 +164,7 @@ def _add_findings(fig: Any, wn: wntr.network.WaterNetworkModel, findings: Iterab
             if element in nodes:
                 x, y = wn.get_node(element).coordinates
             elif element in links:
-                link = wn.get_link(element)
-                (x0, y0), (x1, y1) = link.start_node.coordinates, link.end_node.coordinates
-                x, y = (x0 + x1) / 2, (y0 + y1) / 2
+                x, y = link_midpoint(wn.get_link(element))
             elif f.location is not None:
                 x, y = f.location
             else:
