@@ -1,10 +1,8 @@
-"""The shared hydraulics layer: snapshots of a network's hydraulic state.
+"""One steady-state snapshot of a network through WNTR's EpanetSimulator.
 
-Every capability that needs a solved network (validation, DMA checks, leaks, pressure
-management) goes through this module rather than writing its own EPANET loop. This first
-version offers a single steady-state snapshot solved by EPANET 2.2 through WNTR's
-:class:`wntr.sim.EpanetSimulator`; later versions add fast re-solves on one open project
-and the linearised system at a solved state.
+The validation checks and the GIS export use this path: the model is written to an input
+file, solved by EPANET 2.2 and read back, so the result is exactly what EPANET reports for
+that file. For many re-solves of one network use :class:`nrwkit.hydraulics.HydraulicSession`.
 """
 
 from __future__ import annotations
@@ -19,7 +17,7 @@ import pandas as pd
 import wntr
 from wntr.epanet.exceptions import EN_ERROR_CODES, EpanetException
 
-from .errors import SimulationError
+from ..errors import SimulationError
 
 __all__ = ["EpanetWarning", "SteadyState", "peak_demand_time", "steady_state", "system_demand"]
 

@@ -1,0 +1,42 @@
+"""District metered areas: design, user-drawn DMAs, checks, metrics and outputs.
+
+>>> from nrwkit.networks import load
+>>> from nrwkit import dma
+>>> design, evaluation = dma.design(load("net3"), size=(10, 40), size_by="nodes", water_age=False)
+>>> all(design.assignment.index.isin(load("net3").junction_name_list))
+True
+"""
+
+from .design import DEFAULT_CONNECTION_BAND, DesignResult, design, from_assignment
+from .evaluate import DmaEvaluation, evaluate
+from .io import design_json, design_layers, read_design, tag_network, write_design_geopackage, write_design_inp
+from .metrics import modularity, size_cv, todini_index
+from .model import ROLES, DmaDesign
+from .network import SIZE_UNITS, DistributionNetwork, distribution_network, junction_sizes
+from .polygons import assignment_from_polygons, dma_polygons
+
+__all__ = [
+    "DEFAULT_CONNECTION_BAND",
+    "ROLES",
+    "SIZE_UNITS",
+    "DesignResult",
+    "DistributionNetwork",
+    "DmaDesign",
+    "DmaEvaluation",
+    "assignment_from_polygons",
+    "design",
+    "design_json",
+    "design_layers",
+    "dma_polygons",
+    "from_assignment",
+    "read_design",
+    "tag_network",
+    "write_design_geopackage",
+    "write_design_inp",
+    "distribution_network",
+    "evaluate",
+    "junction_sizes",
+    "modularity",
+    "size_cv",
+    "todini_index",
+]

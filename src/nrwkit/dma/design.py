@@ -1,0 +1,538 @@
+"""Automatic DMA design: partition, choose meters and valves, then repair until it serves.
+
+The design loop, on one open EPANET project (:class:`nrwkit.hydraulics.HydraulicSession`):
+
+1. split transmission from distribution (:mod:`nrwkit.dma.network`);
+2. cluster the distribution graph into connected parts within the size band
+   (:mod:`nrwkit.dma.partition`);
+3. give each DMA one inlet meter on its main feed and close every other boundary pipe
+   (:mod:`nrwkit.dma.divide`);
+4. re-solve with the valves closed (pressure-dependent demand) at the peak hour and repair
+   every DMA whose junctions the closures push below the service pressure: a meter instead of
+   the boundary valve with the most head behind it (while the DMA has fewer than
+   ``max_inlets`` meters), otherwise a merge with the neighbour across that valve; then check
+   the whole day and, with a fire flow, each DMA's critical node, and repair again;
+5. evaluate before and after (:func:`nrwkit.dma.evaluate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import wntr
+
+from ..errors import InputError
+from ..hydraulics import HydraulicSession, peak_demand_time
+from .divide import TRANSMISSION, boundary_pipes, choose_meters, inflow, inlets_per_dma, unfed_dmas
+from .evaluate import PRESSURE_TOLERANCE_M, DmaEvaluation, evaluate, open_session, run_duration
+from .model import DmaDesign
+from .network import SIZE_UNITS, DistributionNetwork, SizeBy, distribution_network
+from .partition import partition_graph
+
+__all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "design", "from_assignment"]
+
+#: IWA DMA Guidance Notes: 500-3000 properties, 1000-2500 typical.
+DEFAULT_CONNECTION_BAND = (500.0, 3000.0)
+PREFERRED_CONNECTION_MAX = 2500.0
+_MAX_ROUNDS = 60
+
+
+class DesignResult(tuple):
+    """``(design, evaluation)`` of :func:`design` (a plain tuple with names)."""
+
+    __slots__ = ()
+
+    def __new__(cls, design: DmaDesign, evaluation: DmaEvaluation) -> DesignResult:
+        return super().__new__(cls, (design, evaluation))
+
+    @property
+    def design(self) -> DmaDesign:
+        """The design."""
+        return self[0]
+
+    @property
+    def evaluation(self) -> DmaEvaluation:
+        """Its before/after check."""
+        return self[1]
+
+
+def design(
+    wn: wntr.network.WaterNetworkModel,
+    *,
+    size: tuple[float, float] | None = None,
+    size_by: SizeBy = "connections",
+    max_inlets: int = 2,
+    min_pressure: float = 15.0,
+    fire_flow_m3s: float | None = None,
+    fire_residual_m: float = 14.0,
+    exclude_diameter_above: float | None = 0.3,
+    transmission: Iterable[str] = (),
+    connections: pd.Series | None = None,
+    seed: int = 0,
+    water_age: bool = True,
+) -> DesignResult:
+    """Design DMAs for a network and prove they keep the service.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (not modified).
+    size : (float, float), optional
+        Size band per DMA in the unit of ``size_by``; default 500-3000 connections (IWA),
+        required for the other measures.
+    size_by : {"connections", "demand", "nodes", "length"}
+        Size measure (:func:`nrwkit.dma.network.junction_sizes`).
+    max_inlets : int
+        Metered boundary pipes allowed per DMA (one is tried first).
+    min_pressure : float
+        Service pressure at peak with the valves closed, m.
+    fire_flow_m3s : float, optional
+        Fire flow to check at each DMA's critical node, m3/s.
+    fire_residual_m : float
+        Residual pressure needed during the fire flow, m.
+    exclude_diameter_above : float or None
+        Pipes wider than this (m) are transmission mains.
+    transmission : iterable of str
+        Links named as transmission mains.
+    connections : pandas.Series, optional
+        Connections per junction, overriding the model's ``[TAGS]``.
+    seed : int
+        Seed of the clustering; the design is the same for the same seed.
+    water_age : bool
+        Compute water age at the new dead ends (two 72-hour quality runs).
+
+    Returns
+    -------
+    DesignResult
+        ``(design, evaluation)``.
+
+    Raises
+    ------
+    InputError
+        For a size band that is empty or that no part of the network can meet, or a size
+        measure the model has no data for.
+    """
+    band = _band(size, size_by)
+    if max_inlets < 1:
+        raise InputError("--max-inlets must be at least 1: every DMA needs a metered inlet")
+    dist = distribution_network(wn, size_by=size_by, exclude_diameter_above=exclude_diameter_above,
+                                transmission=transmission, connections=connections)
+    target = PREFERRED_CONNECTION_MAX if size_by == "connections" and size is None else None
+    parts = partition_graph(dist.graph, min_size=band[0], max_size=band[1], target_max=target, seed=seed)
+    if not parts.parts:
+        unit = SIZE_UNITS[size_by]
+        total = float(dist.size.reindex(list(dist.graph.nodes)).sum())
+        msg = (f"no DMA can be formed in the size band {band[0]:g}-{band[1]:g} {unit}: the "
+               f"distribution mains hold {total:g} {unit} in {len(parts.too_small)} separate groups, each "
+               "below the minimum (transmission mains split them); lower the minimum with --size, "
+               "or raise --exclude-diameter-above")
+        raise InputError(msg)
+    settings = {"size_by": size_by, "size": list(band), "max_inlets": max_inlets,
+                "min_pressure_m": min_pressure, "fire_flow_m3s": fire_flow_m3s,
+                "fire_residual_m": fire_residual_m, "exclude_diameter_above_m": exclude_diameter_above,
+                "seed": seed}
+    draft = _initial_design(wn, dist, parts.parts, parts.too_small, band, size_by, settings)
+    with open_session(wn, min_pressure, water_age) as session:
+        session.reset_status()
+        flows = session.solve(peak_demand_time(wn), full=True).flowrate_m3s
+        assert flows is not None
+        draft = replace(draft, boundary=choose_meters(draft.boundary, flows, draft.dma_ids))
+        work = _Repair(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band)
+        work.feed_unfed()
+        work.repair(fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
+        final = _band_warnings(work.design, band)
+        result = evaluate(wn, final, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
+                          fire_residual_m=fire_residual_m, water_age=water_age, session=session)
+    final = replace(final, warnings=final.warnings + result.warnings)
+    return DesignResult(final, result)
+
+
+def from_assignment(
+    wn: wntr.network.WaterNetworkModel,
+    assignment: pd.Series,
+    *,
+    roles: pd.DataFrame | None = None,
+    size_by: SizeBy = "nodes",
+    connections: pd.Series | None = None,
+    max_inlets: int = 2,
+    min_pressure: float = 15.0,
+    fire_flow_m3s: float | None = None,
+    fire_residual_m: float = 14.0,
+    exclude_diameter_above: float | None = None,
+    transmission: Iterable[str] = (),
+    repair: bool = True,
+    water_age: bool = True,
+    left_out: dict[str, str] | None = None,
+    findings: Iterable[str] = (),
+) -> DesignResult:
+    """Check (and, unless given, choose meters for) DMAs the engineer defined.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    assignment : pandas.Series
+        Junction -> DMA id (e.g. from :func:`nrwkit.dma.polygons.assignment_from_polygons`).
+    roles : pandas.DataFrame, optional
+        Index = boundary pipe, columns ``role`` (``meter``/``valve``) and ``feeds`` (the
+        DMA a meter feeds): a complete design to check as it is. Without it meters are
+        chosen as in :func:`design` and repaired with meters only (DMAs are never merged).
+    size_by, connections, max_inlets, min_pressure, fire_flow_m3s, fire_residual_m
+        As in :func:`design`.
+    exclude_diameter_above, transmission
+        Transmission mains; junctions on them are taken out of the DMAs, with a warning.
+    repair : bool
+        Add inlet meters where the closures fail (only when ``roles`` is not given).
+    water_age : bool
+        Compute water age at new dead ends.
+    left_out : dict, optional
+        Junctions already known to be outside every DMA, with the reason.
+    findings : iterable of str
+        Findings from reading the DMAs, carried into the warnings.
+
+    Returns
+    -------
+    DesignResult
+    """
+    dist = distribution_network(wn, size_by=size_by, exclude_diameter_above=exclude_diameter_above,
+                                transmission=transmission, connections=connections)
+    unknown = sorted(set(assignment.index) - set(wn.junction_name_list))
+    if unknown:
+        msg = f"junctions {', '.join(unknown[:5])} of the design are not in the network"
+        raise InputError(msg)
+    held = [j for j in assignment.index if j in dist.transmission_junctions]
+    warnings = list(findings)
+    outside = sorted(j for j in (left_out or {}) if j not in dist.transmission_junctions)
+    if outside:
+        warnings.append(f"{len(outside)} junctions lie outside every DMA (e.g. {', '.join(outside[:5])}); "
+                        "they are left in the transmission system: extend a DMA to take them in")
+    if held:
+        warnings.append(f"{len(held)} junctions inside DMAs are on transmission links and are left "
+                        f"out (e.g. {', '.join(held[:5])})")
+    kept = assignment.drop(held).astype(str)
+    if kept.empty:
+        raise InputError("no junction is left in any DMA once transmission junctions are taken out")
+    for dma, nodes in kept.groupby(kept.to_numpy()):
+        pieces = list(nx_components(dist, list(nodes.index)))
+        if len(pieces) > 1:
+            warnings.append(f"{dma}: falls in {len(pieces)} pieces that no open distribution pipe joins "
+                            f"(e.g. {', '.join(sorted(pieces[1])[:3])}): a DMA must be one connected area")
+    sizes = dist.size.reindex(kept.index).groupby(kept.to_numpy()).sum()
+    band = (float(sizes.min()), float(sizes.max()))
+    settings = {"size_by": size_by, "size": None, "max_inlets": max_inlets, "min_pressure_m": min_pressure,
+                "fire_flow_m3s": fire_flow_m3s, "fire_residual_m": fire_residual_m,
+                "exclude_diameter_above_m": exclude_diameter_above, "user_defined": True}
+    out = assemble(wn, dist, kept.sort_index(), size_by=size_by, band=band, settings=settings,
+                   left_out=left_out)
+    out = replace(out, warnings=warnings)
+    with open_session(wn, min_pressure, water_age) as session:
+        if roles is not None:
+            out = _apply_roles(out, roles)
+        else:
+            session.reset_status()
+            flows = session.solve(peak_demand_time(wn), full=True).flowrate_m3s
+            assert flows is not None
+            out = replace(out, boundary=choose_meters(out.boundary, flows, out.dma_ids))
+            if repair:
+                work = _Repair(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets,
+                               band=(band[0], 0.0))
+                work.feed_unfed()
+                work.repair(fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
+                out = work.design
+        result = evaluate(wn, out, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
+                          fire_residual_m=fire_residual_m, water_age=water_age, session=session)
+    unfed = unfed_dmas(wn, out.assignment, set(out.new_valves))
+    extra = [f"{d}: no open path to a tank or reservoir once the boundary valves are closed" for d in unfed]
+    inlets = inlets_per_dma(out.boundary)
+    extra += [f"{d}: {int(n)} inlet meters, more than --max-inlets {max_inlets}"
+              for d, n in inlets.items() if d != TRANSMISSION and n > max_inlets]
+    out = replace(out, warnings=out.warnings + extra + result.warnings)
+    return DesignResult(out, result)
+
+
+def nx_components(dist: DistributionNetwork, nodes: list[str]) -> list[set[str]]:
+    """Connected pieces of a set of DMA junctions in the distribution graph."""
+    present = [n for n in nodes if n in dist.graph]
+    return sorted((set(c) for c in nx.connected_components(dist.graph.subgraph(present))),
+                  key=len, reverse=True)
+
+
+def _apply_roles(design: DmaDesign, roles: pd.DataFrame) -> DmaDesign:
+    """Take boundary roles from a saved design; boundary pipes it does not list are closed."""
+    boundary = design.boundary.copy()
+    known = roles.reindex(boundary.index)
+    meter = known["role"].astype(str).str.lower().eq("meter")
+    boundary.loc[meter, "role"] = "meter"
+    feeds = known["feeds"].fillna("").astype(str)
+    boundary.loc[meter, "feeds"] = feeds[meter]
+    # a meter without a DMA it feeds: the DMA at its end
+    missing = meter & (boundary.feeds == "")
+    boundary.loc[missing, "feeds"] = boundary.loc[missing, "dma_end"]
+    extra = sorted(set(roles.index[roles["role"].astype(str).str.lower().eq("meter")]) - set(boundary.index))
+    warnings = list(design.warnings)
+    if extra:
+        warnings.append(f"meters on {', '.join(extra[:5])} are not on a DMA boundary and are ignored")
+    return replace(design, boundary=boundary, warnings=warnings)
+
+
+def _band(size: tuple[float, float] | None, size_by: str) -> tuple[float, float]:
+    if size is None:
+        if size_by != "connections":
+            msg = f"give the DMA size band for --size-by {size_by} as --size MIN:MAX ({SIZE_UNITS[size_by]})"
+            raise InputError(msg)
+        return DEFAULT_CONNECTION_BAND
+    low, high = float(size[0]), float(size[1])
+    if not 0 <= low <= high or high <= 0:
+        msg = f"size band {low:g}:{high:g} is empty: give --size MIN:MAX with 0 <= MIN <= MAX"
+        raise InputError(msg)
+    return low, high
+
+
+def assemble(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork, assignment: pd.Series,
+             *, size_by: str, band: tuple[float, float], settings: dict[str, Any],
+             left_out: dict[str, str] | None = None) -> DmaDesign:
+    """A design (every boundary pipe a valve) from a junction -> DMA assignment."""
+    boundary = boundary_pipes(wn, assignment, dist)
+    boundary["role"] = np.where(boundary.existing, "existing valve", "valve")
+    boundary["feeds"] = ""
+    held = dict(left_out or {})
+    held.update(dist.transmission_junctions)
+    return DmaDesign(
+        assignment=assignment.rename("dma").rename_axis("junction"),
+        boundary=boundary,
+        transmission_junctions=pd.Series(held, dtype=object, name="reason").rename_axis("junction"),
+        transmission_links=pd.Series(dist.transmission_links, dtype=object, name="reason").rename_axis("link"),
+        size=dist.size, size_by=size_by, size_band=band, settings=settings,
+    )
+
+
+def _initial_design(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
+                    parts: list[frozenset[str]], too_small: list[frozenset[str]],
+                    band: tuple[float, float], size_by: str, settings: dict[str, Any]) -> DmaDesign:
+    width = max(2, len(str(len(parts))))
+    assignment = pd.Series({j: f"DMA-{k + 1:0{width}d}" for k, part in enumerate(parts) for j in part},
+                           dtype=object).sort_index()
+    unit = SIZE_UNITS[size_by]
+    left_out = {}
+    for group in too_small:
+        total = float(dist.size.reindex(list(group)).sum())
+        for j in group:
+            left_out[j] = (f"in a group of {len(group)} junctions between transmission mains, "
+                           f"{total:g} {unit} in all: below the minimum DMA size {band[0]:g}")
+    out = assemble(wn, dist, assignment, size_by=size_by, band=band, settings=settings, left_out=left_out)
+    warnings = []
+    if left_out:
+        warnings.append(f"{len(left_out)} junctions are left in the transmission system: their "
+                        f"groups are below the minimum DMA size (see transmission junctions)")
+    return replace(out, warnings=warnings)
+
+
+def _band_warnings(design: DmaDesign, band: tuple[float, float]) -> DmaDesign:
+    sizes = design.dma_size()
+    unit = SIZE_UNITS.get(design.size_by, design.size_by)
+    out = [f"{dma}: {value:g} {unit}, outside the band {band[0]:g}-{band[1]:g} (no neighbour could "
+           "take it or give to it)" for dma, value in sizes.items() if not band[0] <= value <= band[1]]
+    return replace(design, warnings=design.warnings + out)
+
+
+class _Repair:
+    """Mutable state of the repair loop: the current design and the open session."""
+
+    def __init__(self, wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession,
+                 *, min_pressure: float, max_inlets: int, band: tuple[float, float]) -> None:
+        self.wn = wn
+        self.design = design
+        self.session = session
+        self.min_pressure = min_pressure
+        self.max_inlets = max_inlets
+        self.band = band
+        self.given_up: set[str] = set()
+        self.elevation = pd.Series({j: wn.get_node(j).elevation for j in session.junction_names})
+        self.duration = run_duration(wn)
+        self.session.reset_status()
+        pipes = list(wn.pipe_name_list)
+        run = self.session.run(duration_s=self.duration, report_step_s=3600, links=pipes)
+        self.before = run.pressure_m
+        self.before_flows = run.flowrate_m3s
+
+    def _close(self) -> None:
+        self.session.reset_status()
+        self.session.set_status(self.design.new_valves, open_=False)
+
+    def _change(self, text: str) -> None:
+        self.design = replace(self.design, changes=[*self.design.changes, text])
+
+    def _give_up(self, key: str, reason: str) -> None:
+        self.given_up.add(key)
+        what = "the transmission system" if key == TRANSMISSION else key
+        self.design = replace(self.design, warnings=[
+            *self.design.warnings,
+            f"{what}: could not repair ({reason}): no boundary valve left to meter within "
+            f"{self.max_inlets} inlet meters and no neighbour it can merge with inside the size band"])
+
+    # --- repairs ------------------------------------------------------------------------
+    def feed_unfed(self) -> None:
+        """Meter a pipe towards a supplied side for every DMA cut off from all sources."""
+        for _ in range(_MAX_ROUNDS):
+            unfed = unfed_dmas(self.wn, self.design.assignment, set(self.design.new_valves))
+            unfed = [d for d in unfed if d not in self.given_up]
+            if not unfed:
+                return
+            for dma in unfed:
+                if dma in set(self.design.assignment.to_numpy()):
+                    self._open_or_merge(dma, None, reason="no open path to a source")
+
+    def repair(self, *, fire_flow_m3s: float | None, fire_residual_m: float) -> None:
+        """Run the day with the valves closed; repair failing DMAs until none can be helped."""
+        for _ in range(_MAX_ROUNDS):
+            failing = self._failing_pressure()
+            if not failing and fire_flow_m3s:
+                failing = self._failing_fire(fire_flow_m3s, fire_residual_m)
+            todo = {k: v for k, v in failing.items() if k not in self.given_up}
+            if not todo:
+                return
+            for key, (heads, reason, nodes) in sorted(todo.items()):
+                if key == TRANSMISSION:
+                    self._feed_transmission(nodes, heads, reason)
+                elif key in set(self.design.assignment.to_numpy()):
+                    self._open_or_merge(key, heads, reason=reason)
+
+    def _failing_pressure(self) -> dict[str, tuple[pd.Series, str, list[str]]]:
+        """Junctions the closures push below the service pressure, grouped by DMA."""
+        self._close()
+        after = self.session.run(duration_s=self.duration, report_step_s=3600).pressure_m
+        before = self.before.reindex(index=after.index, columns=after.columns)
+        bad = (after < self.min_pressure) & (after < before - PRESSURE_TOLERANCE_M)
+        if not bad.to_numpy().any():
+            return {}
+        label = self.design.assignment.reindex(after.columns).fillna(TRANSMISSION)
+        out: dict[str, tuple[pd.Series, str, list[str]]] = {}
+        failing_nodes = bad.any(axis=0)
+        for key, nodes in failing_nodes[failing_nodes].groupby(label[failing_nodes].to_numpy()):
+            names = list(nodes.index)
+            worst_p = after[names].where(bad[names]).min()
+            worst = str(worst_p.idxmin())
+            t = int(after[worst].idxmin())
+            heads = (after.loc[t] + self.elevation).rename(t)
+            reason = (f"{after.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.min_pressure:g} m "
+                      f"(was {before.at[t, worst]:.1f} m)")
+            out[str(key)] = (heads, reason, names)
+        return out
+
+    def _failing_fire(self, fire_flow_m3s: float, fire_residual_m: float
+                      ) -> dict[str, tuple[pd.Series, str, list[str]]]:
+        """DMAs whose critical node keeps less than the residual pressure during a fire flow."""
+        t = peak_demand_time(self.wn)
+        out: dict[str, tuple[pd.Series, str, list[str]]] = {}
+        self._close()
+        state = self.session.solve(t)
+        for dma in self.design.dma_ids:
+            nodes = self.design.junctions(dma)
+            critical = str(state.pressure_m[nodes].idxmin())
+            with self.session.extra_demand(critical, fire_flow_m3s):
+                fire = self.session.solve(t)
+            if fire.pressure_m[critical] >= fire_residual_m:
+                continue
+            self.session.reset_status()
+            with self.session.extra_demand(critical, fire_flow_m3s):
+                prior = self.session.solve(t).pressure_m[critical]
+            self._close()
+            if fire.pressure_m[critical] < prior - PRESSURE_TOLERANCE_M:
+                out[dma] = (fire.head_m.rename(t), f"fire flow leaves {fire.pressure_m[critical]:.1f} m at {critical} "
+                                         f"< {fire_residual_m:g} m (was {prior:.1f} m)", [critical])
+        return out
+
+    def _candidates(self, dma: str, heads: pd.Series | None) -> list[tuple[float, str, str]]:
+        """Closed boundary pipes of ``dma``, the most useful inlet first.
+
+        Ranked by the flow each carried into the DMA at the failing hour before the design
+        (what the closure took away), then by the head difference across it with the valves
+        closed (what would push water in if it were opened). Each candidate's score is
+        positive when opening it would feed the DMA.
+        """
+        rows = self.design.boundary_of(dma)
+        rows = rows[rows.role == "valve"]
+        out = []
+        t = heads.name if heads is not None else None
+        lost = (inflow(rows, self.before_flows.loc[t], dma) if t in self.before_flows.index
+                else pd.Series(0.0, index=rows.index))
+        for pipe, row in rows.iterrows():
+            link = self.wn.get_link(pipe)
+            inside = link.end_node_name if row.dma_end == dma else link.start_node_name
+            outside = link.start_node_name if inside == link.end_node_name else link.end_node_name
+            if heads is None:
+                key = (0.0, float(row.diameter_m))  # no state: prefer the widest pipe
+            else:
+                push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
+                key = (max(float(lost[pipe]), 0.0), -np.inf if np.isnan(push) else push)
+            out.append((key, str(pipe), self.design.other_side(str(pipe), dma)))
+        out.sort(key=lambda c: (-c[0][0], -c[0][1], c[1]))
+        return [(k[0] if k[0] > 0 else k[1], pipe, other) for k, pipe, other in out]
+
+    def _feed_transmission(self, nodes: list[str], heads: pd.Series, reason: str) -> None:
+        """Meter the closed pipe that best feeds transmission junctions the closures starved."""
+        b = self.design.boundary
+        rows = b[b.role == "valve"]
+        best: tuple[float, str, str] | None = None
+        for pipe, row in rows.iterrows():
+            link = self.wn.get_link(pipe)
+            for inside, outside, side in ((link.start_node_name, link.end_node_name, row.dma_end),
+                                          (link.end_node_name, link.start_node_name, row.dma_start)):
+                if inside in nodes and side != TRANSMISSION:
+                    push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
+                    if not np.isnan(push) and (best is None or push > best[0]):
+                        best = (push, str(pipe), str(side))
+        if best is None or best[0] <= 0:
+            self._give_up(TRANSMISSION, reason)
+            return
+        self.design = self.design.with_meter(best[1], TRANSMISSION)
+        self._change(f"transmission: outlet meter on {best[1]} (from {best[2]}) instead of a boundary "
+                     f"valve: {reason}")
+
+    def _open_or_merge(self, dma: str, heads: pd.Series | None, *, reason: str) -> None:
+        inlets = inlets_per_dma(self.design.boundary)
+        candidates = self._candidates(dma, heads)
+        if int(inlets.get(dma, 0)) < self.max_inlets:
+            unfed = set(unfed_dmas(self.wn, self.design.assignment, set(self.design.new_valves)))
+            for push, pipe, other in candidates:
+                if push <= 0 and heads is not None:
+                    break
+                if heads is None and other in unfed:
+                    continue
+                self.design = self.design.with_meter(pipe, dma)
+                self._change(f"{dma}: inlet meter on {pipe} (from {other}) instead of a boundary valve: "
+                             f"{reason}")
+                return
+        sizes = self.design.dma_size()
+        for _, pipe, other in candidates:
+            if other == TRANSMISSION or sizes[dma] + sizes[other] > self.band[1] or self.band[1] <= 0:
+                continue
+            self._merge(dma, other, pipe, reason)
+            return
+        self._give_up(dma, reason)
+
+    def _merge(self, dma: str, other: str, pipe: str, reason: str) -> None:
+        keep, gone = sorted([dma, other])
+        assignment = self.design.assignment.where(self.design.assignment != gone, keep)
+        old = self.design.boundary
+        boundary = old[~(((old.dma_start == keep) & (old.dma_end == gone))
+                         | ((old.dma_start == gone) & (old.dma_end == keep)))].copy()
+        boundary.loc[boundary.dma_start == gone, "dma_start"] = keep
+        boundary.loc[boundary.dma_end == gone, "dma_end"] = keep
+        boundary.loc[boundary.feeds == gone, "feeds"] = keep
+        self.design = replace(self.design, assignment=assignment, boundary=boundary)
+        self._change(f"{gone} merged into {keep} across {pipe}: {reason}")
+        meters = boundary[(boundary.role == "meter") & (boundary.feeds == keep)]
+        if len(meters) > self.max_inlets:
+            self._close()
+            flows = self.session.solve(peak_demand_time(self.wn), full=True).flowrate_m3s
+            into = inflow(self.design.boundary, flows, keep).reindex(meters.index)
+            drop = list(into.sort_values(ascending=False).index[self.max_inlets:])
+            self.design = self.design.with_valves(drop)
+            self._change(f"{keep}: meters on {', '.join(drop)} closed instead, to keep "
+                         f"{self.max_inlets} inlet meters after the merge")

@@ -1,0 +1,346 @@
+"""Prove a DMA design still serves the customers: before/after hydraulics and metrics.
+
+Everything runs on one :class:`nrwkit.hydraulics.HydraulicSession` with pressure-dependent
+demand (EPANET 2.2 PDA: demand in full at the minimum service pressure, none at 0 m): an
+extended-period run before and after the boundary valves are closed (pressure at the
+peak-demand hour and at the night hour, demand delivered), a fire flow at each DMA's
+critical node, and water age at the dead ends the closures create.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from ..gis.customers import connections as stored_connections
+from ..hydraulics import ExtendedPeriod, HydraulicSession, peak_demand_time
+from .divide import TRANSMISSION, dead_ends, inflow
+from .metrics import modularity, size_cv, todini_index
+from .model import DmaDesign
+from .network import distribution_network
+
+__all__ = ["DmaEvaluation", "evaluate", "open_session", "PRESSURE_TOLERANCE_M"]
+
+#: A junction fails when the design lowers it below the service pressure by more than this.
+PRESSURE_TOLERANCE_M = 1.0
+#: Water age is averaged over the last day of a run this long.
+AGE_RUN_S = 72 * 3600
+
+
+@dataclass(frozen=True)
+class DmaEvaluation:
+    """Before/after hydraulics of a DMA design.
+
+    Attributes
+    ----------
+    dmas : pandas.DataFrame
+        One row per DMA (index = DMA id) with sizes, pressures before and after, AZNP,
+        critical node, fire-flow residuals, and ``problems`` (empty when it passes).
+    metrics : dict
+        Network-wide figures (see :func:`evaluate`).
+    schedule : pandas.DataFrame
+        One row per boundary pipe: what a field crew does there, with flows a meter must
+        register (night) and pass (peak), l/s.
+    dead_ends : pandas.DataFrame
+        Junctions the closures leave at a dead end, with water age before and after (h).
+    warnings : list of str
+        Failures and pre-existing problems, in words.
+    """
+
+    dmas: pd.DataFrame
+    metrics: dict[str, Any]
+    schedule: pd.DataFrame
+    dead_ends: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def passes(self) -> bool:
+        """True when no DMA has a problem the design caused."""
+        return bool((self.dmas["problems"] == "").all())
+
+
+def open_session(wn: wntr.network.WaterNetworkModel, min_pressure: float,
+                 water_age: bool = False) -> HydraulicSession:
+    """The session DMA checks run on: pressure-dependent demand, full at ``min_pressure``."""
+    return HydraulicSession(wn, demand_model="PDD", required_pressure_m=min_pressure,
+                            minimum_pressure_m=0.0, pressure_exponent=0.5, water_age=water_age)
+
+
+def run_duration(wn: wntr.network.WaterNetworkModel) -> int:
+    """Length of the checks' run: the model's duration up to one day (one day for a snapshot model)."""
+    duration = int(wn.options.time.duration)
+    return duration if 0 < duration <= 86400 else 86400
+
+
+def _peak_and_night(run: ExtendedPeriod) -> tuple[int, int]:
+    required = (run.demand_m3s + run.deficit_m3s).sum(axis=1)
+    return int(required.idxmax()), int(required.idxmin())
+
+
+def _eps(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, links: list[str]) -> ExtendedPeriod:
+    return session.run(duration_s=run_duration(wn), report_step_s=3600, links=links)
+
+
+def evaluate(
+    wn: wntr.network.WaterNetworkModel,
+    design: DmaDesign,
+    *,
+    min_pressure: float = 15.0,
+    fire_flow_m3s: float | None = None,
+    fire_residual_m: float = 14.0,
+    water_age: bool = True,
+    session: HydraulicSession | None = None,
+) -> DmaEvaluation:
+    """Compare the network before and after the design's boundary valves are closed.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network as it is (all boundary pipes open).
+    design : DmaDesign
+        The design to check.
+    min_pressure : float
+        Minimum service pressure at peak, m (also the PDA pressure for full demand).
+    fire_flow_m3s : float, optional
+        Fire flow drawn at each DMA's critical node at peak (one DMA at a time).
+    fire_residual_m : float
+        Residual pressure the fire flow must leave at that node, m.
+    water_age : bool
+        Run two 72-hour water-age simulations when the closures create dead ends.
+    session : HydraulicSession, optional
+        An open session of ``wn`` (from :func:`open_session`) to reuse.
+
+    Returns
+    -------
+    DmaEvaluation
+        ``metrics`` holds ``n_dmas``, ``n_meters``, ``n_boundary_valves`` (new closures),
+        ``n_existing_valves``, ``min_pressure_before_m``/``_after_m`` (lowest junction
+        pressure at the peak hour), ``delivered_demand_fraction`` (after, over the run) and
+        ``_before``, ``todini_before``/``_after``, ``modularity``, ``size_cv``, the peak
+        and night hours.
+    """
+    own = session is None
+    sess = open_session(wn, min_pressure, water_age) if session is None else session
+    try:
+        return _evaluate(wn, design, sess, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
+                         fire_residual_m=fire_residual_m, water_age=water_age)
+    finally:
+        if own:
+            sess.close()
+
+
+def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,
+              min_pressure: float, fire_flow_m3s: float | None, fire_residual_m: float,
+              water_age: bool) -> DmaEvaluation:
+    closed = set(design.new_valves)
+    pipes = list(design.boundary.index)
+    session.reset_status()
+    before = _eps(session, wn, pipes)
+    peak_snapshot = peak_demand_time(wn)
+    snap_before = session.solve(peak_snapshot, full=True)
+    fire_before = _fire(session, design, before, fire_flow_m3s, peak_snapshot)
+    session.set_status(closed, open_=False)
+    after = _eps(session, wn, pipes)
+    snap_after = session.solve(peak_snapshot, full=True)
+    fire_after = _fire(session, design, after, fire_flow_m3s, peak_snapshot)
+    peak, night = _peak_and_night(before)
+    warnings: list[str] = []
+    if not (before.converged and after.converged):
+        warnings.append("EPANET reported an unbalanced step; pressures at those steps are unreliable")
+
+    table = _dma_table(wn, design, before, after, peak, night, min_pressure)
+    if fire_flow_m3s:
+        table["fire_residual_before_m"] = pd.Series(fire_before)
+        table["fire_residual_m"] = pd.Series(fire_after)
+        for dma, residual in fire_after.items():
+            prior = fire_before.get(dma, np.inf)
+            if residual < fire_residual_m and residual < prior - PRESSURE_TOLERANCE_M:
+                table.loc[dma, "problems"] = _join(table.loc[dma, "problems"],
+                                                   f"fire flow leaves {residual:.1f} m < {fire_residual_m:g} m")
+            elif residual < fire_residual_m:
+                warnings.append(f"{dma}: the fire flow left {prior:.1f} m before the design already "
+                                f"(< {fire_residual_m:g} m)")
+    for dma, row in table.iterrows():
+        if row.problems:
+            warnings.append(f"{dma}: {row.problems}")
+        elif row.min_pressure_m < min_pressure:
+            warnings.append(f"{dma}: {row.min_pressure_m:.1f} m at {row.critical_node} at peak, "
+                            f"below {min_pressure:g} m before the design too "
+                            f"({row.min_pressure_before_m:.1f} m)")
+
+    new_dead = sorted(set(dead_ends(wn, closed)) - set(dead_ends(wn, set())))
+    dead = _dead_end_ages(session, wn, design, new_dead, closed, water_age)
+    session.reset_status()
+
+    dist_graph = distribution_network(wn, size_by="nodes", exclude_diameter_above=None).graph
+    metrics: dict[str, Any] = {
+        "n_dmas": len(design.dma_ids),
+        "n_meters": len(design.meters),
+        "n_boundary_valves": len(design.new_valves),
+        "n_existing_valves": int((design.boundary.role == "existing valve").sum()),
+        "n_transmission_junctions": len(design.transmission_junctions),
+        "min_pressure_before_m": float(before.pressure_m.loc[peak].min()),
+        "min_pressure_after_m": float(after.pressure_m.loc[peak].min()),
+        "delivered_demand_fraction_before": before.delivered_fraction,
+        "delivered_demand_fraction": after.delivered_fraction,
+        "todini_before": _todini(wn, snap_before, min_pressure),
+        "todini_after": _todini(wn, snap_after, min_pressure),
+        "modularity": modularity(dist_graph, [design.junctions(d) for d in design.dma_ids]),
+        "size_cv": size_cv(design.dma_size().to_numpy()),
+        "peak_time_s": peak,
+        "night_time_s": night,
+        "passes": bool((table["problems"] == "").all()),
+    }
+    schedule = _schedule(wn, design, before, after, peak, night)
+    return DmaEvaluation(dmas=table, metrics=metrics, schedule=schedule, dead_ends=dead,
+                         warnings=warnings)
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def _todini(wn: wntr.network.WaterNetworkModel, state: Any, p_star: float) -> float:
+    return todini_index(wn, state.node_head_m, state.node_demand_m3s, state.flowrate_m3s,
+                        required_pressure_m=p_star)
+
+
+def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: ExtendedPeriod,
+               after: ExtendedPeriod, peak: int, night: int, min_pressure: float) -> pd.DataFrame:
+    conns = stored_connections(wn)
+    elevation = pd.Series({j: wn.get_node(j).elevation for j in wn.junction_name_list})
+    size = design.dma_size()
+    rows = []
+    for dma in design.dma_ids:
+        nodes = design.junctions(dma)
+        weights = conns.reindex(nodes).fillna(0).to_numpy(dtype=float)
+        weights = weights if weights.sum() > 0 else np.ones(len(nodes))
+        p_after = after.pressure_m.loc[peak, nodes]
+        p_before = before.pressure_m.loc[peak, nodes]
+        lowest_after = after.pressure_m[nodes].min()
+        lowest_before = before.pressure_m[nodes].min()
+        required_after = float((after.demand_m3s[nodes] + after.deficit_m3s[nodes]).to_numpy().sum())
+        delivered_after = float(after.demand_m3s[nodes].to_numpy().sum())
+        required_before = float((before.demand_m3s[nodes] + before.deficit_m3s[nodes]).to_numpy().sum())
+        delivered_before = float(before.demand_m3s[nodes].to_numpy().sum())
+        frac_after = delivered_after / required_after if required_after > 0 else 1.0
+        frac_before = delivered_before / required_before if required_before > 0 else 1.0
+        boundary = design.boundary_of(dma)
+        internal = [name for name, pipe in wn.pipes()
+                    if pipe.start_node_name in set(nodes) and pipe.end_node_name in set(nodes)]
+        length = sum(float(wn.get_link(p).length) for p in internal) / 1000.0
+        critical = str(p_after.idxmin())
+        failing = (lowest_after < min_pressure) & (lowest_after < lowest_before - PRESSURE_TOLERANCE_M)
+        problems = ""
+        if failing.any():
+            worst = str(lowest_after[failing].idxmin())
+            problems = (f"{int(failing.sum())} junctions fall below {min_pressure:g} m "
+                        f"(lowest {lowest_after[worst]:.1f} m at {worst}, was {lowest_before[worst]:.1f} m)")
+        if frac_after < frac_before - 0.01:
+            problems = _join(problems, f"delivers {frac_after:.1%} of demand (was {frac_before:.1%})")
+        rows.append({
+            "dma": dma,
+            "junctions": len(nodes),
+            "size": float(size[dma]),
+            "connections": int(conns.reindex(nodes).fillna(0).sum()),
+            "demand_m3_per_day": float((before.demand_m3s[nodes] + before.deficit_m3s[nodes])
+                                       .sum(axis=1).mean() * 86400.0),
+            "length_km": length,
+            "inlets": design.inlets(dma),
+            "outlets": design.outlets(dma),
+            "boundary_valves": sorted(boundary.index[boundary.role != "meter"]),
+            "elevation_range_m": float(elevation[nodes].max() - elevation[nodes].min()),
+            "min_pressure_before_m": float(p_before.min()),
+            "min_pressure_m": float(p_after.min()),
+            "avg_pressure_m": float(np.average(p_after, weights=weights)),
+            "max_pressure_m": float(p_after.max()),
+            "aznp_before_m": float(np.average(before.pressure_m.loc[night, nodes], weights=weights)),
+            "aznp_m": float(np.average(after.pressure_m.loc[night, nodes], weights=weights)),
+            "critical_node": critical,
+            "lowest_pressure_day_m": float(lowest_after.min()),
+            "lowest_time_s": int(after.pressure_m[nodes].min(axis=1).idxmin()),
+            "delivered_fraction": frac_after,
+            "problems": problems,
+        })
+    return pd.DataFrame(rows).set_index("dma") if rows else pd.DataFrame(
+        columns=["problems", "min_pressure_m"]).rename_axis("dma")
+
+
+def _fire(session: HydraulicSession, design: DmaDesign, run: ExtendedPeriod, fire_flow_m3s: float | None,
+          peak_time: int) -> dict[str, float]:
+    """Residual pressure at each DMA's critical node with the fire flow drawn there, at peak."""
+    if not fire_flow_m3s:
+        return {}
+    peak = int((run.demand_m3s + run.deficit_m3s).sum(axis=1).idxmax())
+    residual = {}
+    for dma in design.dma_ids:
+        nodes = design.junctions(dma)
+        critical = str(run.pressure_m.loc[peak, nodes].idxmin())
+        with session.extra_demand(critical, fire_flow_m3s):
+            state = session.solve(peak_time)
+        residual[dma] = float(state.pressure_m[critical])
+    return residual
+
+
+def _dead_end_ages(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, design: DmaDesign,
+                   new_dead: list[str], closed: set[str], water_age: bool) -> pd.DataFrame:
+    columns = ["junction", "dma", "age_before_h", "age_after_h"]
+    if not new_dead:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame({"junction": new_dead,
+                          "dma": [design.assignment.get(j, TRANSMISSION) for j in new_dead]})
+    if water_age:
+        session.reset_status()
+        age_before = session.water_age(duration_s=AGE_RUN_S)
+        session.set_status(closed, open_=False)
+        age_after = session.water_age(duration_s=AGE_RUN_S)
+        frame["age_before_h"] = age_before.reindex(new_dead).to_numpy()
+        frame["age_after_h"] = age_after.reindex(new_dead).to_numpy()
+    else:
+        frame["age_before_h"] = np.nan
+        frame["age_after_h"] = np.nan
+    return frame[columns]
+
+
+def _schedule(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: ExtendedPeriod,
+              after: ExtendedPeriod, peak: int, night: int) -> pd.DataFrame:
+    """What happens at each boundary pipe, with the flows a meter must handle."""
+    rows = []
+    flows = after.flowrate_m3s
+    for pipe, row in design.boundary.iterrows():
+        link = wn.get_link(pipe)
+        entry = {
+            "pipe": pipe,
+            "action": {"meter": "install meter", "valve": "close valve",
+                       "existing valve": "keep closed (existing)"}[row.role],
+            "dma_start": row.dma_start,
+            "dma_end": row.dma_end,
+            "start_node": link.start_node_name,
+            "end_node": link.end_node_name,
+            "diameter_mm": row.diameter_m * 1000.0,
+            "peak_flow_lps": np.nan,
+            "night_flow_lps": np.nan,
+            "max_flow_lps": np.nan,
+        }
+        if row.role == "meter" and flows is not None and pipe in flows:
+            q = flows[pipe].abs() * 1000.0
+            entry.update(peak_flow_lps=float(q.loc[peak]), night_flow_lps=float(q.loc[night]),
+                         max_flow_lps=float(q.max()))
+        elif before.flowrate_m3s is not None and pipe in before.flowrate_m3s:
+            entry["peak_flow_lps"] = float(abs(before.flowrate_m3s.loc[peak, pipe]) * 1000.0)
+        rows.append(entry)
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    order = {"install meter": 0, "close valve": 1, "keep closed (existing)": 2}
+    return frame.sort_values(by=["action", "pipe"], key=lambda s: s.map(order) if s.name == "action"
+                             else s).reset_index(drop=True)
+
+
+def inflows(design: DmaDesign, flows: pd.Series, dma: str) -> pd.Series:
+    """Flow into a DMA through each of its boundary pipes in a state (m3/s)."""
+    return inflow(design.boundary, flows, dma)

@@ -1,0 +1,229 @@
+"""Write a DMA design for QGIS, EPANET and scripts, and read one back.
+
+- GeoPackage: ``dmas`` (polygons with the per-DMA figures), ``boundary`` (a point at the
+  middle of each boundary pipe: meter or valve, for the field crew), ``junctions`` and
+  ``pipes`` (tagged with their DMA or ``transmission``).
+- ``.inp``: the network with the new boundary valves closed and ``[TAGS]`` carrying
+  ``dma=ID`` on every junction (kept next to other tags such as ``connections=N``) and
+  ``meter``/``boundary-valve`` on the boundary pipes.
+- JSON: the structure documented in ``docs/mentors.md``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+import wntr
+
+from ..errors import InputError, LayerError
+from ..network.io import write_inp
+from ..network.layout import link_coordinates, link_midpoint
+from ..outputs import atomic_output
+from .design import from_assignment
+from .evaluate import DmaEvaluation
+from .model import DmaDesign
+from .polygons import dma_polygons, has_coordinates
+
+__all__ = ["design_json", "design_layers", "read_design", "tag_network", "write_design_geopackage",
+           "write_design_inp"]
+
+_TAG_KEY = "dma="
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if not math.isfinite(float(value)) else round(float(value), 4)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def design_json(design: DmaDesign, evaluation: DmaEvaluation) -> dict[str, Any]:
+    """The design and its check as plain JSON-ready data (keys in ``docs/mentors.md``)."""
+    table = evaluation.dmas
+    dmas = []
+    for dma in design.dma_ids:
+        row = table.loc[dma]
+        dmas.append({
+            "id": dma,
+            "junctions": design.junctions(dma),
+            "connections": int(row.connections),
+            "size": _finite(row["size"]),
+            "demand_m3_per_day": _finite(row.demand_m3_per_day),
+            "length_km": _finite(row.length_km),
+            "inlets": list(row.inlets),
+            "outlets": list(row.outlets),
+            "boundary_valves": list(row.boundary_valves),
+            "min_pressure_m": _finite(row.min_pressure_m),
+            "min_pressure_before_m": _finite(row.min_pressure_before_m),
+            "aznp_m": _finite(row.aznp_m),
+            "aznp_before_m": _finite(row.aznp_before_m),
+            "critical_node": row.critical_node,
+            "elevation_range_m": _finite(row.elevation_range_m),
+            "fire_residual_m": _finite(row.get("fire_residual_m", float("nan"))),
+            "problems": row.problems,
+        })
+    metrics = {k: _finite(v) for k, v in evaluation.metrics.items()}
+    return {
+        "dmas": dmas,
+        "transmission": {
+            "junctions": sorted(design.transmission_junctions.index),
+            "junction_reasons": {k: str(v) for k, v in design.transmission_junctions.sort_index().items()},
+            "pipes": sorted(p for p in design.transmission_links.index),
+        },
+        "metrics": metrics,
+        "schedule": [{k: _finite(v) for k, v in r.items()} for r in evaluation.schedule.to_dict("records")],
+        "dead_ends": [{k: _finite(v) for k, v in r.items()} for r in evaluation.dead_ends.to_dict("records")],
+        "settings": {k: _finite(v) for k, v in design.settings.items()},
+        "changes": list(design.changes),
+        "warnings": list(design.warnings),
+    }
+
+
+def design_layers(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: DmaEvaluation,
+                  *, crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """GeoDataFrames of the design: ``dmas``, ``boundary``, ``junctions``, ``pipes``."""
+    label = design.assignment.to_dict()
+    reason = design.transmission_junctions.to_dict()
+    junctions = gpd.GeoDataFrame(
+        {"name": list(wn.junction_name_list),
+         "dma": [label.get(j, "transmission") for j in wn.junction_name_list],
+         "reason": [reason.get(j, "") for j in wn.junction_name_list]},
+        geometry=[shapely.Point(wn.get_node(j).coordinates) for j in wn.junction_name_list], crs=crs)
+    role = design.boundary.role.to_dict()
+    links = design.transmission_links.to_dict()
+    pipe_rows = []
+    for name, pipe in wn.pipes():
+        a = label.get(pipe.start_node_name)
+        b = label.get(pipe.end_node_name)
+        where = a if a is not None and a == b else ("boundary" if name in role else "transmission")
+        pipe_rows.append({"name": name, "dma": where, "role": role.get(name, ""),
+                          "reason": links.get(name, ""), "diameter_mm": pipe.diameter * 1000.0,
+                          "geometry": shapely.LineString(link_coordinates(pipe))})
+    pipes = gpd.GeoDataFrame(pipe_rows, geometry="geometry", crs=crs)
+    schedule = evaluation.schedule
+    points = [shapely.Point(link_midpoint(wn.get_link(p))) for p in schedule["pipe"]] if len(schedule) else []
+    feeds = design.boundary.feeds.reindex(schedule["pipe"]).fillna("").to_numpy() if len(schedule) else []
+    boundary = gpd.GeoDataFrame(schedule.assign(role=[role[p] for p in schedule["pipe"]] if len(schedule) else [],
+                                                feeds=feeds),
+                                geometry=points, crs=crs)
+    polygons = dma_polygons(wn, design, crs=crs)
+    table = evaluation.dmas.drop(columns=["inlets", "outlets", "boundary_valves"], errors="ignore")
+    table = table.assign(inlets=[", ".join(v) for v in evaluation.dmas["inlets"]],
+                         boundary_valves=[", ".join(v) for v in evaluation.dmas["boundary_valves"]])
+    dmas = polygons.merge(table, left_on="dma", right_index=True, how="left")
+    return {"dmas": gpd.GeoDataFrame(dmas, geometry="geometry", crs=crs), "boundary": boundary,
+            "junctions": junctions, "pipes": pipes}
+
+
+def write_design_geopackage(wn: wntr.network.WaterNetworkModel, design: DmaDesign,
+                            evaluation: DmaEvaluation, path: str | Path, *, crs: str | None = None,
+                            overwrite: bool = False) -> tuple[Path, list[str]]:
+    """Write the design's layers to one GeoPackage, atomically.
+
+    Returns
+    -------
+    (Path, list of str)
+        The file, and warnings (no coordinates: no polygons).
+    """
+    notes = []
+    layers = design_layers(wn, design, evaluation, crs=crs)
+    if not has_coordinates(wn):
+        notes.append("the network has no coordinates: the GeoPackage has no DMA polygons and its "
+                     "points all lie at the origin")
+    kinds = {"dmas": "MultiPolygon", "boundary": "Point", "junctions": "Point", "pipes": "LineString"}
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        for layer, frame in layers.items():
+            if layer == "dmas" and frame.empty:
+                continue
+            pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG", geometry_type=kinds[layer],
+                                    promote_to_multi=layer == "dmas")
+    return Path(path), notes
+
+
+def tag_network(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -> wntr.network.WaterNetworkModel:
+    """A copy of the network with the design applied: new boundary valves closed, tags set."""
+    out = copy.deepcopy(wn)
+    label = design.assignment.to_dict()
+    for name, junction in out.junctions():
+        parts = [p for p in str(junction.tag or "").split("|") if p and not p.startswith(_TAG_KEY)]
+        parts.append(_TAG_KEY + label.get(name, "transmission"))
+        junction.tag = "|".join(parts)
+    for pipe, row in design.boundary.iterrows():
+        link = out.get_link(pipe)
+        if row.role == "meter":
+            link.tag = f"meter={row.feeds}"
+        else:
+            link.tag = "boundary-valve"
+            link.initial_status = wntr.network.LinkStatus.Closed
+    return out
+
+
+def write_design_inp(wn: wntr.network.WaterNetworkModel, design: DmaDesign, path: str | Path, *,
+                     overwrite: bool = False) -> Path:
+    """Write the network with the design applied (see :func:`tag_network`), atomically."""
+    return write_inp(tag_network(wn, design), path, overwrite=overwrite)
+
+
+def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: Any) -> Any:
+    """Re-check a saved design: a GeoPackage from ``nrwkit dma design`` or a tagged ``.inp``.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network as it is (boundary pipes open).
+    path : str or Path
+        The design.
+    **check
+        Passed to :func:`nrwkit.dma.from_assignment`.
+
+    Returns
+    -------
+    DesignResult
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such design file")
+    if path.suffix.lower() == ".inp":
+        tagged = wntr.network.WaterNetworkModel(str(path))
+        labels = {}
+        for name, junction in tagged.junctions():
+            for part in str(junction.tag or "").split("|"):
+                if part.startswith(_TAG_KEY) and part[len(_TAG_KEY):] != "transmission":
+                    labels[name] = part[len(_TAG_KEY):]
+        if not labels:
+            raise InputError(f"{path}: no junction carries a dma= tag; write the design with nrwkit dma design")
+        rows = {}
+        for name, link in tagged.links():
+            tag = str(link.tag or "")
+            if tag.startswith("meter="):
+                rows[name] = ("meter", tag[len("meter="):])
+            elif tag == "boundary-valve":
+                rows[name] = ("valve", "")
+        roles = pd.DataFrame.from_dict(rows, orient="index", columns=["role", "feeds"])
+        return from_assignment(wn, pd.Series(labels, dtype=object), roles=roles, **check)
+    try:
+        junctions = pyogrio.read_dataframe(path, layer="junctions", read_geometry=False)
+        boundary = pyogrio.read_dataframe(path, layer="boundary", read_geometry=False)
+    except Exception as exc:  # noqa: BLE001 - pyogrio raises several kinds
+        raise LayerError(f"{path}: not a design GeoPackage from nrwkit dma design ({exc}); "
+                         "it needs the layers junctions and boundary") from exc
+    for need, frame, layer in (({"name", "dma"}, junctions, "junctions"),
+                               ({"pipe", "role"}, boundary, "boundary")):
+        if not need <= set(frame.columns):
+            raise LayerError(f"{path}: layer {layer} lacks the fields {', '.join(sorted(need - set(frame.columns)))}")
+    inside = junctions[junctions.dma.astype(str) != "transmission"]
+    assignment = pd.Series(inside.dma.astype(str).to_numpy(), index=inside.name.astype(str).to_numpy())
+    roles = boundary.set_index(boundary["pipe"].astype(str))[["role"]].assign(
+        feeds=boundary["feeds"].fillna("").astype(str).to_numpy() if "feeds" in boundary else "")
+    return from_assignment(wn, assignment, roles=roles, **check)

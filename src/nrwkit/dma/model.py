@@ -1,0 +1,122 @@
+"""The DMA design: which junction is in which DMA, and what happens at each boundary pipe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from .divide import TRANSMISSION
+
+__all__ = ["DmaDesign", "ROLES"]
+
+#: What a boundary pipe becomes.
+ROLES = ("meter", "valve", "existing valve")
+
+
+@dataclass(frozen=True)
+class DmaDesign:
+    """A partition of a network into DMAs with its boundary meters and valves.
+
+    Attributes
+    ----------
+    assignment : pandas.Series
+        Junction -> DMA id, for every junction inside a DMA.
+    boundary : pandas.DataFrame
+        Index ``pipe``; ``dma_start``/``dma_end`` (DMA id or ``"transmission"`` at the
+        pipe's start and end node), ``diameter_m``, ``length_m``, ``existing`` (closed in
+        the model already), ``role``: ``"meter"``, ``"valve"`` (a boundary valve to close)
+        or ``"existing valve"``, and ``feeds``: the DMA a meter is the inlet of (a meter
+        between two DMAs is an outlet meter of the other).
+    transmission_junctions : pandas.Series
+        Junction -> why it is left in the transmission system.
+    transmission_links : pandas.Series
+        Link -> why it is a transmission link (never closed).
+    size : pandas.Series
+        Each junction's size in the measure ``size_by``.
+    size_by : str
+        ``connections``, ``demand``, ``nodes`` or ``length``.
+    size_band : tuple of float
+        The (min, max) band asked for.
+    changes : list of str
+        What the repairs changed, in order.
+    warnings : list of str
+        Everything the engineer should know (sizes outside the band, failures that could
+        not be repaired, junctions left out).
+    """
+
+    assignment: pd.Series
+    boundary: pd.DataFrame
+    transmission_junctions: pd.Series
+    transmission_links: pd.Series
+    size: pd.Series
+    size_by: str
+    size_band: tuple[float, float]
+    changes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dma_ids(self) -> list[str]:
+        """DMA ids in order."""
+        return sorted(set(self.assignment.to_numpy()))
+
+    @property
+    def meters(self) -> list[str]:
+        """Metered boundary pipes."""
+        return sorted(self.boundary.index[self.boundary.role == "meter"])
+
+    @property
+    def boundary_valves(self) -> list[str]:
+        """Boundary pipes to close (new and existing)."""
+        return sorted(self.boundary.index[self.boundary.role != "meter"])
+
+    @property
+    def new_valves(self) -> list[str]:
+        """Boundary pipes the design closes (not closed in the model already)."""
+        return sorted(self.boundary.index[self.boundary.role == "valve"])
+
+    def junctions(self, dma: str) -> list[str]:
+        """Junctions of one DMA."""
+        return sorted(self.assignment.index[self.assignment == dma])
+
+    def boundary_of(self, dma: str) -> pd.DataFrame:
+        """Boundary pipes of one DMA."""
+        b = self.boundary
+        return b[(b.dma_start == dma) | (b.dma_end == dma)]
+
+    def dma_size(self) -> pd.Series:
+        """Size of each DMA in the design's measure."""
+        return self.size.reindex(self.assignment.index).groupby(self.assignment.to_numpy()).sum()
+
+    def inlets(self, dma: str) -> list[str]:
+        """Meters that feed a DMA."""
+        b = self.boundary
+        return sorted(b.index[(b.role == "meter") & (b.feeds == dma)])
+
+    def outlets(self, dma: str) -> list[str]:
+        """Meters through which a DMA feeds a neighbouring DMA."""
+        b = self.boundary_of(dma)
+        return sorted(b.index[(b.role == "meter") & (b.feeds != dma)])
+
+    def with_meter(self, pipe: str, feeds: str) -> DmaDesign:
+        """A copy with a meter on ``pipe`` as the inlet of ``feeds``."""
+        boundary = self.boundary.copy()
+        boundary.loc[pipe, ["role", "feeds"]] = ["meter", feeds]
+        return replace(self, boundary=boundary)
+
+    def with_valves(self, pipes: list[str]) -> DmaDesign:
+        """A copy with boundary valves (closed) on ``pipes``."""
+        boundary = self.boundary.copy()
+        boundary.loc[pipes, ["role", "feeds"]] = ["valve", ""]
+        return replace(self, boundary=boundary)
+
+    def other_side(self, pipe: str, dma: str) -> str:
+        """The DMA (or ``"transmission"``) across a boundary pipe from ``dma``."""
+        row = self.boundary.loc[pipe]
+        return str(row.dma_start if row.dma_end == dma else row.dma_end)
+
+    def is_transmission(self, side: str) -> bool:
+        """True for the transmission side of a boundary pipe."""
+        return side == TRANSMISSION

@@ -1,0 +1,234 @@
+"""The distribution network a DMA design works on: what stays in transmission, and sizes.
+
+Transmission links (mains above a diameter or listed by the engineer, pumps, valves, and
+every link of a tank or reservoir) stay outside DMAs and are never closed (IWA DMA Guidance
+Notes: keep transmission mains out of DMAs). A junction touched by a transmission link stays
+in the transmission system too, so that no trunk flow runs through a DMA unmetered. Every
+other junction is a DMA candidate; the graph of them and the open pipes between them is what
+the partition cuts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import wntr
+
+from ..errors import InputError
+from ..gis.customers import connections as stored_connections
+
+__all__ = ["DistributionNetwork", "SizeBy", "distribution_network", "junction_sizes", "SIZE_UNITS"]
+
+SizeBy = Literal["connections", "demand", "nodes", "length"]
+
+#: The unit each size measure is given in (``--size MIN:MAX``).
+SIZE_UNITS: dict[str, str] = {
+    "connections": "connections",
+    "demand": "m3/day",
+    "nodes": "junctions",
+    "length": "km of mains",
+}
+
+
+@dataclass(frozen=True)
+class DistributionNetwork:
+    """The DMA candidates and what was kept out of them.
+
+    Attributes
+    ----------
+    graph : networkx.Graph
+        DMA-candidate junctions (node attribute ``size``) and the open distribution pipes
+        between them (edge attributes ``pipes``: list of pipe names, ``weight``: summed
+        diameter in m, so that a partition by modularity prefers to cut small pipes).
+    size : pandas.Series
+        Size of every junction in the chosen measure (index = all junctions).
+    transmission_junctions : dict
+        Junction -> why it stays in the transmission system.
+    transmission_links : dict
+        Link -> why it is a transmission link (never closed).
+    closed_pipes : list of str
+        Pipes closed in the model already (existing boundary valves to reuse).
+    """
+
+    graph: nx.Graph
+    size: pd.Series
+    transmission_junctions: dict[str, str]
+    transmission_links: dict[str, str]
+    closed_pipes: list[str]
+
+
+def junction_sizes(wn: wntr.network.WaterNetworkModel, size_by: SizeBy,
+                   connections: pd.Series | None = None) -> pd.Series:
+    """Size of each junction in the chosen measure.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    size_by : {"connections", "demand", "nodes", "length"}
+        Service connections (given, or stored in ``[TAGS]`` by
+        :func:`nrwkit.gis.allocate_customers`), average demand in m3/day (base demands times
+        the mean of their pattern), 1 per junction, or km of mains (half of each attached
+        pipe's length, so that a DMA's size is about the length of its mains).
+    connections : pandas.Series, optional
+        Connections per junction, overriding what the model stores.
+
+    Returns
+    -------
+    pandas.Series
+        Index = junction names.
+
+    Raises
+    ------
+    InputError
+        For connections when the model has none and none are given.
+    """
+    names = list(wn.junction_name_list)
+    if size_by == "connections":
+        counts = stored_connections(wn) if connections is None else connections
+        counts = counts.reindex(names).fillna(0).astype(float)
+        if counts.sum() <= 0:
+            msg = ("the network has no service connections to size DMAs by: allocate customers "
+                   "first (nrwkit gis allocate-customers), or use --size-by nodes, demand or length")
+            raise InputError(msg)
+        return counts.rename("connections")
+    if size_by == "nodes":
+        return pd.Series(1.0, index=names, name="junctions")
+    if size_by == "demand":
+        mean_mult = {}
+        for pname in wn.pattern_name_list:
+            mult = np.asarray(wn.get_pattern(pname).multipliers, dtype=float)
+            mean_mult[pname] = float(mult.mean()) if len(mult) else 1.0
+        default = wn.options.hydraulic.pattern
+        values = {}
+        for name, junction in wn.junctions():
+            total = 0.0
+            for demand in junction.demand_timeseries_list:
+                pname = demand.pattern_name or default
+                total += float(demand.base_value) * mean_mult.get(pname, 1.0)
+            values[name] = total * float(wn.options.hydraulic.demand_multiplier) * 86400.0
+        return pd.Series(values, name="demand_m3_per_day")
+    if size_by == "length":
+        km = dict.fromkeys(names, 0.0)
+        for _, pipe in wn.pipes():
+            for end in (pipe.start_node_name, pipe.end_node_name):
+                if end in km:
+                    km[end] += float(pipe.length) / 2000.0
+        return pd.Series(km, name="length_km")
+    msg = f"unknown size measure {size_by!r}: use connections, demand, nodes or length"
+    raise InputError(msg)
+
+
+def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_above: float | None,
+                       transmission: Iterable[str] = ()) -> dict[str, str]:
+    """Links that stay outside DMAs, each with its reason."""
+    listed = set(transmission)
+    unknown = sorted(listed - set(wn.link_name_list))
+    if unknown:
+        msg = (f"transmission mains {', '.join(unknown[:5])} are not links of the network: "
+               "check the ids given as transmission mains")
+        raise InputError(msg)
+    storage = set(wn.tank_name_list) | set(wn.reservoir_name_list)
+    reasons: dict[str, str] = {}
+    for name, link in wn.links():
+        ends = (link.start_node_name, link.end_node_name)
+        if link.link_type == "Pump":
+            reasons[name] = "pump"
+        elif link.link_type == "Valve":
+            reasons[name] = f"{link.valve_type} valve"
+        elif name in listed:
+            reasons[name] = "listed as a transmission main"
+        elif str(getattr(link, "check_valve", False)) == "True":
+            reasons[name] = "pipe with a check valve (cannot be closed)"
+        elif any(end in storage for end in ends):
+            which = next(end for end in ends if end in storage)
+            reasons[name] = f"connects {'tank' if which in wn.tank_name_list else 'reservoir'} {which}"
+        elif exclude_diameter_above is not None and link.diameter > exclude_diameter_above + 1e-9:
+            reasons[name] = (f"transmission main (diameter {link.diameter * 1000:.0f} mm "
+                             f"> {exclude_diameter_above * 1000:.0f} mm)")
+    return reasons
+
+
+def distribution_network(
+    wn: wntr.network.WaterNetworkModel,
+    *,
+    size_by: SizeBy = "connections",
+    exclude_diameter_above: float | None = 0.3,
+    transmission: Iterable[str] = (),
+    connections: pd.Series | None = None,
+) -> DistributionNetwork:
+    """Split the network into transmission and DMA candidates.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    size_by : {"connections", "demand", "nodes", "length"}
+        See :func:`junction_sizes`.
+    exclude_diameter_above : float or None
+        Pipes wider than this (m) are transmission mains; None keeps all pipes.
+    transmission : iterable of str
+        Further links the engineer names as transmission mains.
+    connections : pandas.Series, optional
+        Connections per junction (overrides the model's ``[TAGS]``).
+
+    Returns
+    -------
+    DistributionNetwork
+    """
+    size = junction_sizes(wn, size_by, connections)
+    links = transmission_links(wn, exclude_diameter_above=exclude_diameter_above,
+                               transmission=transmission)
+    junctions = set(wn.junction_name_list)
+    held: dict[str, str] = {}
+    for name, reason in links.items():
+        link = wn.get_link(name)
+        for end in (link.start_node_name, link.end_node_name):
+            if end in junctions and end not in held:
+                held[end] = f"on {reason.split(' (')[0]} {name}"
+    unsupplied = _unsupplied(wn)
+    for name in unsupplied:
+        held.setdefault(name, "not connected to any tank or reservoir (run nrwkit inspect)")
+    closed: list[str] = []
+    graph = nx.Graph()
+    # insertion order fixes Louvain's visiting order: keep the model's order, never a set's
+    graph.add_nodes_from((j, {"size": float(size[j])}) for j in wn.junction_name_list if j not in held)
+    for name, pipe in wn.pipes():
+        if name in links:
+            continue
+        a, b = pipe.start_node_name, pipe.end_node_name
+        if str(pipe.initial_status).lower() == "closed":
+            closed.append(name)
+            continue
+        if a in held and b in held:
+            links[name] = "joins two transmission junctions"
+            continue
+        if a in held or b in held or a == b:
+            continue  # a boundary pipe to the transmission system
+        if graph.has_edge(a, b):
+            graph.edges[a, b]["pipes"].append(name)
+            graph.edges[a, b]["weight"] += float(pipe.diameter)
+        else:
+            graph.add_edge(a, b, pipes=[name], weight=float(pipe.diameter))
+    return DistributionNetwork(graph=graph, size=size, transmission_junctions=held,
+                               transmission_links=links, closed_pipes=sorted(closed))
+
+
+def _unsupplied(wn: wntr.network.WaterNetworkModel) -> set[str]:
+    """Junctions with no path of open links to a tank or reservoir."""
+    graph = nx.Graph()
+    graph.add_nodes_from(wn.node_name_list)
+    for name, link in wn.links():
+        if str(link.initial_status).lower() != "closed" or link.link_type != "Pipe":
+            graph.add_edge(link.start_node_name, link.end_node_name)
+    sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)
+    supplied: set[str] = set()
+    for component in nx.connected_components(graph):
+        if component & sources:
+            supplied |= component
+    return set(wn.junction_name_list) - supplied

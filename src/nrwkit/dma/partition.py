@@ -1,0 +1,224 @@
+"""Clustering: cut the distribution graph into connected parts within a size band.
+
+The first phase of the two-phase DMA design (Di Nardo et al.): modularity communities
+(Louvain, networkx) on a graph weighted by pipe diameter, so that cuts fall on small pipes;
+parts above the band are split again (Louvain at a higher resolution, or a spectral bisection
+at the size-weighted median of the Fiedler vector); parts below the band are merged into the
+neighbour they share most pipes with; neighbours are then merged while the union stays in the
+band (fewer, larger DMAs need fewer meters); last, single junctions on a boundary move to the
+side that removes boundary pipes, while both sides stay connected and in the band.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+import scipy.sparse.linalg
+
+__all__ = ["Partition", "partition_graph"]
+
+
+@dataclass(frozen=True)
+class Partition:
+    """Parts of the distribution graph and the components too small to be a DMA.
+
+    Attributes
+    ----------
+    parts : list of frozenset
+        Connected sets of junctions, largest first.
+    too_small : list of frozenset
+        Connected components of the graph whose whole size is below the band.
+    """
+
+    parts: list[frozenset[str]]
+    too_small: list[frozenset[str]]
+
+
+def partition_graph(graph: nx.Graph, *, min_size: float, max_size: float,
+                    target_max: float | None = None, seed: int = 0) -> Partition:
+    """Partition a graph with node attribute ``size`` into connected parts in a size band.
+
+    Parameters
+    ----------
+    graph : networkx.Graph
+        Nodes carry ``size``, edges ``weight`` (larger = keep together) and ``pipes``.
+    min_size, max_size : float
+        The band for each part's summed size.
+    target_max : float, optional
+        Merge neighbours only while the union stays at or below this (the preferred band's
+        top); default ``max_size``.
+    seed : int
+        Seed for Louvain (the result is deterministic for a seed).
+
+    Returns
+    -------
+    Partition
+    """
+    target = max_size if target_max is None else min(target_max, max_size)
+    parts: list[set[str]] = []
+    too_small: list[frozenset[str]] = []
+    for component in sorted(nx.connected_components(graph), key=lambda c: sorted(c)[0]):
+        total = _size(graph, component)
+        if total < min_size:
+            too_small.append(frozenset(component))
+            continue
+        if total <= max_size:
+            parts.append(set(component))
+            continue
+        sub = graph.subgraph(component)
+        pieces = [set(c) for c in nx.community.louvain_communities(sub, weight="weight", seed=seed)]
+        for piece in pieces:
+            parts.extend(_split(graph, piece, max_size, seed))
+    parts = _connected_pieces(graph, parts)
+    parts = _merge_small(graph, parts, min_size, max_size)
+    parts = _merge_neighbours(graph, parts, target)
+    parts = _refine(graph, parts, min_size, max_size)
+    ordered = sorted((frozenset(p) for p in parts), key=lambda p: (-len(p), sorted(p)[0]))
+    return Partition(parts=ordered, too_small=too_small)
+
+
+def _size(graph: nx.Graph, nodes: set[str] | frozenset[str]) -> float:
+    return float(sum(graph.nodes[n]["size"] for n in nodes))
+
+
+def _split(graph: nx.Graph, part: set[str], max_size: float, seed: int) -> list[set[str]]:
+    """Split a part until every piece is at most ``max_size`` (recursively)."""
+    if _size(graph, part) <= max_size or len(part) < 2:
+        return [part]
+    sub = graph.subgraph(part)
+    if not nx.is_connected(sub):
+        return [q for c in nx.connected_components(sub) for q in _split(graph, set(c), max_size, seed)]
+    pieces: list[set[str]] = []
+    for resolution in (2.0, 4.0):
+        found = nx.community.louvain_communities(sub, weight="weight", resolution=resolution, seed=seed)
+        if len(found) > 1:
+            pieces = [set(c) for c in found]
+            break
+    if not pieces:
+        pieces = _bisect(sub)
+    return [q for piece in pieces for q in _split(graph, piece, max_size, seed)]
+
+
+def _bisect(sub: nx.Graph) -> list[set[str]]:
+    """Spectral bisection at the size-weighted median of the Fiedler vector."""
+    nodes = sorted(sub.nodes)
+    if len(nodes) < 3:
+        return [{nodes[0]}, set(nodes[1:])]
+    lap = nx.laplacian_matrix(sub, nodelist=nodes, weight=None).astype(float)
+    try:
+        _, vecs = scipy.sparse.linalg.eigsh(lap, k=2, sigma=-1e-3, which="LM")
+        fiedler = vecs[:, 1]
+    except Exception:  # noqa: BLE001 - fall back to a breadth-first order
+        order = {n: i for i, n in enumerate(nx.bfs_tree(sub, nodes[0]))}
+        fiedler = np.array([order[n] for n in nodes], dtype=float)
+    order = np.argsort(fiedler, kind="stable")
+    sizes = np.array([sub.nodes[nodes[i]]["size"] for i in order])
+    cumulative = np.cumsum(sizes)
+    cut = int(np.searchsorted(cumulative, cumulative[-1] / 2.0)) + 1
+    cut = min(max(cut, 1), len(nodes) - 1)
+    return [{nodes[i] for i in order[:cut]}, {nodes[i] for i in order[cut:]}]
+
+
+def _connected_pieces(graph: nx.Graph, parts: list[set[str]]) -> list[set[str]]:
+    out = []
+    for part in parts:
+        out.extend(set(c) for c in nx.connected_components(graph.subgraph(part)))
+    return out
+
+
+def _neighbour_links(graph: nx.Graph, parts: list[set[str]], label: dict[str, int], k: int
+                     ) -> dict[int, int]:
+    """Number of pipes from part ``k`` to each neighbouring part."""
+    links: dict[int, int] = {}
+    for node in parts[k]:
+        for other in graph.neighbors(node):
+            j = label[other]
+            if j != k:
+                links[j] = links.get(j, 0) + len(graph.edges[node, other]["pipes"])
+    return links
+
+
+def _labels(parts: list[set[str]]) -> dict[str, int]:
+    return {n: k for k, part in enumerate(parts) for n in part}
+
+
+def _merge_small(graph: nx.Graph, parts: list[set[str]], min_size: float, max_size: float
+                 ) -> list[set[str]]:
+    """Merge parts below ``min_size`` into the neighbour sharing most pipes (fitting the band)."""
+    parts = [set(p) for p in parts]
+    stuck: set[frozenset[str]] = set()
+    while True:
+        sizes = [_size(graph, p) for p in parts]
+        small = [k for k, s in enumerate(sizes) if s < min_size and frozenset(parts[k]) not in stuck]
+        if not small:
+            return parts
+        k = min(small, key=lambda i: (sizes[i], sorted(parts[i])[0]))
+        label = _labels(parts)
+        links = _neighbour_links(graph, parts, label, k)
+        fits = [j for j in links if sizes[k] + sizes[j] <= max_size]
+        if not fits:
+            stuck.add(frozenset(parts[k]))
+            continue
+        j = max(fits, key=lambda i: (links[i], -sizes[i], -i))
+        parts[j] |= parts[k]
+        del parts[k]
+
+
+def _merge_neighbours(graph: nx.Graph, parts: list[set[str]], target: float) -> list[set[str]]:
+    """Merge the neighbouring pair sharing most pipes while the union stays within ``target``."""
+    parts = [set(p) for p in parts]
+    while True:
+        sizes = [_size(graph, p) for p in parts]
+        label = _labels(parts)
+        best: tuple[int, float, int, int] | None = None
+        for k in range(len(parts)):
+            for j, count in _neighbour_links(graph, parts, label, k).items():
+                if j <= k or sizes[k] + sizes[j] > target:
+                    continue
+                key = (count, -(sizes[k] + sizes[j]), -k, -j)
+                if best is None or key > (best[0], best[1], -best[2], -best[3]):
+                    best = (count, -(sizes[k] + sizes[j]), k, j)
+        if best is None:
+            return parts
+        _, _, k, j = best
+        parts[k] |= parts[j]
+        del parts[j]
+
+
+def _refine(graph: nx.Graph, parts: list[set[str]], min_size: float, max_size: float,
+            passes: int = 4) -> list[set[str]]:
+    """Move boundary junctions to the side that removes boundary pipes (greedy, in the band)."""
+    parts = [set(p) for p in parts]
+    label = _labels(parts)
+    sizes = [_size(graph, p) for p in parts]
+    for _ in range(passes):
+        moved = False
+        for node in sorted(label):
+            k = label[node]
+            counts: dict[int, int] = {}
+            for other in graph.neighbors(node):
+                j = label.get(other)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + len(graph.edges[node, other]["pipes"])
+            own = counts.get(k, 0)
+            best = max(((c, j) for j, c in counts.items() if j != k), default=None)
+            if best is None or best[0] <= own:
+                continue
+            j = best[1]
+            w = graph.nodes[node]["size"]
+            if sizes[k] - w < min_size or sizes[j] + w > max_size or len(parts[k]) == 1:
+                continue
+            rest = parts[k] - {node}
+            if not nx.is_connected(graph.subgraph(rest)):
+                continue
+            parts[k].discard(node)
+            parts[j].add(node)
+            sizes[k] -= w
+            sizes[j] += w
+            label[node] = j
+            moved = True
+        if not moved:
+            break
+    return [p for p in parts if p]

@@ -1,0 +1,26 @@
+"""The shared hydraulics layer.
+
+Every capability that needs a solved network (validation, DMA checks, leaks, pressure
+management) goes through this package rather than writing its own EPANET loop:
+
+- :mod:`nrwkit.hydraulics.snapshot`: one steady state through WNTR's
+  :class:`wntr.sim.EpanetSimulator` (files written and read back; the simplest, most
+  traceable path);
+- :mod:`nrwkit.hydraulics.session`: one EPANET project kept open in memory through WNTR's
+  :class:`wntr.epanet.toolkit.ENepanet`, for many quick re-solves with statuses or demands
+  changed (DMA verification, fire flows, leak scenarios).
+"""
+
+from .session import ExtendedPeriod, HydraulicSession, SessionState
+from .snapshot import EpanetWarning, SteadyState, peak_demand_time, steady_state, system_demand
+
+__all__ = [
+    "EpanetWarning",
+    "ExtendedPeriod",
+    "HydraulicSession",
+    "SessionState",
+    "SteadyState",
+    "peak_demand_time",
+    "steady_state",
+    "system_demand",
+]
