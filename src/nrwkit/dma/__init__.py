@@ -9,7 +9,14 @@ True
 
 from .design import DEFAULT_CONNECTION_BAND, DesignResult, design, from_assignment
 from .evaluate import DmaEvaluation, evaluate
-from .io import design_json, design_layers, read_design, tag_network, write_design_geopackage, write_design_inp
+from .io import (
+    design_json,
+    design_layers,
+    read_design,
+    tag_network,
+    write_design_geopackage,
+    write_design_inp,
+)
 from .metrics import modularity, size_cv, todini_index
 from .model import ROLES, DmaDesign
 from .network import SIZE_UNITS, DistributionNetwork, distribution_network, junction_sizes

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import networkx as nx
 import numpy as np
@@ -42,23 +42,11 @@ PREFERRED_CONNECTION_MAX = 2500.0
 _MAX_ROUNDS = 60
 
 
-class DesignResult(tuple):
-    """``(design, evaluation)`` of :func:`design` (a plain tuple with names)."""
+class DesignResult(NamedTuple):
+    """What :func:`design` returns: the design and its before/after check."""
 
-    __slots__ = ()
-
-    def __new__(cls, design: DmaDesign, evaluation: DmaEvaluation) -> DesignResult:
-        return super().__new__(cls, (design, evaluation))
-
-    @property
-    def design(self) -> DmaDesign:
-        """The design."""
-        return self[0]
-
-    @property
-    def evaluation(self) -> DmaEvaluation:
-        """Its before/after check."""
-        return self[1]
+    design: DmaDesign
+    evaluation: DmaEvaluation
 
 
 def design(
@@ -256,7 +244,7 @@ def from_assignment(
 
 
 def nx_components(dist: DistributionNetwork, nodes: list[str]) -> list[set[str]]:
-    """Connected pieces of a set of DMA junctions in the distribution graph."""
+    """Return the connected pieces of a set of DMA junctions in the distribution graph."""
     present = [n for n in nodes if n in dist.graph]
     return sorted((set(c) for c in nx.connected_components(dist.graph.subgraph(present))),
                   key=len, reverse=True)
@@ -296,7 +284,7 @@ def _band(size: tuple[float, float] | None, size_by: str) -> tuple[float, float]
 def assemble(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork, assignment: pd.Series,
              *, size_by: str, band: tuple[float, float], settings: dict[str, Any],
              left_out: dict[str, str] | None = None) -> DmaDesign:
-    """A design (every boundary pipe a valve) from a junction -> DMA assignment."""
+    """Build a design (every boundary pipe a valve) from a junction -> DMA assignment."""
     boundary = boundary_pipes(wn, assignment, dist)
     boundary["role"] = np.where(boundary.existing, "existing valve", "valve")
     boundary["feeds"] = ""
@@ -306,7 +294,8 @@ def assemble(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork, assi
         assignment=assignment.rename("dma").rename_axis("junction"),
         boundary=boundary,
         transmission_junctions=pd.Series(held, dtype=object, name="reason").rename_axis("junction"),
-        transmission_links=pd.Series(dist.transmission_links, dtype=object, name="reason").rename_axis("link"),
+        transmission_links=pd.Series(dist.transmission_links, dtype=object,
+                                     name="reason").rename_axis("link"),
         size=dist.size, size_by=size_by, size_band=band, settings=settings,
     )
 
@@ -369,11 +358,13 @@ class _Repair:
 
     def _give_up(self, key: str, reason: str) -> None:
         self.given_up.add(key)
-        what = "the transmission system" if key == TRANSMISSION else key
-        self.design = replace(self.design, warnings=[
-            *self.design.warnings,
-            f"{what}: could not repair ({reason}): no boundary valve left to meter within "
-            f"{self.max_inlets} inlet meters and no neighbour it can merge with inside the size band"])
+        if key == TRANSMISSION:
+            text = (f"transmission junctions: could not repair ({reason}): no outlet meter on a closed "
+                    "boundary pipe next to them raises their pressure")
+        else:
+            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
+                    f"{self.max_inlets} inlet meters and no neighbour it can merge with inside the size band")
+        self.design = replace(self.design, warnings=[*self.design.warnings, text])
 
     # --- repairs ------------------------------------------------------------------------
     def feed_unfed(self) -> None:
@@ -405,7 +396,7 @@ class _Repair:
     def _failing_pressure(self) -> dict[str, tuple[pd.Series, str, list[str]]]:
         """Junctions the closures push below the service pressure, grouped by DMA."""
         self._close()
-        after = self.session.run(duration_s=self.duration, report_step_s=3600).pressure_m
+        after = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True).pressure_m
         before = self.before.reindex(index=after.index, columns=after.columns)
         bad = (after < self.min_pressure) & (after < before - PRESSURE_TOLERANCE_M)
         if not bad.to_numpy().any():
@@ -443,12 +434,13 @@ class _Repair:
                 prior = self.session.solve(t).pressure_m[critical]
             self._close()
             if fire.pressure_m[critical] < prior - PRESSURE_TOLERANCE_M:
-                out[dma] = (fire.head_m.rename(t), f"fire flow leaves {fire.pressure_m[critical]:.1f} m at {critical} "
+                residual = fire.pressure_m[critical]
+                out[dma] = (fire.head_m.rename(t), f"fire flow leaves {residual:.1f} m at {critical} "
                                          f"< {fire_residual_m:g} m (was {prior:.1f} m)", [critical])
         return out
 
     def _candidates(self, dma: str, heads: pd.Series | None) -> list[tuple[float, str, str]]:
-        """Closed boundary pipes of ``dma``, the most useful inlet first.
+        """Rank the closed boundary pipes of ``dma``, the most useful inlet first.
 
         Ranked by the flow each carried into the DMA at the failing hour before the design
         (what the closure took away), then by the head difference across it with the valves
@@ -459,7 +451,8 @@ class _Repair:
         rows = rows[rows.role == "valve"]
         out = []
         t = heads.name if heads is not None else None
-        lost = (inflow(rows, self.before_flows.loc[t], dma) if t in self.before_flows.index
+        flows = self.before_flows
+        lost = (inflow(rows, flows.loc[t], dma) if flows is not None and t in flows.index
                 else pd.Series(0.0, index=rows.index))
         for pipe, row in rows.iterrows():
             link = self.wn.get_link(pipe)
@@ -490,9 +483,22 @@ class _Repair:
         if best is None or best[0] <= 0:
             self._give_up(TRANSMISSION, reason)
             return
+        before = self.design
+        worst_before = self._lowest(nodes)
         self.design = self.design.with_meter(best[1], TRANSMISSION)
+        if self._lowest(nodes) < worst_before + PRESSURE_TOLERANCE_M:
+            # the meter would not help these junctions: keep the valve and say so
+            self.design = before
+            self._give_up(TRANSMISSION, reason)
+            return
         self._change(f"transmission: outlet meter on {best[1]} (from {best[2]}) instead of a boundary "
                      f"valve: {reason}")
+
+    def _lowest(self, nodes: list[str]) -> float:
+        """Lowest pressure over the day at ``nodes`` with the current design's valves closed."""
+        self._close()
+        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True)
+        return float(run.pressure_m[nodes].min().min())
 
     def _open_or_merge(self, dma: str, heads: pd.Series | None, *, reason: str) -> None:
         inlets = inlets_per_dma(self.design.boundary)

@@ -69,7 +69,7 @@ def inflow(boundary: pd.DataFrame, flows: pd.Series, dma: str) -> pd.Series:
 
 
 def inlets_per_dma(boundary: pd.DataFrame) -> pd.Series:
-    """Number of inlet meters of each DMA (metered boundary pipes that feed it)."""
+    """Count the inlet meters of each DMA (metered boundary pipes that feed it)."""
     metered = boundary[boundary.role == "meter"]
     return metered.feeds.value_counts()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
@@ -21,7 +22,6 @@ from ..hydraulics import ExtendedPeriod, HydraulicSession, peak_demand_time
 from .divide import TRANSMISSION, dead_ends, inflow
 from .metrics import modularity, size_cv, todini_index
 from .model import DmaDesign
-from .network import distribution_network
 
 __all__ = ["DmaEvaluation", "evaluate", "open_session", "PRESSURE_TOLERANCE_M"]
 
@@ -59,13 +59,13 @@ class DmaEvaluation:
 
     @property
     def passes(self) -> bool:
-        """True when no DMA has a problem the design caused."""
-        return bool((self.dmas["problems"] == "").all())
+        """True when the design pushes no junction (in a DMA or not) below the criteria."""
+        return bool(self.metrics["passes"])
 
 
 def open_session(wn: wntr.network.WaterNetworkModel, min_pressure: float,
                  water_age: bool = False) -> HydraulicSession:
-    """The session DMA checks run on: pressure-dependent demand, full at ``min_pressure``."""
+    """Open the session DMA checks run on: pressure-dependent demand, full at ``min_pressure``."""
     return HydraulicSession(wn, demand_model="PDD", required_pressure_m=min_pressure,
                             minimum_pressure_m=0.0, pressure_exponent=0.5, water_age=water_age)
 
@@ -159,8 +159,8 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
         for dma, residual in fire_after.items():
             prior = fire_before.get(dma, np.inf)
             if residual < fire_residual_m and residual < prior - PRESSURE_TOLERANCE_M:
-                table.loc[dma, "problems"] = _join(table.loc[dma, "problems"],
-                                                   f"fire flow leaves {residual:.1f} m < {fire_residual_m:g} m")
+                text = f"fire flow leaves {residual:.1f} m < {fire_residual_m:g} m"
+                table.loc[dma, "problems"] = _join(table.loc[dma, "problems"], text)
             elif residual < fire_residual_m:
                 warnings.append(f"{dma}: the fire flow left {prior:.1f} m before the design already "
                                 f"(< {fire_residual_m:g} m)")
@@ -172,11 +172,25 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
                             f"below {min_pressure:g} m before the design too "
                             f"({row.min_pressure_before_m:.1f} m)")
 
+    held = [j for j in design.transmission_junctions.index if j in after.pressure_m.columns]
+    low_after = after.pressure_m[held].min()
+    low_before = before.pressure_m[held].min()
+    starved = low_after[(low_after < min_pressure) & (low_after < low_before - PRESSURE_TOLERANCE_M)]
+    transmission_problems = ""
+    if len(starved):
+        worst = str(starved.idxmin())
+        transmission_problems = (f"{len(starved)} transmission junctions fall below {min_pressure:g} m "
+                                 f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
+        warnings.append(f"transmission: {transmission_problems}")
+
     new_dead = sorted(set(dead_ends(wn, closed)) - set(dead_ends(wn, set())))
     dead = _dead_end_ages(session, wn, design, new_dead, closed, water_age)
     session.reset_status()
 
-    dist_graph = distribution_network(wn, size_by="nodes", exclude_diameter_above=None).graph
+    dist_graph = nx.Graph()
+    dist_graph.add_nodes_from(design.assignment.index)
+    dist_graph.add_edges_from((p.start_node_name, p.end_node_name) for _, p in wn.pipes()
+                              if str(p.initial_status).lower() != "closed")
     metrics: dict[str, Any] = {
         "n_dmas": len(design.dma_ids),
         "n_meters": len(design.meters),
@@ -193,7 +207,8 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
         "size_cv": size_cv(design.dma_size().to_numpy()),
         "peak_time_s": peak,
         "night_time_s": night,
-        "passes": bool((table["problems"] == "").all()),
+        "transmission_problems": transmission_problems,
+        "passes": bool((table["problems"] == "").all()) and not transmission_problems,
     }
     schedule = _schedule(wn, design, before, after, peak, night)
     return DmaEvaluation(dmas=table, metrics=metrics, schedule=schedule, dead_ends=dead,
@@ -214,6 +229,12 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
     conns = stored_connections(wn)
     elevation = pd.Series({j: wn.get_node(j).elevation for j in wn.junction_name_list})
     size = design.dma_size()
+    label = design.assignment.to_dict()
+    length_km: dict[str, float] = {}
+    for _, pipe in wn.pipes():
+        a = label.get(pipe.start_node_name)
+        if a is not None and a == label.get(pipe.end_node_name):
+            length_km[a] = length_km.get(a, 0.0) + float(pipe.length) / 1000.0
     rows = []
     for dma in design.dma_ids:
         nodes = design.junctions(dma)
@@ -230,9 +251,7 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
         frac_after = delivered_after / required_after if required_after > 0 else 1.0
         frac_before = delivered_before / required_before if required_before > 0 else 1.0
         boundary = design.boundary_of(dma)
-        internal = [name for name, pipe in wn.pipes()
-                    if pipe.start_node_name in set(nodes) and pipe.end_node_name in set(nodes)]
-        length = sum(float(wn.get_link(p).length) for p in internal) / 1000.0
+        length = length_km.get(dma, 0.0)
         critical = str(p_after.idxmin())
         failing = (lowest_after < min_pressure) & (lowest_after < lowest_before - PRESSURE_TOLERANCE_M)
         problems = ""
@@ -294,10 +313,7 @@ def _dead_end_ages(session: HydraulicSession, wn: wntr.network.WaterNetworkModel
     frame = pd.DataFrame({"junction": new_dead,
                           "dma": [design.assignment.get(j, TRANSMISSION) for j in new_dead]})
     if water_age:
-        session.reset_status()
-        age_before = session.water_age(duration_s=AGE_RUN_S)
-        session.set_status(closed, open_=False)
-        age_after = session.water_age(duration_s=AGE_RUN_S)
+        age_before, age_after = water_age_before_after(session, closed)
         frame["age_before_h"] = age_before.reindex(new_dead).to_numpy()
         frame["age_after_h"] = age_after.reindex(new_dead).to_numpy()
     else:
@@ -306,9 +322,35 @@ def _dead_end_ages(session: HydraulicSession, wn: wntr.network.WaterNetworkModel
     return frame[columns]
 
 
+def _age_run(inp: str, closed: list[str]) -> pd.Series:
+    with HydraulicSession.from_file(inp) as session:
+        session.set_status(closed, open_=False)
+        return session.water_age(duration_s=AGE_RUN_S)
+
+
+def water_age_before_after(session: HydraulicSession, closed: set[str]) -> tuple[pd.Series, pd.Series]:
+    """Mean water age (h) over the last day of a 72-hour run, before and after the closures.
+
+    The two runs are independent EPANET projects on the session's file, run side by side in
+    two processes (quality routing dominates a DMA check's time on large networks).
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        with ProcessPoolExecutor(max_workers=2) as pool:
+            jobs = [pool.submit(_age_run, str(session.inp_path), names) for names in ([], sorted(closed))]
+            before, after = (job.result() for job in jobs)
+    except (OSError, RuntimeError):  # no processes here (e.g. a sandbox): one after the other
+        session.reset_status()
+        before = session.water_age(duration_s=AGE_RUN_S)
+        session.set_status(closed, open_=False)
+        after = session.water_age(duration_s=AGE_RUN_S)
+    return before, after
+
+
 def _schedule(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: ExtendedPeriod,
               after: ExtendedPeriod, peak: int, night: int) -> pd.DataFrame:
-    """What happens at each boundary pipe, with the flows a meter must handle."""
+    """Say what happens at each boundary pipe, with the flows a meter must handle."""
     rows = []
     flows = after.flowrate_m3s
     for pipe, row in design.boundary.iterrows():

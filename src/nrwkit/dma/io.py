@@ -48,7 +48,7 @@ def _finite(value: Any) -> Any:
 
 
 def design_json(design: DmaDesign, evaluation: DmaEvaluation) -> dict[str, Any]:
-    """The design and its check as plain JSON-ready data (keys in ``docs/mentors.md``)."""
+    """Return the design and its check as JSON-ready data (keys in ``docs/mentors.md``)."""
     table = evaluation.dmas
     dmas = []
     for dma in design.dma_ids:
@@ -113,9 +113,8 @@ def design_layers(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluat
     schedule = evaluation.schedule
     points = [shapely.Point(link_midpoint(wn.get_link(p))) for p in schedule["pipe"]] if len(schedule) else []
     feeds = design.boundary.feeds.reindex(schedule["pipe"]).fillna("").to_numpy() if len(schedule) else []
-    boundary = gpd.GeoDataFrame(schedule.assign(role=[role[p] for p in schedule["pipe"]] if len(schedule) else [],
-                                                feeds=feeds),
-                                geometry=points, crs=crs)
+    roles = [role[p] for p in schedule["pipe"]] if len(schedule) else []
+    boundary = gpd.GeoDataFrame(schedule.assign(role=roles, feeds=feeds), geometry=points, crs=crs)
     polygons = dma_polygons(wn, design, crs=crs)
     table = evaluation.dmas.drop(columns=["inlets", "outlets", "boundary_valves"], errors="ignore")
     table = table.assign(inlets=[", ".join(v) for v in evaluation.dmas["inlets"]],
@@ -152,7 +151,7 @@ def write_design_geopackage(wn: wntr.network.WaterNetworkModel, design: DmaDesig
 
 
 def tag_network(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -> wntr.network.WaterNetworkModel:
-    """A copy of the network with the design applied: new boundary valves closed, tags set."""
+    """Return a copy of the network with the design applied: new valves closed, tags set."""
     out = copy.deepcopy(wn)
     label = design.assignment.to_dict()
     for name, junction in out.junctions():
@@ -202,7 +201,8 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
                 if part.startswith(_TAG_KEY) and part[len(_TAG_KEY):] != "transmission":
                     labels[name] = part[len(_TAG_KEY):]
         if not labels:
-            raise InputError(f"{path}: no junction carries a dma= tag; write the design with nrwkit dma design")
+            msg = f"{path}: no junction carries a dma= tag; write the design with nrwkit dma design"
+            raise InputError(msg)
         rows = {}
         for name, link in tagged.links():
             tag = str(link.tag or "")
@@ -215,13 +215,15 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
     try:
         junctions = pyogrio.read_dataframe(path, layer="junctions", read_geometry=False)
         boundary = pyogrio.read_dataframe(path, layer="boundary", read_geometry=False)
-    except Exception as exc:  # noqa: BLE001 - pyogrio raises several kinds
-        raise LayerError(f"{path}: not a design GeoPackage from nrwkit dma design ({exc}); "
-                         "it needs the layers junctions and boundary") from exc
+    except Exception as exc:
+        raise LayerError(path, f"not a design GeoPackage ({exc})",
+                         "give the .gpkg of nrwkit dma design (layers junctions and boundary)") from exc
     for need, frame, layer in (({"name", "dma"}, junctions, "junctions"),
                                ({"pipe", "role"}, boundary, "boundary")):
         if not need <= set(frame.columns):
-            raise LayerError(f"{path}: layer {layer} lacks the fields {', '.join(sorted(need - set(frame.columns)))}")
+            missing = ", ".join(sorted(need - set(frame.columns)))
+            raise LayerError(path, f"the layer lacks the fields {missing}",
+                             "keep the fields nrwkit dma design wrote", layer=layer)
     inside = junctions[junctions.dma.astype(str) != "transmission"]
     assignment = pd.Series(inside.dma.astype(str).to_numpy(), index=inside.name.astype(str).to_numpy())
     roles = boundary.set_index(boundary["pipe"].astype(str))[["role"]].assign(

@@ -101,22 +101,22 @@ class DmaDesign:
         return sorted(b.index[(b.role == "meter") & (b.feeds != dma)])
 
     def with_meter(self, pipe: str, feeds: str) -> DmaDesign:
-        """A copy with a meter on ``pipe`` as the inlet of ``feeds``."""
+        """Return a copy with a meter on ``pipe`` as the inlet of ``feeds``."""
         boundary = self.boundary.copy()
         boundary.loc[pipe, ["role", "feeds"]] = ["meter", feeds]
         return replace(self, boundary=boundary)
 
     def with_valves(self, pipes: list[str]) -> DmaDesign:
-        """A copy with boundary valves (closed) on ``pipes``."""
+        """Return a copy with boundary valves (closed) on ``pipes``."""
         boundary = self.boundary.copy()
         boundary.loc[pipes, ["role", "feeds"]] = ["valve", ""]
         return replace(self, boundary=boundary)
 
     def other_side(self, pipe: str, dma: str) -> str:
-        """The DMA (or ``"transmission"``) across a boundary pipe from ``dma``."""
+        """Return the DMA (or ``"transmission"``) across a boundary pipe from ``dma``."""
         row = self.boundary.loc[pipe]
         return str(row.dma_start if row.dma_end == dma else row.dma_end)
 
     def is_transmission(self, side: str) -> bool:
-        """True for the transmission side of a boundary pipe."""
+        """Return True for the transmission side of a boundary pipe."""
         return side == TRANSMISSION

@@ -223,7 +223,7 @@ def _unsupplied(wn: wntr.network.WaterNetworkModel) -> set[str]:
     """Junctions with no path of open links to a tank or reservoir."""
     graph = nx.Graph()
     graph.add_nodes_from(wn.node_name_list)
-    for name, link in wn.links():
+    for _, link in wn.links():
         if str(link.initial_status).lower() != "closed" or link.link_type != "Pipe":
             graph.add_edge(link.start_node_name, link.end_node_name)
     sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)

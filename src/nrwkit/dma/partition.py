@@ -110,9 +110,9 @@ def _bisect(sub: nx.Graph) -> list[set[str]]:
     try:
         _, vecs = scipy.sparse.linalg.eigsh(lap, k=2, sigma=-1e-3, which="LM")
         fiedler = vecs[:, 1]
-    except Exception:  # noqa: BLE001 - fall back to a breadth-first order
-        order = {n: i for i, n in enumerate(nx.bfs_tree(sub, nodes[0]))}
-        fiedler = np.array([order[n] for n in nodes], dtype=float)
+    except Exception:
+        visit = {n: i for i, n in enumerate(nx.bfs_tree(sub, nodes[0]))}
+        fiedler = np.array([visit[n] for n in nodes], dtype=float)
     order = np.argsort(fiedler, kind="stable")
     sizes = np.array([sub.nodes[nodes[i]]["size"] for i in order])
     cumulative = np.cumsum(sizes)
@@ -122,7 +122,7 @@ def _bisect(sub: nx.Graph) -> list[set[str]]:
 
 
 def _connected_pieces(graph: nx.Graph, parts: list[set[str]]) -> list[set[str]]:
-    out = []
+    out: list[set[str]] = []
     for part in parts:
         out.extend(set(c) for c in nx.connected_components(graph.subgraph(part)))
     return out
@@ -130,7 +130,7 @@ def _connected_pieces(graph: nx.Graph, parts: list[set[str]]) -> list[set[str]]:
 
 def _neighbour_links(graph: nx.Graph, parts: list[set[str]], label: dict[str, int], k: int
                      ) -> dict[int, int]:
-    """Number of pipes from part ``k`` to each neighbouring part."""
+    """Count the pipes from part ``k`` to each neighbouring part."""
     links: dict[int, int] = {}
     for node in parts[k]:
         for other in graph.neighbors(node):

@@ -22,7 +22,7 @@ __all__ = ["assignment_from_polygons", "dma_polygons", "has_coordinates"]
 
 
 def has_coordinates(wn: wntr.network.WaterNetworkModel) -> bool:
-    """False when the junctions carry no usable coordinates (all missing or all the same)."""
+    """Return False when the junctions have no usable coordinates (all missing or equal)."""
     coords = [wn.get_node(j).coordinates for j in wn.junction_name_list]
     coords = [c for c in coords if c is not None]
     return len(coords) > 1 and len({(float(x), float(y)) for x, y in coords}) > 1
@@ -116,7 +116,8 @@ def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.G
     ids = (polys[field].astype(str) if field else pd.Series(
         [f"DMA-{k + 1:02d}" for k in range(len(polys))], index=polys.index))
     if ids.duplicated().any():
-        msg = f"{source}: DMA ids repeat ({', '.join(sorted(set(ids[ids.duplicated()])))}): give each polygon its own id"
+        repeated = ", ".join(sorted(set(ids[ids.duplicated()])))
+        msg = f"{source}: DMA ids repeat ({repeated}): give each polygon its own id"
         raise InputError(msg)
     polys = polys.assign(dma=ids.to_numpy())
     names = list(wn.junction_name_list)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -159,21 +161,40 @@ class HydraulicSession:
             wn, inp, demand_model=demand_model, required=required_pressure_m,
             minimum=minimum_pressure_m, exponent=pressure_exponent, water_age=water_age,
         )
+        self._start(inp, wn.name or "", duration_s=int(wn.options.time.duration))
+
+    @classmethod
+    def from_file(cls, inp: str | Path, *, duration_s: int | None = None) -> HydraulicSession:
+        """Open a session on an input file written by another session (:attr:`inp_path`).
+
+        Used to run a second solve in another process (e.g. the two water-age runs of a DMA
+        check in parallel) without passing the model between processes.
+        """
+        self = cls.__new__(cls)
+        self._tmp = tempfile.TemporaryDirectory(prefix="nrwkit-session-")
+        copy = Path(self._tmp.name) / "session.inp"
+        copy.write_bytes(Path(inp).read_bytes())
+        self._start(copy, Path(inp).name, duration_s=duration_s)
+        return self
+
+    def _start(self, inp: Path, name: str, *, duration_s: int | None) -> None:
+        self.inp_path = inp
         self._en = ENepanet()
         self._open = False
         try:
-            self._en.ENopen(str(inp), str(inp.with_suffix(".rpt")), "")
+            with _c_stdout_silenced():  # EPANET 2.2 echoes an option line of some files to stdout
+                self._en.ENopen(str(inp), str(inp.with_suffix(".rpt")), "")
             self._en.ENopenH()
         except EpanetException as exc:
             self.close()
-            msg = f"EPANET could not open the network {wn.name or ''}: {exc}".replace(" %s", "")
+            msg = f"EPANET could not open the network {name}: {exc}".replace(" %s", "")
             raise SimulationError(msg) from exc
         self._open = True
         self._lib = self._en.ENlib
         self._project = self._en._project
-        self.duration_s = int(wn.options.time.duration)
-        self.report_step_s = max(int(wn.options.time.report_timestep or 3600), 1)
-        self._pattern_start = int(wn.options.time.pattern_start)
+        self.duration_s = int(self._en.ENgettimeparam(_EN_DURATION) if duration_s is None else duration_s)
+        self.report_step_s = max(int(self._en.ENgettimeparam(_EN_REPORTSTEP) or 3600), 1)
+        self._pattern_start = int(self._en.ENgettimeparam(_EN_PATTERNSTART))
         n_nodes = self._en.ENgetcount(_EN_NODECOUNT)
         n_links = self._en.ENgetcount(_EN_LINKCOUNT)
         self.node_names = [self._en.ENgetnodeid(i) for i in range(1, n_nodes + 1)]
@@ -352,7 +373,7 @@ class HydraulicSession:
         )
 
     def run(self, *, duration_s: int | None = None, report_step_s: int | None = None,
-            links: Iterable[str] = ()) -> ExtendedPeriod:
+            links: Iterable[str] = (), pressure_only: bool = False) -> ExtendedPeriod:
         """Run an extended-period simulation and keep junction values at each reporting time.
 
         Parameters
@@ -363,6 +384,9 @@ class HydraulicSession:
             Default the model's reporting step.
         links : iterable of str
             Links whose flows to keep.
+        pressure_only : bool
+            Read pressures only (demand and deficit come back as zeros): a third of the
+            reading time on large networks, for loops that look at pressure alone.
 
         Returns
         -------
@@ -383,9 +407,13 @@ class HydraulicSession:
             if t % step == 0 and t <= duration and (not times or times[-1] != t):
                 times.append(t)
                 rows["p"].append(self._node_values(_EN_PRESSURE, self._junction_idx))
-                rows["d"].append(self._node_values(_EN_DEMAND, self._junction_idx) * _LPS_TO_M3S)
-                rows["x"].append(np.maximum(
-                    self._node_values(_EN_DEMANDDEFICIT, self._junction_idx), 0.0) * _LPS_TO_M3S)
+                if pressure_only:
+                    rows["d"].append(np.zeros(len(self._junction_idx)))
+                    rows["x"].append(np.zeros(len(self._junction_idx)))
+                else:
+                    rows["d"].append(self._node_values(_EN_DEMAND, self._junction_idx) * _LPS_TO_M3S)
+                    rows["x"].append(np.maximum(
+                        self._node_values(_EN_DEMANDDEFICIT, self._junction_idx), 0.0) * _LPS_TO_M3S)
                 if link_idx:
                     rows["q"].append(self._link_values(_EN_FLOW, link_idx) * _LPS_TO_M3S)
             if self._en.ENnextH() <= 0:
@@ -432,6 +460,31 @@ class HydraulicSession:
             self._en.ENopenH()
         return pd.Series(total / max(count, 1), index=pd.Index(self.junction_names, name="junction"),
                          name="water_age_h")
+
+
+@contextlib.contextmanager
+def _c_stdout_silenced() -> Iterator[None]:
+    """Send what C code writes to the process's stdout to /dev/null for the block.
+
+    The library never prints; EPANET 2.2's reader writes a report line to stdout for some
+    input files (e.g. BWSN Network 2 with water quality on).
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # no real stdout (e.g. captured): nothing to guard
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), fd)
+            try:
+                yield
+            finally:
+                os.dup2(saved, fd)
+    finally:
+        os.close(saved)
 
 
 def _write_session_inp(

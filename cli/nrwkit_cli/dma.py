@@ -1,0 +1,296 @@
+"""``nrwkit dma``: design district metered areas, load user-drawn DMAs, check a design."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nrwkit import dma as nrwdma
+from nrwkit.errors import InputError
+from nrwkit.networks import load, resolve
+from nrwkit.outputs import check_writable, write_json
+from nrwkit.workspace import is_workspace, open_workspace
+
+from .options import (
+    EXIT_FINDINGS,
+    crs_option,
+    echo_json,
+    format_table,
+    handle_errors,
+    json_option,
+    network_argument,
+    overwrite_option,
+    refuse_output_on_input,
+    verbosity,
+)
+
+
+@click.group("dma")
+def dma_group() -> None:
+    """District metered areas: design them automatically (`design`), take DMAs drawn by the
+    GIS team as polygons (`from-polygons`), or re-check a saved design (`check`)."""
+
+
+def _size_band(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value.split(":"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give the band as MIN:MAX, e.g. 500:3000") from None
+    return low, high
+
+
+def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options every DMA command shares: service criteria, transmission, outputs."""
+    options = [
+        click.option("--size-by", type=click.Choice(["connections", "demand", "nodes", "length"]),
+                     default="connections", show_default=True,
+                     help="Measure of DMA size: service connections (from `nrwkit gis "
+                          "allocate-customers` or [TAGS]), average demand (m3/day), junctions, or km "
+                          "of mains."),
+        click.option("--max-inlets", type=click.IntRange(1, 10), default=2, show_default=True,
+                     help="Inlet meters allowed per DMA (one is tried first)."),
+        click.option("--min-pressure", type=float, default=15.0, show_default=True, metavar="M",
+                     help="Service pressure at peak after closure, m (full demand at this pressure, "
+                          "none at 0 m: EPANET's pressure-dependent demand)."),
+        click.option("--fire-flow", "fire_flow_lps", type=click.FloatRange(min=0), metavar="L/S",
+                     help="Also draw this fire flow at each DMA's critical node at peak."),
+        click.option("--fire-residual", type=float, default=14.0, show_default=True, metavar="M",
+                     help="Residual pressure the fire flow must leave, m."),
+        click.option("--exclude-diameter-above", type=float, metavar="M",
+                     help="Pipes wider than this (m) are transmission mains and stay outside DMAs "
+                          "[design: 0.3; from-polygons and check: none]."),
+        click.option("--transmission", multiple=True, metavar="LINK",
+                     help="A link to keep as a transmission main (repeat for more)."),
+        click.option("--no-water-age", is_flag=True,
+                     help="Skip the two 72-hour water-age runs at new dead ends."),
+        crs_option,
+        click.option("--out", type=click.Path(path_type=Path), metavar="WORKSPACE_OR_GPKG",
+                     help="Write the design: into a workspace's outputs (dated GeoPackage, .inp, "
+                          "HTML and JSON), or to a .gpkg with the tagged .inp beside it."),
+        click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+                     metavar="FILE", help="Write the HTML report (map, before/after, field schedule)."),
+        overwrite_option,
+        json_option,
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+class _Run:
+    """What a DMA command needs: the network, its file, the workspace and the output paths."""
+
+    def __init__(self, network: str, out: Path | None, report_path: Path | None, overwrite: bool,
+                 crs: str | None) -> None:
+        self.workspace = open_workspace(network) if is_workspace(network) else None
+        if self.workspace is not None:
+            network, crs = str(self.workspace.network), crs or self.workspace.crs
+        self.network = network
+        self.crs = crs
+        self.overwrite = overwrite
+        self.report_path = report_path
+        self.out_workspace = None
+        self.gpkg: Path | None = None
+        if out is not None and is_workspace(out):
+            self.out_workspace = open_workspace(out)
+        elif out is not None:
+            if out.suffix.lower() != ".gpkg":
+                raise click.UsageError(f"--out {out}: give a workspace folder or a .gpkg file name")
+            self.gpkg = out
+        elif self.workspace is not None:
+            self.out_workspace = self.workspace
+        planned = [p for p in (self.gpkg, self.gpkg.with_suffix(".inp") if self.gpkg else None,
+                               report_path) if p is not None]
+        refuse_output_on_input(planned, [resolve(network)])
+        for path in planned:
+            check_writable(path, overwrite=overwrite)
+        self.wn = load(network)
+
+    def write(self, design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, *, analysis: str,
+              title: str) -> list[Path]:
+        saved: list[Path] = []
+        notes: list[str] = []
+        report = None
+        if self.report_path is not None or self.out_workspace is not None:
+            from nrwkit.report.dma import dma_report
+
+            kicker = self.workspace.name if self.workspace is not None else title
+            report = dma_report(self.wn, design, evaluation, network_path=resolve(self.network),
+                                kicker=kicker)
+        if self.gpkg is not None:
+            path, notes = nrwdma.write_design_geopackage(self.wn, design, evaluation, self.gpkg,
+                                                         crs=self.crs, overwrite=self.overwrite)
+            saved += [path, nrwdma.write_design_inp(self.wn, design, self.gpkg.with_suffix(".inp"),
+                                                    overwrite=self.overwrite)]
+        if self.out_workspace is not None:
+            assert report is not None
+            html_path = self.out_workspace.output_path(analysis, ".html")
+            saved.append(report.write(html_path))
+            path, notes = nrwdma.write_design_geopackage(self.wn, design, evaluation,
+                                                         html_path.with_suffix(".gpkg"), crs=self.crs)
+            saved += [path, nrwdma.write_design_inp(self.wn, design, html_path.with_suffix(".inp")),
+                      write_json(html_path.with_suffix(".json"), nrwdma.design_json(design, evaluation))]
+        if self.report_path is not None:
+            assert report is not None
+            saved.append(report.write(self.report_path, overwrite=self.overwrite))
+        self.notes = notes
+        return saved
+
+
+def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: list[Path],
+           notes: list[str], as_json: bool) -> None:
+    ctx = click.get_current_context()
+    if as_json:
+        data = nrwdma.design_json(design, evaluation)
+        data["warnings"] = data["warnings"] + notes
+        data["outputs"] = [str(p) for p in saved]
+        echo_json(data)
+    elif verbosity(ctx) >= 0:
+        t = evaluation.dmas
+        rows = [(dma, int(r.junctions), f"{r['size']:g}", ", ".join(r.inlets) or "-", len(r.boundary_valves),
+                 f"{r.min_pressure_before_m:.1f} -> {r.min_pressure_m:.1f}", f"{r.aznp_m:.1f}",
+                 r.critical_node, "ok" if not r.problems else "FAILS")
+                for dma, r in t.iterrows()]
+        unit = nrwdma.SIZE_UNITS.get(design.size_by, design.size_by)
+        click.echo(format_table(rows, ["DMA", "junctions", f"size ({unit})", "inlet meters", "valves",
+                                       "min p at peak (m)", "AZNP (m)", "critical node", "checks"]))
+        m = evaluation.metrics
+        click.echo("")
+        click.echo(f"{m['n_dmas']} DMAs, {m['n_meters']} meters, {m['n_boundary_valves']} boundary valves to "
+                   f"close ({m['n_existing_valves']} existing reused), "
+                   f"{m['n_transmission_junctions']} junctions left in transmission")
+        click.echo(f"minimum pressure at peak {m['min_pressure_before_m']:.1f} -> "
+                   f"{m['min_pressure_after_m']:.1f} m; "
+                   f"demand delivered {m['delivered_demand_fraction_before']:.1%} -> "
+                   f"{m['delivered_demand_fraction']:.1%}; Todini {m['todini_before']:.3f} -> "
+                   f"{m['todini_after']:.3f}; modularity {m['modularity']:.3f}; size CV {m['size_cv']:.2f}")
+        for change in design.changes:
+            click.echo(f"changed: {change}")
+        for warning in [*design.warnings, *notes]:
+            click.echo(f"warning: {warning}", err=True)
+        for path in saved:
+            click.echo(f"wrote {path}")
+        verdict = "pass" if m["passes"] else "FAIL (see the DMAs marked FAILS and the warnings)"
+        click.echo(f"checks: {verdict}")
+    if not evaluation.metrics["passes"]:
+        ctx.exit(EXIT_FINDINGS)
+
+
+def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
+    fire = kwargs.get("fire_flow_lps")
+    return {
+        "size_by": kwargs["size_by"], "max_inlets": kwargs["max_inlets"],
+        "min_pressure": kwargs["min_pressure"],
+        "fire_flow_m3s": fire / 1000.0 if fire else None, "fire_residual_m": kwargs["fire_residual"],
+        "transmission": tuple(kwargs["transmission"]), "water_age": not kwargs["no_water_age"],
+    }
+
+
+def _with_run(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(network: str, **kwargs: Any) -> Any:
+        run = _Run(network, kwargs.pop("out"), kwargs.pop("report_path"), kwargs.pop("overwrite"),
+                   kwargs.pop("crs"))
+        return func(run, **kwargs)
+
+    return wrapper
+
+
+@dma_group.command("design")
+@network_argument
+@click.option("--size", metavar="MIN:MAX",
+              help="Size band per DMA in the --size-by unit [default 500:3000 connections; required "
+                   "for the other measures].")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the clustering.")
+@_check_options
+@handle_errors
+@_with_run
+def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_above: float | None,
+                   as_json: bool, **kwargs: Any) -> None:
+    """Partition NETWORK into DMAs, choose meters and boundary valves, and prove it still works.
+
+    Transmission mains, pumps, valves and the links of tanks and reservoirs stay outside the
+    DMAs and are never closed. After the closures an extended-period run with
+    pressure-dependent demand checks pressure at peak and the demand delivered (and a fire
+    flow with --fire-flow); failing DMAs are repaired (a meter instead of a valve, or a
+    merge) and every change is reported. Exit code 1 when the final design still fails.
+    """
+    design, evaluation = nrwdma.design(
+        run.wn, size=_size_band(size), seed=seed,
+        exclude_diameter_above=0.3 if exclude_diameter_above is None else exclude_diameter_above,
+        **_common(kwargs))
+    saved = run.write(design, evaluation, analysis="dma-design", title="DMA design")
+    _print(design, evaluation, saved, run.notes, as_json)
+
+
+@dma_group.command("from-polygons")
+@network_argument
+@click.argument("polygons", metavar="DMAS.gpkg", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layer", help="Layer of DMAS.gpkg holding the polygons [default: 'dmas', else the first].")
+@click.option("--id-field", help="Field with the DMA id [default: dma, name or id].")
+@_check_options
+@handle_errors
+@_with_run
+def from_polygons_command(run: _Run, polygons: Path, layer: str | None, id_field: str | None,
+                          exclude_diameter_above: float | None, as_json: bool, **kwargs: Any) -> None:
+    """Take DMAs drawn as polygons in DMAS.gpkg, derive their boundary pipes and check them.
+
+    A junction belongs to the DMA whose polygon holds it; boundary pipes are those whose ends
+    lie in different DMAs. Meters are chosen as in `nrwkit dma design` and repaired with
+    meters only (DMAs drawn by the GIS team are never merged). Overlaps that share a junction
+    are an error; junctions outside every polygon are reported and left in transmission.
+    """
+    frame = _read_polygons(polygons, layer, run.crs)
+    assignment, left_out, findings = nrwdma.assignment_from_polygons(run.wn, frame, id_field=id_field,
+                                                                     source=polygons.name)
+    design, evaluation = nrwdma.from_assignment(run.wn, assignment, left_out=left_out, findings=findings,
+                                                exclude_diameter_above=exclude_diameter_above,
+                                                **_common(kwargs))
+    saved = run.write(design, evaluation, analysis="dma-from-polygons", title="DMAs from polygons")
+    _print(design, evaluation, saved, run.notes, as_json)
+
+
+@dma_group.command("check")
+@network_argument
+@click.argument("design_path", metavar="DESIGN", type=click.Path(dir_okay=False, path_type=Path))
+@_check_options
+@handle_errors
+@_with_run
+def check_command(run: _Run, design_path: Path, exclude_diameter_above: float | None, as_json: bool,
+                  **kwargs: Any) -> None:
+    """Re-check a saved DESIGN (the .gpkg or tagged .inp of `nrwkit dma design`) on NETWORK.
+
+    Meters and valves are taken as they are (edit the 'role' field of the boundary layer in
+    QGIS to try another choice); nothing is repaired.
+    """
+    design, evaluation = nrwdma.read_design(run.wn, design_path,
+                                            exclude_diameter_above=exclude_diameter_above,
+                                            **_common(kwargs))
+    saved = run.write(design, evaluation, analysis="dma-check", title="DMA design check")
+    _print(design, evaluation, saved, run.notes, as_json)
+
+
+def _read_polygons(path: Path, layer: str | None, crs: str | None) -> Any:
+    import geopandas as gpd
+    import pyogrio
+
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        layers = [name for name, geom in pyogrio.list_layers(path) if geom and "POLYGON" in str(geom).upper()]
+    except Exception as exc:
+        raise InputError(f"{path}: cannot be read as a GIS file ({exc})") from exc
+    if layer is None:
+        layer = "dmas" if "dmas" in layers else (layers[0] if layers else None)
+    if layer is None:
+        raise InputError(f"{path}: no polygon layer; draw one polygon per DMA")
+    frame = gpd.read_file(path, layer=layer)
+    if crs is not None and frame.crs is not None:
+        frame = frame.to_crs(crs)
+    return frame

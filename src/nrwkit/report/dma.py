@@ -1,0 +1,254 @@
+"""The report of a DMA design: map, before/after table, per-DMA table, field schedule."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from ..dma.evaluate import DmaEvaluation
+from ..dma.model import DmaDesign
+from ..dma.network import SIZE_UNITS
+from ..dma.polygons import dma_polygons
+from ..network.layout import link_coordinates, link_midpoint
+from .html import Card, Report, table_html
+
+__all__ = ["dma_map", "dma_report"]
+
+_GREY = "#95a5a6"
+
+
+def _palette(n: int) -> list[str]:
+    from bokeh import palettes
+
+    # strong, distinct colours first; neighbours rarely share one
+    base = list(palettes.Category10[10]) + list(palettes.Dark2[8]) + list(palettes.Set1[9])[1:]
+    return [base[i % len(base)] for i in range(max(n, 1))]
+
+
+def dma_map(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: DmaEvaluation,
+            *, height: int = 640) -> Any:
+    """Draw a Bokeh map: DMAs by colour, transmission grey, meters and valves marked.
+
+    Every layer is a legend entry that hides or shows it; hover names the DMA, the pipe and
+    the figures a field crew needs.
+    """
+    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.plotting import figure
+
+    fig = figure(sizing_mode="stretch_width", height=height, match_aspect=True,
+                 tools="pan,wheel_zoom,box_zoom,reset,save", active_scroll="wheel_zoom",
+                 toolbar_location="above", output_backend="canvas")
+    fig.grid.grid_line_alpha = 0.25
+    fig.background_fill_color = "#fbfcfd"
+    ids = design.dma_ids
+    colour = dict(zip(ids, _palette(len(ids)), strict=True))
+    table = evaluation.dmas
+
+    polygons = dma_polygons(wn, design)
+    if len(polygons):
+        xs, ys, names = [], [], []
+        for dma, geom in zip(polygons.dma, polygons.geometry, strict=True):
+            for part in getattr(geom, "geoms", [geom]):
+                if part.geom_type != "Polygon":
+                    continue
+                x, y = part.exterior.xy
+                xs.append(list(x))
+                ys.append(list(y))
+                names.append(dma)
+        src = ColumnDataSource({
+            "xs": xs, "ys": ys, "dma": names, "colour": [colour[n] for n in names],
+            "junctions": [int(table.loc[n, "junctions"]) for n in names],
+            "pmin": [float(table.loc[n, "min_pressure_m"]) for n in names],
+            "aznp": [float(table.loc[n, "aznp_m"]) for n in names],
+        })
+        areas = fig.patches("xs", "ys", source=src, fill_color="colour", fill_alpha=0.12,
+                            line_color="colour", line_alpha=0.6, legend_label="DMA areas")
+        fig.add_tools(HoverTool(renderers=[areas], tooltips=[
+            ("DMA", "@dma"), ("junctions", "@junctions"), ("min pressure at peak (m)", "@pmin{0.0}"),
+            ("AZNP (m)", "@aznp{0.0}")]))
+
+    label = design.assignment.to_dict()
+    rows: dict[str, list[Any]] = {"xs": [], "ys": [], "id": [], "dma": [], "colour": [], "width": []}
+    for name, pipe in wn.pipes():
+        coords = link_coordinates(pipe)
+        a, b = label.get(pipe.start_node_name), label.get(pipe.end_node_name)
+        inside = a if a is not None and a == b else None
+        rows["xs"].append([c[0] for c in coords])
+        rows["ys"].append([c[1] for c in coords])
+        rows["id"].append(name)
+        rows["dma"].append(inside or ("boundary" if name in design.boundary.index else "transmission"))
+        rows["colour"].append(colour[inside] if inside else _GREY)
+        rows["width"].append(1.6 if inside else 2.6)
+    lines = fig.multi_line("xs", "ys", source=ColumnDataSource(rows), line_color="colour",
+                           line_width="width", line_alpha=0.9, legend_label="Pipes by DMA")
+    fig.add_tools(HoverTool(renderers=[lines], tooltips=[("pipe", "@id"), ("in", "@dma")],
+                            line_policy="interp"))
+
+    schedule = evaluation.schedule
+    for role, marker, fill, legend in (("meter", "square", "#1e8449", "Meters"),
+                                       ("valve", "x", "#c0392b", "Boundary valves (close)"),
+                                       ("existing valve", "circle_x", "#7f8c8d", "Existing closed valves")):
+        chosen = design.boundary.index[design.boundary.role == role]
+        if not len(chosen):
+            continue
+        mids = np.array([link_midpoint(wn.get_link(p)) for p in chosen])
+        info = schedule.set_index("pipe").reindex(chosen) if len(schedule) else pd.DataFrame(index=chosen)
+        src = ColumnDataSource({
+            "x": mids[:, 0], "y": mids[:, 1], "id": list(chosen),
+            "between": [f"{r.dma_start} / {r.dma_end}" for r in design.boundary.loc[chosen].itertuples()],
+            "dn": design.boundary.loc[chosen, "diameter_m"].to_numpy() * 1000.0,
+            "peak": info.get("peak_flow_lps", pd.Series(np.nan, index=chosen)).to_numpy(dtype=float),
+            "night": info.get("night_flow_lps", pd.Series(np.nan, index=chosen)).to_numpy(dtype=float),
+        })
+        glyph = fig.scatter("x", "y", source=src, marker=marker, size=12 if role == "meter" else 11,
+                            fill_color=fill, line_color=fill if marker == "x" else "white",
+                            line_width=2.5 if marker == "x" else 1, legend_label=legend)
+        fig.add_tools(HoverTool(renderers=[glyph], tooltips=[
+            (legend.split(" (")[0].lower().rstrip("s"), "@id"), ("between", "@between"),
+            ("diameter (mm)", "@dn{0}"), ("peak flow (l/s)", "@peak{0.0}"),
+            ("night flow (l/s)", "@night{0.0}")]))
+
+    for kind, names, marker, fill in (("Tanks", wn.tank_name_list, "square", "#16a085"),
+                                      ("Reservoirs", wn.reservoir_name_list, "triangle", "#1f618d")):
+        if names:
+            xy = np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
+            fig.scatter(xy[:, 0], xy[:, 1], marker=marker, size=16, fill_color=fill, line_color="white",
+                        legend_label=kind)
+    legend_obj = fig.legend[0]
+    legend_obj.click_policy = "hide"
+    legend_obj.border_line_alpha = 0.0
+    fig.add_layout(legend_obj, "left")
+    return fig
+
+
+def _fmt(value: float, digits: int = 1) -> str:
+    return "n/a" if value is None or not np.isfinite(value) else f"{value:,.{digits}f}"
+
+
+def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: DmaEvaluation, *,
+               network_path: str | Path | None = None, kicker: str = "DMA design",
+               title: str | None = None) -> Report:
+    """Build the HTML report of a DMA design.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network as it is (all boundary pipes open).
+    design, evaluation
+        From :func:`nrwkit.dma.design` (or ``from_assignment`` / ``read_design``).
+    network_path : str or Path, optional
+        The network file, named in the header with its SHA-256.
+    kicker, title : str
+        Header lines.
+    """
+    m = evaluation.metrics
+    name = Path(network_path).name if network_path else (wn.name or "network")
+    report = Report(title=title or f"DMA design: {name}", kicker=kicker,
+                    subtitle=f"{m['n_dmas']} DMAs, {m['n_meters']} meters, {m['n_boundary_valves']} "
+                             f"boundary valves to close; {'passes' if m['passes'] else 'FAILS'} the checks")
+    if network_path is not None and Path(network_path).is_file():
+        report.add_input("Network", network_path)
+    report.options = {k: v for k, v in design.settings.items() if v is not None}
+    report.cards = [
+        Card("DMAs", str(m["n_dmas"])),
+        Card("meters", str(m["n_meters"])),
+        Card("valves to close", str(m["n_boundary_valves"])),
+        Card("min pressure at peak",
+             f"{_fmt(m['min_pressure_before_m'])} → {_fmt(m['min_pressure_after_m'])} m",
+             "ok" if m["passes"] else "error"),
+        Card("demand delivered", f"{m['delivered_demand_fraction']:.1%}",
+             "ok" if m["delivered_demand_fraction"] >= m["delivered_demand_fraction_before"] - 0.001
+             else "warning"),
+        Card("checks", "pass" if m["passes"] else "fail", "ok" if m["passes"] else "error"),
+    ]
+    report.add_map("The DMAs", dma_map(wn, design, evaluation),
+                   lead="Pipes inside a DMA take its colour; grey pipes are transmission mains and "
+                        "boundary pipes. Green squares are meters, red crosses boundary valves to "
+                        "close. Hover for figures; click a legend entry to hide a layer.")
+    report.add_section("Before and after", table_html(_before_after(m), index=False),
+                       lead="The whole network at the peak-demand hour and over the day, with "
+                            "pressure-dependent demand, before and after the boundary valves are closed.")
+    report.add_section("DMAs", table_html(_dma_rows(design, evaluation), index=False),
+                       lead=f"Size in {SIZE_UNITS.get(design.size_by, design.size_by)}. Pressures at "
+                            "the peak hour (minimum, connection-weighted average) and at night (AZNP); "
+                            "the critical node has the lowest pressure at peak.")
+    report.add_section("Field schedule", table_html(_schedule_rows(evaluation.schedule), index=False),
+                       lead="What a crew does at each boundary pipe. A meter must register the night "
+                            "flow and pass the peak (and fire) flow; flows are after the closures.")
+    if design.changes:
+        items = "".join(f"<li>{html.escape(c)}</li>" for c in design.changes)
+        report.add_section("What the checks changed", f"<ol>{items}</ol>",
+                           lead="Each repair, in the order made, with the failure that caused it.")
+    if len(evaluation.dead_ends):
+        report.add_section("New dead ends", table_html(evaluation.dead_ends, index=False),
+                           lead="Junctions the closures leave with one open pipe; water age (h) "
+                                "averaged over the last day of a 72-hour run.")
+    if design.warnings:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in design.warnings)
+        report.add_section("Warnings", f"<ul>{items}</ul>")
+    if len(design.transmission_junctions):
+        reasons = design.transmission_junctions.groupby(design.transmission_junctions.to_numpy()).size()
+        frame = pd.DataFrame({"reason": reasons.index, "junctions": reasons.to_numpy()}).sort_values(
+            "junctions", ascending=False)
+        report.add_section("Left in the transmission system", table_html(frame.head(40), index=False),
+                           lead="Junctions outside every DMA, grouped by reason.")
+    return report
+
+
+def _before_after(m: dict[str, Any]) -> pd.DataFrame:
+    rows = [
+        ("Minimum pressure at peak (m)", _fmt(m["min_pressure_before_m"]), _fmt(m["min_pressure_after_m"])),
+        ("Demand delivered over the day", f"{m['delivered_demand_fraction_before']:.2%}",
+         f"{m['delivered_demand_fraction']:.2%}"),
+        ("Todini resilience index (tanks as sources)", _fmt(m["todini_before"], 3),
+         _fmt(m["todini_after"], 3)),
+        ("Modularity of the DMAs", "", _fmt(m["modularity"], 3)),
+        ("Size balance (coefficient of variation)", "", _fmt(m["size_cv"], 3)),
+        ("Junctions left in transmission", "", str(m["n_transmission_junctions"])),
+    ]
+    return pd.DataFrame(rows, columns=["", "before", "after"])
+
+
+def _dma_rows(design: DmaDesign, evaluation: DmaEvaluation) -> pd.DataFrame:
+    t = evaluation.dmas
+    frame = pd.DataFrame({
+        "DMA": t.index,
+        "junctions": t["junctions"].to_numpy(),
+        "size": [f"{v:,.4g}" for v in t["size"]],
+        "demand (m3/day)": t["demand_m3_per_day"].round(0).to_numpy(),
+        "mains (km)": t["length_km"].round(2).to_numpy(),
+        "inlets": [", ".join(v) for v in t["inlets"]],
+        "valves": [len(v) for v in t["boundary_valves"]],
+        "elevation range (m)": t["elevation_range_m"].round(1).to_numpy(),
+        "min p before (m)": t["min_pressure_before_m"].round(1).to_numpy(),
+        "min p after (m)": t["min_pressure_m"].round(1).to_numpy(),
+        "AZNP (m)": t["aznp_m"].round(1).to_numpy(),
+        "critical node": t["critical_node"].to_numpy(),
+        "problems": t["problems"].to_numpy(),
+    })
+    if "fire_residual_m" in t:
+        frame.insert(len(frame.columns) - 1, "fire residual (m)", t["fire_residual_m"].round(1).to_numpy())
+    return frame
+
+
+def _schedule_rows(schedule: pd.DataFrame) -> pd.DataFrame:
+    if schedule.empty:
+        return pd.DataFrame({"": ["no boundary pipes"]})
+    def flow(column: str) -> list[str]:
+        return ["" if not np.isfinite(v) else f"{v:,.2f}" for v in schedule[column].astype(float)]
+
+    return pd.DataFrame({
+        "pipe": schedule["pipe"],
+        "action": schedule["action"],
+        "between": schedule["dma_start"] + " / " + schedule["dma_end"],
+        "nodes": schedule["start_node"] + " – " + schedule["end_node"],
+        "DN (mm)": [f"{v:.0f}" for v in schedule["diameter_mm"]],
+        "peak flow (l/s)": flow("peak_flow_lps"),
+        "night flow (l/s)": flow("night_flow_lps"),
+        "max flow (l/s)": flow("max_flow_lps"),
+    })
