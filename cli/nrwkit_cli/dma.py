@@ -153,12 +153,13 @@ def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: li
         echo_json(data)
     elif verbosity(ctx) >= 0:
         t = evaluation.dmas
-        rows = [(dma, int(r.junctions), f"{r['size']:g}", ", ".join(r.inlets) or "-", len(r.boundary_valves),
+        rows = [(dma, int(r.junctions), f"{r['size']:g}", ", ".join(r.inlets) or "-",
+                 ", ".join(r.outlets) or "-", len(r.boundary_valves),
                  f"{r.min_pressure_before_m:.1f} -> {r.min_pressure_m:.1f}", f"{r.aznp_m:.1f}",
                  r.critical_node, "ok" if not r.problems else "FAILS")
                 for dma, r in t.iterrows()]
         unit = nrwdma.SIZE_UNITS.get(design.size_by, design.size_by)
-        click.echo(format_table(rows, ["DMA", "junctions", f"size ({unit})", "inlet meters", "valves",
+        click.echo(format_table(rows, ["DMA", "junctions", f"size ({unit})", "inlet meters", "outlet meters", "valves",
                                        "min p at peak (m)", "AZNP (m)", "critical node", "checks"]))
         m = evaluation.metrics
         click.echo("")

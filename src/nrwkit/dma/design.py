@@ -311,8 +311,9 @@ def _initial_design(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwor
     for group in too_small:
         total = float(dist.size.reindex(list(group)).sum())
         for j in group:
-            left_out[j] = (f"in a group of {len(group)} junctions between transmission mains, "
-                           f"{total:g} {unit} in all: below the minimum DMA size {band[0]:g}")
+            left_out[j] = (f"in a group of {len(group)} junctions cut off from other distribution "
+                           f"mains by transmission junctions, {total:g} {unit} in all: below the "
+                           f"minimum DMA size {band[0]:g}")
     out = assemble(wn, dist, assignment, size_by=size_by, band=band, settings=settings, left_out=left_out)
     warnings = []
     if left_out:

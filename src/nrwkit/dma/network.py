@@ -190,7 +190,7 @@ def distribution_network(
         link = wn.get_link(name)
         for end in (link.start_node_name, link.end_node_name):
             if end in junctions and end not in held:
-                held[end] = f"on {reason.split(' (')[0]} {name}"
+                held[end] = f"at an end of {name} ({reason})"
     unsupplied = _unsupplied(wn)
     for name in unsupplied:
         held.setdefault(name, "not connected to any tank or reservoir (run nrwkit inspect)")
