@@ -163,8 +163,8 @@ def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: li
                                        "min p at peak (m)", "AZNP (m)", "critical node", "checks"]))
         m = evaluation.metrics
         click.echo("")
-        click.echo(f"{m['n_dmas']} DMAs, {m['n_meters']} meters, {m['n_boundary_valves']} boundary valves to "
-                   f"close ({m['n_existing_valves']} existing reused), "
+        click.echo(f"{m['n_dmas']} DMAs, {m['n_meters']} meters, {m['n_boundary_valves']} boundary "
+                   f"valves to close ({m['n_existing_valves']} existing reused), "
                    f"{m['n_transmission_junctions']} junctions left in transmission")
         click.echo(f"minimum pressure at peak {m['min_pressure_before_m']:.1f} -> "
                    f"{m['min_pressure_after_m']:.1f} m; "

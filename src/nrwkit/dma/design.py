@@ -39,7 +39,9 @@ __all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "design", "fro
 #: IWA DMA Guidance Notes: 500-3000 properties, 1000-2500 typical.
 DEFAULT_CONNECTION_BAND = (500.0, 3000.0)
 PREFERRED_CONNECTION_MAX = 2500.0
-_MAX_ROUNDS = 60
+_MAX_ROUNDS = 25  # repair rounds (each one extended-period run): bounds the time on hard networks
+#: A merge that repairs a failing DMA may exceed the band's maximum by this factor, no more.
+_OVERSIZE = 1.5
 
 
 class DesignResult(NamedTuple):
@@ -364,7 +366,8 @@ class _Repair:
                     "boundary pipe next to them raises their pressure")
         else:
             text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
-                    f"{self.max_inlets} inlet meters and no neighbour it can merge with inside the size band")
+                    f"{self.max_inlets} inlet meters and no merge helped; allow more inlets "
+                    "(--max-inlets), widen --size, or keep this area out of DMAs (--transmission)")
         self.design = replace(self.design, warnings=[*self.design.warnings, text])
 
     # --- repairs ------------------------------------------------------------------------
@@ -495,9 +498,10 @@ class _Repair:
         self._change(f"transmission: outlet meter on {best[1]} (from {best[2]}) instead of a boundary "
                      f"valve: {reason}")
 
-    def _lowest(self, nodes: list[str]) -> float:
-        """Lowest pressure over the day at ``nodes`` with the current design's valves closed."""
-        self._close()
+    def _lowest(self, nodes: list[str], design: DmaDesign | None = None) -> float:
+        """Lowest pressure over the day at ``nodes`` with a design's valves closed."""
+        self.session.reset_status()
+        self.session.set_status((design or self.design).new_valves, open_=False)
         run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True)
         return float(run.pressure_m[nodes].min().min())
 
@@ -515,11 +519,22 @@ class _Repair:
                 self._change(f"{dma}: inlet meter on {pipe} (from {other}) instead of a boundary valve: "
                              f"{reason}")
                 return
+        if self.band[1] <= 0:  # DMAs the engineer drew are never merged
+            self._give_up(dma, reason)
+            return
         sizes = self.design.dma_size()
-        for _, pipe, other in candidates:
-            if other == TRANSMISSION or sizes[dma] + sizes[other] > self.band[1] or self.band[1] <= 0:
-                continue
+        neighbours = [(pipe, other) for _, pipe, other in candidates if other != TRANSMISSION]
+        for pipe, other in neighbours:
+            if sizes[dma] + sizes[other] <= self.band[1]:
+                self._merge(dma, other, pipe, reason)
+                return
+        over = [(pipe, other) for pipe, other in neighbours
+                if sizes[dma] + sizes[other] <= _OVERSIZE * self.band[1]]
+        if over:  # last resort: a DMA somewhat above the band that serves beats one that does not
+            pipe, other = over[0]
             self._merge(dma, other, pipe, reason)
+            self._change(f"{min(dma, other)} is now above the size band ({sizes[dma] + sizes[other]:g} > "
+                         f"{self.band[1]:g}): no smaller repair kept the pressure")
             return
         self._give_up(dma, reason)
 
@@ -535,11 +550,20 @@ class _Repair:
         self.design = replace(self.design, assignment=assignment, boundary=boundary)
         self._change(f"{gone} merged into {keep} across {pipe}: {reason}")
         meters = boundary[(boundary.role == "meter") & (boundary.feeds == keep)]
-        if len(meters) > self.max_inlets:
-            self._close()
-            flows = self.session.solve(peak_demand_time(self.wn), full=True).flowrate_m3s
-            into = inflow(self.design.boundary, flows, keep).reindex(meters.index)
-            drop = list(into.sort_values(ascending=False).index[self.max_inlets:])
+        drop: list[str] = []
+        nodes = self.design.junctions(keep)
+        kept = list(meters.index)
+        while len(kept) > self.max_inlets:
+            # close the inlet whose closure costs the merged DMA least (one run per inlet)
+            trials = []
+            for pipe_id in kept:
+                trial = self.design.with_valves([*drop, pipe_id])
+                trials.append((self._lowest(nodes, trial), pipe_id))
+            _, worst_needed = max(trials, key=lambda t: (t[0], t[1]))
+            drop.append(worst_needed)
+            kept.remove(worst_needed)
+        if drop:
             self.design = self.design.with_valves(drop)
             self._change(f"{keep}: meters on {', '.join(drop)} closed instead, to keep "
-                         f"{self.max_inlets} inlet meters after the merge")
+                         f"{self.max_inlets} inlet meters after the merge (the closures that cost "
+                         "the least pressure)")

@@ -18,10 +18,11 @@ import pandas as pd
 import wntr
 
 from ..gis.customers import connections as stored_connections
-from ..hydraulics import ExtendedPeriod, HydraulicSession, peak_demand_time
+from ..hydraulics import ExtendedPeriod, HydraulicSession, peak_demand_time, system_demand
 from .divide import TRANSMISSION, dead_ends, inflow
 from .metrics import modularity, size_cv, todini_index
 from .model import DmaDesign
+from .network import junction_sizes
 
 __all__ = ["DmaEvaluation", "evaluate", "open_session", "PRESSURE_TOLERANCE_M"]
 
@@ -76,9 +77,15 @@ def run_duration(wn: wntr.network.WaterNetworkModel) -> int:
     return duration if 0 < duration <= 86400 else 86400
 
 
-def _peak_and_night(run: ExtendedPeriod) -> tuple[int, int]:
-    required = (run.demand_m3s + run.deficit_m3s).sum(axis=1)
-    return int(required.idxmax()), int(required.idxmin())
+def _peak_and_night(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod) -> tuple[int, int]:
+    """Return the run's hours of highest and lowest total demand (the first of ties).
+
+    From the patterns (:func:`nrwkit.hydraulics.system_demand`), not from the solved demands,
+    so that rounding in the solver never picks one of two equal hours.
+    """
+    demand = system_demand(wn, times=run.pressure_m.index)
+    demand = demand.round(12)
+    return int(demand.idxmax()), int(demand.idxmin())
 
 
 def _eps(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, links: list[str]) -> ExtendedPeriod:
@@ -147,7 +154,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     after = _eps(session, wn, pipes)
     snap_after = session.solve(peak_snapshot, full=True)
     fire_after = _fire(session, design, after, fire_flow_m3s, peak_snapshot)
-    peak, night = _peak_and_night(before)
+    peak, night = _peak_and_night(wn, before)
     warnings: list[str] = []
     if not (before.converged and after.converged):
         warnings.append("EPANET reported an unbalanced step; pressures at those steps are unreliable")
@@ -229,6 +236,7 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
     conns = stored_connections(wn)
     elevation = pd.Series({j: wn.get_node(j).elevation for j in wn.junction_name_list})
     size = design.dma_size()
+    daily = junction_sizes(wn, "demand")  # base demands x mean pattern multiplier, m3/day
     label = design.assignment.to_dict()
     length_km: dict[str, float] = {}
     for _, pipe in wn.pipes():
@@ -244,12 +252,8 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
         p_before = before.pressure_m.loc[peak, nodes]
         lowest_after = after.pressure_m[nodes].min()
         lowest_before = before.pressure_m[nodes].min()
-        required_after = float((after.demand_m3s[nodes] + after.deficit_m3s[nodes]).to_numpy().sum())
-        delivered_after = float(after.demand_m3s[nodes].to_numpy().sum())
-        required_before = float((before.demand_m3s[nodes] + before.deficit_m3s[nodes]).to_numpy().sum())
-        delivered_before = float(before.demand_m3s[nodes].to_numpy().sum())
-        frac_after = delivered_after / required_after if required_after > 0 else 1.0
-        frac_before = delivered_before / required_before if required_before > 0 else 1.0
+        frac_after = _delivered(after, nodes)
+        frac_before = _delivered(before, nodes)
         boundary = design.boundary_of(dma)
         length = length_km.get(dma, 0.0)
         critical = str(p_after.idxmin())
@@ -266,8 +270,7 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
             "junctions": len(nodes),
             "size": float(size[dma]),
             "connections": int(conns.reindex(nodes).fillna(0).sum()),
-            "demand_m3_per_day": float((before.demand_m3s[nodes] + before.deficit_m3s[nodes])
-                                       .sum(axis=1).mean() * 86400.0),
+            "demand_m3_per_day": float(daily.reindex(nodes).sum()),
             "length_km": length,
             "inlets": design.inlets(dma),
             "outlets": design.outlets(dma),
@@ -287,6 +290,13 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
         })
     return pd.DataFrame(rows).set_index("dma") if rows else pd.DataFrame(
         columns=["problems", "min_pressure_m"]).rename_axis("dma")
+
+
+def _delivered(run: ExtendedPeriod, nodes: list[str]) -> float:
+    """Fraction of the customers' demand delivered at ``nodes`` over a run (inflows left out)."""
+    part = ExtendedPeriod(pressure_m=run.pressure_m[nodes], demand_m3s=run.demand_m3s[nodes],
+                          deficit_m3s=run.deficit_m3s[nodes], flowrate_m3s=None, converged=run.converged)
+    return part.delivered_fraction
 
 
 def _fire(session: HydraulicSession, design: DmaDesign, run: ExtendedPeriod, fire_flow_m3s: float | None,

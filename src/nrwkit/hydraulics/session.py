@@ -48,6 +48,8 @@ _EN_REPORTSTEP = 5
 _EN_NODECOUNT = 0
 _EN_LINKCOUNT = 2
 _EN_JUNCTION = 0
+_EN_DEMANDMULT = 4  # EN_getoption
+_EN_INITFLOW = 10  # ENinitH: start every solve from EPANET's initial flows, not the last solve's
 _LPS_TO_M3S = 1e-3
 
 
@@ -112,9 +114,16 @@ class ExtendedPeriod:
 
     @property
     def delivered_fraction(self) -> float:
-        """Volume delivered over volume required across the run (1.0 if nothing required)."""
-        delivered = float(self.demand_m3s.to_numpy().sum())
-        required = delivered + float(self.deficit_m3s.to_numpy().sum())
+        """Volume delivered over volume required across the run (1.0 if nothing required).
+
+        Junction-times with a negative demand (inflows) are left out.
+        """
+        demand = self.demand_m3s.to_numpy()
+        deficit = self.deficit_m3s.to_numpy()
+        # junctions with a negative demand are inflows, not customers: leave them out
+        customers = (demand + deficit) > 0
+        delivered = float(np.clip(demand[customers], 0.0, None).sum())
+        required = float((demand + deficit)[customers].sum())
         return delivered / required if required > 0 else 1.0
 
 
@@ -295,8 +304,7 @@ class HydraulicSession:
         """
         index = self._index(node, self._node_index, "node")
         mult = ctypes.c_double()
-        # the global demand multiplier (EN_DEMANDMULT = 6 in EN_getoption)
-        self._lib.EN_getoption(self._project, ctypes.c_int(6), ctypes.byref(mult))
+        self._lib.EN_getoption(self._project, ctypes.c_int(_EN_DEMANDMULT), ctypes.byref(mult))
         base = flow_m3s / _LPS_TO_M3S / (mult.value or 1.0)
         code = self._lib.EN_adddemand(self._project, ctypes.c_int(index), ctypes.c_double(base),
                                       b"", b"nrwkit-extra")
@@ -340,7 +348,7 @@ class HydraulicSession:
         SessionState
         """
         self._set_time(duration=0, pattern_start=self._pattern_start + int(time_s))
-        self._en.ENinitH(0)
+        self._en.ENinitH(_EN_INITFLOW)
         _, converged = self._run_step()
         return self._state(int(time_s), converged, full=full)
 
@@ -394,10 +402,10 @@ class HydraulicSession:
         """
         duration = int(duration_s if duration_s is not None else (self.duration_s or 86400))
         step = int(report_step_s or self.report_step_s)
-        link_idx = [self._index(n, self._link_index, "link") for n in links]
-        link_names = list(links) if not isinstance(links, list) else links
+        link_names = list(links)
+        link_idx = [self._index(n, self._link_index, "link") for n in link_names]
         self._set_time(duration=duration, pattern_start=self._pattern_start)
-        self._en.ENinitH(0)
+        self._en.ENinitH(_EN_INITFLOW)
         rows: dict[str, list[np.ndarray]] = {"p": [], "d": [], "x": [], "q": []}
         times: list[int] = []
         converged = True

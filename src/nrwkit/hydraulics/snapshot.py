@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,7 +88,7 @@ def _multipliers(wn: wntr.network.WaterNetworkModel, name: str | None) -> np.nda
     return mult if len(mult) else None
 
 
-def system_demand(wn: wntr.network.WaterNetworkModel) -> pd.Series:
+def system_demand(wn: wntr.network.WaterNetworkModel, times: Sequence[int] | None = None) -> pd.Series:
     """Total junction demand of the network over time, from base demands and patterns.
 
     Computed per pattern, not per junction (cheap on large models with long patterns):
@@ -98,12 +99,14 @@ def system_demand(wn: wntr.network.WaterNetworkModel) -> pd.Series:
     ----------
     wn : wntr.network.WaterNetworkModel
         The network.
+    times : sequence of int, optional
+        Times (s from the model's start) to evaluate at; default one per pattern timestep
+        over the simulation duration, or over the longest pattern when the duration is 0.
 
     Returns
     -------
     pandas.Series
-        Total demand in m3/s (index = time in seconds, one value per pattern timestep over
-        the simulation duration, or over the longest pattern when the duration is 0).
+        Total demand in m3/s (index = time in seconds).
     """
     opts = wn.options.time
     step = max(int(opts.pattern_timestep or 3600), 1)
@@ -115,17 +118,18 @@ def system_demand(wn: wntr.network.WaterNetworkModel) -> pd.Series:
     patterns = {name: _multipliers(wn, name) for name in base_by_pattern}
     longest = max((len(m) for m in patterns.values() if m is not None), default=1)
     horizon = int(opts.duration) if opts.duration else longest * step
-    times = np.arange(0, max(horizon, 1), step, dtype=np.int64)
-    total = np.zeros(len(times))
+    at = (np.arange(0, max(horizon, 1), step, dtype=np.int64) if times is None
+          else np.asarray(list(times), dtype=np.int64))
+    total = np.zeros(len(at))
     for pattern_name, base in base_by_pattern.items():
         mult = patterns[pattern_name]
         if mult is None:
             total += base
             continue
-        idx = ((times + int(opts.pattern_start)) // step) % len(mult)
+        idx = ((at + int(opts.pattern_start)) // step) % len(mult)
         total += base * mult[idx]
     total *= float(wn.options.hydraulic.demand_multiplier)
-    return pd.Series(total, index=pd.Index(times, name="time_s"), name="demand_m3s")
+    return pd.Series(total, index=pd.Index(at, name="time_s"), name="demand_m3s")
 
 
 def peak_demand_time(wn: wntr.network.WaterNetworkModel) -> int:
