@@ -159,8 +159,9 @@ def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: li
                  r.critical_node, "ok" if not r.problems else "FAILS")
                 for dma, r in t.iterrows()]
         unit = nrwdma.SIZE_UNITS.get(design.size_by, design.size_by)
-        click.echo(format_table(rows, ["DMA", "junctions", f"size ({unit})", "inlet meters", "outlet meters", "valves",
-                                       "min p at peak (m)", "AZNP (m)", "critical node", "checks"]))
+        headers = ["DMA", "junctions", f"size ({unit})", "inlet meters", "outlet meters", "valves",
+                   "min p at peak (m)", "AZNP (m)", "critical node", "checks"]
+        click.echo(format_table(rows, headers))
         m = evaluation.metrics
         click.echo("")
         click.echo(f"{m['n_dmas']} DMAs, {m['n_meters']} meters, {m['n_boundary_valves']} boundary "
