@@ -49,10 +49,10 @@ def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options every DMA command shares: service criteria, transmission, outputs."""
     options = [
         click.option("--size-by", type=click.Choice(["connections", "demand", "nodes", "length"]),
-                     default="connections", show_default=True,
                      help="Measure of DMA size: service connections (from `nrwkit gis "
                           "allocate-customers` or [TAGS]), average demand (m3/day), junctions, or km "
-                          "of mains."),
+                          "of mains [design: connections; check: the design's own, else connections "
+                          "when the model has them, else nodes]."),
         click.option("--max-inlets", type=click.IntRange(1, 10), default=2, show_default=True,
                      help="Inlet meters allowed per DMA (one is tried first)."),
         click.option("--min-pressure", type=float, default=15.0, show_default=True, metavar="M",
@@ -184,6 +184,17 @@ def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: li
         ctx.exit(EXIT_FINDINGS)
 
 
+def _size_by(run: _Run, given: str | None, saved: dict[str, Any] | None = None) -> str:
+    """The size measure: given, else the design's own, else connections if the model has them."""
+    if given:
+        return given
+    if saved and saved.get("size_by"):
+        return str(saved["size_by"])
+    from nrwkit.gis import connections
+
+    return "connections" if connections(run.wn).sum() > 0 else "nodes"
+
+
 def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
     fire = kwargs.get("fire_flow_lps")
     return {
@@ -223,6 +234,7 @@ def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_abov
     flow with --fire-flow); failing DMAs are repaired (a meter instead of a valve, or a
     merge) and every change is reported. Exit code 1 when the final design still fails.
     """
+    kwargs["size_by"] = kwargs["size_by"] or "connections"
     design, evaluation = nrwdma.design(
         run.wn, size=_size_band(size), seed=seed,
         exclude_diameter_above=0.3 if exclude_diameter_above is None else exclude_diameter_above,
@@ -248,6 +260,7 @@ def from_polygons_command(run: _Run, polygons: Path, layer: str | None, id_field
     meters only (DMAs drawn by the GIS team are never merged). Overlaps that share a junction
     are an error; junctions outside every polygon are reported and left in transmission.
     """
+    kwargs["size_by"] = _size_by(run, kwargs["size_by"])
     frame = _read_polygons(polygons, layer, run.crs)
     assignment, left_out, findings = nrwdma.assignment_from_polygons(run.wn, frame, id_field=id_field,
                                                                      source=polygons.name)
@@ -269,8 +282,13 @@ def check_command(run: _Run, design_path: Path, exclude_diameter_above: float | 
     """Re-check a saved DESIGN (the .gpkg or tagged .inp of `nrwkit dma design`) on NETWORK.
 
     Meters and valves are taken as they are (edit the 'role' field of the boundary layer in
-    QGIS to try another choice); nothing is repaired.
+    QGIS to try another choice); nothing is repaired. A GeoPackage remembers its size measure
+    and transmission threshold; options given here override them.
     """
+    saved = nrwdma.read_settings(design_path)
+    kwargs["size_by"] = _size_by(run, kwargs["size_by"], saved)
+    if exclude_diameter_above is None:  # the design's own transmission threshold
+        exclude_diameter_above = saved.get("exclude_diameter_above_m")
     design, evaluation = nrwdma.read_design(run.wn, design_path,
                                             exclude_diameter_above=exclude_diameter_above,
                                             **_common(kwargs))

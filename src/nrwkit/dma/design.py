@@ -27,9 +27,17 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
-from ..hydraulics import HydraulicSession, peak_demand_time
-from .divide import TRANSMISSION, boundary_pipes, choose_meters, inflow, inlets_per_dma, unfed_dmas
-from .evaluate import PRESSURE_TOLERANCE_M, DmaEvaluation, evaluate, open_session, run_duration
+from ..hydraulics import HydraulicSession
+from .divide import (
+    TRANSMISSION,
+    boundary_pipes,
+    choose_meters,
+    inflow,
+    inlets_per_dma,
+    supplied,
+    unfed_dmas,
+)
+from .evaluate import PRESSURE_TOLERANCE_M, DmaEvaluation, evaluate, open_session, peak_hour, run_duration
 from .model import DmaDesign
 from .network import SIZE_UNITS, DistributionNetwork, SizeBy, distribution_network
 from .partition import partition_graph
@@ -129,7 +137,7 @@ def design(
     draft = _initial_design(wn, dist, parts.parts, parts.too_small, band, size_by, settings)
     with open_session(wn, min_pressure, water_age) as session:
         session.reset_status()
-        flows = session.solve(peak_demand_time(wn), full=True).flowrate_m3s
+        flows = session.solve(peak_hour(wn), full=True).flowrate_m3s
         assert flows is not None
         draft = replace(draft, boundary=choose_meters(draft.boundary, flows, draft.dma_ids))
         work = _Repair(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band)
@@ -197,7 +205,8 @@ def from_assignment(
         raise InputError(msg)
     held = [j for j in assignment.index if j in dist.transmission_junctions]
     warnings = list(findings)
-    outside = sorted(j for j in (left_out or {}) if j not in dist.transmission_junctions)
+    outside = sorted(j for j, why in (left_out or {}).items()
+                     if j not in dist.transmission_junctions and why.startswith("outside every polygon"))
     if outside:
         warnings.append(f"{len(outside)} junctions lie outside every DMA (e.g. {', '.join(outside[:5])}); "
                         "they are left in the transmission system: extend a DMA to take them in")
@@ -225,7 +234,7 @@ def from_assignment(
             out = _apply_roles(out, roles)
         else:
             session.reset_status()
-            flows = session.solve(peak_demand_time(wn), full=True).flowrate_m3s
+            flows = session.solve(peak_hour(wn), full=True).flowrate_m3s
             assert flows is not None
             out = replace(out, boundary=choose_meters(out.boundary, flows, out.dma_ids))
             if repair:
@@ -364,6 +373,9 @@ class _Repair:
         if key == TRANSMISSION:
             text = (f"transmission junctions: could not repair ({reason}): no outlet meter on a closed "
                     "boundary pipe next to them raises their pressure")
+        elif self.band[1] <= 0:  # DMAs the engineer drew: never merged
+            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
+                    f"{self.max_inlets} inlet meters; allow more inlets (--max-inlets) or redraw the DMA")
         else:
             text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
                     f"{self.max_inlets} inlet meters and no merge helped; allow more inlets "
@@ -372,15 +384,43 @@ class _Repair:
 
     # --- repairs ------------------------------------------------------------------------
     def feed_unfed(self) -> None:
-        """Meter a pipe towards a supplied side for every DMA cut off from all sources."""
+        """Meter a pipe towards a supplied side wherever the closures cut junctions off.
+
+        Transmission junctions first (an outlet meter from the DMA that now holds their only
+        path to a source, e.g. the inlet of a PRV), then DMAs (an inlet meter from a
+        supplied neighbour).
+        """
+        before = supplied(self.wn, set())
         for _ in range(_MAX_ROUNDS):
-            unfed = unfed_dmas(self.wn, self.design.assignment, set(self.design.new_valves))
-            unfed = [d for d in unfed if d not in self.given_up]
+            fed = supplied(self.wn, set(self.design.new_valves))
+            starved = [j for j in self.design.transmission_junctions.index
+                       if j in before and j not in fed]
+            if starved and TRANSMISSION not in self.given_up:
+                if self._open_towards(starved, fed):
+                    continue
+            unfed = [d for d in unfed_dmas(self.wn, self.design.assignment, set(self.design.new_valves))
+                     if d not in self.given_up]
             if not unfed:
                 return
             for dma in unfed:
                 if dma in set(self.design.assignment.to_numpy()):
                     self._open_or_merge(dma, None, reason="no open path to a source")
+
+    def _open_towards(self, starved: list[str], fed: set[str]) -> bool:
+        """Outlet-meter a closed pipe joining cut-off transmission junctions to a supplied DMA."""
+        b = self.design.boundary
+        targets = set(starved)
+        for pipe, row in b[b.role == "valve"].sort_values("diameter_m", ascending=False).iterrows():
+            link = self.wn.get_link(pipe)
+            ends = (link.start_node_name, link.end_node_name)
+            sides = (row.dma_start, row.dma_end)
+            for k in (0, 1):
+                if ends[k] in targets and ends[1 - k] in fed and sides[1 - k] != TRANSMISSION:
+                    self.design = self.design.with_meter(str(pipe), TRANSMISSION)
+                    self._change(f"transmission: outlet meter on {pipe} (from {sides[1 - k]}) instead of a "
+                                 f"boundary valve: {ends[k]} has no other open path to a source")
+                    return True
+        return False
 
     def repair(self, *, fire_flow_m3s: float | None, fire_residual_m: float) -> None:
         """Run the day with the valves closed; repair failing DMAs until none can be helped."""
@@ -422,7 +462,7 @@ class _Repair:
     def _failing_fire(self, fire_flow_m3s: float, fire_residual_m: float
                       ) -> dict[str, tuple[pd.Series, str, list[str]]]:
         """DMAs whose critical node keeps less than the residual pressure during a fire flow."""
-        t = peak_demand_time(self.wn)
+        t = peak_hour(self.wn)
         out: dict[str, tuple[pd.Series, str, list[str]]] = {}
         self._close()
         state = self.session.solve(t)
@@ -509,11 +549,12 @@ class _Repair:
         inlets = inlets_per_dma(self.design.boundary)
         candidates = self._candidates(dma, heads)
         if int(inlets.get(dma, 0)) < self.max_inlets:
-            unfed = set(unfed_dmas(self.wn, self.design.assignment, set(self.design.new_valves)))
+            fed = supplied(self.wn, set(self.design.new_valves))
             for push, pipe, other in candidates:
                 if push <= 0 and heads is not None:
                     break
-                if heads is None and other in unfed:
+                link = self.wn.get_link(pipe)
+                if heads is None and not ({link.start_node_name, link.end_node_name} & fed):
                     continue
                 self.design = self.design.with_meter(pipe, dma)
                 self._change(f"{dma}: inlet meter on {pipe} (from {other}) instead of a boundary valve: "

@@ -16,7 +16,7 @@ import wntr
 
 from .network import DistributionNetwork
 
-__all__ = ["TRANSMISSION", "boundary_pipes", "choose_meters", "inlets_per_dma", "unfed_dmas"]
+__all__ = ["TRANSMISSION", "boundary_pipes", "choose_meters", "inlets_per_dma", "supplied", "unfed_dmas"]
 
 #: The side of a boundary pipe that is not a DMA.
 TRANSMISSION = "transmission"
@@ -127,14 +127,20 @@ def open_graph(wn: wntr.network.WaterNetworkModel, closed: set[str]) -> nx.Graph
     return graph
 
 
-def unfed_dmas(wn: wntr.network.WaterNetworkModel, assignment: pd.Series, closed: set[str]) -> list[str]:
-    """DMAs with a junction that has no open path to a tank or reservoir."""
+def supplied(wn: wntr.network.WaterNetworkModel, closed: set[str]) -> set[str]:
+    """Nodes with an open path to a tank or reservoir once ``closed`` are closed."""
     graph = open_graph(wn, closed)
     sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)
     fed: set[str] = set()
     for component in nx.connected_components(graph):
         if component & sources:
             fed |= component
+    return fed
+
+
+def unfed_dmas(wn: wntr.network.WaterNetworkModel, assignment: pd.Series, closed: set[str]) -> list[str]:
+    """DMAs with a junction that has no open path to a tank or reservoir."""
+    fed = supplied(wn, closed)
     unfed = assignment[~assignment.index.isin(list(fed))]
     return sorted(set(unfed.to_numpy()))
 

@@ -18,7 +18,7 @@ import pandas as pd
 import wntr
 
 from ..gis.customers import connections as stored_connections
-from ..hydraulics import ExtendedPeriod, HydraulicSession, peak_demand_time, system_demand
+from ..hydraulics import ExtendedPeriod, HydraulicSession, system_demand
 from .divide import TRANSMISSION, dead_ends, inflow
 from .metrics import modularity, size_cv, todini_index
 from .model import DmaDesign
@@ -75,6 +75,16 @@ def run_duration(wn: wntr.network.WaterNetworkModel) -> int:
     """Length of the checks' run: the model's duration up to one day (one day for a snapshot model)."""
     duration = int(wn.options.time.duration)
     return duration if 0 < duration <= 86400 else 86400
+
+
+def peak_hour(wn: wntr.network.WaterNetworkModel) -> int:
+    """Return the hour of highest total demand within the checks' run (the first of ties), s.
+
+    The single-period solves of a DMA check (first meter choice, fire flow, Todini) use this
+    hour, so that they and the extended-period run talk about the same peak.
+    """
+    times = range(0, run_duration(wn) + 1, 3600)
+    return int(system_demand(wn, times=times).round(12).idxmax())
 
 
 def _peak_and_night(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod) -> tuple[int, int]:
@@ -147,7 +157,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     pipes = list(design.boundary.index)
     session.reset_status()
     before = _eps(session, wn, pipes)
-    peak_snapshot = peak_demand_time(wn)
+    peak_snapshot = peak_hour(wn)
     snap_before = session.solve(peak_snapshot, full=True)
     fire_before = _fire(session, design, before, fire_flow_m3s, peak_snapshot)
     session.set_status(closed, open_=False)
@@ -233,7 +243,7 @@ def _todini(wn: wntr.network.WaterNetworkModel, state: Any, p_star: float) -> fl
 
 def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: ExtendedPeriod,
                after: ExtendedPeriod, peak: int, night: int, min_pressure: float) -> pd.DataFrame:
-    conns = stored_connections(wn)
+    conns = design.size if design.size_by == "connections" else stored_connections(wn)
     elevation = pd.Series({j: wn.get_node(j).elevation for j in wn.junction_name_list})
     size = design.dma_size()
     daily = junction_sizes(wn, "demand")  # base demands x mean pattern multiplier, m3/day

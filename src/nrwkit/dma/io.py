@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import math
 import warnings
 from pathlib import Path
@@ -33,10 +34,12 @@ from .evaluate import DmaEvaluation
 from .model import DmaDesign
 from .polygons import dma_polygons, has_coordinates
 
-__all__ = ["design_json", "design_layers", "read_design", "tag_network", "write_design_geopackage",
-           "write_design_inp"]
+__all__ = ["SETTINGS_TABLE", "design_json", "design_layers", "read_design", "read_settings", "tag_network",
+           "write_design_geopackage", "write_design_inp"]
 
 _TAG_KEY = "dma="
+#: Aspatial table of a design GeoPackage holding the settings it was made with.
+SETTINGS_TABLE = "nrwkit_dma_settings"
 
 
 def _finite(value: Any) -> Any:
@@ -118,6 +121,7 @@ def design_layers(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluat
     polygons = dma_polygons(wn, design, crs=crs)
     table = evaluation.dmas.drop(columns=["inlets", "outlets", "boundary_valves"], errors="ignore")
     table = table.assign(inlets=[", ".join(v) for v in evaluation.dmas["inlets"]],
+                         outlets=[", ".join(v) for v in evaluation.dmas["outlets"]],
                          boundary_valves=[", ".join(v) for v in evaluation.dmas["boundary_valves"]])
     dmas = polygons.merge(table, left_on="dma", right_index=True, how="left")
     return {"dmas": gpd.GeoDataFrame(dmas, geometry="geometry", crs=crs), "boundary": boundary,
@@ -147,6 +151,9 @@ def write_design_geopackage(wn: wntr.network.WaterNetworkModel, design: DmaDesig
                 continue
             pyogrio.write_dataframe(frame, tmp, layer=layer, driver="GPKG", geometry_type=kinds[layer],
                                     promote_to_multi=layer == "dmas")
+        settings = pd.DataFrame({"key": list(design.settings), "value": [json.dumps(v) for v in
+                                                                          design.settings.values()]})
+        pyogrio.write_dataframe(settings, tmp, layer=SETTINGS_TABLE, driver="GPKG")
     return Path(path), notes
 
 
@@ -172,6 +179,17 @@ def write_design_inp(wn: wntr.network.WaterNetworkModel, design: DmaDesign, path
                      overwrite: bool = False) -> Path:
     """Write the network with the design applied (see :func:`tag_network`), atomically."""
     return write_inp(tag_network(wn, design), path, overwrite=overwrite)
+
+
+def read_settings(path: str | Path) -> dict[str, Any]:
+    """Return the settings a design GeoPackage was made with ({} for other files)."""
+    path = Path(path)
+    if path.suffix.lower() != ".gpkg" or not path.exists():
+        return {}
+    if SETTINGS_TABLE not in [name for name, _ in pyogrio.list_layers(path)]:
+        return {}
+    table = pyogrio.read_dataframe(path, layer=SETTINGS_TABLE)
+    return {str(k): json.loads(v) for k, v in zip(table["key"], table["value"], strict=True)}
 
 
 def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: Any) -> Any:
@@ -226,6 +244,9 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
                              "keep the fields nrwkit dma design wrote", layer=layer)
     inside = junctions[junctions.dma.astype(str) != "transmission"]
     assignment = pd.Series(inside.dma.astype(str).to_numpy(), index=inside.name.astype(str).to_numpy())
+    if "reason" in junctions:  # junctions the design left out, with the reason it gave
+        out = junctions[(junctions.dma.astype(str) == "transmission") & junctions.reason.notna()]
+        check.setdefault("left_out", dict(zip(out.name.astype(str), out.reason.astype(str), strict=True)))
     roles = boundary.set_index(boundary["pipe"].astype(str))[["role"]].assign(
         feeds=boundary["feeds"].fillna("").astype(str).to_numpy() if "feeds" in boundary else "")
     return from_assignment(wn, assignment, roles=roles, **check)

@@ -1,10 +1,11 @@
-"""Partition and resilience metrics of a DMA design (formulas in docs/reference.md).
+"""Partition and resilience metrics of a DMA design (formulas in docs/mentors.md).
 
 - Todini resilience index with tanks that feed the network counted as sources
   (WNTR's :func:`wntr.metrics.todini_index` counts reservoirs and pumps only):
   ``Ir = sum_i q_i (h_i - h*_i) / (sum_k Q_k H_k + sum_j P_j / gamma - sum_i q_i h*_i)``,
   ``h*_i = z_i + p*`` (Todini 2000).
-- Modularity ``Q = sum_s [l_s / m - (d_s / 2m)^2]`` (Newman 2006; networkx).
+- Modularity ``Q = sum_s [l_s / m - (d_s / 2m)^2]`` (Newman 2006; networkx), unweighted:
+  each pair of junctions joined by pipes counts once, whatever the pipes' diameters.
 - Size balance: coefficient of variation (population standard deviation over mean).
 """
 

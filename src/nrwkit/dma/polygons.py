@@ -69,7 +69,7 @@ def dma_polygons(wn: wntr.network.WaterNetworkModel, design: DmaDesign, *, crs: 
 
 
 def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.GeoDataFrame, *,
-                             id_field: str | None = None, source: str = "the polygons"
+                             id_field: str | None = None, source: str = "the DMA polygons"
                              ) -> tuple[pd.Series, dict[str, str], list[str]]:
     """Junction -> DMA from polygons: the DMA whose polygon holds the junction.
 
@@ -138,7 +138,7 @@ def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.G
     inside = joined.dropna(subset=["dma"]).drop_duplicates("junction")
     assignment = pd.Series(inside.dma.to_numpy(), index=inside.junction.to_numpy(), dtype=object).sort_index()
     outside = sorted(set(names) - set(assignment.index))
-    left_out = {j: f"outside every polygon of {source}" for j in outside}
+    left_out = {j: f"outside every polygon ({source})" for j in outside}
     if assignment.empty:
         msg = (f"no junction lies inside {source}: check that the polygons and the network share a "
                "coordinate system (give --crs)")

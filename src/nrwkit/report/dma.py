@@ -187,7 +187,8 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
     if len(evaluation.dead_ends):
         report.add_section("New dead ends", table_html(evaluation.dead_ends, index=False),
                            lead="Junctions the closures leave with one open pipe; water age (h) "
-                                "averaged over the last day of a 72-hour run.")
+                                "averaged over hours 48-72 of a 72-hour run that starts from age 0. "
+                                "60 h is the ceiling: water that is never renewed.")
     if design.warnings:
         items = "".join(f"<li>{html.escape(w)}</li>" for w in design.warnings)
         report.add_section("Warnings", f"<ul>{items}</ul>")
