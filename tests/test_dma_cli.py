@@ -94,6 +94,7 @@ def test_check_and_from_polygons_reproduce_the_design(net3_design):
         {d["id"]: sorted(d["junctions"]) for d in data["dmas"]}
 
 
+@pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")
 def test_overlapping_polygons_are_an_input_error(net3_design, tmp_path):
     out, _ = net3_design
     polygons = gpd.read_file(out / "net3.gpkg", layer="dmas")
