@@ -444,28 +444,32 @@ class HydraulicSession:
         Needs a session opened with ``water_age=True``. The run starts from age 0
         everywhere, so ``duration_s`` should be a few days for age to settle.
         """
-        self._en.ENcloseH()
+        # hydraulics and quality stepped together: EPANET keeps the hydraulics in memory and
+        # writes no scratch file (ENsolveH would write one into the working directory)
+        self._set_time(duration=duration_s, pattern_start=self._pattern_start)
+        total = np.zeros(len(self._junction_idx))
+        count = 0
+        start = max(duration_s - average_last_s, 0)
         try:
-            self._set_time(duration=duration_s, pattern_start=self._pattern_start)
-            self._en.ENsolveH()
             self._en.ENopenQ()
+            self._en.ENinitH(_EN_INITFLOW)
             self._en.ENinitQ(0)
-            total = np.zeros(len(self._junction_idx))
-            count = 0
-            start = max(duration_s - average_last_s, 0)
             while True:
-                t = int(self._en.ENrunQ())
+                t = int(self._en.ENrunH())
+                self._en.ENrunQ()
                 if t >= start and t % self.report_step_s == 0:
                     total += self._node_values(_EN_QUALITY, self._junction_idx)
                     count += 1
-                if self._en.ENnextQ() <= 0:
+                step = self._en.ENnextH()
+                self._en.ENnextQ()
+                if step <= 0:
                     break
-            self._en.ENcloseQ()
         except EpanetException as exc:
             msg = f"EPANET could not run the water-age simulation: {exc}".replace(" %s", "")
             raise SimulationError(msg) from exc
         finally:
-            self._en.ENopenH()
+            with contextlib.suppress(Exception):
+                self._en.ENcloseQ()
         return pd.Series(total / max(count, 1), index=pd.Index(self.junction_names, name="junction"),
                          name="water_age_h")
 
