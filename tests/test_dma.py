@@ -120,8 +120,9 @@ def pdd_model(wn, min_pressure: float):
 
 
 def checks_duration(wn) -> int:
+    """The model's duration up to 72 h; 24 h for a single-period model (docs/mentors.md)."""
     duration = int(wn.options.time.duration)
-    return duration if 0 < duration <= 86400 else 86400
+    return min(duration, 72 * HOUR) if duration > 0 else 24 * HOUR
 
 
 def epanet_day(wn, min_pressure: float, tmp_path: Path, name: str):

@@ -37,7 +37,15 @@ from .divide import (
     supplied,
     unfed_dmas,
 )
-from .evaluate import PRESSURE_TOLERANCE_M, DmaEvaluation, evaluate, open_session, peak_hour, run_duration
+from .evaluate import (
+    PRESSURE_TOLERANCE_M,
+    DmaEvaluation,
+    evaluate,
+    open_session,
+    peak_hour,
+    run_duration,
+    service_pressure,
+)
 from .model import DmaDesign
 from .network import SIZE_UNITS, DistributionNetwork, SizeBy, distribution_network
 from .partition import partition_graph
@@ -258,7 +266,7 @@ def nx_components(dist: DistributionNetwork, nodes: list[str]) -> list[set[str]]
     """Return the connected pieces of a set of DMA junctions in the distribution graph."""
     present = [n for n in nodes if n in dist.graph]
     return sorted((set(c) for c in nx.connected_components(dist.graph.subgraph(present))),
-                  key=len, reverse=True)
+                  key=lambda c: (-len(c), min(c)))
 
 
 def _apply_roles(design: DmaDesign, roles: pd.DataFrame) -> DmaDesign:
@@ -350,6 +358,7 @@ class _Repair:
         self.design = design
         self.session = session
         self.min_pressure = min_pressure
+        self.need = service_pressure(wn, min_pressure)
         self.max_inlets = max_inlets
         self.band = band
         self.given_up: set[str] = set()
@@ -442,7 +451,8 @@ class _Repair:
         self._close()
         after = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True).pressure_m
         before = self.before.reindex(index=after.index, columns=after.columns)
-        bad = (after < self.min_pressure) & (after < before - PRESSURE_TOLERANCE_M)
+        need = self.need.reindex(after.columns).to_numpy()
+        bad = (after < need) & (after < before - PRESSURE_TOLERANCE_M)
         if not bad.to_numpy().any():
             return {}
         label = self.design.assignment.reindex(after.columns).fillna(TRANSMISSION)
@@ -454,7 +464,7 @@ class _Repair:
             worst = str(worst_p.idxmin())
             t = int(after[worst].idxmin())
             heads = (after.loc[t] + self.elevation).rename(t)
-            reason = (f"{after.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.min_pressure:g} m "
+            reason = (f"{after.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.need[worst]:g} m "
                       f"(was {before.at[t, worst]:.1f} m)")
             out[str(key)] = (heads, reason, names)
         return out

@@ -67,7 +67,7 @@ def partition_graph(graph: nx.Graph, *, min_size: float, max_size: float,
         if total <= max_size:
             parts.append(set(component))
             continue
-        sub = graph.subgraph(component)
+        sub = ordered_subgraph(graph, component)
         pieces = [set(c) for c in nx.community.louvain_communities(sub, weight="weight", seed=seed)]
         for piece in pieces:
             parts.extend(_split(graph, piece, max_size, seed))
@@ -79,6 +79,20 @@ def partition_graph(graph: nx.Graph, *, min_size: float, max_size: float,
     return Partition(parts=ordered, too_small=too_small)
 
 
+def ordered_subgraph(graph: nx.Graph, nodes: set[str] | frozenset[str]) -> nx.Graph:
+    """Return the subgraph on ``nodes``, nodes and edges in the parent graph's order.
+
+    ``graph.subgraph(nodes)`` of a small node set lists its nodes in the set's (hash) order,
+    and Louvain's result depends on that order: this keeps a design the same in every
+    process for the same seed.
+    """
+    keep = nodes if isinstance(nodes, set | frozenset) else set(nodes)
+    sub = nx.Graph()
+    sub.add_nodes_from((n, graph.nodes[n]) for n in graph if n in keep)
+    sub.add_edges_from((u, v, d) for u in sub for v, d in graph.adj[u].items() if v in keep)
+    return sub
+
+
 def _size(graph: nx.Graph, nodes: set[str] | frozenset[str]) -> float:
     return float(sum(graph.nodes[n]["size"] for n in nodes))
 
@@ -87,7 +101,7 @@ def _split(graph: nx.Graph, part: set[str], max_size: float, seed: int) -> list[
     """Split a part until every piece is at most ``max_size`` (recursively)."""
     if _size(graph, part) <= max_size or len(part) < 2:
         return [part]
-    sub = graph.subgraph(part)
+    sub = ordered_subgraph(graph, part)
     if not nx.is_connected(sub):
         return [q for c in nx.connected_components(sub) for q in _split(graph, set(c), max_size, seed)]
     pieces: list[set[str]] = []
@@ -124,7 +138,7 @@ def _bisect(sub: nx.Graph) -> list[set[str]]:
 def _connected_pieces(graph: nx.Graph, parts: list[set[str]]) -> list[set[str]]:
     out: list[set[str]] = []
     for part in parts:
-        out.extend(set(c) for c in nx.connected_components(graph.subgraph(part)))
+        out.extend(set(c) for c in nx.connected_components(ordered_subgraph(graph, part)))
     return out
 
 
