@@ -53,6 +53,8 @@ benchmark: $(VENV)/.installed-benchmark
 	$(BIN)/python benchmarks/bench_inspect.py
 	$(BIN)/python benchmarks/bench_gis.py
 	$(BIN)/python benchmarks/bench_report.py
+	$(BIN)/python benchmarks/bench_dma.py
+	$(BIN)/python benchmarks/bench_dma_quality.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_WORKSPACE) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -656,8 +656,20 @@ def test_one_inlet_starves_the_chain_so_the_repair_meters_the_other_end(chain, t
     assert evaluation.metrics["min_pressure_after_m"] == pytest.approx(both, abs=0.02)
 
 
-def test_one_inlet_allowed_the_repair_gives_up_and_says_so(chain):
+def test_one_inlet_allowed_the_repair_splits_the_chain(chain):
+    """One inlet each: the chain is split in two halves, each fed from its own end."""
     design, evaluation = dma.design(chain, size=(3, 6), size_by="nodes", max_inlets=1, water_age=False)
+    assert len(design.dma_ids) == 2
+    assert sorted(p for d in design.dma_ids for p in design.inlets(d)) == ["F1", "F2"]
+    assert all(len(design.inlets(d)) == 1 for d in design.dma_ids)
+    assert len(design.new_valves) == 1  # the pipe between the halves
+    assert any("split in two" in c for c in design.changes), design.changes
+    assert evaluation.passes
+
+
+def test_one_inlet_allowed_the_repair_gives_up_and_says_so(chain):
+    # halves of 3 junctions would be below the minimum of 4: no split, no merge, no meter left
+    design, evaluation = dma.design(chain, size=(4, 6), size_by="nodes", max_inlets=1, water_age=False)
     assert len(design.inlets("DMA-01")) == 1
     assert len(design.new_valves) == 1
     assert any("could not repair" in w for w in design.warnings), design.warnings

@@ -24,6 +24,7 @@ from planted import make_inp
 
 from nrwkit.errors import InputError, SimulationError
 from nrwkit.hydraulics import HydraulicSession, steady_state
+from nrwkit.hydraulics.session import AGE_TOLERANCE_H
 from nrwkit.network import read_inp
 from nrwkit.networks import load
 
@@ -362,6 +363,7 @@ def test_water_age_equals_epanet(net1, tmp_path):
     model = copy.deepcopy(net1)
     model.options.time.duration = 72 * HOUR
     model.options.quality.parameter = "AGE"
+    model.options.quality.tolerance = AGE_TOLERANCE_H  # the session's setting for age runs
     ref = epanet_eps(model, tmp_path, "age")
     # WNTR reports age in s; the mean over the last day, hourly reports 48 h..72 h
     expected = ref.node["quality"].loc[48 * HOUR:72 * HOUR, net1.junction_name_list].mean() / HOUR

@@ -48,7 +48,7 @@ from .evaluate import (
 )
 from .model import DmaDesign
 from .network import SIZE_UNITS, DistributionNetwork, SizeBy, distribution_network
-from .partition import partition_graph
+from .partition import bisect_graph, ordered_subgraph, partition_graph
 
 __all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "design", "from_assignment"]
 
@@ -144,11 +144,12 @@ def design(
                 "seed": seed}
     draft = _initial_design(wn, dist, parts.parts, parts.too_small, band, size_by, settings)
     with open_session(wn, min_pressure, water_age) as session:
-        session.reset_status()
-        flows = session.solve(peak_hour(wn), full=True).flowrate_m3s
-        assert flows is not None
-        draft = replace(draft, boundary=choose_meters(draft.boundary, flows, draft.dma_ids))
-        work = _Repair(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band)
+        work = _Repair(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band,
+                       dist=dist)
+        # each DMA's first inlet: the boundary pipe that carries most water in at the run's peak
+        # hour before the design (tanks where the day has taken them, not at their initial level)
+        work.design = replace(draft, boundary=choose_meters(draft.boundary, work.peak_flows(),
+                                                            draft.dma_ids))
         work.feed_unfed()
         work.repair(fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
         final = _band_warnings(work.design, band)
@@ -246,7 +247,7 @@ def from_assignment(
             assert flows is not None
             out = replace(out, boundary=choose_meters(out.boundary, flows, out.dma_ids))
             if repair:
-                work = _Repair(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets,
+                work = _Repair(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
                                band=(band[0], 0.0))
                 work.feed_unfed()
                 work.repair(fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
@@ -353,8 +354,10 @@ class _Repair:
     """Mutable state of the repair loop: the current design and the open session."""
 
     def __init__(self, wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession,
-                 *, min_pressure: float, max_inlets: int, band: tuple[float, float]) -> None:
+                 *, min_pressure: float, max_inlets: int, band: tuple[float, float],
+                 dist: DistributionNetwork) -> None:
         self.wn = wn
+        self.dist = dist
         self.design = design
         self.session = session
         self.min_pressure = min_pressure
@@ -362,6 +365,9 @@ class _Repair:
         self.max_inlets = max_inlets
         self.band = band
         self.given_up: set[str] = set()
+        self._swaps: dict[str, int] = {}
+        self._splits = 0
+        self._siblings: set[frozenset[str]] = set()
         self.elevation = pd.Series({j: wn.get_node(j).elevation for j in session.junction_names})
         self.duration = run_duration(wn)
         self.session.reset_status()
@@ -369,6 +375,12 @@ class _Repair:
         run = self.session.run(duration_s=self.duration, report_step_s=3600, links=pipes)
         self.before = run.pressure_m
         self.before_flows = run.flowrate_m3s
+
+    def peak_flows(self) -> pd.Series:
+        """Link flows at the run's peak hour with every pipe open, m3/s."""
+        assert self.before_flows is not None
+        t = peak_hour(self.wn)
+        return self.before_flows.loc[t] if t in self.before_flows.index else self.before_flows.iloc[0]
 
     def _close(self) -> None:
         self.session.reset_status()
@@ -450,7 +462,8 @@ class _Repair:
         """Junctions the closures push below the service pressure, grouped by DMA."""
         self._close()
         after = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True).pressure_m
-        before = self.before.reindex(index=after.index, columns=after.columns)
+        # an hour missing before (it cannot be, but never let it hide a failure) counts as fine then
+        before = self.before.reindex(index=after.index, columns=after.columns).fillna(np.inf)
         need = self.need.reindex(after.columns).to_numpy()
         bad = (after < need) & (after < before - PRESSURE_TOLERANCE_M)
         if not bad.to_numpy().any():
@@ -570,15 +583,21 @@ class _Repair:
                 self._change(f"{dma}: inlet meter on {pipe} (from {other}) instead of a boundary valve: "
                              f"{reason}")
                 return
+        if heads is not None and self._swap_inlet(dma, heads, candidates, reason):
+            return
         if self.band[1] <= 0:  # DMAs the engineer drew are never merged
             self._give_up(dma, reason)
             return
         sizes = self.design.dma_size()
-        neighbours = [(pipe, other) for _, pipe, other in candidates if other != TRANSMISSION]
+        # never merge back two halves of a split: that only undoes it
+        neighbours = [(pipe, other) for _, pipe, other in candidates
+                      if other != TRANSMISSION and frozenset((dma, other)) not in self._siblings]
         for pipe, other in neighbours:
             if sizes[dma] + sizes[other] <= self.band[1]:
                 self._merge(dma, other, pipe, reason)
                 return
+        if self._split(dma, reason):
+            return
         over = [(pipe, other) for pipe, other in neighbours
                 if sizes[dma] + sizes[other] <= _OVERSIZE * self.band[1]]
         if over:  # last resort: a DMA somewhat above the band that serves beats one that does not
@@ -588,6 +607,88 @@ class _Repair:
                          f"{self.band[1]:g}): no smaller repair kept the pressure")
             return
         self._give_up(dma, reason)
+
+    def _swap_inlet(self, dma: str, heads: pd.Series, candidates: list[tuple[float, str, str]],
+                    reason: str) -> bool:
+        """Move a full DMA's weakest inlet meter to the closed pipe that fed it most before.
+
+        At the failing hour, compare what each inlet and each closed boundary pipe carried
+        into the DMA before the design; swap when a closed pipe carried more than the weakest
+        inlet (at most twice per DMA, so that swaps never cycle).
+        """
+        if self._swaps.get(dma, 0) >= 2 or self.before_flows is None:
+            return False
+        t = heads.name
+        if t not in self.before_flows.index:
+            return False
+        rows = self.design.boundary_of(dma)
+        carried = inflow(rows, self.before_flows.loc[t], dma)
+        inlets = [p for p in self.design.inlets(dma) if p in carried.index]
+        closed = [pipe for _, pipe, _ in candidates if carried.get(pipe, 0.0) > 0]
+        if not inlets or not closed:
+            return False
+        weakest = min(inlets, key=lambda p: (carried[p], p))
+        best = max(closed, key=lambda p: (carried[p], p))
+        if carried[best] <= carried[weakest]:
+            return False
+        self._swaps[dma] = self._swaps.get(dma, 0) + 1
+        self.design = self.design.with_valves([weakest]).with_meter(best, dma)
+        self._change(f"{dma}: inlet meter moved from {weakest} to {best} (which carried "
+                     f"{carried[best] * 1000:.1f} l/s in before the design, against "
+                     f"{carried[weakest] * 1000:.1f} l/s): {reason}")
+        return True
+
+    def _split(self, dma: str, reason: str) -> bool:
+        """Split a DMA no meter can serve into two, each with its own inlet (if both fit the band).
+
+        A spectral bisection of the DMA's graph; the pipes between the halves become boundary
+        valves, and a half without an inlet meter gets one on the pipe that carried most water
+        into it at the peak hour before the design.
+        """
+        nodes = set(self.design.junctions(dma))
+        if self._splits >= len(self.design.dma_ids) or len(nodes) < 2:
+            return False
+        sub = ordered_subgraph(self.dist.graph, nodes)
+        if sub.number_of_nodes() != len(nodes) or not nx.is_connected(sub):
+            return False
+        first, second = bisect_graph(sub)
+        size = self.design.size
+        smaller = min(float(size.reindex(list(first)).sum()), float(size.reindex(list(second)).sum()))
+        if smaller < self.band[0]:
+            return False
+        numbers = [int(d.rsplit("-", 1)[-1]) for d in self.design.dma_ids if d.rsplit("-", 1)[-1].isdigit()]
+        width = len(dma.rsplit("-", 1)[-1]) if dma.rsplit("-", 1)[-1].isdigit() else 2
+        new_id = f"DMA-{max(numbers, default=0) + 1:0{width}d}"
+        assignment = self.design.assignment.copy()
+        assignment[sorted(second)] = new_id
+        boundary = boundary_pipes(self.wn, assignment, self.dist)
+        boundary["role"] = np.where(boundary.existing, "existing valve", "valve")
+        boundary["feeds"] = ""
+        old = self.design.boundary
+        for pipe in boundary.index.intersection(old.index):
+            if old.at[pipe, "role"] != "meter":
+                continue
+            feeds = str(old.at[pipe, "feeds"])
+            if feeds == dma and dma not in (boundary.at[pipe, "dma_start"], boundary.at[pipe, "dma_end"]):
+                feeds = new_id
+            boundary.loc[pipe, ["role", "feeds"]] = ["meter", feeds]
+        design = replace(self.design, assignment=assignment, boundary=boundary)
+        flows = self.peak_flows()
+        for half in (dma, new_id):
+            if design.inlets(half):
+                continue
+            rows = design.boundary_of(half)
+            closed = rows[rows.role == "valve"]
+            if closed.empty:
+                return False
+            carried = inflow(closed, flows, half)
+            design = design.with_meter(str(carried.idxmax()), half)
+        self._splits += 1
+        self._siblings.add(frozenset((dma, new_id)))
+        self.design = design
+        self._change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), each "
+                     f"with its own inlet meter: {reason}")
+        return True
 
     def _merge(self, dma: str, other: str, pipe: str, reason: str) -> None:
         keep, gone = sorted([dma, other])

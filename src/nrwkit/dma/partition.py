@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse.linalg
 
-__all__ = ["Partition", "partition_graph"]
+__all__ = ["Partition", "bisect_graph", "ordered_subgraph", "partition_graph"]
 
 
 @dataclass(frozen=True)
@@ -111,12 +111,12 @@ def _split(graph: nx.Graph, part: set[str], max_size: float, seed: int) -> list[
             pieces = [set(c) for c in found]
             break
     if not pieces:
-        pieces = _bisect(sub)
+        pieces = bisect_graph(sub)
     return [q for piece in pieces for q in _split(graph, piece, max_size, seed)]
 
 
-def _bisect(sub: nx.Graph) -> list[set[str]]:
-    """Spectral bisection at the size-weighted median of the Fiedler vector."""
+def bisect_graph(sub: nx.Graph) -> list[set[str]]:
+    """Split a connected graph in two at the size-weighted median of its Fiedler vector."""
     nodes = sorted(sub.nodes)
     if len(nodes) < 3:
         return [{nodes[0]}, set(nodes[1:])]
