@@ -155,7 +155,7 @@ def design(
         final = _band_warnings(work.design, band)
         result = evaluate(wn, final, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
                           fire_residual_m=fire_residual_m, water_age=water_age, session=session)
-    final = replace(final, warnings=final.warnings + result.warnings)
+    final = replace(final, warnings=final.warnings + work.give_up_warnings(result) + result.warnings)
     return DesignResult(final, result)
 
 
@@ -254,6 +254,8 @@ def from_assignment(
                 out = work.design
         result = evaluate(wn, out, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
                           fire_residual_m=fire_residual_m, water_age=water_age, session=session)
+        if roles is None and repair:
+            out = replace(out, warnings=out.warnings + work.give_up_warnings(result))
     unfed = unfed_dmas(wn, out.assignment, set(out.new_valves))
     extra = [f"{d}: no open path to a tank or reservoir once the boundary valves are closed" for d in unfed]
     inlets = inlets_per_dma(out.boundary)
@@ -365,6 +367,7 @@ class _Repair:
         self.max_inlets = max_inlets
         self.band = band
         self.given_up: set[str] = set()
+        self.gave_up: dict[str, str] = {}
         self._swaps: dict[str, int] = {}
         self._splits = 0
         self._siblings: set[frozenset[str]] = set()
@@ -401,7 +404,24 @@ class _Repair:
             text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
                     f"{self.max_inlets} inlet meters and no merge helped; allow more inlets "
                     "(--max-inlets), widen --size, or keep this area out of DMAs (--transmission)")
-        self.design = replace(self.design, warnings=[*self.design.warnings, text])
+        self.gave_up[key] = text
+
+    def give_up_warnings(self, evaluation: DmaEvaluation) -> list[str]:
+        """Return the repairs' give-ups that still matter: for DMAs (or transmission) still failing.
+
+        A later repair elsewhere (e.g. an outlet meter that keeps a pump's suction fed) often
+        mends a DMA the repair had given up on; its old warning would then mislead.
+        """
+        table = evaluation.dmas
+        out = []
+        for key, text in self.gave_up.items():
+            if key == TRANSMISSION:
+                still = bool(evaluation.metrics.get("transmission_problems"))
+            else:
+                still = key not in table.index or bool(table.at[key, "problems"])
+            if still:
+                out.append(text)
+        return out
 
     # --- repairs ------------------------------------------------------------------------
     def feed_unfed(self) -> None:
@@ -452,10 +472,15 @@ class _Repair:
             todo = {k: v for k, v in failing.items() if k not in self.given_up}
             if not todo:
                 return
-            for key, (heads, reason, nodes) in sorted(todo.items()):
-                if key == TRANSMISSION:
-                    self._feed_transmission(nodes, heads, reason)
-                elif key in set(self.design.assignment.to_numpy()):
+            if TRANSMISSION in todo:
+                # transmission first: a starved pump suction or PRV inlet starves DMAs downstream
+                heads, reason, nodes = todo[TRANSMISSION]
+                before = len(self.design.changes)
+                self._feed_transmission(nodes, heads, reason)
+                if len(self.design.changes) > before:
+                    continue
+            for key, (heads, reason, _) in sorted(todo.items()):
+                if key != TRANSMISSION and key in set(self.design.assignment.to_numpy()):
                     self._open_or_merge(key, heads, reason=reason)
 
     def _failing_pressure(self) -> dict[str, tuple[pd.Series, str, list[str]]]:
