@@ -56,8 +56,9 @@ def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--max-inlets", type=click.IntRange(1, 10), default=2, show_default=True,
                      help="Inlet meters allowed per DMA (one is tried first)."),
         click.option("--min-pressure", type=float, default=15.0, show_default=True, metavar="M",
-                     help="Service pressure at peak after closure, m (full demand at this pressure, "
-                          "none at 0 m: EPANET's pressure-dependent demand)."),
+                     help="Service pressure after closure at every hour of the run, m (0 m at junctions "
+                          "without demand; full demand at this pressure, none at 0 m: EPANET's "
+                          "pressure-dependent demand)."),
         click.option("--fire-flow", "fire_flow_lps", type=click.FloatRange(min=0), metavar="L/S",
                      help="Also draw this fire flow at each DMA's critical node at peak."),
         click.option("--fire-residual", type=float, default=14.0, show_default=True, metavar="M",

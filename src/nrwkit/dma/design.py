@@ -242,13 +242,12 @@ def from_assignment(
         if roles is not None:
             out = _apply_roles(out, roles)
         else:
-            session.reset_status()
-            flows = session.solve(peak_hour(wn), full=True).flowrate_m3s
-            assert flows is not None
-            out = replace(out, boundary=choose_meters(out.boundary, flows, out.dma_ids))
+            work = _Repair(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
+                           band=(band[0], 0.0))
+            # first meters as in design(): the all-open run's flows at its peak hour
+            work.design = out = replace(out, boundary=choose_meters(out.boundary, work.peak_flows(),
+                                                                    out.dma_ids))
             if repair:
-                work = _Repair(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
-                               band=(band[0], 0.0))
                 work.feed_unfed()
                 work.repair(fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
                 out = work.design
@@ -741,6 +740,6 @@ class _Repair:
             kept.remove(worst_needed)
         if drop:
             self.design = self.design.with_valves(drop)
+            kept_text = "1 inlet meter" if self.max_inlets == 1 else f"{self.max_inlets} inlet meters"
             self._change(f"{keep}: meters on {', '.join(drop)} closed instead, to keep "
-                         f"{self.max_inlets} inlet meters after the merge (the closures that cost "
-                         "the least pressure)")
+                         f"{kept_text} after the merge (the closures that cost the least pressure)")

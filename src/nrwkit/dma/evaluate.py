@@ -217,7 +217,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     transmission_problems = ""
     if len(starved):
         worst = str(starved.idxmin())
-        transmission_problems = (f"{len(starved)} transmission junctions fall below their service "
+        transmission_problems = (f"{_count(len(starved), 'transmission junction')} fall below their service "
                                  f"pressure ({min_pressure:g} m, 0 m without demand) "
                                  f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
         warnings.append(f"transmission: {transmission_problems}")
@@ -252,6 +252,11 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     schedule = _schedule(wn, design, before, after, peak, night)
     return DmaEvaluation(dmas=table, metrics=metrics, schedule=schedule, dead_ends=dead,
                          warnings=warnings)
+
+
+def _count(n: int, noun: str) -> str:
+    """``"1 junction"``, ``"3 junctions"``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _join(a: str, b: str) -> str:
@@ -294,8 +299,8 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
         problems = ""
         if failing.any():
             worst = str(lowest_after[failing].idxmin())
-            problems = (f"{int(failing.sum())} junctions fall below their service pressure "
-                        f"({min_pressure:g} m) "
+            problems = (f"{_count(int(failing.sum()), 'junction')} fall below their service pressure "
+                        f"({min_pressure:g} m; 0 m without demand) "
                         f"(lowest {lowest_after[worst]:.1f} m at {worst}, was {lowest_before[worst]:.1f} m)")
         if frac_after < frac_before - 0.01:
             problems = _join(problems, f"delivers {frac_after:.1%} of demand (was {frac_before:.1%})")
@@ -335,10 +340,14 @@ def _delivered(run: ExtendedPeriod, nodes: list[str]) -> float:
 
 def _fire(session: HydraulicSession, design: DmaDesign, run: ExtendedPeriod, fire_flow_m3s: float | None,
           peak_time: int) -> dict[str, float]:
-    """Residual pressure at each DMA's critical node with the fire flow drawn there, at peak."""
+    """Residual pressure at each DMA's critical node with the fire flow drawn there, at peak.
+
+    The critical node is the DMA's lowest junction at the peak hour of ``run``; the fire
+    flow is drawn in a single-period solve at that same hour.
+    """
     if not fire_flow_m3s:
         return {}
-    peak = int((run.demand_m3s + run.deficit_m3s).sum(axis=1).idxmax())
+    peak = peak_time if peak_time in run.pressure_m.index else int(run.pressure_m.index[0])
     residual = {}
     for dma in design.dma_ids:
         nodes = design.junctions(dma)

@@ -214,10 +214,14 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
     if path.suffix.lower() == ".inp":
         tagged = wntr.network.WaterNetworkModel(str(path))
         labels = {}
+        outside: dict[str, str] = {}
         for name, junction in tagged.junctions():
             for part in str(junction.tag or "").split("|"):
                 if part.startswith(_TAG_KEY) and part[len(_TAG_KEY):] != "transmission":
                     labels[name] = part[len(_TAG_KEY):]
+                elif part == _TAG_KEY + "transmission":
+                    outside[name] = "left out of every DMA by the design (tag dma=transmission)"
+        check.setdefault("left_out", outside)
         if not labels:
             msg = f"{path}: no junction carries a dma= tag; write the design with nrwkit dma design"
             raise InputError(msg)

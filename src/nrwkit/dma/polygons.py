@@ -132,7 +132,8 @@ def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.G
         pairs = joined[joined.junction.isin(twice.index)].groupby("junction")["dma"].apply(
             lambda s: " and ".join(sorted(s.astype(str))))
         examples = ", ".join(f"{j} ({pairs[j]})" for j in list(pairs.index)[:5])
-        msg = (f"{source}: {len(twice)} junctions lie in two DMA polygons, e.g. {examples}: "
+        lie = "1 junction lies" if len(twice) == 1 else f"{len(twice)} junctions lie"
+        msg = (f"{source}: {lie} in two DMA polygons, e.g. {examples}: "
                "remove the overlap so each junction belongs to one DMA")
         raise InputError(msg)
     inside = joined.dropna(subset=["dma"]).drop_duplicates("junction")
