@@ -171,21 +171,26 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
                         "boundary pipes. Green squares are meters, red crosses boundary valves to "
                         "close. Hover for figures; click a legend entry to hide a layer.")
     report.add_section("Before and after", table_html(_before_after(m), index=False),
-                       lead="The whole network at the peak-demand hour and over the day, with "
-                            "pressure-dependent demand, before and after the boundary valves are closed.")
+                       lead="The whole network at the peak-demand hour and over the checks' run (the "
+                            "model's duration, up to three days), with pressure-dependent demand, "
+                            "before and after the boundary valves are closed.")
     report.add_section("DMAs", table_html(_dma_rows(design, evaluation), index=False),
                        lead=f"Size in {SIZE_UNITS.get(design.size_by, design.size_by)}. Pressures at "
                             "the peak hour (minimum, connection-weighted average) and at night (AZNP); "
                             "the critical node has the lowest pressure at peak.")
     report.add_section("Field schedule", table_html(_schedule_rows(evaluation.schedule), index=False),
                        lead="What a crew does at each boundary pipe. A meter must register the night "
-                            "flow and pass the peak (and fire) flow; flows are after the closures.")
+                            "flow and pass the peak (and fire) flow: for meters the flows are with the "
+                            "valves closed; for valves, the flow the pipe carried at peak before closing.")
     if design.changes:
         items = "".join(f"<li>{html.escape(c)}</li>" for c in design.changes)
         report.add_section("What the checks changed", f"<ol>{items}</ol>",
                            lead="Each repair, in the order made, with the failure that caused it.")
     if len(evaluation.dead_ends):
-        report.add_section("New dead ends", table_html(evaluation.dead_ends, index=False),
+        dead = evaluation.dead_ends.rename(columns={
+            "junction": "junction", "dma": "DMA", "age_before_h": "water age before (h)",
+            "age_after_h": "water age after (h)"})
+        report.add_section("New dead ends", table_html(dead, index=False),
                            lead="Junctions the closures leave with one open pipe; water age (h) "
                                 "averaged over hours 48-72 of a 72-hour run that starts from age 0. "
                                 "60 h is the ceiling: water that is never renewed.")
@@ -204,7 +209,7 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
 def _before_after(m: dict[str, Any]) -> pd.DataFrame:
     rows = [
         ("Minimum pressure at peak (m)", _fmt(m["min_pressure_before_m"]), _fmt(m["min_pressure_after_m"])),
-        ("Demand delivered over the day", f"{m['delivered_demand_fraction_before']:.2%}",
+        ("Demand delivered over the run", f"{m['delivered_demand_fraction_before']:.2%}",
          f"{m['delivered_demand_fraction']:.2%}"),
         ("Todini resilience index (tanks as sources)", _fmt(m["todini_before"], 3),
          _fmt(m["todini_after"], 3)),
