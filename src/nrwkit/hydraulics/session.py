@@ -18,7 +18,7 @@ import ctypes
 import os
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -35,6 +35,8 @@ __all__ = ["ExtendedPeriod", "HydraulicSession", "SessionState"]
 
 # EPANET 2.2 toolkit codes (epanet2_enums.h)
 _EN_BASEDEMAND = 1
+_EN_EMITTER = 3
+_EN_HTIME = 11  # EN_gettimeparam: the current hydraulic time
 _EN_DEMAND = 9
 _EN_HEAD = 10
 _EN_PRESSURE = 11
@@ -385,7 +387,8 @@ class HydraulicSession:
         )
 
     def run(self, *, duration_s: int | None = None, report_step_s: int | None = None,
-            links: Iterable[str] = (), pressure_only: bool = False) -> ExtendedPeriod:
+            links: Iterable[str] = (), pressure_only: bool = False,
+            emitters: Callable[[int], dict[str, float]] | None = None) -> ExtendedPeriod:
         """Run an extended-period simulation and keep junction values at each reporting time.
 
         Parameters
@@ -399,6 +402,11 @@ class HydraulicSession:
         pressure_only : bool
             Read pressures only (demand and deficit come back as zeros): a third of the
             reading time on large networks, for loops that look at pressure alone.
+        emitters : callable, optional
+            ``emitters(t) -> {junction: C}``: emitter coefficients (SI, m3/s per m^N with the
+            model's emitter exponent) to use from time ``t`` s, set before every hydraulic
+            step (leaks that start, grow or end during the run; EPANET has no emitter
+            patterns). Changes take effect at hydraulic steps.
 
         Returns
         -------
@@ -413,7 +421,15 @@ class HydraulicSession:
         rows: dict[str, list[np.ndarray]] = {"p": [], "d": [], "x": [], "q": []}
         times: list[int] = []
         converged = True
+        current: dict[str, float] = {}
         while True:
+            if emitters is not None:
+                now = int(self._en.ENgettimeparam(_EN_HTIME))
+                for node, coef in emitters(now).items():
+                    if current.get(node) != coef:
+                        self._en.ENsetnodevalue(self._index(node, self._node_index, "node"), _EN_EMITTER,
+                                                coef / _LPS_TO_M3S)
+                        current[node] = coef
             t, ok = self._run_step()
             converged &= ok
             if t % step == 0 and t <= duration and (not times or times[-1] != t):
