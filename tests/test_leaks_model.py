@@ -45,8 +45,8 @@ def test_a_leak_leaves_no_trace_on_the_model():
     # and the no-leak run is EPANET's own run of the model
     ref = wntr.sim.EpanetSimulator(wn).run_sim().node["pressure"]
     times = baseline.pressure_m.index
-    assert baseline.pressure_m.to_numpy() == pytest.approx(ref.loc[times, baseline.pressure_m.columns].to_numpy(),
-                                                           abs=1e-3)
+    expected = ref.loc[times, baseline.pressure_m.columns].to_numpy()
+    assert baseline.pressure_m.to_numpy() == pytest.approx(expected, abs=1e-3)
 
 
 def test_incipient_leak_grows_linearly_and_sizes_by_flow():
@@ -57,7 +57,8 @@ def test_incipient_leak_grows_linearly_and_sizes_by_flow():
     q, p = run.leak_m3s[0], run.pressure_m["22"]
     # C = Q_ref / p_ref^N1, times the share of full size at each hour
     for hour, share in [(0, 0.0), (1, 0.0), (2, 0.25), (3, 0.5), (4, 0.75), (5, 1.0), (6, 1.0)]:
-        assert q.loc[hour * HOUR] == pytest.approx(0.004 / 50.0 * share * p.loc[hour * HOUR], rel=1e-9, abs=1e-12)
+        expected = 0.004 / 50.0 * share * p.loc[hour * HOUR]
+        assert q.loc[hour * HOUR] == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
 def test_a_leak_along_a_pipe_splits_it():
@@ -90,7 +91,7 @@ def test_engine_limits_are_said():
                        duration_s=0)
     with pytest.raises(InputError, match="abrupt orifice"):
         simulate_leaks(wn, [Leak("123", diameter_m=0.01, exponent=1.0)], engine="wntr", duration_s=0)
-    with pytest.raises(InputError, match="neither|not a"):
+    with pytest.raises(InputError, match=r"is not a junction or pipe"):
         simulate_leaks(wn, [Leak("nowhere", diameter_m=0.01)], duration_s=0)
 
 
