@@ -1,0 +1,122 @@
+"""Leak localisation on synthetic events: a leak simulated by EPANET, noisy loggers, the ranking.
+
+The "truth" comes from EPANET runs with the leak as an emitter (nrwkit.leaks.simulate_leaks,
+itself checked against WNTR's leak model in test_leaks_model.py); distances are along pipes
+(networkx on WNTR's graph).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from nrwkit.errors import InputError
+from nrwkit.leaks import Leak, simulate_leaks
+from nrwkit.leaks.locate import METHODS, locate, read_readings
+from nrwkit.networks import load
+
+HOUR = 3600
+#: The 33 pressure sensors of BattLeDIM 2020 on L-Town (Vrachimis et al.).
+BATTLEDIM = ("n1 n4 n31 n54 n105 n114 n163 n188 n215 n229 n288 n296 n332 n342 n410 n415 n429 n458 n469 "
+             "n495 n506 n516 n519 n549 n613 n636 n644 n679 n722 n726 n740 n752 n769").split()
+
+
+@pytest.fixture(scope="module")
+def ltown():
+    wn = load("l-town")
+    wn.options.time.duration = 6 * HOUR
+    return wn
+
+
+@pytest.fixture(scope="module")
+def event(ltown):
+    """A 3 l/s leak at n497, readings every 15 min at the BattLeDIM sensors, 0.05 m noise."""
+    run = simulate_leaks(ltown, [Leak("n497", flow_m3s=0.003)], duration_s=6 * HOUR, report_step_s=900)
+    rng = np.random.default_rng(11)
+    readings = run.pressure_m[BATTLEDIM] + rng.normal(0.0, 0.05, size=(len(run.pressure_m), len(BATTLEDIM)))
+    return readings, run
+
+
+def along_pipes(wn, a, b) -> float:
+    return nx.shortest_path_length(wn.to_graph().to_undirected(), a, b, weight="length")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_each_method_finds_the_leak(ltown, event, method):
+    readings, run = event
+    result = locate(ltown, readings, method=method, noise_m=0.05)
+    best = result.candidates.node.iloc[0]
+    assert along_pipes(ltown, best, "n497") < 300.0  # BattLeDIM's match distance
+    assert "n497" in set(result.candidates.node.head(10))
+    # the least-squares leak size is the simulated leak's, within 20 %
+    true_m3h = float(run.leak_m3s[0].mean()) * 3600
+    assert result.candidates.leak_flow_m3h.iloc[0] == pytest.approx(true_m3h, rel=0.2)
+    area = result.search_area
+    assert area["probability"] >= 0.9
+    assert any("n497" in (p_start, p_end) for p_start, p_end in
+               ((ltown.get_link(p).start_node_name, ltown.get_link(p).end_node_name) for p in area["pipes"]))
+    assert area["length_km"] == pytest.approx(sum(ltown.get_link(p).length for p in area["pipes"]) / 1000,
+                                              abs=1e-3)
+    assert result.candidates.probability.sum() == pytest.approx(1.0)
+
+
+def test_dead_unknown_and_gappy_loggers_are_dropped_not_used(ltown, event):
+    readings, _ = event
+    bad = readings.copy()
+    bad["n4"] = 42.0  # a dead logger
+    bad["ghost"] = 30.0  # not in the network
+    bad.iloc[::3, bad.columns.get_loc("n1")] = np.nan  # gaps
+    result = locate(ltown, bad, method="bayes", noise_m=0.05)
+    assert "n4" not in result.sensors and "ghost" not in result.sensors and "n1" in result.sensors
+    assert any("dead logger" in w and "n4" in w for w in result.warnings)
+    assert any("ghost" in w for w in result.warnings)
+    assert along_pipes(ltown, result.candidates.node.iloc[0], "n497") < 300.0
+
+
+def test_times_outside_the_model_are_left_out(ltown, event):
+    readings, _ = event
+    late = readings.copy()
+    late.index = late.index + 3 * HOUR  # the last half now lies beyond the 6-hour model
+    result = locate(ltown, late, noise_m=0.05)
+    assert any("outside the model" in w for w in result.warnings)
+
+
+def test_no_leak_gives_a_wide_search_area(ltown, event):
+    readings, _ = event
+    base = simulate_leaks(ltown, [], duration_s=6 * HOUR, report_step_s=900).pressure_m[BATTLEDIM]
+    rng = np.random.default_rng(5)
+    quiet = base + rng.normal(0.0, 0.05, size=base.shape)
+    result = locate(ltown, quiet, noise_m=0.05)
+    with_leak = locate(ltown, readings, noise_m=0.05)
+    assert result.search_area["length_km"] > 3 * with_leak.search_area["length_km"]
+
+
+def test_readings_file(tmp_path, ltown):
+    good = tmp_path / "readings.csv"
+    pd.DataFrame({"time": [0, 900, 1800], "n1": [50.0, 50.1, 50.2], "n4": [40.0, 40.0, 40.1]}).to_csv(good,
+                                                                                                   index=False)
+    readings = read_readings(good)
+    assert list(readings.values.columns) == ["n1", "n4"] and list(readings.values.index) == [0, 900, 1800]
+    stamped = tmp_path / "stamped.csv"
+    stamped.write_text("time,n1\n2018-01-01 00:15:00,50\n2018-01-01 00:30:00,51\n")
+    assert list(read_readings(stamped, start="2018-01-01").values.index) == [900, 1800]
+    with pytest.raises(InputError, match="--start"):
+        read_readings(stamped)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("time,n1\n0,50\n900,abc\n")
+    with pytest.raises(InputError, match=r"row 3, column 'n1'"):
+        read_readings(broken)
+    nocol = tmp_path / "nocol.csv"
+    nocol.write_text("t,n1\n0,50\n")
+    with pytest.raises(InputError, match="no 'time' column"):
+        read_readings(nocol)
+
+
+def test_bad_arguments(ltown, event):
+    readings, _ = event
+    with pytest.raises(InputError, match="method"):
+        locate(ltown, readings, method="magic")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="no usable logger"):
+        locate(ltown, readings.assign(**{c: 1.0 for c in readings.columns}))
