@@ -9,7 +9,7 @@ import click
 
 import nrwkit
 
-from . import balance, dma, gis, inspect, networks, workspace
+from . import balance, dma, gis, inspect, leaks, networks, workspace
 from .options import setup_logging
 
 
@@ -84,3 +84,4 @@ cli.add_command(workspace.init_command)
 cli.add_command(workspace.report_command)
 cli.add_command(balance.balance_group)
 cli.add_command(dma.dma_group)
+cli.add_command(leaks.leaks_group)
