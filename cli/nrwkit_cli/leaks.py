@@ -10,6 +10,7 @@ from nrwkit import leaks as nrwleaks
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable
 
+from .leaks_detect import detect_command
 from .options import (
     echo_json,
     format_table,
@@ -26,6 +27,9 @@ from .options import (
 def leaks_group() -> None:
     """Leaks: locate one from pressure loggers (`locate`), detect them in inlet flows
     (`detect`), choose where loggers go (`place-loggers`)."""
+
+
+leaks_group.add_command(detect_command)
 
 
 @leaks_group.command("locate")
