@@ -40,7 +40,12 @@ def event(ltown):
 
 
 def along_pipes(wn, a, b) -> float:
-    return nx.shortest_path_length(wn.to_graph().to_undirected(), a, b, weight="length")
+    """Distance in metres along pipes (WNTR's graph carries no lengths: build one that does)."""
+    graph = nx.Graph()
+    for _, link in wn.links():
+        length = float(getattr(link, "length", 0.0) or 0.0)
+        graph.add_edge(link.start_node_name, link.end_node_name, length=length)
+    return nx.shortest_path_length(graph, a, b, weight="length")
 
 
 @pytest.mark.parametrize("method", METHODS)

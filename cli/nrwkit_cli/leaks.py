@@ -50,7 +50,8 @@ leaks_group.add_command(detect_command)
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Candidates to list.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
-              help="Write an HTML report with the map of probabilities and the search area.")
+              help="Write an HTML report with the map of probabilities, the candidates and the search "
+                   "area's pipes.")
 @overwrite_option
 @json_option
 @handle_errors

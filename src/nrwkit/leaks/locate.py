@@ -14,7 +14,9 @@ leak at each candidate junction:
    - ``least-squares``: ``f_j = <s_j, r> / <s_j, s_j>`` (the leak flow, kept >= 0) and the
      misfit ``||r - f_j s_j||^2``;
    - ``bayes``: probabilities fused over time (Soldevila et al. 2017): at each reading time
-     the likelihood ``exp(-||r_t - f_j s_j,t||^2 / 2)`` multiplies the prior, from uniform.
+     the likelihood ``exp(-||r_t - f_j s_j,t||^2 / 2)`` multiplies the prior, from uniform,
+     with ``f_j`` the window's least-squares leak flow (one constant leak; so it ranks as
+     least squares does).
 
    Every method reports a probability per candidate from the least-squares likelihood, so
    that the search area means the same thing whatever the ranking.
@@ -246,14 +248,18 @@ def locate(
         values = readings.values
     else:
         values = readings
+        gaps = int(values.isna().sum().sum())
+        if gaps:
+            findings.append(f"{gaps} missing readings; those are left out")
     if sensors is not None:
         values = values[[s for s in sensors if s in values.columns]]
     warnings: list[str] = list(findings)
     duration = int(wn.options.time.duration)
     outside = (values.index < 0) | (values.index > max(duration, 0))
     if outside.any():
-        warnings.append(f"{int(outside.sum())} reading times lie outside the model's run (0..{duration} s): "
-                        "left out")
+        n = int(outside.sum())
+        warnings.append(f"{n} reading time{'s lie' if n != 1 else ' lies'} outside the model's run "
+                        f"(0..{duration} s): left out")
         values = values[~outside]
     if window is not None:
         values = values.loc[window[0]:window[1]]
@@ -268,12 +274,15 @@ def locate(
     residual = values - model.reindex(index=values.index)[use]
     sigma = _noise(residual, noise_m)
     z = residual / sigma  # normalised residuals, NaN where a reading is missing
-    hours = sorted({int(t // 3600 * 3600) for t in times})
-    hourly = sensitivity_matrix(wn, use, hours, results, candidates=candidates)
+    # linearise once per hour: at the first reading time of each hour (a time the run reports)
+    first_in_hour: dict[int, int] = {}
+    for t in times:
+        first_in_hour.setdefault(int(t) // 3600, int(t))
+    hourly = sensitivity_matrix(wn, use, sorted(set(first_in_hour.values())), results, candidates=candidates)
     assert isinstance(hourly, dict)
     cand = list(next(iter(hourly.values())).columns)
     # stack times x sensors: signature of each candidate at each reading time, normalised
-    sig = np.stack([hourly[int(t // 3600 * 3600)].to_numpy() for t in times])  # (T, S, J)
+    sig = np.stack([hourly[first_in_hour[int(t) // 3600]].to_numpy() for t in times])  # (T, S, J)
     sig = sig / sigma.to_numpy()[None, :, None]
     r = z.to_numpy()  # (T, S)
     mask = ~np.isnan(r)
@@ -300,8 +309,9 @@ def locate(
                           "leak_flow_m3h": flow[order] * 3600.0})
     if inflow_m3s is not None and len(inflow_m3s):
         extra = inflow_m3s.reindex(values.index).sum(axis=1).mean() * 3600.0
-        warnings.append(f"inlet flows: {extra:.2f} m3/h on average (their excess over the model is the "
-                        "leak plus any demand error)")
+        warnings.append(f"inlet flows: {extra:.2f} m3/h on average over the window, all columns summed "
+                        "(compare with the model's inflow to see the leak plus any demand error; the "
+                        "localisation uses pressures only)")
     area = _search_area(wn, table, probability)
     return Localisation(candidates=table.reset_index(drop=True), search_area=area, method=method,
                         sensors=use, warnings=warnings)
@@ -317,7 +327,12 @@ def _noise(residual: pd.DataFrame, noise_m: float | None) -> pd.Series:
 
 
 def _bayes(sig: np.ndarray, r: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Posterior over candidates after each reading time (uniform prior), log-space."""
+    """Posterior over candidates after each reading time (uniform prior), log-space.
+
+    The leak flow of each candidate is the window's least-squares fit (one constant leak):
+    with it, the fused posterior ranks candidates as least squares does; the two differ in
+    what the probabilities mean only when a prior is given (future work).
+    """
     log_post = np.zeros(sig.shape[2])
     for t in range(sig.shape[0]):
         misfit = ((r[t][:, None] - flow[None, :] * sig[t]) ** 2).sum(axis=0)

@@ -183,6 +183,6 @@ def place_loggers(
     randoms = [area([*existing, *rng.choice([c for c in pool if c not in existing], size=count,
                                              replace=False)]) for _ in range(5)]
     spread = _spread(wn, [c for c in pool if c not in existing], count, seed)
-    return Placement(loggers=chosen[len(existing):], expected_search_km=area(chosen),
+    return Placement(loggers=[str(c) for c in chosen[len(existing):]], expected_search_km=area(chosen),
                      random_km=float(np.mean(randoms)), spread_km=area([*existing, *spread]),
-                     spread_loggers=spread)
+                     spread_loggers=[str(c) for c in spread])
