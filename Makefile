@@ -55,6 +55,7 @@ benchmark: $(VENV)/.installed-benchmark
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_dma.py
 	$(BIN)/python benchmarks/bench_dma_quality.py
+	$(BIN)/python benchmarks/bench_leaks.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_WORKSPACE) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

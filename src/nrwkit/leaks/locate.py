@@ -36,7 +36,7 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
-from .sensitivity import sensitivity_matrix
+from .sensitivity import sensitivity_matrix, simulate
 
 __all__ = ["METHODS", "Localisation", "Readings", "locate", "read_readings"]
 
@@ -182,17 +182,9 @@ def _usable_sensors(wn: wntr.network.WaterNetworkModel, values: pd.DataFrame,
 def _model_pressures(wn: wntr.network.WaterNetworkModel, times: np.ndarray
                      ) -> tuple[pd.DataFrame, wntr.sim.SimulationResults]:
     """Run the leak-free model to the readings' times (EPANET, reporting at their common step)."""
-    import copy
-
-    model = copy.deepcopy(wn)
     steps = np.diff(np.unique(np.concatenate([[0], times])))
     step = int(np.gcd.reduce(steps.astype(np.int64))) if len(steps) else 3600
-    model.options.time.duration = int(times.max())
-    model.options.time.report_timestep = max(step, 1)
-    hydraulic = int(model.options.time.hydraulic_timestep or step)
-    model.options.time.hydraulic_timestep = min(hydraulic, max(step, 1))
-    model.options.time.report_start = 0
-    results = wntr.sim.EpanetSimulator(model).run_sim()
+    results = simulate(wn, [int(times.max())], report_step_s=max(step, 1))
     return results.node["pressure"], results
 
 
@@ -292,6 +284,9 @@ def locate(
     sr = np.einsum("tsj,ts->j", sig, r0)
     flow = np.maximum(sr / np.where(ss > 0, ss, np.inf), 0.0)
     rss = float((r0 ** 2).sum()) - 2 * flow * sr + flow ** 2 * ss
+    if not (flow > 0).any():
+        warnings.append("no candidate fits a leak: the residuals do not look like one (pressures at or "
+                        "above the model's); the ranking below means nothing")
     log_like = -0.5 * (rss - rss.min())
     prob = np.exp(log_like)
     prob = prob / prob.sum()

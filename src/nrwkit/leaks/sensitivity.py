@@ -9,8 +9,9 @@ from EPANET runs in ``tests/test_leaks_sensitivity.py``.
 
 from __future__ import annotations
 
-import copy
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 import wntr
@@ -21,17 +22,26 @@ from ..hydraulics.linear import linear_system, pressure_sensitivity
 __all__ = ["sensitivity_matrix", "simulate"]
 
 
-def simulate(wn: wntr.network.WaterNetworkModel, times: Sequence[int]) -> wntr.sim.SimulationResults:
+def simulate(wn: wntr.network.WaterNetworkModel, times: Sequence[int], *,
+             report_step_s: int | None = None) -> wntr.sim.SimulationResults:
     """Run EPANET (WNTR's EpanetSimulator) long enough to report at ``times``.
 
-    The model is copied; the run reports every hydraulic step up to the last time asked for.
+    The run reports every ``report_step_s`` (default the hydraulic step) up to the last time
+    asked for, in a temporary folder (never the working directory, where two runs would read
+    each other's files). The model's time options are restored afterwards.
     """
-    model = copy.deepcopy(wn)
-    last = max(int(t) for t in times)
-    model.options.time.duration = last
-    model.options.time.report_start = 0
-    model.options.time.report_timestep = max(int(model.options.time.hydraulic_timestep or 3600), 1)
-    return wntr.sim.EpanetSimulator(model).run_sim()
+    opts = wn.options.time
+    saved = (opts.duration, opts.report_start, opts.report_timestep, opts.hydraulic_timestep)
+    step = int(report_step_s or opts.hydraulic_timestep or 3600)
+    try:
+        opts.duration = max(int(t) for t in times)
+        opts.report_start = 0
+        opts.report_timestep = max(step, 1)
+        opts.hydraulic_timestep = min(int(opts.hydraulic_timestep or step), max(step, 1))
+        with tempfile.TemporaryDirectory(prefix="nrwkit-leaks-") as tmp:
+            return wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(Path(tmp) / "run"))
+    finally:
+        opts.duration, opts.report_start, opts.report_timestep, opts.hydraulic_timestep = saved
 
 
 def sensitivity_matrix(
