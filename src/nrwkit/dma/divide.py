@@ -9,14 +9,14 @@ pipes to a tank or reservoir gets a meter on a pipe towards a supplied neighbour
 
 from __future__ import annotations
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
 
-from .network import DistributionNetwork
+from .network import DistributionNetwork, open_graph, supplied
 
-__all__ = ["TRANSMISSION", "boundary_pipes", "choose_meters", "inlets_per_dma", "supplied", "unfed_dmas"]
+__all__ = ["TRANSMISSION", "boundary_pipes", "choose_meters", "dead_ends", "inlets_per_dma", "open_graph",
+           "supplied", "unfed_dmas"]
 
 #: The side of a boundary pipe that is not a DMA.
 TRANSMISSION = "transmission"
@@ -114,30 +114,6 @@ def choose_meters(boundary: pd.DataFrame, flows: pd.Series, dmas: list[str]) -> 
     return out
 
 
-def open_graph(wn: wntr.network.WaterNetworkModel, closed: set[str]) -> nx.Graph:
-    """Undirected graph of the links left open (pumps and valves count as open)."""
-    graph = nx.Graph()
-    graph.add_nodes_from(wn.node_name_list)
-    for name, link in wn.links():
-        if name in closed:
-            continue
-        if link.link_type == "Pipe" and str(link.initial_status).lower() == "closed":
-            continue
-        graph.add_edge(link.start_node_name, link.end_node_name)
-    return graph
-
-
-def supplied(wn: wntr.network.WaterNetworkModel, closed: set[str]) -> set[str]:
-    """Nodes with an open path to a tank or reservoir once ``closed`` are closed."""
-    graph = open_graph(wn, closed)
-    sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)
-    fed: set[str] = set()
-    for component in nx.connected_components(graph):
-        if component & sources:
-            fed |= component
-    return fed
-
-
 def unfed_dmas(wn: wntr.network.WaterNetworkModel, assignment: pd.Series, closed: set[str]) -> list[str]:
     """DMAs with a junction that has no open path to a tank or reservoir."""
     fed = supplied(wn, closed)
@@ -147,10 +123,5 @@ def unfed_dmas(wn: wntr.network.WaterNetworkModel, assignment: pd.Series, closed
 
 def dead_ends(wn: wntr.network.WaterNetworkModel, closed: set[str]) -> list[str]:
     """Junctions with exactly one open link after ``closed`` are closed."""
-    graph = nx.MultiGraph()
-    graph.add_nodes_from(wn.junction_name_list)
-    for name, link in wn.links():
-        if name in closed or (link.link_type == "Pipe" and str(link.initial_status).lower() == "closed"):
-            continue
-        graph.add_edge(link.start_node_name, link.end_node_name)
+    graph = open_graph(wn, closed, multi=True)
     return sorted(n for n in wn.junction_name_list if graph.degree(n) == 1)

@@ -191,7 +191,7 @@ def distribution_network(
         for end in (link.start_node_name, link.end_node_name):
             if end in junctions and end not in held:
                 held[end] = f"at an end of {name} ({reason})"
-    unsupplied = _unsupplied(wn)
+    unsupplied = set(wn.junction_name_list) - supplied(wn, set())
     for name in unsupplied:
         held.setdefault(name, "not connected to any tank or reservoir (run nrwkit inspect)")
     closed: list[str] = []
@@ -219,16 +219,26 @@ def distribution_network(
                                transmission_links=links, closed_pipes=sorted(closed))
 
 
-def _unsupplied(wn: wntr.network.WaterNetworkModel) -> set[str]:
-    """Junctions with no path of open links to a tank or reservoir."""
-    graph = nx.Graph()
+def open_graph(wn: wntr.network.WaterNetworkModel, closed: set[str], *, multi: bool = False) -> nx.Graph:
+    """Undirected graph of the links left open once ``closed`` are closed.
+
+    Pipes closed in the model are left out; pumps and valves count as open (a closed pump
+    or valve may open during a run). ``multi`` keeps parallel links (for node degrees).
+    """
+    graph = nx.MultiGraph() if multi else nx.Graph()
     graph.add_nodes_from(wn.node_name_list)
-    for _, link in wn.links():
-        if str(link.initial_status).lower() != "closed" or link.link_type != "Pipe":
-            graph.add_edge(link.start_node_name, link.end_node_name)
+    for name, link in wn.links():
+        if name in closed or (link.link_type == "Pipe" and str(link.initial_status).lower() == "closed"):
+            continue
+        graph.add_edge(link.start_node_name, link.end_node_name)
+    return graph
+
+
+def supplied(wn: wntr.network.WaterNetworkModel, closed: set[str]) -> set[str]:
+    """Nodes with an open path to a tank or reservoir once ``closed`` are closed."""
     sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)
-    supplied: set[str] = set()
-    for component in nx.connected_components(graph):
+    fed: set[str] = set()
+    for component in nx.connected_components(open_graph(wn, closed)):
         if component & sources:
-            supplied |= component
-    return set(wn.junction_name_list) - supplied
+            fed |= component
+    return fed
