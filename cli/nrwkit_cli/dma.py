@@ -17,6 +17,7 @@ from nrwkit.workspace import is_workspace, open_workspace
 
 from .options import (
     EXIT_FINDINGS,
+    ProgressBars,
     crs_option,
     echo_json,
     format_table,
@@ -51,8 +52,8 @@ def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--size-by", type=click.Choice(["connections", "demand", "nodes", "length"]),
                      help="Measure of DMA size: service connections (from `nrwkit gis "
                           "allocate-customers` or [TAGS]), average demand (m3/day), junctions, or km "
-                          "of mains [design: connections; check: the design's own, else connections "
-                          "when the model has them, else nodes]."),
+                          "of mains [design: connections when the model has them, else nodes; check: "
+                          "the design's own, else the same rule]."),
         click.option("--max-inlets", type=click.IntRange(1, 10), default=2, show_default=True,
                      help="Inlet meters allowed per DMA (one is tried first)."),
         click.option("--min-pressure", type=float, default=15.0, show_default=True, metavar="M",
@@ -65,7 +66,8 @@ def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Residual pressure the fire flow must leave, m."),
         click.option("--exclude-diameter-above", type=float, metavar="M",
                      help="Pipes wider than this (m) are transmission mains and stay outside DMAs "
-                          "[design: 0.3; from-polygons and check: none]."),
+                          "[design: none: the trunk mains are found from the flows at peak, relative "
+                          "to the network; from-polygons and check: none]."),
         click.option("--transmission", multiple=True, metavar="LINK",
                      help="A link to keep as a transmission main (repeat for more)."),
         click.option("--no-water-age", is_flag=True,
@@ -144,44 +146,78 @@ class _Run:
         return saved
 
 
+_STATUS = {"passes": "ok", "fails": "FAILS", "not verified": "NOT VERIFIED"}
+
+
+def _m(value: Any, fmt: str = ".1f", unit: str = "") -> str:
+    """A figure, or 'n/a' where the run could not give a trustworthy one."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return "n/a"
+    return "n/a" if number != number else f"{number:{fmt}}{unit}"
+
+
 def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: list[Path],
            notes: list[str], as_json: bool) -> None:
     ctx = click.get_current_context()
+    m = evaluation.metrics
     if as_json:
         data = nrwdma.design_json(design, evaluation)
         data["warnings"] = data["warnings"] + notes
         data["outputs"] = [str(p) for p in saved]
         echo_json(data)
     elif verbosity(ctx) >= 0:
+        for stage in design.stages:
+            click.echo(f"{stage.name}: {stage.summary} ({stage.seconds:.1f} s)")
+        if design.stages:
+            click.echo("")
         t = evaluation.dmas
         rows = [(dma, int(r.junctions), f"{r['size']:g}", ", ".join(r.inlets) or "-",
                  ", ".join(r.outlets) or "-", len(r.boundary_valves),
-                 f"{r.min_pressure_before_m:.1f} -> {r.min_pressure_m:.1f}", f"{r.aznp_m:.1f}",
-                 r.critical_node, "ok" if not r.problems else "FAILS")
+                 f"{_m(r.min_pressure_before_m)} -> {_m(r.min_pressure_m)}", _m(r.aznp_m),
+                 r.critical_node, _STATUS.get(r.status, r.status))
                 for dma, r in t.iterrows()]
+        if m.get("transmission_problems"):
+            rows.append(("transmission", len(design.on_transmission), "-", "-", "-", "-", "-", "-", "-",
+                         "FAILS"))
         unit = nrwdma.SIZE_UNITS.get(design.size_by, design.size_by)
         headers = ["DMA", "junctions", f"size ({unit})", "inlet meters", "outlet meters", "valves",
                    "min p at peak (m)", "AZNP (m)", "critical node", "checks"]
         click.echo(format_table(rows, headers))
-        m = evaluation.metrics
         click.echo("")
+        unassigned = len(design.unassigned)
         click.echo(f"{m['n_dmas']} DMAs, {m['n_meters']} meters, {m['n_boundary_valves']} boundary "
                    f"valves to close ({m['n_existing_valves']} existing reused), "
-                   f"{m['n_transmission_junctions']} junctions left in transmission")
-        click.echo(f"minimum pressure at peak {m['min_pressure_before_m']:.1f} -> "
-                   f"{m['min_pressure_after_m']:.1f} m; "
+                   f"{len(design.on_transmission)} junctions on transmission mains, {unassigned} in no DMA"
+                   + (f"; demand junctions in DMAs {m['coverage']:.0%}" if "coverage" in m else ""))
+        click.echo(f"minimum pressure at peak {_m(m['min_pressure_before_m'])} -> "
+                   f"{_m(m['min_pressure_after_m'])} m; "
                    f"demand delivered {m['delivered_demand_fraction_before']:.1%} -> "
-                   f"{m['delivered_demand_fraction']:.1%}; Todini {m['todini_before']:.3f} -> "
-                   f"{m['todini_after']:.3f}; modularity {m['modularity']:.3f}; size CV {m['size_cv']:.2f}")
-        for change in design.changes:
-            click.echo(f"changed: {change}")
+                   f"{m['delivered_demand_fraction']:.1%}; Todini {_m(m['todini_before'], '.3f')} -> "
+                   f"{_m(m['todini_after'], '.3f')}; modularity {m['modularity']:.3f}; size CV {m['size_cv']:.2f}")
+        cut = m.get("baseline_cut")
+        if cut:
+            click.echo(f"meters and valves {cut['design_meters_and_valves']}; a {cut['method']} partition into "
+                       f"{cut['parts']} parts cuts {cut['cut']} pipes")
+        if verbosity(ctx) > 0:
+            for change in design.changes:
+                click.echo(f"changed: {change}")
+        elif design.changes:
+            click.echo(f"{len(design.changes)} repairs changed the design (-v lists them)")
         for warning in [*design.warnings, *notes]:
             click.echo(f"warning: {warning}", err=True)
         for path in saved:
             click.echo(f"wrote {path}")
-        verdict = "pass" if m["passes"] else "FAIL (see the DMAs marked FAILS and the warnings)"
+        if m["passes"]:
+            verdict = "pass"
+        elif not m.get("verified", True):
+            verdict = ("NOT VERIFIED: the run with the valves closed did not converge at hour(s) "
+                       + ", ".join(f"{h:g}" for h in m.get("unconverged_hours", [])) + " (see the warnings)")
+        else:
+            verdict = "FAIL (see the rows marked FAILS and the warnings)"
         click.echo(f"checks: {verdict}")
-    if not evaluation.metrics["passes"]:
+    if not m["passes"]:
         ctx.exit(EXIT_FINDINGS)
 
 
@@ -229,17 +265,23 @@ def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_abov
                    as_json: bool, **kwargs: Any) -> None:
     """Partition NETWORK into DMAs, choose meters and boundary valves, and prove it still works.
 
-    Transmission mains, pumps, valves and the links of tanks and reservoirs stay outside the
-    DMAs and are never closed. After the closures an extended-period run with
+    Runs in named stages (graph and supply, transmission, partition, boundary choice, hydraulic
+    verification, repair, final check), one summary line each. Trunk mains (found from the
+    flows at peak, relative to the network, unless --exclude-diameter-above is given), pumps,
+    valves and the links of tanks and reservoirs stay outside the DMAs and are never closed.
+    With no --size-by and no service connections in the model, DMAs are sized by junction
+    count in a band derived from the network's size. After the closures an extended-period run with
     pressure-dependent demand checks pressure at peak and the demand delivered (and a fire
     flow with --fire-flow); failing DMAs are repaired (a meter instead of a valve, or a
     merge) and every change is reported. Exit code 1 when the final design still fails.
     """
-    kwargs["size_by"] = kwargs["size_by"] or "connections"
-    design, evaluation = nrwdma.design(
-        run.wn, size=_size_band(size), seed=seed,
-        exclude_diameter_above=0.3 if exclude_diameter_above is None else exclude_diameter_above,
-        **_common(kwargs))
+    bars = ProgressBars(enabled=verbosity(click.get_current_context()) >= 0)
+    try:
+        design, evaluation = nrwdma.design(run.wn, size=_size_band(size), seed=seed,
+                                           exclude_diameter_above=exclude_diameter_above, progress=bars,
+                                           **_common(kwargs))
+    finally:
+        bars.close()
     saved = run.write(design, evaluation, analysis="dma-design", title="DMA design")
     _print(design, evaluation, saved, run.notes, as_json)
 
@@ -290,9 +332,10 @@ def check_command(run: _Run, design_path: Path, exclude_diameter_above: float | 
     kwargs["size_by"] = _size_by(run, kwargs["size_by"], saved)
     if exclude_diameter_above is None:  # the design's own transmission threshold
         exclude_diameter_above = saved.get("exclude_diameter_above_m")
+    band = saved.get("size")
     design, evaluation = nrwdma.read_design(run.wn, design_path,
                                             exclude_diameter_above=exclude_diameter_above,
-                                            **_common(kwargs))
+                                            size_band=tuple(band) if band else None, **_common(kwargs))
     saved = run.write(design, evaluation, analysis="dma-check", title="DMA design check")
     _print(design, evaluation, saved, run.notes, as_json)
 

@@ -171,3 +171,37 @@ def refuse_output_on_input(outputs: Sequence[Path | None], inputs: Sequence[Path
     for out in outputs:
         if out is not None and Path(out).resolve() in sources:
             raise click.UsageError(f"{out} is also an input of this command: write to another file")
+
+
+class ProgressBars:
+    """Turn a library ``progress(stage, done, total)`` callback into tqdm bars on stderr.
+
+    One bar per stage, drawn only once a stage has run for ``delay`` seconds (quick runs stay
+    quiet) and never with ``-q`` or when stderr is not a terminal unless ``force``.
+    """
+
+    def __init__(self, *, enabled: bool = True, delay: float = 2.0) -> None:
+        self.enabled = enabled
+        self.delay = delay
+        self.bar: Any = None
+        self.stage: str | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if stage != self.stage:
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=stage, unit="step", leave=False, delay=self.delay,
+                            file=sys.stderr, dynamic_ncols=True)
+        if self.bar is not None:
+            self.bar.total = total
+            self.bar.n = done
+            self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,18 +1,24 @@
-"""Automatic DMA design: partition, choose meters and valves, then repair until it serves.
+"""Automatic DMA design: named stages from the network file to a verified design.
 
-The design loop, on one open EPANET project (:class:`nrwkit.hydraulics.HydraulicSession`):
+:func:`design` runs these stages on one open EPANET project
+(:class:`nrwkit.hydraulics.HydraulicSession`, pressure-dependent demand), each timed and
+summarised in :attr:`DmaDesign.stages` (the report and ``--json`` show them):
 
-1. split transmission from distribution (:mod:`nrwkit.dma.network`);
-2. cluster the distribution graph into connected parts within the size band
-   (:mod:`nrwkit.dma.partition`);
-3. give each DMA one inlet meter on its main feed and close every other boundary pipe
+1. **graph and supply**: the size measure (connections when the model has them, else
+   junction count) and a band derived from the network's size when none is given; every
+   junction's path to a source; the all-open extended-period run the design is compared with;
+2. **transmission**: the trunk mains from the all-open flows at peak, relative to the network
+   (:mod:`nrwkit.dma.transmission`), or the engineer's diameter rule and listed links;
+3. **partition**: the distribution graph cut into connected parts within the band
+   (:mod:`nrwkit.dma.partition`); groups cut off by transmission mains become small DMAs, or
+   are reported with the reason they cannot;
+4. **boundary choice**: one inlet meter per DMA on its main feed at peak, every other
+   boundary pipe a closed valve, meters wherever the closures cut junctions off
    (:mod:`nrwkit.dma.divide`);
-4. re-solve with the valves closed (pressure-dependent demand) at the peak hour and repair
-   every DMA whose junctions the closures push below the service pressure: a meter instead of
-   the boundary valve with the most head behind it (while the DMA has fewer than
-   ``max_inlets`` meters), otherwise a merge with the neighbour across that valve; then check
-   the whole day and, with a fire flow, each DMA's critical node, and repair again;
-5. evaluate before and after (:func:`nrwkit.dma.evaluate`).
+5. **hydraulic verification**: an extended-period run with the valves closed;
+6. **repair**: the bounded loop of :mod:`nrwkit.dma.repair`;
+7. **final check**: before/after evaluation (:func:`nrwkit.dma.evaluate`) and the comparison
+   with a standard partition into as many parts (:func:`nrwkit.dma.baseline.baseline_cut`).
 """
 
 from __future__ import annotations
@@ -21,43 +27,30 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
 
 from ..errors import InputError
-from ..hydraulics import HydraulicSession
-from .divide import (
-    TRANSMISSION,
-    boundary_pipes,
-    choose_meters,
-    inflow,
-    inlets_per_dma,
-    supplied,
-    unfed_dmas,
-)
-from .evaluate import (
-    PRESSURE_TOLERANCE_M,
-    DmaEvaluation,
-    evaluate,
-    open_session,
-    peak_hour,
-    run_duration,
-    service_pressure,
-)
+from ..gis.customers import connections as stored_connections
+from .baseline import baseline_cut
+from .divide import TRANSMISSION, boundary_pipes, choose_meters, inlets_per_dma, supplied
+from .evaluate import DmaEvaluation, evaluate, open_session, peak_hour, run_duration, suspect_hours
 from .model import DmaDesign
-from .network import SIZE_UNITS, DistributionNetwork, SizeBy, distribution_network
-from .partition import bisect_graph, ordered_subgraph, partition_graph
+from .network import SIZE_UNITS, DistributionNetwork, SizeBy, distribution_network, junction_sizes
+from .network import transmission_links as forced_transmission
+from .partition import partition_graph
+from .repair import DEFAULT_MAX_ROUNDS, RepairOutcome, RepairState, feed_unfed, run_repairs
+from .stages import Progress, StageLog
+from .transmission import MAX_TRANSMISSION_SHARE, trunk_mains
 
-__all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "design", "from_assignment"]
+__all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "default_band", "design", "from_assignment"]
 
 #: IWA DMA Guidance Notes: 500-3000 properties, 1000-2500 typical.
 DEFAULT_CONNECTION_BAND = (500.0, 3000.0)
 PREFERRED_CONNECTION_MAX = 2500.0
-_MAX_ROUNDS = 25  # repair rounds (each one extended-period run): bounds the time on hard networks
-#: A merge that repairs a failing DMA may exceed the band's maximum by this factor, no more.
-_OVERSIZE = 1.5
+#: A group cut off by transmission mains becomes a DMA below the band from this share of the minimum.
+SMALL_DMA_SHARE = 0.25
 
 
 class DesignResult(NamedTuple):
@@ -67,20 +60,67 @@ class DesignResult(NamedTuple):
     evaluation: DmaEvaluation
 
 
+def has_demand(wn: wntr.network.WaterNetworkModel) -> set[str]:
+    """Junctions with a positive base demand (customers draw water there)."""
+    return {name for name, j in wn.junctions()
+            if any(float(d.base_value) > 0 for d in j.demand_timeseries_list)}
+
+
+def default_band(sizes: pd.Series, size_by: str) -> tuple[tuple[float, float], str]:
+    """Return a size band for the network in hand, and how it was chosen.
+
+    With service connections: IWA's 500-3000 connections when the network holds at least
+    two such DMAs' worth (1,000 connections). Otherwise the band is relative to the
+    network: DMAs of at most a fifth of its junctions (between 20 and 400 junctions), at
+    least a quarter of that, in the measure's unit.
+
+    >>> band, why = default_band(pd.Series(1.0, index=[f"J{i}" for i in range(800)]), "nodes")
+    >>> band
+    (40.0, 160.0)
+    """
+    total = float(sizes.sum())
+    if size_by == "connections" and total >= 2 * DEFAULT_CONNECTION_BAND[0]:
+        return DEFAULT_CONNECTION_BAND, "IWA DMA guidance: 500-3000 connections"
+    n = max(len(sizes), 1)
+    high_nodes = float(min(max(0.2 * n, 20.0), 400.0))
+    low_nodes = high_nodes / 4.0
+    if size_by == "nodes":
+        band = (float(np.floor(low_nodes)), float(np.ceil(high_nodes)))
+    else:
+        band = (float(f"{total * low_nodes / n:.3g}"), float(f"{total * high_nodes / n:.3g}"))
+    unit = SIZE_UNITS[size_by]
+    return band, (f"relative to the network's {n} junctions: at most a fifth of them per DMA "
+                  f"(20-400 junctions), at least a quarter of that: {band[0]:g}-{band[1]:g} {unit}")
+
+
+def _size_by(wn: wntr.network.WaterNetworkModel, size_by: SizeBy | None,
+             connections: pd.Series | None) -> tuple[SizeBy, str]:
+    if size_by is not None:
+        return size_by, "as asked"
+    counts = stored_connections(wn) if connections is None else connections
+    if float(counts.reindex(list(wn.junction_name_list)).fillna(0).sum()) > 0:
+        return "connections", "the model has service connections"
+    return "nodes", ("junction count: the model has no service connections (allocate customers with "
+                     "nrwkit gis allocate-customers to size DMAs by connections)")
+
+
 def design(
     wn: wntr.network.WaterNetworkModel,
     *,
     size: tuple[float, float] | None = None,
-    size_by: SizeBy = "connections",
+    size_by: SizeBy | None = None,
     max_inlets: int = 2,
     min_pressure: float = 15.0,
     fire_flow_m3s: float | None = None,
     fire_residual_m: float = 14.0,
-    exclude_diameter_above: float | None = 0.3,
+    exclude_diameter_above: float | None = None,
     transmission: Iterable[str] = (),
+    trunk: str = "auto",
     connections: pd.Series | None = None,
     seed: int = 0,
     water_age: bool = True,
+    max_rounds: int = DEFAULT_MAX_ROUNDS,
+    progress: Progress | None = None,
 ) -> DesignResult:
     """Design DMAs for a network and prove they keep the service.
 
@@ -89,28 +129,37 @@ def design(
     wn : wntr.network.WaterNetworkModel
         The network (not modified).
     size : (float, float), optional
-        Size band per DMA in the unit of ``size_by``; default 500-3000 connections (IWA),
-        required for the other measures.
-    size_by : {"connections", "demand", "nodes", "length"}
-        Size measure (:func:`nrwkit.dma.network.junction_sizes`).
+        Size band per DMA in the unit of ``size_by``; default :func:`default_band`.
+    size_by : {"connections", "demand", "nodes", "length"}, optional
+        Size measure (:func:`nrwkit.dma.network.junction_sizes`); default connections when
+        the model has them, else junction count.
     max_inlets : int
         Metered boundary pipes allowed per DMA (one is tried first).
     min_pressure : float
-        Service pressure at peak with the valves closed, m.
+        Service pressure with the valves closed at every hour of the run, m.
     fire_flow_m3s : float, optional
         Fire flow to check at each DMA's critical node, m3/s.
     fire_residual_m : float
         Residual pressure needed during the fire flow, m.
     exclude_diameter_above : float or None
-        Pipes wider than this (m) are transmission mains.
+        Pipes wider than this (m) are transmission mains (the engineer's rule; no trunk
+        mains are then found from flows).
     transmission : iterable of str
         Links named as transmission mains.
+    trunk : {"auto", "none"}
+        Without ``exclude_diameter_above``: find trunk mains from the flows at peak
+        (:func:`nrwkit.dma.transmission.trunk_mains`), or keep only pumps, valves, links of
+        tanks and reservoirs and the listed links out of DMAs.
     connections : pandas.Series, optional
         Connections per junction, overriding the model's ``[TAGS]``.
     seed : int
         Seed of the clustering; the design is the same for the same seed.
     water_age : bool
         Compute water age at the new dead ends (two 72-hour quality runs).
+    max_rounds : int
+        Repair rounds at most (each one extended-period run).
+    progress : callable, optional
+        ``progress(stage, done, total)`` as the stages run (the CLI draws bars from it).
 
     Returns
     -------
@@ -120,43 +169,249 @@ def design(
     Raises
     ------
     InputError
-        For a size band that is empty or that no part of the network can meet, or a size
-        measure the model has no data for.
+        For a network without a source, a size band that is empty or that no part of the
+        network can meet, or a size measure the model has no data for.
+    SimulationError
+        When EPANET cannot solve the network as given.
     """
-    band = _band(size, size_by)
     if max_inlets < 1:
         raise InputError("--max-inlets must be at least 1: every DMA needs a metered inlet")
-    dist = distribution_network(wn, size_by=size_by, exclude_diameter_above=exclude_diameter_above,
-                                transmission=transmission, connections=connections)
-    target = PREFERRED_CONNECTION_MAX if size_by == "connections" and size is None else None
-    parts = partition_graph(dist.graph, min_size=band[0], max_size=band[1], target_max=target, seed=seed)
-    if not parts.parts:
-        unit = SIZE_UNITS[size_by]
-        total = float(dist.size.reindex(list(dist.graph.nodes)).sum())
-        msg = (f"no DMA can be formed in the size band {band[0]:g}-{band[1]:g} {unit}: the "
-               f"distribution mains hold {total:g} {unit} in {len(parts.too_small)} separate groups, each "
-               "below the minimum (transmission mains split them); lower the minimum with --size, "
-               "or raise --exclude-diameter-above")
+    if trunk not in ("auto", "none"):
+        raise InputError(f"trunk={trunk!r}: use 'auto' or 'none'")
+    if not (wn.num_tanks or wn.num_reservoirs):
+        raise InputError("the network has no tank or reservoir: nothing supplies it; add its source "
+                         "([RESERVOIRS] or [TANKS]) to the .inp file")
+    if size is not None:
+        _check_band(size)
+    log = StageLog(progress)
+    with log.stage("graph and supply") as stage:
+        used_by, why_by = _size_by(wn, size_by, connections)
+        sizes = junction_sizes(wn, used_by, connections)
+        if size is not None:
+            band, why_band = _check_band(size), "as asked"
+        else:
+            band, why_band = default_band(sizes, used_by)
+        unsupplied = sorted(set(wn.junction_name_list) - supplied(wn, set()))
+        session = open_session(wn, min_pressure, water_age)
+        duration = run_duration(wn)
+        pipes = list(wn.link_name_list)
+        before = session.run(duration_s=duration, report_step_s=3600, links=pipes)
+        before_suspect = suspect_hours(wn, before)
+        demand_nodes = has_demand(wn)
+        stage.summary = (f"{wn.num_junctions} junctions ({len(demand_nodes)} with demand), "
+                         f"{wn.num_reservoirs + wn.num_tanks} sources, {len(unsupplied)} junctions not "
+                         f"connected to any; DMAs sized by {used_by} ({why_by}), "
+                         f"band {band[0]:g}-{band[1]:g} "
+                         f"{SIZE_UNITS[used_by]}")
+        stage.figures = {"junctions": wn.num_junctions, "demand_junctions": len(demand_nodes),
+                         "unsupplied": len(unsupplied), "size_by": used_by, "size_by_reason": why_by,
+                         "size": list(band), "size_reason": why_band,
+                         "hours_not_converged_before": [t / 3600 for t in before_suspect]}
+    try:
+        return _design(wn, session, log, before=before, before_suspect=before_suspect, band=band,
+                       used_by=used_by, why_by=why_by, why_band=why_band, sizes_given=size is not None,
+                       max_inlets=max_inlets, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
+                       fire_residual_m=fire_residual_m, exclude_diameter_above=exclude_diameter_above,
+                       transmission=tuple(transmission), trunk=trunk, connections=connections, seed=seed,
+                       water_age=water_age, max_rounds=max_rounds, demand_nodes=demand_nodes,
+                       progress=progress)
+    finally:
+        session.close()
+
+
+def _check_band(size: tuple[float, float]) -> tuple[float, float]:
+    low, high = float(size[0]), float(size[1])
+    if not 0 <= low <= high or high <= 0:
+        msg = f"size band {low:g}:{high:g} is empty: give --size MIN:MAX with 0 <= MIN <= MAX"
         raise InputError(msg)
-    settings = {"size_by": size_by, "size": list(band), "max_inlets": max_inlets,
-                "min_pressure_m": min_pressure, "fire_flow_m3s": fire_flow_m3s,
+    return low, high
+
+
+def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, before: Any,
+            before_suspect: dict[int, list[str]], band: tuple[float, float], used_by: SizeBy, why_by: str,
+            why_band: str, sizes_given: bool, max_inlets: int, min_pressure: float,
+            fire_flow_m3s: float | None, fire_residual_m: float, exclude_diameter_above: float | None,
+            transmission: tuple[str, ...], trunk: str, connections: pd.Series | None, seed: int,
+            water_age: bool, max_rounds: int, demand_nodes: set[str], progress: Progress | None
+            ) -> DesignResult:
+    t_peak = peak_hour(wn)
+    flows_all = before.flowrate_m3s
+    peak_flows = flows_all.loc[t_peak] if t_peak in flows_all.index else flows_all.iloc[0]
+    warnings: list[str] = []
+    with log.stage("transmission") as stage:
+        forced = forced_transmission(wn, exclude_diameter_above=exclude_diameter_above,
+                                     transmission=transmission)
+        trunk_reasons: dict[str, str] = {}
+        method = "diameter" if exclude_diameter_above is not None else trunk
+        notes: list[str] = []
+        if method == "auto":
+            sizes = junction_sizes(wn, used_by, connections)
+            total = float(sizes.sum())
+            share = band[1] / total if total > 0 else 1.0
+            required = before.demand_m3s + before.deficit_m3s
+            row = required.loc[t_peak] if t_peak in required.index else required.iloc[0]
+            found = trunk_mains(wn, peak_flows, float(row.clip(lower=0).sum()), share=share, forced=forced)
+            trunk_reasons, notes = found.reasons, found.notes
+        dist = distribution_network(wn, size_by=used_by, exclude_diameter_above=exclude_diameter_above,
+                                    transmission=transmission, connections=connections, trunk=trunk_reasons)
+        on_mains = {j for j, why in dist.transmission_junctions.items() if why.startswith("at an end of")}
+        share_j = len(on_mains) / max(wn.num_junctions, 1)
+        stage.summary = (f"{len(dist.transmission_links)} transmission links ({len(trunk_reasons)} trunk "
+                         f"mains found from the flows at peak), {len(on_mains)} junctions on them "
+                         f"({share_j:.0%} of all)")
+        stage.figures = {"method": {"auto": "flows at peak", "none": "pumps, valves and tank links only",
+                                    "diameter": "diameter"}[method],
+                         "links": len(dist.transmission_links), "trunk_mains": len(trunk_reasons),
+                         "junctions": len(on_mains), "junction_share": round(share_j, 4), "notes": notes}
+        if share_j > MAX_TRANSMISSION_SHARE:
+            warnings.append(
+                f"{share_j:.0%} of the junctions are on transmission links (more than "
+                f"{MAX_TRANSMISSION_SHARE:.0%}): "
+                + ("pumps, valves and the links of tanks and reservoirs alone touch this many"
+                   if method != "diameter" else
+                   f"--exclude-diameter-above {exclude_diameter_above:g} m makes many distribution pipes "
+                   "transmission mains; raise it, or leave it out to find the trunk from the flows"))
+    with log.stage("partition") as stage:
+        preferred = used_by == "connections" and not sizes_given and band == DEFAULT_CONNECTION_BAND
+        target = PREFERRED_CONNECTION_MAX if preferred else None
+        parts = partition_graph(dist.graph, min_size=band[0], max_size=band[1], target_max=target, seed=seed)
+        small_dmas, left_out = _small_groups(wn, dist, parts.too_small, band, used_by)
+        all_parts = list(parts.parts) + small_dmas
+        if not all_parts:
+            unit = SIZE_UNITS[used_by]
+            total = float(dist.size.reindex(list(dist.graph.nodes)).sum())
+            msg = (f"no DMA can be formed in the size band {band[0]:g}-{band[1]:g} {unit}: the "
+                   f"distribution mains hold {total:g} {unit} in {len(parts.too_small)} separate groups, "
+                   "each below the minimum; lower the minimum with --size, or raise --exclude-diameter-above")
+            raise InputError(msg)
+        stage.summary = (f"{len(all_parts)} DMAs ({len(small_dmas)} below the band: groups cut off by "
+                         f"transmission mains), {len(left_out)} junctions in groups too small for a DMA")
+        stage.figures = {"parts": len(all_parts), "below_band": len(small_dmas), "left_out": len(left_out)}
+    settings = {"size_by": used_by, "size_by_reason": why_by, "size": list(band), "size_reason": why_band,
+                "max_inlets": max_inlets, "min_pressure_m": min_pressure, "fire_flow_m3s": fire_flow_m3s,
                 "fire_residual_m": fire_residual_m, "exclude_diameter_above_m": exclude_diameter_above,
-                "seed": seed}
-    draft = _initial_design(wn, dist, parts.parts, parts.too_small, band, size_by, settings)
-    with open_session(wn, min_pressure, water_age) as session:
-        work = _Repair(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band,
-                       dist=dist)
-        # each DMA's first inlet: the boundary pipe that carries most water in at the run's peak
-        # hour before the design (tanks where the day has taken them, not at their initial level)
-        work.design = replace(draft, boundary=choose_meters(draft.boundary, work.peak_flows(),
-                                                            draft.dma_ids))
-        work.feed_unfed()
-        work.repair(fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
-        final = _band_warnings(work.design, band)
+                "trunk": method, "seed": seed}
+    with log.stage("boundary choice") as stage:
+        draft = _initial_design(wn, dist, all_parts, left_out, band, used_by, settings)
+        draft = replace(draft, boundary=choose_meters(draft.boundary, peak_flows, draft.dma_ids),
+                        warnings=warnings + draft.warnings)
+        state = RepairState(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band,
+                            dist=dist, before_pressure=before.pressure_m, before_flows=before.flowrate_m3s,
+                            before_suspect=before_suspect)
+        feed_unfed(state, max_rounds=max_rounds)
+        stage.summary = (f"{len(state.design.meters)} meters, {len(state.design.new_valves)} boundary valves "
+                         f"to close ({int((state.design.boundary.role == 'existing valve').sum())} existing "
+                         "reused)")
+        stage.figures = {"meters": len(state.design.meters), "valves": len(state.design.new_valves)}
+    with log.stage("hydraulic verification") as stage:
+        first = state.failures()
+        state.first_failing = {f.key for f in first}
+        stage.summary = (f"{len(first)} of {len(state.design.dma_ids)} DMAs (or transmission) fail with the "
+                         "valves closed" if first else "every DMA keeps its service with the valves closed")
+        stage.figures = {"failing": [f.key for f in first]}
+    with log.stage("repair") as stage:
+        outcome: RepairOutcome = run_repairs(state, fire_flow_m3s=fire_flow_m3s,
+                                             fire_residual_m=fire_residual_m, max_rounds=max_rounds,
+                                             progress=progress, initial=first)
+        stage.summary = (f"{len(outcome.changes)} changes in {outcome.rounds} rounds"
+                         + (f" (stopped at the limit of {max_rounds})" if outcome.stopped else ""))
+        stage.figures = {"rounds": outcome.rounds, "changes": len(outcome.changes), "max_rounds": max_rounds,
+                         "verdicts": outcome.verdicts}
+    with log.stage("final check") as stage:
+        final = _band_warnings(state.design, band)
         result = evaluate(wn, final, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
-                          fire_residual_m=fire_residual_m, water_age=water_age, session=session)
-    final = replace(final, warnings=final.warnings + work.give_up_warnings(result) + result.warnings)
+                          fire_residual_m=fire_residual_m, water_age=water_age, session=session,
+                          progress=progress)
+        _add_coverage(result, final, demand_nodes, band)
+        boundary_to_transmission = _pipes_to_transmission(wn, dist, final)
+        cut = baseline_cut(dist.graph, len(final.dma_ids), boundary_to_transmission=boundary_to_transmission,
+                           seed=seed)
+        ours = len(final.meters) + len(final.new_valves)
+        result.metrics["baseline_cut"] = {"method": cut.method, "parts": cut.parts, "cut": cut.cut,
+                                          "design_meters_and_valves": ours}
+        verdict = "passes" if result.metrics["passes"] else (
+            "NOT VERIFIED" if not result.metrics["verified"] else "FAILS")
+        stage.summary = (f"{verdict}: {result.metrics['n_dmas']} DMAs, {ours} meters and valves "
+                         f"({cut.method} cut into as many parts: {cut.cut})")
+        stage.figures = {"passes": bool(result.metrics["passes"]),
+                         "verified": bool(result.metrics["verified"])}
+    give_ups = [text for key, text in state.gave_up.items() if _still_failing(key, result)]
+    final = replace(final, warnings=final.warnings + give_ups + result.warnings, stages=log.stages,
+                    verdicts=_verdicts(outcome, result))
     return DesignResult(final, result)
+
+
+def _still_failing(key: str, evaluation: DmaEvaluation) -> bool:
+    """Return True when a give-up still matters (a later repair elsewhere often mends the DMA)."""
+    if key == TRANSMISSION:
+        return bool(evaluation.metrics.get("transmission_problems"))
+    table = evaluation.dmas
+    return key not in table.index or table.at[key, "status"] != "passes"
+
+
+def _verdicts(outcome: RepairOutcome, evaluation: DmaEvaluation) -> dict[str, str]:
+    """One verdict per DMA: the final status, with what the repair loop did."""
+    out = {}
+    for dma, row in evaluation.dmas.iterrows():
+        history = outcome.verdicts.get(str(dma), "")
+        if row.status == "passes":
+            out[str(dma)] = "passes" + (" (repaired)" if history == "repaired" else "")
+        else:
+            out[str(dma)] = f"{row.status}: {row.problems}"
+    return out
+
+
+def _add_coverage(evaluation: DmaEvaluation, design: DmaDesign, demand_nodes: set[str],
+                  band: tuple[float, float]) -> None:
+    """Add coverage figures: demand junctions inside DMAs, DMAs within the band."""
+    inside = set(design.assignment.index)
+    sizes = design.dma_size()
+    in_band = [band[0] - 1e-9 <= v <= band[1] + 1e-9 for v in sizes.to_numpy()]
+    evaluation.metrics.update({
+        "demand_junctions": len(demand_nodes),
+        "demand_junctions_in_dmas": len(demand_nodes & inside),
+        "coverage": (len(demand_nodes & inside) / len(demand_nodes)) if demand_nodes else 1.0,
+        "dmas_in_band": int(sum(in_band)),
+        "dmas_in_band_fraction": (sum(in_band) / len(in_band)) if in_band else 1.0,
+    })
+
+
+def _pipes_to_transmission(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
+                           design: DmaDesign) -> int:
+    """Pipes any partition of these DMAs must meter or close: from a DMA junction to the transmission side."""
+    b = design.boundary
+    return int(((b.dma_start == TRANSMISSION) | (b.dma_end == TRANSMISSION))[~b.existing].sum())
+
+
+def _small_groups(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
+                  groups: list[frozenset[str]], band: tuple[float, float], size_by: str
+                  ) -> tuple[list[frozenset[str]], dict[str, str]]:
+    """Make groups cut off by transmission mains DMAs below the band when large enough, else say why."""
+    unit = SIZE_UNITS[size_by]
+    dmas: list[frozenset[str]] = []
+    left_out: dict[str, str] = {}
+    for group in groups:
+        total = float(dist.size.reindex(list(group)).sum())
+        if len(group) >= 2 and total >= SMALL_DMA_SHARE * band[0] and total > 0:
+            dmas.append(group)
+            continue
+        held = dist.transmission_junctions
+        mains = sorted({held[n].split(" (")[0].removeprefix("at an end of ")
+                        for j in group for n in _neighbours(wn, j) if n in held})
+        fed = "fed only from transmission" + (f" ({', '.join(mains[:3])})" if mains else "")
+        for j in group:
+            left_out[j] = (f"{fed}: a group of {len(group)} junctions, {total:g} {unit} in all, too few "
+                           f"to make a DMA (below {SMALL_DMA_SHARE:g} x the minimum {band[0]:g}), and no "
+                           "neighbouring DMA to merge with")
+    return dmas, left_out
+
+
+def _neighbours(wn: wntr.network.WaterNetworkModel, junction: str) -> list[str]:
+    out = []
+    for name in wn.get_links_for_node(junction):
+        link = wn.get_link(name)
+        out.append(link.end_node_name if link.start_node_name == junction else link.start_node_name)
+    return out
 
 
 def from_assignment(
@@ -176,6 +431,7 @@ def from_assignment(
     water_age: bool = True,
     left_out: dict[str, str] | None = None,
     findings: Iterable[str] = (),
+    size_band: tuple[float, float] | None = None,
 ) -> DesignResult:
     """Check (and, unless given, choose meters for) DMAs the engineer defined.
 
@@ -201,6 +457,8 @@ def from_assignment(
         Junctions already known to be outside every DMA, with the reason.
     findings : iterable of str
         Findings from reading the DMAs, carried into the warnings.
+    size_band : (float, float), optional
+        The band the DMAs were designed for (a saved design's), for the coverage figures.
 
     Returns
     -------
@@ -225,11 +483,6 @@ def from_assignment(
     kept = assignment.drop(held).astype(str)
     if kept.empty:
         raise InputError("no junction is left in any DMA once transmission junctions are taken out")
-    for dma, nodes in kept.groupby(kept.to_numpy()):
-        pieces = list(nx_components(dist, list(nodes.index)))
-        if len(pieces) > 1:
-            warnings.append(f"{dma}: falls in {len(pieces)} pieces that no open distribution pipe joins "
-                            f"(e.g. {', '.join(sorted(pieces[1])[:3])}): a DMA must be one connected area")
     sizes = dist.size.reindex(kept.index).groupby(kept.to_numpy()).sum()
     band = (float(sizes.min()), float(sizes.max()))
     settings = {"size_by": size_by, "size": None, "max_inlets": max_inlets, "min_pressure_m": min_pressure,
@@ -242,33 +495,32 @@ def from_assignment(
         if roles is not None:
             out = _apply_roles(out, roles)
         else:
-            work = _Repair(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
-                           band=(band[0], 0.0))
+            before = session.run(duration_s=run_duration(wn), report_step_s=3600,
+                                 links=list(wn.link_name_list))
+            work = RepairState(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
+                               band=(band[0], 0.0), before_pressure=before.pressure_m,
+                               before_flows=before.flowrate_m3s, before_suspect=suspect_hours(wn, before))
             # first meters as in design(): the all-open run's flows at its peak hour
             work.design = out = replace(out, boundary=choose_meters(out.boundary, work.peak_flows(),
                                                                     out.dma_ids))
             if repair:
-                work.feed_unfed()
-                work.repair(fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
+                feed_unfed(work)
+                run_repairs(work, fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
                 out = work.design
         result = evaluate(wn, out, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
                           fire_residual_m=fire_residual_m, water_age=water_age, session=session)
         if roles is None and repair:
-            out = replace(out, warnings=out.warnings + work.give_up_warnings(result))
-    unfed = unfed_dmas(wn, out.assignment, set(out.new_valves))
-    extra = [f"{d}: no open path to a tank or reservoir once the boundary valves are closed" for d in unfed]
+            out = replace(out, warnings=out.warnings + [t for k, t in work.gave_up.items()
+                                                        if _still_failing(k, result)])
     inlets = inlets_per_dma(out.boundary)
-    extra += [f"{d}: {int(n)} inlet meters, more than --max-inlets {max_inlets}"
-              for d, n in inlets.items() if d != TRANSMISSION and n > max_inlets]
-    out = replace(out, warnings=out.warnings + extra + result.warnings)
+    extra = [f"{d}: {int(n)} inlet meters, more than --max-inlets {max_inlets}"
+             for d, n in inlets.items() if d != TRANSMISSION and n > max_inlets]
+    demand_nodes = has_demand(wn)
+    _add_coverage(result, out, demand_nodes, (size_band[0], size_band[1]) if size_band else band)
+    out = replace(out, warnings=out.warnings + extra + result.warnings,
+                  verdicts={str(d): ("passes" if r.status == "passes" else f"{r.status}: {r.problems}")
+                            for d, r in result.dmas.iterrows()})
     return DesignResult(out, result)
-
-
-def nx_components(dist: DistributionNetwork, nodes: list[str]) -> list[set[str]]:
-    """Return the connected pieces of a set of DMA junctions in the distribution graph."""
-    present = [n for n in nodes if n in dist.graph]
-    return sorted((set(c) for c in nx.connected_components(dist.graph.subgraph(present))),
-                  key=lambda c: (-len(c), min(c)))
 
 
 def _apply_roles(design: DmaDesign, roles: pd.DataFrame) -> DmaDesign:
@@ -287,19 +539,6 @@ def _apply_roles(design: DmaDesign, roles: pd.DataFrame) -> DmaDesign:
     if extra:
         warnings.append(f"meters on {', '.join(extra[:5])} are not on a DMA boundary and are ignored")
     return replace(design, boundary=boundary, warnings=warnings)
-
-
-def _band(size: tuple[float, float] | None, size_by: str) -> tuple[float, float]:
-    if size is None:
-        if size_by != "connections":
-            msg = f"give the DMA size band for --size-by {size_by} as --size MIN:MAX ({SIZE_UNITS[size_by]})"
-            raise InputError(msg)
-        return DEFAULT_CONNECTION_BAND
-    low, high = float(size[0]), float(size[1])
-    if not 0 <= low <= high or high <= 0:
-        msg = f"size band {low:g}:{high:g} is empty: give --size MIN:MAX with 0 <= MIN <= MAX"
-        raise InputError(msg)
-    return low, high
 
 
 def assemble(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork, assignment: pd.Series,
@@ -322,24 +561,17 @@ def assemble(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork, assi
 
 
 def _initial_design(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
-                    parts: list[frozenset[str]], too_small: list[frozenset[str]],
+                    parts: list[frozenset[str]], left_out: dict[str, str],
                     band: tuple[float, float], size_by: str, settings: dict[str, Any]) -> DmaDesign:
-    width = max(2, len(str(len(parts))))
-    assignment = pd.Series({j: f"DMA-{k + 1:0{width}d}" for k, part in enumerate(parts) for j in part},
+    ordered = sorted(parts, key=lambda p: (-len(p), sorted(p)[0]))
+    width = max(2, len(str(len(ordered))))
+    assignment = pd.Series({j: f"DMA-{k + 1:0{width}d}" for k, part in enumerate(ordered) for j in part},
                            dtype=object).sort_index()
-    unit = SIZE_UNITS[size_by]
-    left_out = {}
-    for group in too_small:
-        total = float(dist.size.reindex(list(group)).sum())
-        for j in group:
-            left_out[j] = (f"in a group of {len(group)} junctions cut off from other distribution "
-                           f"mains by transmission junctions, {total:g} {unit} in all: below the "
-                           f"minimum DMA size {band[0]:g}")
     out = assemble(wn, dist, assignment, size_by=size_by, band=band, settings=settings, left_out=left_out)
     warnings = []
     if left_out:
-        warnings.append(f"{len(left_out)} junctions are left in the transmission system: their "
-                        f"groups are below the minimum DMA size (see transmission junctions)")
+        warnings.append(f"{len(left_out)} junctions are in no DMA: their groups are too small for a DMA "
+                        "(see unassigned junctions)")
     return replace(out, warnings=warnings)
 
 
@@ -349,397 +581,3 @@ def _band_warnings(design: DmaDesign, band: tuple[float, float]) -> DmaDesign:
     out = [f"{dma}: {value:g} {unit}, outside the band {band[0]:g}-{band[1]:g} (no neighbour could "
            "take it or give to it)" for dma, value in sizes.items() if not band[0] <= value <= band[1]]
     return replace(design, warnings=design.warnings + out)
-
-
-class _Repair:
-    """Mutable state of the repair loop: the current design and the open session."""
-
-    def __init__(self, wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession,
-                 *, min_pressure: float, max_inlets: int, band: tuple[float, float],
-                 dist: DistributionNetwork) -> None:
-        self.wn = wn
-        self.dist = dist
-        self.design = design
-        self.session = session
-        self.min_pressure = min_pressure
-        self.need = service_pressure(wn, min_pressure)
-        self.max_inlets = max_inlets
-        self.band = band
-        self.given_up: set[str] = set()
-        self.gave_up: dict[str, str] = {}
-        self._swaps: dict[str, int] = {}
-        self._splits = 0
-        self._siblings: set[frozenset[str]] = set()
-        self.elevation = pd.Series({j: wn.get_node(j).elevation for j in session.junction_names})
-        self.duration = run_duration(wn)
-        self.session.reset_status()
-        pipes = list(wn.pipe_name_list)
-        run = self.session.run(duration_s=self.duration, report_step_s=3600, links=pipes)
-        self.before = run.pressure_m
-        self.before_flows = run.flowrate_m3s
-
-    def peak_flows(self) -> pd.Series:
-        """Link flows at the run's peak hour with every pipe open, m3/s."""
-        assert self.before_flows is not None
-        t = peak_hour(self.wn)
-        return self.before_flows.loc[t] if t in self.before_flows.index else self.before_flows.iloc[0]
-
-    def _close(self) -> None:
-        self.session.reset_status()
-        self.session.set_status(self.design.new_valves, open_=False)
-
-    def _change(self, text: str) -> None:
-        self.design = replace(self.design, changes=[*self.design.changes, text])
-
-    def _give_up(self, key: str, reason: str) -> None:
-        self.given_up.add(key)
-        if key == TRANSMISSION:
-            text = (f"transmission junctions: could not repair ({reason}): no outlet meter on a closed "
-                    "boundary pipe next to them raises their pressure")
-        elif self.band[1] <= 0:  # DMAs the engineer drew: never merged
-            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
-                    f"{self.max_inlets} inlet meters; allow more inlets (--max-inlets) or redraw the DMA")
-        else:
-            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
-                    f"{self.max_inlets} inlet meters and no merge helped; allow more inlets "
-                    "(--max-inlets), widen --size, or keep this area out of DMAs (--transmission)")
-        self.gave_up[key] = text
-
-    def give_up_warnings(self, evaluation: DmaEvaluation) -> list[str]:
-        """Return the repairs' give-ups that still matter: for DMAs (or transmission) still failing.
-
-        A later repair elsewhere (e.g. an outlet meter that keeps a pump's suction fed) often
-        mends a DMA the repair had given up on; its old warning would then mislead.
-        """
-        table = evaluation.dmas
-        out = []
-        for key, text in self.gave_up.items():
-            if key == TRANSMISSION:
-                still = bool(evaluation.metrics.get("transmission_problems"))
-            else:
-                still = key not in table.index or bool(table.at[key, "problems"])
-            if still:
-                out.append(text)
-        return out
-
-    # --- repairs ------------------------------------------------------------------------
-    def feed_unfed(self) -> None:
-        """Meter a pipe towards a supplied side wherever the closures cut junctions off.
-
-        Transmission junctions first (an outlet meter from the DMA that now holds their only
-        path to a source, e.g. the inlet of a PRV), then DMAs (an inlet meter from a
-        supplied neighbour).
-        """
-        before = supplied(self.wn, set())
-        for _ in range(_MAX_ROUNDS):
-            fed = supplied(self.wn, set(self.design.new_valves))
-            starved = [j for j in self.design.transmission_junctions.index
-                       if j in before and j not in fed]
-            if starved and TRANSMISSION not in self.given_up:
-                if self._open_towards(starved, fed):
-                    continue
-            unfed = [d for d in unfed_dmas(self.wn, self.design.assignment, set(self.design.new_valves))
-                     if d not in self.given_up]
-            if not unfed:
-                return
-            for dma in unfed:
-                if dma in set(self.design.assignment.to_numpy()):
-                    self._open_or_merge(dma, None, reason="no open path to a source")
-
-    def _open_towards(self, starved: list[str], fed: set[str]) -> bool:
-        """Outlet-meter a closed pipe joining cut-off transmission junctions to a supplied DMA."""
-        b = self.design.boundary
-        targets = set(starved)
-        for pipe, row in b[b.role == "valve"].sort_values("diameter_m", ascending=False).iterrows():
-            link = self.wn.get_link(pipe)
-            ends = (link.start_node_name, link.end_node_name)
-            sides = (row.dma_start, row.dma_end)
-            for k in (0, 1):
-                if ends[k] in targets and ends[1 - k] in fed and sides[1 - k] != TRANSMISSION:
-                    self.design = self.design.with_meter(str(pipe), TRANSMISSION)
-                    self._change(f"transmission: outlet meter on {pipe} (from {sides[1 - k]}) instead of a "
-                                 f"boundary valve: {ends[k]} has no other open path to a source")
-                    return True
-        return False
-
-    def repair(self, *, fire_flow_m3s: float | None, fire_residual_m: float) -> None:
-        """Run the day with the valves closed; repair failing DMAs until none can be helped."""
-        for _ in range(_MAX_ROUNDS):
-            failing = self._failing_pressure()
-            if not failing and fire_flow_m3s:
-                failing = self._failing_fire(fire_flow_m3s, fire_residual_m)
-            todo = {k: v for k, v in failing.items() if k not in self.given_up}
-            if not todo:
-                return
-            if TRANSMISSION in todo:
-                # transmission first: a starved pump suction or PRV inlet starves DMAs downstream
-                heads, reason, nodes = todo[TRANSMISSION]
-                before = len(self.design.changes)
-                self._feed_transmission(nodes, heads, reason)
-                if len(self.design.changes) > before:
-                    continue
-            for key, (heads, reason, _) in sorted(todo.items()):
-                if key != TRANSMISSION and key in set(self.design.assignment.to_numpy()):
-                    self._open_or_merge(key, heads, reason=reason)
-
-    def _failing_pressure(self) -> dict[str, tuple[pd.Series, str, list[str]]]:
-        """Junctions the closures push below the service pressure, grouped by DMA."""
-        self._close()
-        after = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True).pressure_m
-        # an hour missing before (it cannot be, but never let it hide a failure) counts as fine then
-        before = self.before.reindex(index=after.index, columns=after.columns).fillna(np.inf)
-        need = self.need.reindex(after.columns).to_numpy()
-        bad = (after < need) & (after < before - PRESSURE_TOLERANCE_M)
-        if not bad.to_numpy().any():
-            return {}
-        label = self.design.assignment.reindex(after.columns).fillna(TRANSMISSION)
-        out: dict[str, tuple[pd.Series, str, list[str]]] = {}
-        failing_nodes = bad.any(axis=0)
-        for key, nodes in failing_nodes[failing_nodes].groupby(label[failing_nodes].to_numpy()):
-            names = list(nodes.index)
-            worst_p = after[names].where(bad[names]).min()
-            worst = str(worst_p.idxmin())
-            t = int(after[worst].idxmin())
-            heads = (after.loc[t] + self.elevation).rename(t)
-            reason = (f"{after.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.need[worst]:g} m "
-                      f"(was {before.at[t, worst]:.1f} m)")
-            out[str(key)] = (heads, reason, names)
-        return out
-
-    def _failing_fire(self, fire_flow_m3s: float, fire_residual_m: float
-                      ) -> dict[str, tuple[pd.Series, str, list[str]]]:
-        """DMAs whose critical node keeps less than the residual pressure during a fire flow."""
-        t = peak_hour(self.wn)
-        out: dict[str, tuple[pd.Series, str, list[str]]] = {}
-        self._close()
-        state = self.session.solve(t)
-        for dma in self.design.dma_ids:
-            nodes = self.design.junctions(dma)
-            critical = str(state.pressure_m[nodes].idxmin())
-            with self.session.extra_demand(critical, fire_flow_m3s):
-                fire = self.session.solve(t)
-            if fire.pressure_m[critical] >= fire_residual_m:
-                continue
-            self.session.reset_status()
-            with self.session.extra_demand(critical, fire_flow_m3s):
-                prior = self.session.solve(t).pressure_m[critical]
-            self._close()
-            if fire.pressure_m[critical] < prior - PRESSURE_TOLERANCE_M:
-                residual = fire.pressure_m[critical]
-                out[dma] = (fire.head_m.rename(t), f"fire flow leaves {residual:.1f} m at {critical} "
-                                         f"< {fire_residual_m:g} m (was {prior:.1f} m)", [critical])
-        return out
-
-    def _candidates(self, dma: str, heads: pd.Series | None) -> list[tuple[float, str, str]]:
-        """Rank the closed boundary pipes of ``dma``, the most useful inlet first.
-
-        Ranked by the flow each carried into the DMA at the failing hour before the design
-        (what the closure took away), then by the head difference across it with the valves
-        closed (what would push water in if it were opened). Each candidate's score is
-        positive when opening it would feed the DMA.
-        """
-        rows = self.design.boundary_of(dma)
-        rows = rows[rows.role == "valve"]
-        out = []
-        t = heads.name if heads is not None else None
-        flows = self.before_flows
-        lost = (inflow(rows, flows.loc[t], dma) if flows is not None and t in flows.index
-                else pd.Series(0.0, index=rows.index))
-        for pipe, row in rows.iterrows():
-            link = self.wn.get_link(pipe)
-            inside = link.end_node_name if row.dma_end == dma else link.start_node_name
-            outside = link.start_node_name if inside == link.end_node_name else link.end_node_name
-            if heads is None:
-                key = (0.0, float(row.diameter_m))  # no state: prefer the widest pipe
-            else:
-                push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
-                key = (max(float(lost[pipe]), 0.0), -np.inf if np.isnan(push) else push)
-            out.append((key, str(pipe), self.design.other_side(str(pipe), dma)))
-        out.sort(key=lambda c: (-c[0][0], -c[0][1], c[1]))
-        return [(k[0] if k[0] > 0 else k[1], pipe, other) for k, pipe, other in out]
-
-    def _feed_transmission(self, nodes: list[str], heads: pd.Series, reason: str) -> None:
-        """Meter the closed pipe that best feeds transmission junctions the closures starved."""
-        b = self.design.boundary
-        rows = b[b.role == "valve"]
-        best: tuple[float, str, str] | None = None
-        for pipe, row in rows.iterrows():
-            link = self.wn.get_link(pipe)
-            for inside, outside, side in ((link.start_node_name, link.end_node_name, row.dma_end),
-                                          (link.end_node_name, link.start_node_name, row.dma_start)):
-                if inside in nodes and side != TRANSMISSION:
-                    push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
-                    if not np.isnan(push) and (best is None or push > best[0]):
-                        best = (push, str(pipe), str(side))
-        if best is None or best[0] <= 0:
-            self._give_up(TRANSMISSION, reason)
-            return
-        before = self.design
-        worst_before = self._lowest(nodes)
-        self.design = self.design.with_meter(best[1], TRANSMISSION)
-        if self._lowest(nodes) < worst_before + PRESSURE_TOLERANCE_M:
-            # the meter would not help these junctions: keep the valve and say so
-            self.design = before
-            self._give_up(TRANSMISSION, reason)
-            return
-        self._change(f"transmission: outlet meter on {best[1]} (from {best[2]}) instead of a boundary "
-                     f"valve: {reason}")
-
-    def _lowest(self, nodes: list[str], design: DmaDesign | None = None) -> float:
-        """Lowest pressure over the day at ``nodes`` with a design's valves closed."""
-        self.session.reset_status()
-        self.session.set_status((design or self.design).new_valves, open_=False)
-        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True)
-        return float(run.pressure_m[nodes].min().min())
-
-    def _open_or_merge(self, dma: str, heads: pd.Series | None, *, reason: str) -> None:
-        inlets = inlets_per_dma(self.design.boundary)
-        candidates = self._candidates(dma, heads)
-        if int(inlets.get(dma, 0)) < self.max_inlets:
-            fed = supplied(self.wn, set(self.design.new_valves))
-            for push, pipe, other in candidates:
-                if push <= 0 and heads is not None:
-                    break
-                link = self.wn.get_link(pipe)
-                if heads is None and not ({link.start_node_name, link.end_node_name} & fed):
-                    continue
-                self.design = self.design.with_meter(pipe, dma)
-                self._change(f"{dma}: inlet meter on {pipe} (from {other}) instead of a boundary valve: "
-                             f"{reason}")
-                return
-        if heads is not None and self._swap_inlet(dma, heads, candidates, reason):
-            return
-        if self.band[1] <= 0:  # DMAs the engineer drew are never merged
-            self._give_up(dma, reason)
-            return
-        sizes = self.design.dma_size()
-        # never merge back two halves of a split: that only undoes it
-        neighbours = [(pipe, other) for _, pipe, other in candidates
-                      if other != TRANSMISSION and frozenset((dma, other)) not in self._siblings]
-        for pipe, other in neighbours:
-            if sizes[dma] + sizes[other] <= self.band[1]:
-                self._merge(dma, other, pipe, reason)
-                return
-        if self._split(dma, reason):
-            return
-        over = [(pipe, other) for pipe, other in neighbours
-                if sizes[dma] + sizes[other] <= _OVERSIZE * self.band[1]]
-        if over:  # last resort: a DMA somewhat above the band that serves beats one that does not
-            pipe, other = over[0]
-            self._merge(dma, other, pipe, reason)
-            self._change(f"{min(dma, other)} is now above the size band ({sizes[dma] + sizes[other]:g} > "
-                         f"{self.band[1]:g}): no smaller repair kept the pressure")
-            return
-        self._give_up(dma, reason)
-
-    def _swap_inlet(self, dma: str, heads: pd.Series, candidates: list[tuple[float, str, str]],
-                    reason: str) -> bool:
-        """Move a full DMA's weakest inlet meter to the closed pipe that fed it most before.
-
-        At the failing hour, compare what each inlet and each closed boundary pipe carried
-        into the DMA before the design; swap when a closed pipe carried more than the weakest
-        inlet (at most twice per DMA, so that swaps never cycle).
-        """
-        if self._swaps.get(dma, 0) >= 2 or self.before_flows is None:
-            return False
-        t = heads.name
-        if t not in self.before_flows.index:
-            return False
-        rows = self.design.boundary_of(dma)
-        carried = inflow(rows, self.before_flows.loc[t], dma)
-        inlets = [p for p in self.design.inlets(dma) if p in carried.index]
-        closed = [pipe for _, pipe, _ in candidates if carried.get(pipe, 0.0) > 0]
-        if not inlets or not closed:
-            return False
-        weakest = min(inlets, key=lambda p: (carried[p], p))
-        best = max(closed, key=lambda p: (carried[p], p))
-        if carried[best] <= carried[weakest]:
-            return False
-        self._swaps[dma] = self._swaps.get(dma, 0) + 1
-        self.design = self.design.with_valves([weakest]).with_meter(best, dma)
-        self._change(f"{dma}: inlet meter moved from {weakest} to {best} (which carried "
-                     f"{carried[best] * 1000:.1f} l/s in before the design, against "
-                     f"{carried[weakest] * 1000:.1f} l/s): {reason}")
-        return True
-
-    def _split(self, dma: str, reason: str) -> bool:
-        """Split a DMA no meter can serve into two, each with its own inlet (if both fit the band).
-
-        A spectral bisection of the DMA's graph; the pipes between the halves become boundary
-        valves, and a half without an inlet meter gets one on the pipe that carried most water
-        into it at the peak hour before the design.
-        """
-        nodes = set(self.design.junctions(dma))
-        if self._splits >= len(self.design.dma_ids) or len(nodes) < 2:
-            return False
-        sub = ordered_subgraph(self.dist.graph, nodes)
-        if sub.number_of_nodes() != len(nodes) or not nx.is_connected(sub):
-            return False
-        first, second = bisect_graph(sub)
-        size = self.design.size
-        smaller = min(float(size.reindex(list(first)).sum()), float(size.reindex(list(second)).sum()))
-        if smaller < self.band[0]:
-            return False
-        numbers = [int(d.rsplit("-", 1)[-1]) for d in self.design.dma_ids if d.rsplit("-", 1)[-1].isdigit()]
-        width = len(dma.rsplit("-", 1)[-1]) if dma.rsplit("-", 1)[-1].isdigit() else 2
-        new_id = f"DMA-{max(numbers, default=0) + 1:0{width}d}"
-        assignment = self.design.assignment.copy()
-        assignment[sorted(second)] = new_id
-        boundary = boundary_pipes(self.wn, assignment, self.dist)
-        boundary["role"] = np.where(boundary.existing, "existing valve", "valve")
-        boundary["feeds"] = ""
-        old = self.design.boundary
-        for pipe in boundary.index.intersection(old.index):
-            if old.at[pipe, "role"] != "meter":
-                continue
-            feeds = str(old.at[pipe, "feeds"])
-            if feeds == dma and dma not in (boundary.at[pipe, "dma_start"], boundary.at[pipe, "dma_end"]):
-                feeds = new_id
-            boundary.loc[pipe, ["role", "feeds"]] = ["meter", feeds]
-        design = replace(self.design, assignment=assignment, boundary=boundary)
-        flows = self.peak_flows()
-        for half in (dma, new_id):
-            if design.inlets(half):
-                continue
-            rows = design.boundary_of(half)
-            closed = rows[rows.role == "valve"]
-            if closed.empty:
-                return False
-            carried = inflow(closed, flows, half)
-            design = design.with_meter(str(carried.idxmax()), half)
-        self._splits += 1
-        self._siblings.add(frozenset((dma, new_id)))
-        self.design = design
-        self._change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), each "
-                     f"with its own inlet meter: {reason}")
-        return True
-
-    def _merge(self, dma: str, other: str, pipe: str, reason: str) -> None:
-        keep, gone = sorted([dma, other])
-        assignment = self.design.assignment.where(self.design.assignment != gone, keep)
-        old = self.design.boundary
-        boundary = old[~(((old.dma_start == keep) & (old.dma_end == gone))
-                         | ((old.dma_start == gone) & (old.dma_end == keep)))].copy()
-        boundary.loc[boundary.dma_start == gone, "dma_start"] = keep
-        boundary.loc[boundary.dma_end == gone, "dma_end"] = keep
-        boundary.loc[boundary.feeds == gone, "feeds"] = keep
-        self.design = replace(self.design, assignment=assignment, boundary=boundary)
-        self._change(f"{gone} merged into {keep} across {pipe}: {reason}")
-        meters = boundary[(boundary.role == "meter") & (boundary.feeds == keep)]
-        drop: list[str] = []
-        nodes = self.design.junctions(keep)
-        kept = list(meters.index)
-        while len(kept) > self.max_inlets:
-            # close the inlet whose closure costs the merged DMA least (one run per inlet)
-            trials = []
-            for pipe_id in kept:
-                trial = self.design.with_valves([*drop, pipe_id])
-                trials.append((self._lowest(nodes, trial), pipe_id))
-            _, worst_needed = max(trials, key=lambda t: (t[0], t[1]))
-            drop.append(worst_needed)
-            kept.remove(worst_needed)
-        if drop:
-            self.design = self.design.with_valves(drop)
-            kept_text = "1 inlet meter" if self.max_inlets == 1 else f"{self.max_inlets} inlet meters"
-            self._change(f"{keep}: meters on {', '.join(drop)} closed instead, to keep "
-                         f"{kept_text} after the merge (the closures that cost the least pressure)")

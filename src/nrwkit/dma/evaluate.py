@@ -9,6 +9,7 @@ critical node, and water age at the dead ends the closures create.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,17 +20,22 @@ import wntr
 
 from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod, HydraulicSession, system_demand
-from .divide import TRANSMISSION, dead_ends, inflow
+from .divide import TRANSMISSION, dead_ends, inflow, unfed_dmas
 from .metrics import modularity, size_cv, todini_index
 from .model import DmaDesign
 from .network import junction_sizes
 
-__all__ = ["DmaEvaluation", "PRESSURE_TOLERANCE_M", "evaluate", "open_session", "service_pressure"]
+Progress = Callable[[str, int, int], None]
+
+__all__ = ["DmaEvaluation", "PRESSURE_TOLERANCE_M", "evaluate", "open_session", "pressure_bounds",
+           "service_pressure", "suspect_hours"]
 
 #: A junction fails when the design lowers it below the service pressure by more than this.
 PRESSURE_TOLERANCE_M = 1.0
 #: Water age is averaged over the last day of a run this long.
 AGE_RUN_S = 72 * 3600
+#: A new dead end whose mean age over the last day is this high was never renewed in the run.
+AGE_CEILING_H = 48.0
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,74 @@ def service_pressure(wn: wntr.network.WaterNetworkModel, min_pressure: float) ->
     has_demand = {name: any(float(d.base_value) > 0 for d in j.demand_timeseries_list)
                   for name, j in wn.junctions()}
     return pd.Series({n: (min_pressure if v else 0.0) for n, v in has_demand.items()}, name="service_m")
+
+
+def pressure_bounds(wn: wntr.network.WaterNetworkModel) -> tuple[float, float]:
+    """Return the range of physically possible junction pressures in a network, m.
+
+    No junction head can exceed the highest source head (reservoir heads with their
+    patterns, tank tops) plus the head every pump can add (1.5 times its curve's highest
+    head; 300 m for a pump given by power), and no junction sits more than that span below
+    it: ``(-span, span)`` with ``span`` = that ceiling minus the lowest junction elevation,
+    plus 50 m of margin. A solved pressure outside it comes from a run that did not
+    converge, whatever EPANET's status said.
+    """
+    heads = []
+    for _, reservoir in wn.reservoirs():
+        mult = 1.0
+        pattern = getattr(reservoir.head_timeseries, "pattern", None)
+        if pattern is not None and len(pattern.multipliers):
+            mult = float(np.max(pattern.multipliers))
+        heads.append(float(reservoir.base_head) * max(mult, 1.0))
+    for _, tank in wn.tanks():
+        heads.append(float(tank.elevation) + float(tank.max_level))
+    lift = 0.0
+    for _, pump in wn.pumps():
+        if getattr(pump, "pump_type", "HEAD") == "HEAD" and getattr(pump, "pump_curve_name", None):
+            points = wn.get_curve(pump.pump_curve_name).points
+            lift += 1.5 * max((float(h) for _, h in points), default=0.0)
+        else:
+            lift += 300.0
+    elevations = [float(j.elevation) for _, j in wn.junctions()]
+    ceiling = max(heads, default=max(elevations, default=0.0)) + lift
+    span = ceiling - min(elevations, default=0.0) + 50.0
+    return -span, span
+
+
+def suspect_hours(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod) -> dict[int, list[str]]:
+    """Return the reporting hours of a run that cannot be trusted, with the junctions involved.
+
+    An hour is suspect when EPANET reported a step unbalanced since the previous report, or
+    when a junction's pressure is outside :func:`pressure_bounds` (or not a number). The
+    junctions named are those outside the bounds, else the three lowest pressures then.
+
+    Returns
+    -------
+    dict
+        Hour (s) -> junction names (empty list when EPANET names no element).
+    """
+    pressure = run.pressure_m
+    if pressure.empty:
+        return {}
+    low, high = pressure_bounds(wn)
+    values = pressure.to_numpy()
+    wild = ~np.isfinite(values) | (values < low) | (values > high)
+    times = pressure.index.to_numpy()
+    out: dict[int, list[str]] = {}
+    for k in np.flatnonzero(wild.any(axis=1)):
+        cols = pressure.columns[wild[k]]
+        order = np.argsort(-np.abs(np.nan_to_num(values[k, wild[k]], nan=np.inf)), kind="stable")
+        out[int(times[k])] = [str(cols[i]) for i in order]
+    for t in run.unbalanced_s:
+        # the report at or after the unbalanced step carries its result
+        later = times[times >= t]
+        if not len(later):
+            continue
+        hour = int(later[0])
+        if hour not in out:
+            row = pressure.loc[hour]
+            out[hour] = [str(n) for n in row.nsmallest(3).index]
+    return dict(sorted(out.items()))
 
 
 def open_session(wn: wntr.network.WaterNetworkModel, min_pressure: float,
@@ -131,6 +205,7 @@ def evaluate(
     fire_residual_m: float = 14.0,
     water_age: bool = True,
     session: HydraulicSession | None = None,
+    progress: Progress | None = None,
 ) -> DmaEvaluation:
     """Compare the network before and after the design's boundary valves are closed.
 
@@ -150,6 +225,8 @@ def evaluate(
         Run two 72-hour water-age simulations when the closures create dead ends.
     session : HydraulicSession, optional
         An open session of ``wn`` (from :func:`open_session`) to reuse.
+    progress : callable, optional
+        ``progress("verification", done, total)`` after each run.
 
     Returns
     -------
@@ -157,14 +234,17 @@ def evaluate(
         ``metrics`` holds ``n_dmas``, ``n_meters``, ``n_boundary_valves`` (new closures),
         ``n_existing_valves``, ``min_pressure_before_m``/``_after_m`` (lowest junction
         pressure at the peak hour), ``delivered_demand_fraction`` (after, over the run) and
-        ``_before``, ``todini_before``/``_after``, ``modularity``, ``size_cv``, the peak
-        and night hours.
+        ``_before``, ``todini_before``/``_after`` (also ``resilience_index``; NaN when the
+        state did not converge), ``modularity``, ``size_cv``, the peak and night hours,
+        ``verified`` (False when the run with the valves closed did not converge at some
+        hour: then ``unconverged_hours`` lists them and ``passes`` is False) and ``passes``
+        (every DMA's ``status`` is ``"passes"`` and no transmission junction is starved).
     """
     own = session is None
     sess = open_session(wn, min_pressure, water_age) if session is None else session
     try:
         return _evaluate(wn, design, sess, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
-                         fire_residual_m=fire_residual_m, water_age=water_age)
+                         fire_residual_m=fire_residual_m, water_age=water_age, progress=progress)
     finally:
         if own:
             sess.close()
@@ -172,25 +252,59 @@ def evaluate(
 
 def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,
               min_pressure: float, fire_flow_m3s: float | None, fire_residual_m: float,
-              water_age: bool) -> DmaEvaluation:
+              water_age: bool, progress: Progress | None = None) -> DmaEvaluation:
     closed = set(design.new_valves)
     pipes = list(design.boundary.index)
+    steps = 4 + (2 if fire_flow_m3s else 0)
+    tick = _ticker(progress, "verification", steps)
     session.reset_status()
     before = _eps(session, wn, pipes)
+    tick()
     peak_snapshot = peak_hour(wn)
     snap_before = session.solve(peak_snapshot, full=True)
     fire_before = _fire(session, design, before, fire_flow_m3s, peak_snapshot)
+    if fire_flow_m3s:
+        tick()
     session.set_status(closed, open_=False)
     after = _eps(session, wn, pipes)
+    tick()
     snap_after = session.solve(peak_snapshot, full=True)
     fire_after = _fire(session, design, after, fire_flow_m3s, peak_snapshot)
+    if fire_flow_m3s:
+        tick()
     peak, night = _peak_and_night(wn, before)
     warnings: list[str] = []
-    if not (before.converged and after.converged):
-        warnings.append("EPANET reported an unbalanced step; pressures at those steps are unreliable")
+
+    # hours that cannot be trusted: before (the network as given) and after (the design's doing)
+    suspect_before = suspect_hours(wn, before)
+    suspect_after = {t: e for t, e in suspect_hours(wn, after).items() if t not in suspect_before}
+    if suspect_before:
+        hours = ", ".join(f"{t / 3600:g}" for t in suspect_before)
+        warnings.append(f"the network as given does not converge at hour(s) {hours} with every pipe open: "
+                        "those hours are left out of the before/after comparison; check the model "
+                        "(nrwkit inspect)")
+    masked = sorted(set(suspect_before) | set(suspect_after))
+    trusted_before = _mask(before, masked)
+    trusted_after = _mask(after, masked)
 
     need = service_pressure(wn, min_pressure)
-    table = _dma_table(wn, design, before, after, peak, night, min_pressure, need)
+    table = _dma_table(wn, design, trusted_before, trusted_after, peak, night, min_pressure, need)
+    label = design.assignment.to_dict()
+    unverified_all = ""
+    for t, elements in suspect_after.items():
+        names = ", ".join(elements[:5]) or "EPANET names no element"
+        text = f"did not converge at hour {t / 3600:g} ({names})"
+        dmas = sorted({label[e] for e in elements if e in label})
+        if not elements or any(e not in label for e in elements):
+            unverified_all = unverified_all or text
+        for dma in dmas:
+            if dma in table.index and "did not converge" not in table.at[dma, "problems"]:
+                table.loc[dma, "problems"] = _join(table.at[dma, "problems"], text)
+                table.loc[dma, "status"] = "not verified"
+    for dma, why in _structure_problems(wn, design).items():
+        table.loc[dma, "problems"] = _join(table.at[dma, "problems"], why)
+        if table.at[dma, "status"] == "passes":
+            table.loc[dma, "status"] = "fails"
     if fire_flow_m3s:
         table["fire_residual_before_m"] = pd.Series(fire_before)
         table["fire_residual_m"] = pd.Series(fire_after)
@@ -199,6 +313,8 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
             if residual < fire_residual_m and residual < prior - PRESSURE_TOLERANCE_M:
                 text = f"fire flow leaves {residual:.1f} m < {fire_residual_m:g} m"
                 table.loc[dma, "problems"] = _join(table.loc[dma, "problems"], text)
+                if table.at[dma, "status"] == "passes":
+                    table.loc[dma, "status"] = "fails"
             elif residual < fire_residual_m:
                 warnings.append(f"{dma}: the fire flow left {prior:.1f} m before the design already "
                                 f"(< {fire_residual_m:g} m)")
@@ -211,8 +327,8 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
                             f"({row.min_pressure_before_m:.1f} m)")
 
     held = [j for j in design.transmission_junctions.index if j in after.pressure_m.columns]
-    low_after = after.pressure_m[held].min()
-    low_before = before.pressure_m[held].min()
+    low_after = trusted_after.pressure_m[held].min()
+    low_before = trusted_before.pressure_m[held].min()
     starved = low_after[(low_after < need.reindex(held)) & (low_after < low_before - PRESSURE_TOLERANCE_M)]
     transmission_problems = ""
     if len(starved):
@@ -220,26 +336,41 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
         transmission_problems = (f"{_count(len(starved), 'transmission junction')} fall below their service "
                                  f"pressure ({min_pressure:g} m, 0 m without demand) "
                                  f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
+    if unverified_all:
+        transmission_problems = _join(transmission_problems, unverified_all)
+    if transmission_problems:
         warnings.append(f"transmission: {transmission_problems}")
 
     new_dead = sorted(set(dead_ends(wn, closed)) - set(dead_ends(wn, set())))
     dead = _dead_end_ages(session, wn, design, new_dead, closed, water_age)
+    tick()
     session.reset_status()
+    stale = dead[dead.age_after_h.notna() & (dead.age_after_h >= AGE_CEILING_H)
+                 & (dead.age_after_h > dead.age_before_h.fillna(0) + 1.0)] if len(dead) else dead
+    if len(stale):
+        names = ", ".join(stale.junction.astype(str).head(5))
+        warnings.append(f"{_count(len(stale), 'new dead end')} reach a water age of {AGE_CEILING_H:g} h "
+                        "or more "
+                        f"(the run's ceiling: never renewed in {AGE_RUN_S // 3600} h): {names}; flush them, "
+                        "meter the boundary pipe instead of closing it, or loop the main")
 
     dist_graph = nx.Graph()
     dist_graph.add_nodes_from(design.assignment.index)
     dist_graph.add_edges_from((p.start_node_name, p.end_node_name) for _, p in wn.pipes()
                               if str(p.initial_status).lower() != "closed")
+    peak_ok = peak not in masked
+    verified = not suspect_after
+    statuses = table["status"] if len(table) else pd.Series(dtype=object)
     metrics: dict[str, Any] = {
         "n_dmas": len(design.dma_ids),
         "n_meters": len(design.meters),
         "n_boundary_valves": len(design.new_valves),
         "n_existing_valves": int((design.boundary.role == "existing valve").sum()),
         "n_transmission_junctions": len(design.transmission_junctions),
-        "min_pressure_before_m": float(before.pressure_m.loc[peak].min()),
-        "min_pressure_after_m": float(after.pressure_m.loc[peak].min()),
-        "delivered_demand_fraction_before": before.delivered_fraction,
-        "delivered_demand_fraction": after.delivered_fraction,
+        "min_pressure_before_m": float(before.pressure_m.loc[peak].min()) if peak_ok else float("nan"),
+        "min_pressure_after_m": float(after.pressure_m.loc[peak].min()) if peak_ok else float("nan"),
+        "delivered_demand_fraction_before": trusted_before.delivered_fraction,
+        "delivered_demand_fraction": trusted_after.delivered_fraction,
         "todini_before": _todini(wn, snap_before, min_pressure),
         "todini_after": _todini(wn, snap_after, min_pressure),
         "modularity": modularity(dist_graph, [design.junctions(d) for d in design.dma_ids]),
@@ -247,11 +378,60 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
         "peak_time_s": peak,
         "night_time_s": night,
         "transmission_problems": transmission_problems,
-        "passes": bool((table["problems"] == "").all()) and not transmission_problems,
+        "verified": verified,
+        "unconverged_hours": [t / 3600 for t in suspect_after],
+        "hours_left_out": [t / 3600 for t in suspect_before],
+        "passes": bool((statuses == "passes").all()) and not transmission_problems and verified,
     }
+    metrics["resilience_index"] = metrics["todini_after"]
+    metrics["resilience_index_before"] = metrics["todini_before"]
     schedule = _schedule(wn, design, before, after, peak, night)
     return DmaEvaluation(dmas=table, metrics=metrics, schedule=schedule, dead_ends=dead,
                          warnings=warnings)
+
+
+def _ticker(progress: Progress | None, stage: str, total: int) -> Callable[[], None]:
+    count = [0]
+
+    def tick() -> None:
+        count[0] += 1
+        if progress is not None:
+            progress(stage, min(count[0], total), total)
+
+    return tick
+
+
+def _mask(run: ExtendedPeriod, hours: list[int]) -> ExtendedPeriod:
+    """Return the run without the hours that cannot be trusted."""
+    if not hours:
+        return run
+    keep = ~run.pressure_m.index.isin(hours)
+    return ExtendedPeriod(pressure_m=run.pressure_m[keep], demand_m3s=run.demand_m3s[keep],
+                          deficit_m3s=run.deficit_m3s[keep],
+                          flowrate_m3s=None if run.flowrate_m3s is None else run.flowrate_m3s[keep],
+                          converged=run.converged, unbalanced_s=run.unbalanced_s)
+
+
+def _structure_problems(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -> dict[str, str]:
+    """DMAs in pieces (no open pipe inside joins them) or cut off from every source after closure."""
+    label = design.assignment.to_dict()
+    inside = nx.Graph()
+    inside.add_nodes_from(design.assignment.index)
+    for _, pipe in wn.pipes():
+        a, b = pipe.start_node_name, pipe.end_node_name
+        if (a in label and label[a] == label.get(b) and str(pipe.initial_status).lower() != "closed"):
+            inside.add_edge(a, b)
+    out: dict[str, str] = {}
+    for dma in design.dma_ids:
+        pieces = sorted(nx.connected_components(inside.subgraph(design.junctions(dma))),
+                        key=lambda c: (-len(c), min(c)))
+        if len(pieces) > 1:
+            out[dma] = (f"falls in {len(pieces)} pieces that no open pipe inside the DMA joins "
+                        f"(e.g. {', '.join(sorted(pieces[1])[:3])}): a DMA must be one connected area")
+    for dma in unfed_dmas(wn, design.assignment, set(design.new_valves)):
+        out[dma] = _join(out.get(dma, ""), "no open path to a tank or reservoir once the boundary valves "
+                                           "are closed")
+    return out
 
 
 def _count(n: int, noun: str) -> str:
@@ -264,6 +444,8 @@ def _join(a: str, b: str) -> str:
 
 
 def _todini(wn: wntr.network.WaterNetworkModel, state: Any, p_star: float) -> float:
+    if not state.converged:
+        return float("nan")  # an unbalanced state breaks the energy balance the index rests on
     return todini_index(wn, state.node_head_m, state.node_demand_m3s, state.flowrate_m3s,
                         required_pressure_m=p_star)
 
@@ -286,15 +468,18 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
         nodes = design.junctions(dma)
         weights = conns.reindex(nodes).fillna(0).to_numpy(dtype=float)
         weights = weights if weights.sum() > 0 else np.ones(len(nodes))
-        p_after = after.pressure_m.loc[peak, nodes]
-        p_before = before.pressure_m.loc[peak, nodes]
+        # an hour left out (did not converge) gives no figure, never a number from a bad run
+        p_after = after.pressure_m.reindex(index=[peak], columns=nodes).iloc[0]
+        p_before = before.pressure_m.reindex(index=[peak], columns=nodes).iloc[0]
+        night_after = after.pressure_m.reindex(index=[night], columns=nodes).iloc[0]
+        night_before = before.pressure_m.reindex(index=[night], columns=nodes).iloc[0]
         lowest_after = after.pressure_m[nodes].min()
         lowest_before = before.pressure_m[nodes].min()
         frac_after = _delivered(after, nodes)
         frac_before = _delivered(before, nodes)
         boundary = design.boundary_of(dma)
         length = length_km.get(dma, 0.0)
-        critical = str(p_after.idxmin())
+        critical = str(p_after.idxmin()) if p_after.notna().any() else ""
         failing = (lowest_after < need.reindex(nodes)) & (lowest_after < lowest_before - PRESSURE_TOLERANCE_M)
         problems = ""
         if failing.any():
@@ -319,16 +504,17 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
             "min_pressure_m": float(p_after.min()),
             "avg_pressure_m": float(np.average(p_after, weights=weights)),
             "max_pressure_m": float(p_after.max()),
-            "aznp_before_m": float(np.average(before.pressure_m.loc[night, nodes], weights=weights)),
-            "aznp_m": float(np.average(after.pressure_m.loc[night, nodes], weights=weights)),
+            "aznp_before_m": float(np.average(night_before, weights=weights)),
+            "aznp_m": float(np.average(night_after, weights=weights)),
             "critical_node": critical,
             "lowest_pressure_day_m": float(lowest_after.min()),
-            "lowest_time_s": int(after.pressure_m[nodes].min(axis=1).idxmin()),
+            "lowest_time_s": int(after.pressure_m[nodes].min(axis=1).idxmin()) if len(after.pressure_m) else -1,
             "delivered_fraction": frac_after,
             "problems": problems,
+            "status": "fails" if problems else "passes",
         })
     return pd.DataFrame(rows).set_index("dma") if rows else pd.DataFrame(
-        columns=["problems", "min_pressure_m"]).rename_axis("dma")
+        columns=["problems", "status", "min_pressure_m"]).rename_axis("dma")
 
 
 def _delivered(run: ExtendedPeriod, nodes: list[str]) -> float:

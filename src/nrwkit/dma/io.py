@@ -74,15 +74,25 @@ def design_json(design: DmaDesign, evaluation: DmaEvaluation) -> dict[str, Any]:
             "elevation_range_m": _finite(row.elevation_range_m),
             "fire_residual_m": _finite(row.get("fire_residual_m", float("nan"))),
             "problems": row.problems,
+            "status": row.status,
+            "verdict": design.verdicts.get(dma, row.status),
         })
-    metrics = {k: _finite(v) for k, v in evaluation.metrics.items()}
+    metrics = {k: _finite(v) for k, v in evaluation.metrics.items() if k != "baseline_cut"}
+    on_mains = design.on_transmission
     return {
         "dmas": dmas,
         "transmission": {
-            "junctions": sorted(design.transmission_junctions.index),
-            "junction_reasons": {k: str(v) for k, v in design.transmission_junctions.sort_index().items()},
+            "junctions": sorted(on_mains.index),
+            "junction_reasons": {k: str(v) for k, v in on_mains.sort_index().items()},
             "pipes": sorted(p for p in design.transmission_links.index),
+            "reasons": {str(k): str(v) for k, v in design.transmission_links.sort_index().items()},
+            "junction_share": _finite(len(on_mains) / max(len(design.size), 1)),
         },
+        "unassigned": [{"junction": str(k), "reason": str(v)} for k, v in design.unassigned.sort_index().items()],
+        "passes": bool(evaluation.metrics["passes"]),
+        "verified": bool(evaluation.metrics.get("verified", True)),
+        "baseline_cut": evaluation.metrics.get("baseline_cut"),
+        "stages": [stage.to_dict() for stage in design.stages],
         "metrics": metrics,
         "schedule": [{k: _finite(v) for k, v in r.items()} for r in evaluation.schedule.to_dict("records")],
         "dead_ends": [{k: _finite(v) for k, v in r.items()} for r in evaluation.dead_ends.to_dict("records")],
@@ -165,6 +175,9 @@ def tag_network(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -> wntr.n
         parts = [p for p in str(junction.tag or "").split("|") if p and not p.startswith(_TAG_KEY)]
         parts.append(_TAG_KEY + label.get(name, "transmission"))
         junction.tag = "|".join(parts)
+    for name in design.transmission_links.index:
+        if name in out.link_name_list and not out.get_link(name).tag:
+            out.get_link(name).tag = "transmission"
     for pipe, row in design.boundary.iterrows():
         link = out.get_link(pipe)
         if row.role == "meter":
@@ -226,6 +239,8 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
             msg = f"{path}: no junction carries a dma= tag; write the design with nrwkit dma design"
             raise InputError(msg)
         rows = {}
+        listed = [name for name, link in tagged.links() if str(link.tag or "") == "transmission"]
+        check["transmission"] = tuple(check.get("transmission", ())) + tuple(listed)
         for name, link in tagged.links():
             tag = str(link.tag or "")
             if tag.startswith("meter="):
@@ -246,6 +261,12 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
             missing = ", ".join(sorted(need - set(frame.columns)))
             raise LayerError(path, f"the layer lacks the fields {missing}",
                              "keep the fields nrwkit dma design wrote", layer=layer)
+    try:
+        pipes = pyogrio.read_dataframe(path, layer="pipes", read_geometry=False, columns=["name", "dma", "reason"])
+        listed = pipes.name[(pipes.dma.astype(str) == "transmission") & pipes.reason.fillna("").astype(bool)]
+        check["transmission"] = tuple(check.get("transmission", ())) + tuple(listed.astype(str))
+    except Exception:  # an older design without transmission reasons: the options given decide
+        pass
     inside = junctions[junctions.dma.astype(str) != "transmission"]
     assignment = pd.Series(inside.dma.astype(str).to_numpy(), index=inside.name.astype(str).to_numpy())
     if "reason" in junctions:  # junctions the design left out, with the reason it gave

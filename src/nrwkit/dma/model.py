@@ -44,6 +44,12 @@ class DmaDesign:
     warnings : list of str
         Everything the engineer should know (sizes outside the band, failures that could
         not be repaired, junctions left out).
+    settings : dict
+        The options the design was made with (JSON-ready).
+    stages : list of Stage
+        The named stages of the run that made it (:mod:`nrwkit.dma.stages`), each timed.
+    verdicts : dict
+        DMA id -> its final verdict (``"passes"``, ``"fails: ..."``, ``"not verified: ..."``).
     """
 
     assignment: pd.Series
@@ -56,6 +62,20 @@ class DmaDesign:
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    stages: list[Any] = field(default_factory=list)
+    verdicts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def unassigned(self) -> pd.Series:
+        """Junctions in no DMA and not on a transmission link, with the reason (e.g. too small a group)."""
+        reasons = self.transmission_junctions.astype(str)
+        return reasons[~reasons.str.startswith("at an end of")]
+
+    @property
+    def on_transmission(self) -> pd.Series:
+        """Junctions at an end of a transmission link, with the link and its reason."""
+        reasons = self.transmission_junctions.astype(str)
+        return reasons[reasons.str.startswith("at an end of")]
 
     @property
     def dma_ids(self) -> list[str]:

@@ -125,8 +125,14 @@ def junction_sizes(wn: wntr.network.WaterNetworkModel, size_by: SizeBy,
 
 
 def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_above: float | None,
-                       transmission: Iterable[str] = ()) -> dict[str, str]:
-    """Links that stay outside DMAs, each with its reason."""
+                       transmission: Iterable[str] = (), trunk: dict[str, str] | None = None
+                       ) -> dict[str, str]:
+    """Links that stay outside DMAs, each with its reason.
+
+    Pumps, valves, pipes with a check valve, links of tanks and reservoirs and the links
+    listed in ``transmission`` always; pipes wider than ``exclude_diameter_above`` (m) when
+    given; and the ``trunk`` mains found from the flows (:mod:`nrwkit.dma.transmission`).
+    """
     listed = set(transmission)
     unknown = sorted(listed - set(wn.link_name_list))
     if unknown:
@@ -151,6 +157,8 @@ def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_a
         elif exclude_diameter_above is not None and link.diameter > exclude_diameter_above + 1e-9:
             reasons[name] = (f"transmission main (diameter {link.diameter * 1000:.0f} mm "
                              f"> {exclude_diameter_above * 1000:.0f} mm)")
+        elif trunk and name in trunk:
+            reasons[name] = trunk[name]
     return reasons
 
 
@@ -158,9 +166,10 @@ def distribution_network(
     wn: wntr.network.WaterNetworkModel,
     *,
     size_by: SizeBy = "connections",
-    exclude_diameter_above: float | None = 0.3,
+    exclude_diameter_above: float | None = None,
     transmission: Iterable[str] = (),
     connections: pd.Series | None = None,
+    trunk: dict[str, str] | None = None,
 ) -> DistributionNetwork:
     """Split the network into transmission and DMA candidates.
 
@@ -176,6 +185,8 @@ def distribution_network(
         Further links the engineer names as transmission mains.
     connections : pandas.Series, optional
         Connections per junction (overrides the model's ``[TAGS]``).
+    trunk : dict, optional
+        Trunk mains -> reason (:func:`nrwkit.dma.transmission.trunk_mains`).
 
     Returns
     -------
@@ -183,7 +194,7 @@ def distribution_network(
     """
     size = junction_sizes(wn, size_by, connections)
     links = transmission_links(wn, exclude_diameter_above=exclude_diameter_above,
-                               transmission=transmission)
+                               transmission=transmission, trunk=trunk)
     junctions = set(wn.junction_name_list)
     held: dict[str, str] = {}
     for name, reason in links.items():

@@ -158,9 +158,18 @@ def _labels(parts: list[set[str]]) -> dict[str, int]:
     return {n: k for k, part in enumerate(parts) for n in part}
 
 
+#: A part below the band that no neighbour can take within the band may make its neighbour this
+#: much larger than the band's maximum (a DMA somewhat above the band beats an area in none).
+OVERSIZE = 1.5
+
+
 def _merge_small(graph: nx.Graph, parts: list[set[str]], min_size: float, max_size: float
                  ) -> list[set[str]]:
-    """Merge parts below ``min_size`` into the neighbour sharing most pipes (fitting the band)."""
+    """Merge parts below ``min_size`` into the neighbour sharing most pipes.
+
+    Within the band when a neighbour fits, else up to ``OVERSIZE`` times its maximum; a part
+    with no neighbour that fits stays as it is (a DMA below the band, warned).
+    """
     parts = [set(p) for p in parts]
     stuck: set[frozenset[str]] = set()
     while True:
@@ -172,6 +181,9 @@ def _merge_small(graph: nx.Graph, parts: list[set[str]], min_size: float, max_si
         label = _labels(parts)
         links = _neighbour_links(graph, parts, label, k)
         fits = [j for j in links if sizes[k] + sizes[j] <= max_size]
+        if not fits:
+            fits = [j for j in links if sizes[k] + sizes[j] <= OVERSIZE * max_size]
+            fits = [min(fits, key=lambda i: (sizes[i], i))] if fits else []
         if not fits:
             stuck.add(frozenset(parts[k]))
             continue

@@ -1,9 +1,12 @@
 """DMA polygons: drawn from a design, and designs from polygons drawn by the GIS team.
 
-A design's polygons are the Voronoi cells of the junctions, dissolved by DMA and clipped to
-the network's extent: they never overlap, every DMA junction lies inside its own DMA's
-polygon, and a boundary pipe crosses exactly the edge between the two cells of its ends. So a
-GIS team can edit them in QGIS and load them back with :func:`assignment_from_polygons`.
+A design's polygon for a DMA hugs its pipes: the union of its pipes (drawn through their
+vertices) and junctions, buffered by :func:`buffer_distance`, intersected with the Voronoi
+cells of its junctions (dissolved, clipped to the network's extent). The Voronoi cells never
+overlap and each holds its own junction, so the polygons never overlap either and every DMA
+junction lies inside its own DMA's polygon; a GIS team can edit them in QGIS and load them back
+with :func:`assignment_from_polygons`. Between DMAs, and around transmission mains, the
+polygons leave gaps.
 """
 
 from __future__ import annotations
@@ -15,10 +18,17 @@ import shapely
 import wntr
 
 from ..errors import InputError
+from ..network.layout import link_coordinates
 from .divide import TRANSMISSION
 from .model import DmaDesign
 
-__all__ = ["assignment_from_polygons", "dma_polygons", "has_coordinates"]
+__all__ = ["assignment_from_polygons", "buffer_distance", "dma_polygons", "has_coordinates",
+           "label_points"]
+
+#: The buffer around a DMA's pipes, as a fraction of the median drawn pipe length ...
+BUFFER_PIPE_FRACTION = 0.5
+#: ... but at least this fraction of the network's extent (its longer side).
+BUFFER_MIN_EXTENT_FRACTION = 0.004
 
 
 def has_coordinates(wn: wntr.network.WaterNetworkModel) -> bool:
@@ -28,14 +38,51 @@ def has_coordinates(wn: wntr.network.WaterNetworkModel) -> bool:
     return len(coords) > 1 and len({(float(x), float(y)) for x, y in coords}) > 1
 
 
+def buffer_distance(wn: wntr.network.WaterNetworkModel) -> float:
+    """Return how far a DMA's polygon reaches beyond its pipes, in coordinate units.
+
+    Half the median drawn pipe length (through the vertices), but at least 0.4 % of the
+    network's extent (the longer side of its bounding box).
+
+    The median pipe runs about one block of the street grid, so half of it covers the
+    frontage on both sides of a street and most of the block behind it, whatever the
+    network's density: a fraction of the extent alone would drown a dense town centre and
+    leave a rural network as thin lines. The floor keeps a DMA visible as an area on a map of
+    the whole network when the GIS has split pipes into short pieces. Drawn lengths, not
+    model lengths, so the distance is in the coordinates' units (metres, feet, degrees or a
+    schematic drawing's units) without knowing the CRS.
+
+    Examples
+    --------
+    >>> from nrwkit.networks import load
+    >>> buffer_distance(load("net1"))   # Net1's pipes are drawn 20 units long
+    10.0
+    """
+    names = list(wn.node_name_list)
+    xy = np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
+    extent = float(max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]))) if len(xy) else 0.0
+    drawn = np.array([shapely.LineString(link_coordinates(pipe)).length for _, pipe in wn.pipes()])
+    drawn = drawn[drawn > 0]
+    median = float(np.median(drawn)) if len(drawn) else 0.0
+    distance = max(BUFFER_PIPE_FRACTION * median, BUFFER_MIN_EXTENT_FRACTION * extent)
+    return distance if distance > 0 else 1.0
+
+
 def dma_polygons(wn: wntr.network.WaterNetworkModel, design: DmaDesign, *, crs: str | None = None
                  ) -> gpd.GeoDataFrame:
-    """One polygon per DMA (Voronoi cells of its junctions, dissolved, clipped to the network).
+    """One polygon per DMA: its pipes and junctions, buffered, within its Voronoi cell.
+
+    Each DMA's pipes (both end nodes in the DMA, drawn through their vertices) and its
+    junctions are buffered by :func:`buffer_distance` and united; the union is intersected
+    with the DMA's Voronoi cell (the Voronoi cells of all nodes, dissolved by DMA and clipped
+    to the network's convex hull plus 3 % of its extent). So a polygon keeps close to its
+    pipes, never overlaps another and holds every junction of its DMA. The blocks between the
+    pipes may be left as holes.
 
     Parameters
     ----------
     wn : wntr.network.WaterNetworkModel
-        The network (junction coordinates).
+        The network (junction coordinates, pipe vertices).
     design : DmaDesign
         The design.
     crs : str, optional
@@ -44,28 +91,95 @@ def dma_polygons(wn: wntr.network.WaterNetworkModel, design: DmaDesign, *, crs: 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``dma`` and ``geometry``; empty when the network has no coordinates.
+        Columns ``dma`` and ``geometry`` (Polygon or MultiPolygon), sorted by DMA; empty
+        when the network has no coordinates.
     """
     if not has_coordinates(wn):
         return gpd.GeoDataFrame({"dma": []}, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+    cells = _voronoi_cells(wn, design)
+    label = design.assignment.to_dict()
+    shapes: dict[str, list[shapely.Geometry]] = {dma: [] for dma in cells}
+    for _, pipe in wn.pipes():
+        dma = label.get(pipe.start_node_name)
+        if dma is not None and dma == label.get(pipe.end_node_name) and dma in shapes:
+            shapes[dma].append(shapely.LineString(link_coordinates(pipe)))
+    for junction, dma in label.items():
+        if dma in shapes:
+            shapes[dma].append(shapely.Point(wn.get_node(junction).coordinates))
+    distance = buffer_distance(wn)
+    dmas = sorted(cells)
+    geoms = [_polygonal(shapely.intersection(shapely.union_all(shapely.buffer(shapes[d], distance)),
+                                             cells[d])) for d in dmas]
+    return gpd.GeoDataFrame({"dma": dmas}, geometry=geoms, crs=crs)
+
+
+def _voronoi_cells(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -> dict[str, shapely.Geometry]:
+    """DMA -> the Voronoi cells of its junctions, dissolved and clipped to the network."""
     names = list(wn.node_name_list)
     xy = np.array([wn.get_node(n).coordinates for n in names], dtype=float)
     # nodes drawn at the same place share a cell: keep the first of each position
     _, first = np.unique(xy, axis=0, return_index=True)
     first = np.sort(first)
-    points = shapely.points(xy[first])
-    extent = shapely.MultiPoint(list(points)).convex_hull
+    points = shapely.MultiPoint(xy[first])
     span = max(np.ptp(xy[:, 0]), np.ptp(xy[:, 1]), 1.0)
-    clip = extent.buffer(0.03 * span)
-    cells = shapely.voronoi_polygons(shapely.MultiPoint(list(points)), extend_to=clip, ordered=True)
+    clip = points.convex_hull.buffer(0.03 * span)
+    parts = shapely.get_parts(shapely.voronoi_polygons(points, extend_to=clip, ordered=True))
     label = design.assignment.to_dict()
-    owner = [label.get(names[i], TRANSMISSION) for i in first]
-    frame = gpd.GeoDataFrame({"dma": owner}, geometry=list(shapely.get_parts(cells)), crs=crs)
-    frame["geometry"] = frame.geometry.intersection(clip)
-    frame = frame[frame.dma != TRANSMISSION]
-    dissolved = frame.dissolve(by="dma", as_index=False)
-    dissolved["geometry"] = dissolved.geometry.apply(shapely.make_valid)
-    return dissolved[["dma", "geometry"]].sort_values("dma").reset_index(drop=True)
+    owner = np.array([label.get(names[i], TRANSMISSION) for i in first], dtype=object)
+    cells = {}
+    for dma in sorted(set(owner) - {TRANSMISSION}):
+        cell = shapely.union_all(shapely.intersection(parts[owner == dma], clip))
+        cells[dma] = shapely.make_valid(cell)
+    return cells
+
+
+def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """Return the polygons of a geometry (an intersection may add stray lines and points)."""
+    geom = shapely.make_valid(geom)
+    polys = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+    if len(polys) == 1:
+        return polys[0]
+    return shapely.MultiPolygon(polys) if polys else shapely.Polygon()
+
+
+def label_points(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Where to write each DMA's id: a point inside its polygon, near the middle of its area.
+
+    The middle is the centre of the largest circle inside the largest part with its holes
+    filled (the blocks between the pipes count as the DMA's area); when that falls in a
+    hole, the label goes to ``shapely.point_on_surface`` of the polygon's piece nearest it.
+    So the point always lies inside the polygon.
+
+    Parameters
+    ----------
+    polygons : geopandas.GeoDataFrame
+        From :func:`dma_polygons`.
+
+    Returns
+    -------
+    geopandas.GeoSeries
+        One point per row, same index; an empty point for an empty polygon.
+    """
+    points = []
+    for geom in polygons.geometry:
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+        if not parts:
+            points.append(shapely.Point())
+            continue
+        largest = max(parts, key=lambda p: p.area)
+        filled = shapely.Polygon(largest.exterior)
+        middle = shapely.maximum_inscribed_circle(filled, 1e-3 * np.sqrt(filled.area)).coords[0]
+        centre = shapely.Point(middle)
+        radius = 0.05 * np.sqrt(filled.area)
+        while not largest.contains(centre):
+            piece = largest.intersection(centre.buffer(radius))
+            if not piece.is_empty and piece.area > 0:
+                centre = shapely.point_on_surface(
+                    max(shapely.get_parts(_polygonal(piece)), key=lambda p: p.area))
+                break
+            radius *= 2.0
+        points.append(centre)
+    return gpd.GeoSeries(points, index=polygons.index, crs=polygons.crs)
 
 
 def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.GeoDataFrame, *,

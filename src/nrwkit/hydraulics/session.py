@@ -108,6 +108,8 @@ class ExtendedPeriod:
         Index = time in s, columns = the links asked for.
     converged : bool
         False when any step was unbalanced.
+    unbalanced_s : tuple of int
+        Hydraulic times (s) of the steps EPANET reported unbalanced (empty when converged).
     """
 
     pressure_m: pd.DataFrame
@@ -115,6 +117,7 @@ class ExtendedPeriod:
     deficit_m3s: pd.DataFrame
     flowrate_m3s: pd.DataFrame | None
     converged: bool
+    unbalanced_s: tuple[int, ...] = ()
 
     @property
     def delivered_fraction(self) -> float:
@@ -421,6 +424,7 @@ class HydraulicSession:
         rows: dict[str, list[np.ndarray]] = {"p": [], "d": [], "x": [], "q": []}
         times: list[int] = []
         converged = True
+        unbalanced: list[int] = []
         current: dict[str, float] = {}
         while True:
             if emitters is not None:
@@ -432,6 +436,8 @@ class HydraulicSession:
                         current[node] = coef
             t, ok = self._run_step()
             converged &= ok
+            if not ok:
+                unbalanced.append(t)
             if t % step == 0 and t <= duration and (not times or times[-1] != t):
                 times.append(t)
                 rows["p"].append(self._node_values(_EN_PRESSURE, self._junction_idx))
@@ -456,6 +462,7 @@ class HydraulicSession:
                                        columns=pd.Index(link_names, name="link"))
                           if link_idx else None),
             converged=converged,
+            unbalanced_s=tuple(unbalanced),
         )
 
     def water_age(self, *, duration_s: int, average_last_s: int = 86400) -> pd.Series:

@@ -8,36 +8,51 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import shapely
 import wntr
 
 from ..dma.evaluate import DmaEvaluation
 from ..dma.model import DmaDesign
 from ..dma.network import SIZE_UNITS
-from ..dma.polygons import dma_polygons
+from ..dma.polygons import dma_polygons, label_points
 from ..network.layout import link_coordinates, link_midpoint
+from ..plot import (
+    BOUNDARY_COLOUR,
+    EXISTING_VALVE_COLOUR,
+    METER_COLOUR,
+    TRANSMISSION_COLOUR,
+    VALVE_COLOUR,
+    axis_labels,
+    dma_colours,
+)
 from .html import Card, Report, table_html
 
 __all__ = ["dma_map", "dma_report"]
 
-_GREY = "#95a5a6"
-
-
-def _palette(n: int) -> list[str]:
-    from bokeh import palettes
-
-    # strong, distinct colours first; neighbours rarely share one
-    base = list(palettes.Category10[10]) + list(palettes.Dark2[8]) + list(palettes.Set1[9])[1:]
-    return [base[i % len(base)] for i in range(max(n, 1))]
-
-
 def dma_map(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: DmaEvaluation,
-            *, height: int = 640) -> Any:
-    """Draw a Bokeh map: DMAs by colour, transmission grey, meters and valves marked.
+            *, height: int = 640, crs: str | None = None) -> Any:
+    """Draw a Bokeh map: DMA areas and names, pipes by DMA, transmission mains, meters, valves.
 
-    Every layer is a legend entry that hides or shows it; hover names the DMA, the pipe and
-    the figures a field crew needs.
+    Each DMA's polygon (:func:`nrwkit.dma.dma_polygons`: its pipes, buffered) is filled lightly
+    in the DMA's colour and its id written at a point inside it; pipes inside a DMA take its
+    colour, transmission mains are dark grey and thicker, boundary pipes light grey. The
+    colours are those of :func:`nrwkit.plot.plot_dma_design`. Every layer is a legend entry
+    (beside the map) that hides or shows it; hover names the DMA, the pipe and the figures a
+    field crew needs. The axes show plain coordinates, titled with their unit when known
+    (:func:`nrwkit.plot.axis_labels`).
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    design, evaluation
+        The design and its evaluation.
+    height : int
+        Height of the map in pixels (it stretches to the page's width).
+    crs : str, optional
+        CRS of the coordinates, for the axis titles.
     """
-    from bokeh.models import ColumnDataSource, HoverTool
+    from bokeh.models import BasicTickFormatter, CDSView, ColumnDataSource, HoverTool, IndexFilter
     from bokeh.plotting import figure
 
     fig = figure(sizing_mode="stretch_width", height=height, match_aspect=True,
@@ -45,54 +60,84 @@ def dma_map(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: D
                  toolbar_location="above", output_backend="canvas")
     fig.grid.grid_line_alpha = 0.25
     fig.background_fill_color = "#fbfcfd"
-    ids = design.dma_ids
-    colour = dict(zip(ids, _palette(len(ids)), strict=True))
+    xlabel, ylabel = axis_labels(wn, crs)
+    fig.xaxis.axis_label, fig.yaxis.axis_label = xlabel, ylabel
+    for axis in (*fig.xaxis, *fig.yaxis):
+        axis.formatter = BasicTickFormatter(use_scientific=False)
+        axis.axis_label_text_font_style = "normal"
+        axis.axis_label_text_color = axis.major_label_text_color = "#5b6b78"
+    colour = dma_colours(design.dma_ids)
     table = evaluation.dmas
 
-    polygons = dma_polygons(wn, design)
+    polygons = dma_polygons(wn, design, crs=crs)
     if len(polygons):
-        xs, ys, names = [], [], []
+        xs: list[Any] = []
+        ys: list[Any] = []
+        names: list[str] = []
         for dma, geom in zip(polygons.dma, polygons.geometry, strict=True):
-            for part in getattr(geom, "geoms", [geom]):
-                if part.geom_type != "Polygon":
-                    continue
-                x, y = part.exterior.xy
-                xs.append(list(x))
-                ys.append(list(y))
-                names.append(dma)
+            parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+            if not parts:
+                continue
+            # one multi-polygon per DMA: its parts, each with its holes (blocks between pipes)
+            rings = [(p.exterior, *p.interiors) for p in parts]
+            xs.append([[[c[0] for c in ring.coords] for ring in part] for part in rings])
+            ys.append([[[c[1] for c in ring.coords] for ring in part] for part in rings])
+            names.append(dma)
         src = ColumnDataSource({
             "xs": xs, "ys": ys, "dma": names, "colour": [colour[n] for n in names],
-            "junctions": [int(table.loc[n, "junctions"]) for n in names],
-            "pmin": [float(table.loc[n, "min_pressure_m"]) for n in names],
-            "aznp": [float(table.loc[n, "aznp_m"]) for n in names],
+            "junctions": [_figure(table, n, "junctions", int) for n in names],
+            "pmin": [_figure(table, n, "min_pressure_m", float) for n in names],
+            "aznp": [_figure(table, n, "aznp_m", float) for n in names],
         })
-        areas = fig.patches("xs", "ys", source=src, fill_color="colour", fill_alpha=0.12,
-                            line_color="colour", line_alpha=0.6, legend_label="DMA areas")
+        areas = fig.multi_polygons("xs", "ys", source=src, fill_color="colour", fill_alpha=0.16,
+                                   line_color=None, legend_label="DMA areas")
+        # outlined along the outside only: the holes' outlines would double every street
+        outside = [(dma, ring) for dma, geom in zip(polygons.dma, polygons.geometry, strict=True)
+                   for part in shapely.get_parts(geom) if part.geom_type == "Polygon"
+                   for ring in (part.exterior,) if not ring.is_empty]
+        fig.patches([[c[0] for c in r.coords] for _, r in outside],
+                    [[c[1] for c in r.coords] for _, r in outside], fill_color=None,
+                    line_color=[colour[d] for d, _ in outside], line_alpha=0.6, line_width=1.0,
+                    legend_label="DMA areas")  # same entry: hidden with the areas
         fig.add_tools(HoverTool(renderers=[areas], tooltips=[
             ("DMA", "@dma"), ("junctions", "@junctions"), ("min pressure at peak (m)", "@pmin{0.0}"),
             ("AZNP (m)", "@aznp{0.0}")]))
 
+    # one source of every pipe, shown through three views: each class is a legend entry of
+    # its own (hidden on a click) and its own width
     label = design.assignment.to_dict()
-    rows: dict[str, list[Any]] = {"xs": [], "ys": [], "id": [], "dma": [], "colour": [], "width": []}
+    rows: dict[str, list[Any]] = {"xs": [], "ys": [], "id": [], "dma": [], "colour": [], "dn": []}
+    kinds: list[str] = []
     for name, pipe in wn.pipes():
         coords = link_coordinates(pipe)
         a, b = label.get(pipe.start_node_name), label.get(pipe.end_node_name)
         inside = a if a is not None and a == b else None
+        kind = "dma" if inside else ("boundary" if name in design.boundary.index else "transmission")
+        kinds.append(kind)
         rows["xs"].append([c[0] for c in coords])
         rows["ys"].append([c[1] for c in coords])
         rows["id"].append(name)
-        rows["dma"].append(inside or ("boundary" if name in design.boundary.index else "transmission"))
-        rows["colour"].append(colour[inside] if inside else _GREY)
-        rows["width"].append(1.6 if inside else 2.6)
-    lines = fig.multi_line("xs", "ys", source=ColumnDataSource(rows), line_color="colour",
-                           line_width="width", line_alpha=0.9, legend_label="Pipes by DMA")
-    fig.add_tools(HoverTool(renderers=[lines], tooltips=[("pipe", "@id"), ("in", "@dma")],
-                            line_policy="interp"))
+        rows["dma"].append(inside or kind)
+        rows["colour"].append(colour[inside] if inside else
+                              TRANSMISSION_COLOUR if kind == "transmission" else BOUNDARY_COLOUR)
+        rows["dn"].append(pipe.diameter * 1000.0)
+    pipes = ColumnDataSource(rows)
+    for kind, width, legend in (("dma", 1.6, "Pipes in a DMA (its colour)"),
+                                ("boundary", 2.0, "Boundary pipes"),
+                                ("transmission", 3.0, "Transmission mains")):
+        indices = [i for i, k in enumerate(kinds) if k == kind]
+        if not indices:
+            continue
+        lines = fig.multi_line("xs", "ys", source=pipes, view=CDSView(filter=IndexFilter(indices=indices)),
+                               line_color="colour", line_width=width, line_alpha=0.9, legend_label=legend)
+        fig.add_tools(HoverTool(renderers=[lines], line_policy="interp", tooltips=[
+            ("pipe", "@id"), ("in", "@dma"), ("diameter (mm)", "@dn{0}")]))
 
     schedule = evaluation.schedule
-    for role, marker, fill, legend in (("meter", "square", "#1e8449", "Meters"),
-                                       ("valve", "x", "#c0392b", "Boundary valves (close)"),
-                                       ("existing valve", "circle_x", "#7f8c8d", "Existing closed valves")):
+    for role, marker, fill, legend in (("meter", "square", METER_COLOUR, "Meters"),
+                                       ("valve", "x", VALVE_COLOUR, "Boundary valves (close)"),
+                                       ("existing valve", "circle_x", EXISTING_VALVE_COLOUR,
+                                        "Existing closed valves")):
         chosen = design.boundary.index[design.boundary.role == role]
         if not len(chosen):
             continue
@@ -113,17 +158,49 @@ def dma_map(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: D
             ("diameter (mm)", "@dn{0}"), ("peak flow (l/s)", "@peak{0.0}"),
             ("night flow (l/s)", "@night{0.0}")]))
 
-    for kind, names, marker, fill in (("Tanks", wn.tank_name_list, "square", "#16a085"),
+    devices = [n for n in wn.link_name_list if wn.get_link(n).link_type != "Pipe"]
+    if devices:
+        mids = np.array([link_midpoint(wn.get_link(n)) for n in devices]).reshape(-1, 2)
+        glyph = fig.scatter("x", "y", marker="diamond", size=12, fill_color="#8e44ad",
+                            line_color="white", legend_label="Pumps and valves",
+                            source=ColumnDataSource({"x": mids[:, 0], "y": mids[:, 1], "id": devices}))
+        fig.add_tools(HoverTool(renderers=[glyph], tooltips=[("link", "@id")]))
+    for kind, nodes, marker, fill in (("Tanks", wn.tank_name_list, "square", "#16a085"),
                                       ("Reservoirs", wn.reservoir_name_list, "triangle", "#1f618d")):
-        if names:
-            xy = np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
+        if nodes:
+            xy = np.array([wn.get_node(n).coordinates for n in nodes], dtype=float).reshape(-1, 2)
             fig.scatter(xy[:, 0], xy[:, 1], marker=marker, size=16, fill_color=fill, line_color="white",
                         legend_label=kind)
+    if len(polygons):
+        where = [(str(d), p) for d, p in zip(polygons.dma, label_points(polygons), strict=True)
+                 if not p.is_empty]
+        # a text glyph draws nothing in the legend: a zero-size box under each name gives the
+        # entry its symbol (markers in a legend take the legend's size, not the glyph's)
+        fig.scatter(x=[p.x for _, p in where], y=[p.y for _, p in where], marker="square", size=0,
+                    fill_color="white", line_color="#1c2833", line_width=1.2, legend_label="DMA names")
+        # a white box in the DMA's colour behind each name (Bokeh's stubs lack these arguments)
+        box: dict[str, Any] = {"background_fill_color": "white", "background_fill_alpha": 0.85,
+                               "border_line_color": [colour[d] for d, _ in where],
+                               "border_line_width": 1.5, "padding": 3, "border_radius": 3}
+        fig.text(x=[p.x for _, p in where], y=[p.y for _, p in where], text=[d for d, _ in where],
+                 text_align="center", text_baseline="middle", text_font_size="12px",
+                 text_font_style="bold", text_color="#1c2833", legend_label="DMA names", **box)
     legend_obj = fig.legend[0]
     legend_obj.click_policy = "hide"
+    legend_obj.location = "top_left"
     legend_obj.border_line_alpha = 0.0
-    fig.add_layout(legend_obj, "left")
+    legend_obj.label_text_font_size = "12px"
+    legend_obj.label_text_color = "#1c2833"
+    legend_obj.spacing = 2
+    fig.add_layout(legend_obj, "left")  # beside the map, so it hides none of it
     return fig
+
+
+def _figure(table: pd.DataFrame, dma: str, column: str, kind: type) -> Any:
+    """One DMA's figure from the evaluation's table (NaN when it has none)."""
+    if dma in table.index and column in table.columns:
+        return kind(table.loc[dma, column])
+    return np.nan
 
 
 def _fmt(value: float, digits: int = 1) -> str:
@@ -132,7 +209,7 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: DmaEvaluation, *,
                network_path: str | Path | None = None, kicker: str = "DMA design",
-               title: str | None = None) -> Report:
+               title: str | None = None, crs: str | None = None) -> Report:
     """Build the HTML report of a DMA design.
 
     Parameters
@@ -145,6 +222,8 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
         The network file, named in the header with its SHA-256.
     kicker, title : str
         Header lines.
+    crs : str, optional
+        CRS of the coordinates, for the map's axis titles.
     """
     m = evaluation.metrics
     name = Path(network_path).name if network_path else (wn.name or "network")
@@ -166,10 +245,11 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
              else "warning"),
         Card("checks", "pass" if m["passes"] else "fail", "ok" if m["passes"] else "error"),
     ]
-    report.add_map("The DMAs", dma_map(wn, design, evaluation),
-                   lead="Pipes inside a DMA take its colour; grey pipes are transmission mains and "
-                        "boundary pipes. Green squares are meters, red crosses boundary valves to "
-                        "close. Hover for figures; click a legend entry to hide a layer.")
+    report.add_map("The DMAs", dma_map(wn, design, evaluation, crs=crs),
+                   lead="Each DMA is shaded around its pipes and named; pipes inside a DMA take "
+                        "its colour, transmission mains are dark grey, boundary pipes light grey. "
+                        "Green squares are meters, red crosses boundary valves to close. Hover for "
+                        "figures; click a legend entry to hide a layer.")
     report.add_section("Before and after", table_html(_before_after(m), index=False),
                        lead="The whole network at the peak-demand hour and over the checks' run (the "
                             "model's duration, up to three days), with pressure-dependent demand, "

@@ -1,0 +1,602 @@
+"""The repair loop: make a DMA design serve its customers, in a bounded, explainable way.
+
+After the boundary valves are closed, an extended-period run with pressure-dependent demand
+(one open EPANET project, :class:`nrwkit.hydraulics.HydraulicSession`) finds the DMAs (and
+transmission junctions) the closures push below their service pressure, or whose run does
+not converge. Each failure is offered to the repair strategies in this order, and the first
+that changes the design wins the round:
+
+For a failing DMA
+  1. :class:`MeterInsteadOfValve`: an inlet meter on the closed boundary pipe that carried
+     most water into the DMA at the failing hour before the design (then the one with most
+     head pushing in), while the DMA has fewer than ``max_inlets`` meters;
+  2. :class:`MoveInlet`: move the DMA's weakest inlet meter to a closed pipe that carried
+     more water in before the design (at most twice per DMA, so that moves never cycle);
+  3. :class:`MergeWithNeighbour`: merge with the neighbour across a boundary valve while the
+     union stays in the size band (never two halves of a split; never DMAs the engineer drew);
+  4. :class:`Split`: a spectral bisection into two DMAs, each with its own inlet meter (both
+     halves within the band);
+  5. :class:`MergeAboveBand`: a merge up to 1.5 times the band's maximum, as a last resort.
+
+For starved transmission junctions (a pump's suction, a PRV's inlet)
+  1. :class:`OutletMeter`: an outlet meter on the closed boundary pipe with most head pushing
+     towards them, kept only if it raises their lowest pressure.
+
+When no strategy applies, the DMA is given up with a reason that says what to change. The
+loop runs at most ``max_rounds`` rounds (each round one extended-period run) and always ends
+with a verdict per DMA (:attr:`RepairOutcome.verdicts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import wntr
+
+from ..hydraulics import HydraulicSession
+from .divide import TRANSMISSION, boundary_pipes, inflow, inlets_per_dma, supplied, unfed_dmas
+from .evaluate import PRESSURE_TOLERANCE_M, peak_hour, run_duration, service_pressure, suspect_hours
+from .model import DmaDesign
+from .network import DistributionNetwork
+from .partition import OVERSIZE, bisect_graph, ordered_subgraph
+
+__all__ = [
+    "DEFAULT_MAX_ROUNDS",
+    "DMA_STRATEGIES",
+    "Failure",
+    "MergeAboveBand",
+    "MergeWithNeighbour",
+    "MeterInsteadOfValve",
+    "MoveInlet",
+    "OutletMeter",
+    "RepairOutcome",
+    "RepairState",
+    "Split",
+    "run_repairs",
+]
+
+#: Repair rounds (each one extended-period run): bounds the time on hard networks.
+DEFAULT_MAX_ROUNDS = 25
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One DMA (or the transmission system) failing its check.
+
+    Attributes
+    ----------
+    key : str
+        DMA id, or ``"transmission"``.
+    kind : str
+        ``"pressure"``, ``"not converged"`` or ``"fire"``.
+    reason : str
+        In words, with the element, the hour and the figures.
+    heads : pandas.Series or None
+        Heads at the failing hour with the valves closed (``name`` = the hour in s).
+    nodes : list of str
+        The junctions that fail.
+    """
+
+    key: str
+    kind: str
+    reason: str
+    heads: pd.Series | None
+    nodes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RepairOutcome:
+    """What the loop did.
+
+    Attributes
+    ----------
+    rounds : int
+        Extended-period runs the loop made.
+    changes : list of str
+        The changes, in order.
+    verdicts : dict
+        DMA id (or ``"transmission"``) -> ``"passed first time"``, ``"repaired"``,
+        ``"gave up: ..."`` or ``"stopped after N rounds: ..."``.
+    stopped : bool
+        True when the loop hit ``max_rounds`` with failures left.
+    """
+
+    rounds: int
+    changes: list[str]
+    verdicts: dict[str, str]
+    stopped: bool
+
+
+class RepairState:
+    """The design being repaired, its open session and the all-open run it is compared with."""
+
+    def __init__(self, wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession,
+                 *, min_pressure: float, max_inlets: int, band: tuple[float, float],
+                 dist: DistributionNetwork, before_pressure: pd.DataFrame, before_flows: pd.DataFrame,
+                 before_suspect: dict[int, list[str]] | None = None) -> None:
+        self.wn = wn
+        self.dist = dist
+        self.design = design
+        self.session = session
+        self.min_pressure = min_pressure
+        self.need = service_pressure(wn, min_pressure)
+        self.max_inlets = max_inlets
+        self.band = band
+        self.user_drawn = band[1] <= 0
+        self.before = before_pressure
+        self.before_flows = before_flows
+        self.before_suspect = before_suspect or {}
+        self.elevation = pd.Series({j: wn.get_node(j).elevation for j in session.junction_names})
+        self.duration = run_duration(wn)
+        self.gave_up: dict[str, str] = {}
+        self.swaps: dict[str, int] = {}
+        self.splits = 0
+        self.siblings: set[frozenset[str]] = set()
+        self.first_failing: set[str] = set()
+        self.touched: set[str] = set()
+
+    # --- hydraulics -------------------------------------------------------------------
+    def peak_flows(self) -> pd.Series:
+        """Link flows at the run's peak hour with every pipe open, m3/s."""
+        t = peak_hour(self.wn)
+        flows = self.before_flows
+        return flows.loc[t] if t in flows.index else flows.iloc[0]
+
+    def close_valves(self, design: DmaDesign | None = None) -> None:
+        """Set the session's statuses to a design's: every new boundary valve closed."""
+        self.session.reset_status()
+        self.session.set_status((design or self.design).new_valves, open_=False)
+
+    def lowest(self, nodes: list[str], design: DmaDesign | None = None) -> float:
+        """Lowest pressure over the run at ``nodes`` with a design's valves closed (unreliable hours out)."""
+        self.close_valves(design)
+        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True)
+        pressure = run.pressure_m[nodes].drop(index=list(suspect_hours(self.wn, run)), errors="ignore")
+        return float(pressure.min().min()) if pressure.size else -np.inf
+
+    def failures(self) -> list[Failure]:
+        """Run the day with the valves closed: DMAs and transmission that fail, transmission first."""
+        self.close_valves()
+        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True)
+        after = run.pressure_m
+        label = self.design.assignment.reindex(after.columns).fillna(TRANSMISSION)
+        out: dict[str, Failure] = {}
+        suspect = suspect_hours(self.wn, run)
+        for t, elements in sorted(suspect.items()):
+            if t in self.before_suspect:
+                continue  # the network as given does not converge then: not the design's doing
+            keys = sorted({str(label.get(e, TRANSMISSION)) for e in elements}) or [TRANSMISSION]
+            named = ", ".join(elements[:5]) or "EPANET names no element"
+            for key in keys:
+                if key not in out:
+                    nodes = [e for e in elements if str(label.get(e, TRANSMISSION)) == key]
+                    out[key] = Failure(key, "not converged",
+                                       f"the run did not converge at hour {t / 3600:g} ({named})",
+                                       (after.loc[t] + self.elevation).rename(t), nodes)
+        trusted = after.drop(index=list(suspect) + list(self.before_suspect), errors="ignore")
+        before = self.before.reindex(index=trusted.index, columns=trusted.columns).fillna(np.inf)
+        need = self.need.reindex(trusted.columns).to_numpy()
+        bad = (trusted < need) & (trusted < before - PRESSURE_TOLERANCE_M)
+        failing_nodes = bad.any(axis=0)
+        for key, nodes in failing_nodes[failing_nodes].groupby(label[failing_nodes].to_numpy()):
+            if str(key) in out:
+                continue
+            names = list(nodes.index)
+            worst_p = trusted[names].where(bad[names]).min()
+            worst = str(worst_p.idxmin())
+            t = int(trusted[worst].idxmin())
+            heads = (trusted.loc[t] + self.elevation).rename(t)
+            reason = (f"{trusted.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.need[worst]:g} m "
+                      f"(was {before.at[t, worst]:.1f} m)")
+            out[str(key)] = Failure(str(key), "pressure", reason, heads, names)
+        return sorted(out.values(), key=lambda f: (f.key != TRANSMISSION, f.key))
+
+    def fire_failures(self, fire_flow_m3s: float, fire_residual_m: float) -> list[Failure]:
+        """DMAs whose critical node keeps less than the residual pressure during a fire flow."""
+        t = peak_hour(self.wn)
+        out: list[Failure] = []
+        self.close_valves()
+        state = self.session.solve(t)
+        for dma in self.design.dma_ids:
+            nodes = self.design.junctions(dma)
+            critical = str(state.pressure_m[nodes].idxmin())
+            with self.session.extra_demand(critical, fire_flow_m3s):
+                fire = self.session.solve(t)
+            if fire.pressure_m[critical] >= fire_residual_m:
+                continue
+            self.session.reset_status()
+            with self.session.extra_demand(critical, fire_flow_m3s):
+                prior = self.session.solve(t).pressure_m[critical]
+            self.close_valves()
+            if fire.pressure_m[critical] < prior - PRESSURE_TOLERANCE_M:
+                residual = fire.pressure_m[critical]
+                out.append(Failure(dma, "fire", f"fire flow leaves {residual:.1f} m at {critical} "
+                                                f"< {fire_residual_m:g} m (was {prior:.1f} m)",
+                                   fire.head_m.rename(t), [critical]))
+        return out
+
+    # --- bookkeeping ------------------------------------------------------------------
+    def change(self, text: str, *keys: str) -> str:
+        """Record a change of the design."""
+        self.design = replace(self.design, changes=[*self.design.changes, text])
+        self.touched.update(keys)
+        return text
+
+    def give_up(self, failure: Failure) -> None:
+        """Say why a failure could not be repaired, and what the engineer can change."""
+        key, reason = failure.key, failure.reason
+        if key == TRANSMISSION:
+            text = (f"transmission junctions: could not repair ({reason}): no outlet meter on a closed "
+                    "boundary pipe next to them raises their pressure")
+        elif self.user_drawn:
+            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
+                    f"{self.max_inlets} inlet meters; allow more inlets (--max-inlets) or redraw the DMA")
+        else:
+            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
+                    f"{self.max_inlets} inlet meters and no merge or split helped; allow more inlets "
+                    "(--max-inlets), widen --size, or keep this area out of DMAs (--transmission)")
+        self.gave_up[key] = text
+
+    def candidates(self, dma: str, heads: pd.Series | None) -> list[tuple[float, str, str]]:
+        """Rank the closed boundary pipes of ``dma``, the most useful inlet first.
+
+        Ranked by the flow each carried into the DMA at the failing hour before the design
+        (what the closure took away), then by the head difference across it with the valves
+        closed (what would push water in if it were opened). Each candidate's score is
+        positive when opening it would feed the DMA.
+        """
+        rows = self.design.boundary_of(dma)
+        rows = rows[rows.role == "valve"]
+        t = heads.name if heads is not None else None
+        flows = self.before_flows
+        lost = (inflow(rows, flows.loc[t], dma) if t in flows.index else pd.Series(0.0, index=rows.index))
+        out = []
+        for pipe, row in rows.iterrows():
+            link = self.wn.get_link(pipe)
+            inside = link.end_node_name if row.dma_end == dma else link.start_node_name
+            outside = link.start_node_name if inside == link.end_node_name else link.end_node_name
+            if heads is None:
+                key = (0.0, float(row.diameter_m))  # no state: prefer the widest pipe
+            else:
+                push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
+                key = (max(float(lost[pipe]), 0.0), -np.inf if np.isnan(push) else push)
+            out.append((key, str(pipe), self.design.other_side(str(pipe), dma)))
+        out.sort(key=lambda c: (-c[0][0], -c[0][1], c[1]))
+        return [(k[0] if k[0] > 0 else k[1], pipe, other) for k, pipe, other in out]
+
+    def merge(self, dma: str, other: str, pipe: str, reason: str) -> str:
+        """Merge two DMAs across ``pipe``; keep at most ``max_inlets`` meters (the least costly closed)."""
+        keep, gone = sorted([dma, other])
+        assignment = self.design.assignment.where(self.design.assignment != gone, keep)
+        old = self.design.boundary
+        boundary = old[~(((old.dma_start == keep) & (old.dma_end == gone))
+                         | ((old.dma_start == gone) & (old.dma_end == keep)))].copy()
+        boundary.loc[boundary.dma_start == gone, "dma_start"] = keep
+        boundary.loc[boundary.dma_end == gone, "dma_end"] = keep
+        boundary.loc[boundary.feeds == gone, "feeds"] = keep
+        self.design = replace(self.design, assignment=assignment, boundary=boundary)
+        text = self.change(f"{gone} merged into {keep} across {pipe}: {reason}", keep, gone)
+        meters = boundary[(boundary.role == "meter") & (boundary.feeds == keep)]
+        drop: list[str] = []
+        nodes = self.design.junctions(keep)
+        kept = list(meters.index)
+        while len(kept) > self.max_inlets:
+            trials = [(self.lowest(nodes, self.design.with_valves([*drop, p])), p) for p in kept]
+            _, least_needed = max(trials, key=lambda t: (t[0], t[1]))
+            drop.append(least_needed)
+            kept.remove(least_needed)
+        if drop:
+            self.design = self.design.with_valves(drop)
+            kept_text = "1 inlet meter" if self.max_inlets == 1 else f"{self.max_inlets} inlet meters"
+            self.change(f"{keep}: meters on {', '.join(drop)} closed instead, to keep {kept_text} after "
+                        "the merge (the closures that cost the least pressure)", keep)
+        return text
+
+
+class Strategy:
+    """One way to repair a failure: ``apply`` changes the design and says how, or returns None."""
+
+    name: ClassVar[str] = ""
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # pragma: no cover - abstract
+        """Change ``state.design`` to repair ``failure``; return the change in words, or None."""
+        raise NotImplementedError
+
+
+class MeterInsteadOfValve(Strategy):
+    """An inlet meter instead of the boundary valve that fed the DMA most (within ``max_inlets``)."""
+
+    name = "meter instead of valve"
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        dma, heads = failure.key, failure.heads
+        if int(inlets_per_dma(state.design.boundary).get(dma, 0)) >= state.max_inlets:
+            return None
+        fed = supplied(state.wn, set(state.design.new_valves)) if heads is None else set()
+        for push, pipe, other in state.candidates(dma, heads):
+            if push <= 0 and heads is not None:
+                return None
+            link = state.wn.get_link(pipe)
+            if heads is None and not ({link.start_node_name, link.end_node_name} & fed):
+                continue
+            state.design = state.design.with_meter(pipe, dma)
+            return state.change(f"{dma}: inlet meter on {pipe} (from {other}) instead of a boundary valve: "
+                                f"{failure.reason}", dma)
+        return None
+
+
+class MoveInlet(Strategy):
+    """Move a full DMA's weakest inlet meter to the closed pipe that fed it most before the design."""
+
+    name = "move an inlet"
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        dma, heads = failure.key, failure.heads
+        if heads is None or state.swaps.get(dma, 0) >= 2 or heads.name not in state.before_flows.index:
+            return None
+        rows = state.design.boundary_of(dma)
+        carried = inflow(rows, state.before_flows.loc[heads.name], dma)
+        inlets = [p for p in state.design.inlets(dma) if p in carried.index]
+        closed = [pipe for _, pipe, _ in state.candidates(dma, heads) if carried.get(pipe, 0.0) > 0]
+        if not inlets or not closed:
+            return None
+        weakest = min(inlets, key=lambda p: (carried[p], p))
+        best = max(closed, key=lambda p: (carried[p], p))
+        if carried[best] <= carried[weakest]:
+            return None
+        state.swaps[dma] = state.swaps.get(dma, 0) + 1
+        state.design = state.design.with_valves([weakest]).with_meter(best, dma)
+        return state.change(f"{dma}: inlet meter moved from {weakest} to {best} (which carried "
+                            f"{carried[best] * 1000:.1f} l/s in before the design, against "
+                            f"{carried[weakest] * 1000:.1f} l/s): {failure.reason}", dma)
+
+
+def _neighbours(state: RepairState, failure: Failure) -> list[tuple[str, str]]:
+    """Neighbouring DMAs across a boundary valve, never the other half of a split."""
+    dma = failure.key
+    return [(pipe, other) for _, pipe, other in state.candidates(dma, failure.heads)
+            if other != TRANSMISSION and frozenset((dma, other)) not in state.siblings]
+
+
+class MergeWithNeighbour(Strategy):
+    """Merge with the neighbour across a boundary valve while the union stays in the band."""
+
+    name = "merge with a neighbour"
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        if state.user_drawn:
+            return None
+        sizes = state.design.dma_size()
+        for pipe, other in _neighbours(state, failure):
+            if sizes[failure.key] + sizes[other] <= state.band[1]:
+                return state.merge(failure.key, other, pipe, failure.reason)
+        return None
+
+
+class MergeAboveBand(Strategy):
+    """A merge up to 1.5 times the band's maximum: a DMA above the band that serves beats one that fails."""
+
+    name = "merge above the band"
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        if state.user_drawn:
+            return None
+        sizes = state.design.dma_size()
+        dma = failure.key
+        for pipe, other in _neighbours(state, failure):
+            total = sizes[dma] + sizes[other]
+            if total <= OVERSIZE * state.band[1]:
+                text = state.merge(dma, other, pipe, failure.reason)
+                state.change(f"{min(dma, other)} is now above the size band ({total:g} > {state.band[1]:g}): "
+                             "no smaller repair kept the pressure", min(dma, other))
+                return text
+        return None
+
+
+class Split(Strategy):
+    """Split a DMA in two at its Fiedler vector's median, each half with its own inlet meter."""
+
+    name = "split"
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        dma = failure.key
+        design = state.design
+        nodes = set(design.junctions(dma))
+        if state.user_drawn or state.splits >= len(design.dma_ids) or len(nodes) < 2:
+            return None
+        sub = ordered_subgraph(state.dist.graph, nodes)
+        if sub.number_of_nodes() != len(nodes) or not nx.is_connected(sub):
+            return None
+        first, second = bisect_graph(sub)
+        if not (nx.is_connected(sub.subgraph(first)) and nx.is_connected(sub.subgraph(second))):
+            return None  # a DMA must be one connected area
+        size = design.size
+        smaller = min(float(size.reindex(list(first)).sum()), float(size.reindex(list(second)).sum()))
+        if smaller < state.band[0]:
+            return None
+        new_id = _next_id(design.dma_ids, dma)
+        assignment = design.assignment.copy()
+        assignment[sorted(second)] = new_id
+        boundary = boundary_pipes(state.wn, assignment, state.dist)
+        boundary["role"] = np.where(boundary.existing, "existing valve", "valve")
+        boundary["feeds"] = ""
+        old = design.boundary
+        for pipe in boundary.index.intersection(old.index):
+            if old.at[pipe, "role"] != "meter":
+                continue
+            feeds = str(old.at[pipe, "feeds"])
+            if feeds == dma and dma not in (boundary.at[pipe, "dma_start"], boundary.at[pipe, "dma_end"]):
+                feeds = new_id
+            boundary.loc[pipe, ["role", "feeds"]] = ["meter", feeds]
+        trial = replace(design, assignment=assignment, boundary=boundary)
+        flows = state.peak_flows()
+        for half in (dma, new_id):
+            if trial.inlets(half):
+                continue
+            rows = trial.boundary_of(half)
+            closed = rows[rows.role == "valve"]
+            if closed.empty:
+                return None
+            trial = trial.with_meter(str(inflow(closed, flows, half).idxmax()), half)
+        state.splits += 1
+        state.siblings.add(frozenset((dma, new_id)))
+        state.design = trial
+        return state.change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), "
+                            f"each with its own inlet meter: {failure.reason}", dma, new_id)
+
+
+def _next_id(ids: list[str], like: str) -> str:
+    numbers = [int(d.rsplit("-", 1)[-1]) for d in ids if d.rsplit("-", 1)[-1].isdigit()]
+    tail = like.rsplit("-", 1)[-1]
+    width = len(tail) if tail.isdigit() else 2
+    return f"DMA-{max(numbers, default=0) + 1:0{width}d}"
+
+
+class OutletMeter(Strategy):
+    """An outlet meter on the closed pipe with most head towards starved transmission junctions."""
+
+    name = "outlet meter for transmission"
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        heads, nodes = failure.heads, set(failure.nodes)
+        if heads is None:
+            return None
+        b = state.design.boundary
+        best: tuple[float, str, str] | None = None
+        for pipe, row in b[b.role == "valve"].iterrows():
+            link = state.wn.get_link(pipe)
+            for inside, outside, side in ((link.start_node_name, link.end_node_name, row.dma_end),
+                                          (link.end_node_name, link.start_node_name, row.dma_start)):
+                if inside in nodes and side != TRANSMISSION:
+                    push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
+                    if not np.isnan(push) and (best is None or push > best[0]):
+                        best = (push, str(pipe), str(side))
+        if best is None or best[0] <= 0:
+            return None
+        previous = state.design
+        worst_before = state.lowest(sorted(nodes))
+        state.design = state.design.with_meter(best[1], TRANSMISSION)
+        if state.lowest(sorted(nodes)) < worst_before + PRESSURE_TOLERANCE_M:
+            state.design = previous  # the meter would not help these junctions: keep the valve
+            return None
+        return state.change(f"transmission: outlet meter on {best[1]} (from {best[2]}) instead of a boundary "
+                            f"valve: {failure.reason}", TRANSMISSION)
+
+
+#: The order in which a failing DMA's repairs are tried (see the module's docstring).
+DMA_STRATEGIES: tuple[Strategy, ...] = (MeterInsteadOfValve(), MoveInlet(), MergeWithNeighbour(), Split(),
+                                        MergeAboveBand())
+TRANSMISSION_STRATEGIES: tuple[Strategy, ...] = (OutletMeter(),)
+
+
+def feed_unfed(state: RepairState, *, max_rounds: int = DEFAULT_MAX_ROUNDS) -> None:
+    """Meter a pipe towards a supplied side wherever the closures cut junctions off (graph only).
+
+    Transmission junctions first (an outlet meter from the DMA that now holds their only path
+    to a source, e.g. the inlet of a PRV), then DMAs (an inlet meter from a supplied
+    neighbour, else a merge or split as for a pressure failure).
+    """
+    wn = state.wn
+    before = supplied(wn, set())
+    for _ in range(max_rounds):
+        fed = supplied(wn, set(state.design.new_valves))
+        starved = [j for j in state.design.transmission_junctions.index if j in before and j not in fed]
+        if starved and TRANSMISSION not in state.gave_up and _open_towards(state, starved, fed):
+            continue
+        unfed = [d for d in unfed_dmas(wn, state.design.assignment, set(state.design.new_valves))
+                 if d not in state.gave_up]
+        if not unfed:
+            return
+        for dma in unfed:
+            if dma in set(state.design.assignment.to_numpy()):
+                failure = Failure(dma, "unfed", "no open path to a source", None)
+                if not _apply_first(state, failure, DMA_STRATEGIES):
+                    state.give_up(failure)
+
+
+def _open_towards(state: RepairState, starved: list[str], fed: set[str]) -> bool:
+    """Outlet-meter a closed pipe joining cut-off transmission junctions to a supplied DMA."""
+    b = state.design.boundary
+    targets = set(starved)
+    for pipe, row in b[b.role == "valve"].sort_values("diameter_m", ascending=False).iterrows():
+        link = state.wn.get_link(pipe)
+        ends = (link.start_node_name, link.end_node_name)
+        sides = (row.dma_start, row.dma_end)
+        for k in (0, 1):
+            if ends[k] in targets and ends[1 - k] in fed and sides[1 - k] != TRANSMISSION:
+                state.design = state.design.with_meter(str(pipe), TRANSMISSION)
+                state.change(f"transmission: outlet meter on {pipe} (from {sides[1 - k]}) instead of a "
+                             f"boundary valve: {ends[k]} has no other open path to a source", TRANSMISSION)
+                return True
+    return False
+
+
+def _apply_first(state: RepairState, failure: Failure, strategies: tuple[Strategy, ...]) -> bool:
+    return any(strategy.apply(state, failure) is not None for strategy in strategies)
+
+
+def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,
+                max_rounds: int = DEFAULT_MAX_ROUNDS, progress: Progress | None = None,
+                initial: list[Failure] | None = None) -> RepairOutcome:
+    """Run the day with the valves closed and repair failures until none can be helped.
+
+    Each round is one extended-period run (and, with a fire flow, one fire check per DMA
+    once pressures pass). Transmission failures are repaired first: a starved pump suction
+    or PRV inlet starves DMAs downstream. Stops when nothing fails, when every failure has
+    been given up, or after ``max_rounds`` rounds.
+
+    ``initial`` are the failures of a check just made (the first round uses them instead of
+    running the day again).
+
+    Returns
+    -------
+    RepairOutcome
+    """
+    rounds = 0
+    first_changes = len(state.design.changes)
+    remaining: list[Failure] = []
+    for rounds in range(1, max_rounds + 1):
+        if progress is not None:
+            progress("repair", rounds, max_rounds)
+        failures = initial if (rounds == 1 and initial is not None) else state.failures()
+        if not failures and fire_flow_m3s:
+            failures = state.fire_failures(fire_flow_m3s, fire_residual_m)
+        if rounds == 1 and initial is None:
+            state.first_failing = {f.key for f in failures}
+        remaining = [f for f in failures if f.key not in state.gave_up]
+        if not remaining:
+            break
+        transmission = [f for f in remaining if f.key == TRANSMISSION]
+        if transmission:
+            if _apply_first(state, transmission[0], TRANSMISSION_STRATEGIES):
+                continue
+            state.give_up(transmission[0])
+        for failure in remaining:
+            if failure.key == TRANSMISSION or failure.key not in set(state.design.assignment.to_numpy()):
+                continue
+            if not _apply_first(state, failure, DMA_STRATEGIES):
+                state.give_up(failure)
+    else:
+        rounds = max_rounds
+    stopped = bool(remaining) and any(f.key not in state.gave_up for f in remaining) and rounds >= max_rounds
+    verdicts: dict[str, str] = {}
+    for dma in state.design.dma_ids:
+        if dma in state.gave_up:
+            verdicts[dma] = "gave up: " + state.gave_up[dma].split(": ", 1)[-1]
+        elif stopped and any(f.key == dma for f in remaining):
+            verdicts[dma] = f"stopped after {max_rounds} rounds"
+        elif dma in state.touched or dma in state.first_failing:
+            verdicts[dma] = "repaired"
+        else:
+            verdicts[dma] = "passed first time"
+    if TRANSMISSION in state.gave_up:
+        verdicts[TRANSMISSION] = "gave up: " + state.gave_up[TRANSMISSION].split(": ", 1)[-1]
+    return RepairOutcome(rounds=rounds, changes=state.design.changes[first_changes:], verdicts=verdicts,
+                         stopped=stopped)
