@@ -1,8 +1,9 @@
 """DMA maps: compact polygons, named DMAs, a legend and plain axes.
 
 The oracles are computed here with shapely from the model's coordinates: the drawn pipes, the
-buffer around them and the old Voronoi cells (as ``dma_polygons`` drew them before it hugged
-the pipes). L-Town is designed once for the module.
+buffer around them (with and without its holes, the blocks enclosed by a DMA's pipes) and the
+old Voronoi cells (as ``dma_polygons`` drew them before it hugged the pipes). L-Town is designed
+once for the module.
 """
 
 from __future__ import annotations
@@ -90,6 +91,16 @@ def buffered_pipes(wn, design) -> dict[str, shapely.Geometry]:
     return out
 
 
+def filled(geom: shapely.Geometry) -> shapely.Geometry:
+    """The geometry with its holes filled: the union of its parts' exterior rings."""
+    return shapely.union_all([shapely.Polygon(p.exterior) for p in shapely.get_parts(geom)])
+
+
+def holes(geom: shapely.Geometry) -> list[shapely.Polygon]:
+    """The holes (interior rings) of a (multi)polygon, as polygons."""
+    return [shapely.Polygon(ring) for p in shapely.get_parts(geom) for ring in p.interiors]
+
+
 def old_cells(wn, design) -> dict[str, shapely.Geometry]:
     """DMA -> Voronoi cells of its junctions, dissolved, clipped to the convex hull + 3 % of the span."""
     names = list(wn.node_name_list)
@@ -120,15 +131,40 @@ def test_polygons_are_compact_disjoint_and_hold_their_junctions(ltown, polygons)
         for j in design.junctions(d):
             assert polygons[d].contains(shapely.Point(node_xy(wn, j))), (d, j)
     before = old_cells(wn, design)
-    hugged = buffered_pipes(wn, design)
+    hugged = {d: filled(g) for d, g in buffered_pipes(wn, design).items()}
     for d, geom in polygons.items():
         assert geom.geom_type in ("Polygon", "MultiPolygon") and geom.is_valid
         assert geom.area < before[d].area, d
+        # at most the buffered union of its pipes with holes filled ...
         assert geom.area <= hugged[d].area * (1 + 1e-9), d
-        # nothing of the polygon lies farther from the DMA's pipes than the buffer
+        # ... and nothing of the polygon lies outside it (farther from the pipes than the buffer)
         assert geom.difference(hugged[d]).area < 1e-6 * geom.area, d
     total_before = sum(g.area for g in before.values())
     assert sum(g.area for g in polygons.values()) < 0.8 * total_before
+
+
+def test_polygons_take_in_the_blocks_their_pipes_enclose(ltown, polygons):
+    """A customer in the middle of a block ringed by a DMA's pipes lies inside that DMA.
+
+    The blocks are the holes of the buffered union of the DMA's pipes (as ``dma_polygons``
+    left them before it filled them). A block's point is checked where it lies in the DMA's
+    own Voronoi cell: elsewhere another DMA (or a transmission main) owns it.
+    """
+    wn, design, _ = ltown
+    cells = old_cells(wn, design)
+    checked = 0
+    for d, buffered in buffered_pipes(wn, design).items():
+        for block in holes(buffered):
+            point = block.representative_point()
+            if cells[d].contains(point):
+                assert polygons[d].contains(point), (d, point.wkt)
+                checked += 1
+    assert checked >= 50  # L-Town's DMAs ring about a hundred blocks
+    # what holes remain are where the DMA's Voronoi cell cuts into the filled area, none of them
+    # inside the DMA's own cell
+    for d, geom in polygons.items():
+        for hole in holes(geom):
+            assert hole.intersection(cells[d]).area <= 1e-6 * hole.area + 1e-9 * geom.area, d
 
 
 def test_polygons_still_give_back_the_assignment(ltown):

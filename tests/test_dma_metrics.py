@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
 import sys
 
 import networkx as nx
@@ -478,6 +479,29 @@ def test_deterministic_for_a_seed(split):
     assert first == again
     for found in first:
         assert_partition(graph, found)
+
+
+DETERMINISM_SCRIPT = """
+import networkx as nx
+from nrwkit.dma.baseline import louvain_parts, metis_parts
+g = nx.relabel_nodes(nx.random_geometric_graph(200, 0.12, seed=3), lambda n: f"N{n}")
+for u, v in g.edges:
+    g.edges[u, v]["pipes"] = ["p"]
+for n in g:
+    g.nodes[n]["size"] = 1.0
+print([sorted(p) for p in louvain_parts(g, 6, seed=2)], [sorted(p) for p in metis_parts(g, 6, seed=2) or []])
+"""
+
+
+def test_deterministic_across_processes():
+    """String hashing changes between processes: the parts must not."""
+    outputs = set()
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        run = subprocess.run([sys.executable, "-c", DETERMINISM_SCRIPT], capture_output=True, text=True,
+                             env=env, check=True)
+        outputs.add(run.stdout)
+    assert len(outputs) == 1
 
 
 @pytest.mark.parametrize("split", both_methods())

@@ -286,11 +286,9 @@ def louvain_parts(graph: nx.Graph, parts: int, *, seed: int = 0) -> list[set[str
         while count > parts and len(tried) < LOUVAIN_MAX_RUNS // 2 and lo > 1e-9:
             lo, hi = lo / 4.0, lo
             count = run(lo)
-    while len(tried) < LOUVAIN_MAX_RUNS and hi / lo > 1.0 + 1e-6:
+    while count != parts and len(tried) < LOUVAIN_MAX_RUNS and hi / lo > 1.0 + 1e-6:
         mid = math.sqrt(lo * hi)
         count = run(mid)
-        if count == parts:
-            break
         if count < parts:
             lo = mid
         else:

@@ -23,6 +23,7 @@ summarised in :attr:`DmaDesign.stages` (the report and ``--json`` show them):
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any, NamedTuple
@@ -49,6 +50,8 @@ __all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "default_band"
 #: IWA DMA Guidance Notes: 500-3000 properties, 1000-2500 typical.
 DEFAULT_CONNECTION_BAND = (500.0, 3000.0)
 PREFERRED_CONNECTION_MAX = 2500.0
+#: The repair loop starts no new round after this many times the all-open run's time.
+REPAIR_BUDGET_RUNS = 30
 #: A group cut off by transmission mains becomes a DMA below the band from this share of the minimum.
 SMALL_DMA_SHARE = 0.25
 
@@ -195,7 +198,9 @@ def design(
         session = open_session(wn, min_pressure, water_age)
         duration = run_duration(wn)
         pipes = list(wn.link_name_list)
+        clock = time.perf_counter()
         before = session.run(duration_s=duration, report_step_s=3600, links=pipes)
+        run_seconds = time.perf_counter() - clock
         before_suspect = suspect_hours(wn, before)
         demand_nodes = has_demand(wn)
         stage.summary = (f"{wn.num_junctions} junctions ({len(demand_nodes)} with demand), "
@@ -214,7 +219,7 @@ def design(
                        fire_residual_m=fire_residual_m, exclude_diameter_above=exclude_diameter_above,
                        transmission=tuple(transmission), trunk=trunk, connections=connections, seed=seed,
                        water_age=water_age, max_rounds=max_rounds, demand_nodes=demand_nodes,
-                       progress=progress)
+                       progress=progress, time_budget_s=max(REPAIR_BUDGET_RUNS * run_seconds, 10.0))
     finally:
         session.close()
 
@@ -232,8 +237,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
             why_band: str, sizes_given: bool, max_inlets: int, min_pressure: float,
             fire_flow_m3s: float | None, fire_residual_m: float, exclude_diameter_above: float | None,
             transmission: tuple[str, ...], trunk: str, connections: pd.Series | None, seed: int,
-            water_age: bool, max_rounds: int, demand_nodes: set[str], progress: Progress | None
-            ) -> DesignResult:
+            water_age: bool, max_rounds: int, demand_nodes: set[str], progress: Progress | None,
+            time_budget_s: float) -> DesignResult:
     t_peak = peak_hour(wn)
     flows_all = before.flowrate_m3s
     peak_flows = flows_all.loc[t_peak] if t_peak in flows_all.index else flows_all.iloc[0]
@@ -312,9 +317,11 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
     with log.stage("repair") as stage:
         outcome: RepairOutcome = run_repairs(state, fire_flow_m3s=fire_flow_m3s,
                                              fire_residual_m=fire_residual_m, max_rounds=max_rounds,
-                                             progress=progress, initial=first)
+                                             progress=progress, initial=first, time_budget_s=time_budget_s)
+        limit = (f"its time budget ({time_budget_s:.0f} s: {REPAIR_BUDGET_RUNS} all-open runs)"
+                 if outcome.out_of_time else f"the limit of {max_rounds} rounds")
         stage.summary = (f"{len(outcome.changes)} changes in {outcome.rounds} rounds"
-                         + (f" (stopped at the limit of {max_rounds})" if outcome.stopped else ""))
+                         + (f" (stopped at {limit})" if outcome.stopped else ""))
         stage.figures = {"rounds": outcome.rounds, "changes": len(outcome.changes), "max_rounds": max_rounds,
                          "verdicts": outcome.verdicts}
     with log.stage("final check") as stage:

@@ -1,12 +1,14 @@
 """DMA polygons: drawn from a design, and designs from polygons drawn by the GIS team.
 
 A design's polygon for a DMA hugs its pipes: the union of its pipes (drawn through their
-vertices) and junctions, buffered by :func:`buffer_distance`, intersected with the Voronoi
-cells of its junctions (dissolved, clipped to the network's extent). The Voronoi cells never
-overlap and each holds its own junction, so the polygons never overlap either and every DMA
-junction lies inside its own DMA's polygon; a GIS team can edit them in QGIS and load them back
-with :func:`assignment_from_polygons`. Between DMAs, and around transmission mains, the
-polygons leave gaps.
+vertices) and junctions, buffered by :func:`buffer_distance`, with its holes filled (the blocks
+enclosed by the DMA's pipes are served by the DMA, so a customer in the middle of a block lies
+inside it), intersected with the Voronoi cells of its junctions (dissolved, clipped to the
+network's extent). The Voronoi cells never overlap and each holds its own junction, so the
+polygons never overlap either and every DMA junction lies inside its own DMA's polygon; a GIS
+team can edit them in QGIS and load them back with :func:`assignment_from_polygons`. Between
+DMAs, and around transmission mains, the polygons leave gaps; a polygon keeps a hole only where
+another DMA's cell cuts into the area its pipes enclose.
 """
 
 from __future__ import annotations
@@ -70,14 +72,16 @@ def buffer_distance(wn: wntr.network.WaterNetworkModel) -> float:
 
 def dma_polygons(wn: wntr.network.WaterNetworkModel, design: DmaDesign, *, crs: str | None = None
                  ) -> gpd.GeoDataFrame:
-    """One polygon per DMA: its pipes and junctions, buffered, within its Voronoi cell.
+    """One polygon per DMA: its pipes and junctions, buffered, holes filled, within its Voronoi cell.
 
     Each DMA's pipes (both end nodes in the DMA, drawn through their vertices) and its
-    junctions are buffered by :func:`buffer_distance` and united; the union is intersected
-    with the DMA's Voronoi cell (the Voronoi cells of all nodes, dissolved by DMA and clipped
-    to the network's convex hull plus 3 % of its extent). So a polygon keeps close to its
-    pipes, never overlaps another and holds every junction of its DMA. The blocks between the
-    pipes may be left as holes.
+    junctions are buffered by :func:`buffer_distance` and united; the union's holes (the
+    blocks enclosed by the DMA's pipes) are filled, and the result is intersected with the
+    DMA's Voronoi cell (the Voronoi cells of all nodes, dissolved by DMA and clipped to the
+    network's convex hull plus 3 % of its extent). So a polygon is a solid area close to its
+    pipes that takes in the blocks between them, never overlaps another and holds every
+    junction of its DMA. It has a hole only where another DMA's (or a transmission main's)
+    cell lies inside the area its pipes enclose.
 
     Parameters
     ----------
@@ -108,8 +112,8 @@ def dma_polygons(wn: wntr.network.WaterNetworkModel, design: DmaDesign, *, crs: 
             shapes[dma].append(shapely.Point(wn.get_node(junction).coordinates))
     distance = buffer_distance(wn)
     dmas = sorted(cells)
-    geoms = [_polygonal(shapely.intersection(shapely.union_all(shapely.buffer(shapes[d], distance)),
-                                             cells[d])) for d in dmas]
+    geoms = [_polygonal(shapely.intersection(
+        _filled(shapely.union_all(shapely.buffer(shapes[d], distance))), cells[d])) for d in dmas]
     return gpd.GeoDataFrame({"dma": dmas}, geometry=geoms, crs=crs)
 
 
@@ -133,6 +137,12 @@ def _voronoi_cells(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -> dic
     return cells
 
 
+def _filled(geom: shapely.Geometry) -> shapely.Geometry:
+    """Return a (multi)polygon with its holes filled: the union of its parts' exteriors."""
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
+    return shapely.union_all([shapely.Polygon(p.exterior) for p in parts]) if parts else geom
+
+
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     """Return the polygons of a geometry (an intersection may add stray lines and points)."""
     geom = shapely.make_valid(geom)
@@ -146,8 +156,8 @@ def label_points(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:
     """Where to write each DMA's id: a point inside its polygon, near the middle of its area.
 
     The middle is the centre of the largest circle inside the largest part with its holes
-    filled (the blocks between the pipes count as the DMA's area); when that falls in a
-    hole, the label goes to ``shapely.point_on_surface`` of the polygon's piece nearest it.
+    filled; when that falls in a hole (another DMA's enclave, or a hole drawn by the GIS
+    team), the label goes to ``shapely.point_on_surface`` of the polygon's piece nearest it.
     So the point always lies inside the polygon.
 
     Parameters

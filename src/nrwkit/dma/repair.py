@@ -29,6 +29,7 @@ with a verdict per DMA (:attr:`RepairOutcome.verdicts`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import ClassVar
@@ -82,6 +83,10 @@ class Failure:
         Heads at the failing hour with the valves closed (``name`` = the hour in s).
     nodes : list of str
         The junctions that fail.
+    time_s : int or None
+        The failing hour.
+    lowest_m : float
+        Lowest pressure at ``nodes`` over the run that failed (NaN when it did not converge).
     """
 
     key: str
@@ -89,6 +94,8 @@ class Failure:
     reason: str
     heads: pd.Series | None
     nodes: list[str] = field(default_factory=list)
+    time_s: int | None = None
+    lowest_m: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,16 @@ class RepairOutcome:
         DMA id (or ``"transmission"``) -> ``"passed first time"``, ``"repaired"``,
         ``"gave up: ..."`` or ``"stopped after N rounds: ..."``.
     stopped : bool
-        True when the loop hit ``max_rounds`` with failures left.
+        True when the loop hit ``max_rounds`` or its time budget with failures left.
+    out_of_time : bool
+        True when the time budget stopped it.
     """
 
     rounds: int
     changes: list[str]
     verdicts: dict[str, str]
     stopped: bool
+    out_of_time: bool = False
 
 
 class RepairState:
@@ -177,9 +187,10 @@ class RepairState:
             for key in keys:
                 if key not in out:
                     nodes = [e for e in elements if str(label.get(e, TRANSMISSION)) == key]
+                    # heads of an unconverged hour mean nothing: repairs go by the flows before
                     out[key] = Failure(key, "not converged",
                                        f"the run did not converge at hour {t / 3600:g} ({named})",
-                                       (after.loc[t] + self.elevation).rename(t), nodes)
+                                       None, nodes, time_s=int(t))
         trusted = after.drop(index=list(suspect) + list(self.before_suspect), errors="ignore")
         before = self.before.reindex(index=trusted.index, columns=trusted.columns).fillna(np.inf)
         need = self.need.reindex(trusted.columns).to_numpy()
@@ -195,7 +206,8 @@ class RepairState:
             heads = (trusted.loc[t] + self.elevation).rename(t)
             reason = (f"{trusted.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.need[worst]:g} m "
                       f"(was {before.at[t, worst]:.1f} m)")
-            out[str(key)] = Failure(str(key), "pressure", reason, heads, names)
+            out[str(key)] = Failure(str(key), "pressure", reason, heads, names, time_s=t,
+                                    lowest_m=float(trusted[names].min().min()))
         return sorted(out.values(), key=lambda f: (f.key != TRANSMISSION, f.key))
 
     def fire_failures(self, fire_flow_m3s: float, fire_residual_m: float) -> list[Failure]:
@@ -244,7 +256,8 @@ class RepairState:
                     "(--max-inlets), widen --size, or keep this area out of DMAs (--transmission)")
         self.gave_up[key] = text
 
-    def candidates(self, dma: str, heads: pd.Series | None) -> list[tuple[float, str, str]]:
+    def candidates(self, dma: str, heads: pd.Series | None, time_s: int | None = None
+                   ) -> list[tuple[float, str, str]]:
         """Rank the closed boundary pipes of ``dma``, the most useful inlet first.
 
         Ranked by the flow each carried into the DMA at the failing hour before the design
@@ -254,7 +267,7 @@ class RepairState:
         """
         rows = self.design.boundary_of(dma)
         rows = rows[rows.role == "valve"]
-        t = heads.name if heads is not None else None
+        t = heads.name if heads is not None else time_s
         flows = self.before_flows
         lost = (inflow(rows, flows.loc[t], dma) if t in flows.index else pd.Series(0.0, index=rows.index))
         out = []
@@ -262,8 +275,8 @@ class RepairState:
             link = self.wn.get_link(pipe)
             inside = link.end_node_name if row.dma_end == dma else link.start_node_name
             outside = link.start_node_name if inside == link.end_node_name else link.end_node_name
-            if heads is None:
-                key = (0.0, float(row.diameter_m))  # no state: prefer the widest pipe
+            if heads is None:  # no trusted state: what it carried in before, then the widest pipe
+                key = (max(float(lost[pipe]), 0.0), float(row.diameter_m))
             else:
                 push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
                 key = (max(float(lost[pipe]), 0.0), -np.inf if np.isnan(push) else push)
@@ -320,7 +333,7 @@ class MeterInsteadOfValve(Strategy):
         if int(inlets_per_dma(state.design.boundary).get(dma, 0)) >= state.max_inlets:
             return None
         fed = supplied(state.wn, set(state.design.new_valves)) if heads is None else set()
-        for push, pipe, other in state.candidates(dma, heads):
+        for push, pipe, other in state.candidates(dma, heads, failure.time_s):
             if push <= 0 and heads is not None:
                 return None
             link = state.wn.get_link(pipe)
@@ -344,7 +357,8 @@ class MoveInlet(Strategy):
         rows = state.design.boundary_of(dma)
         carried = inflow(rows, state.before_flows.loc[heads.name], dma)
         inlets = [p for p in state.design.inlets(dma) if p in carried.index]
-        closed = [pipe for _, pipe, _ in state.candidates(dma, heads) if carried.get(pipe, 0.0) > 0]
+        closed = [pipe for _, pipe, _ in state.candidates(dma, heads, failure.time_s)
+                  if carried.get(pipe, 0.0) > 0]
         if not inlets or not closed:
             return None
         weakest = min(inlets, key=lambda p: (carried[p], p))
@@ -361,7 +375,7 @@ class MoveInlet(Strategy):
 def _neighbours(state: RepairState, failure: Failure) -> list[tuple[str, str]]:
     """Neighbouring DMAs across a boundary valve, never the other half of a split."""
     dma = failure.key
-    return [(pipe, other) for _, pipe, other in state.candidates(dma, failure.heads)
+    return [(pipe, other) for _, pipe, other in state.candidates(dma, failure.heads, failure.time_s)
             if other != TRANSMISSION and frozenset((dma, other)) not in state.siblings]
 
 
@@ -465,25 +479,34 @@ class OutletMeter(Strategy):
     name = "outlet meter for transmission"
 
     def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
-        heads, nodes = failure.heads, set(failure.nodes)
-        if heads is None:
-            return None
+        nodes = set(failure.nodes)
         b = state.design.boundary
+        flows = state.before_flows
+        t = failure.time_s
+        before = flows.loc[t] if t is not None and t in flows.index else None
         best: tuple[float, str, str] | None = None
         for pipe, row in b[b.role == "valve"].iterrows():
             link = state.wn.get_link(pipe)
-            for inside, outside, side in ((link.start_node_name, link.end_node_name, row.dma_end),
-                                          (link.end_node_name, link.start_node_name, row.dma_start)):
-                if inside in nodes and side != TRANSMISSION:
-                    push = float(heads.get(outside, np.nan) - heads.get(inside, np.nan))
-                    if not np.isnan(push) and (best is None or push > best[0]):
-                        best = (push, str(pipe), str(side))
+            ends = ((link.start_node_name, link.end_node_name, row.dma_end, -1.0),
+                    (link.end_node_name, link.start_node_name, row.dma_start, 1.0))
+            for inside, outside, side, sign in ends:
+                if inside not in nodes or side == TRANSMISSION:
+                    continue
+                if failure.heads is not None:  # the head pushing towards the starved junction
+                    score = float(failure.heads.get(outside, np.nan) - failure.heads.get(inside, np.nan))
+                elif before is not None:  # no trusted heads: the flow it carried towards it before
+                    score = sign * float(before.get(pipe, 0.0))
+                else:
+                    continue
+                if not np.isnan(score) and (best is None or score > best[0]):
+                    best = (score, str(pipe), str(side))
         if best is None or best[0] <= 0:
             return None
         previous = state.design
-        worst_before = state.lowest(sorted(nodes))
         state.design = state.design.with_meter(best[1], TRANSMISSION)
-        if state.lowest(sorted(nodes)) < worst_before + PRESSURE_TOLERANCE_M:
+        helps = failure.kind != "pressure" or (
+            state.lowest(sorted(nodes)) >= failure.lowest_m + PRESSURE_TOLERANCE_M)
+        if not helps:
             state.design = previous  # the meter would not help these junctions: keep the valve
             return None
         return state.change(f"transmission: outlet meter on {best[1]} (from {best[2]}) instead of a boundary "
@@ -544,7 +567,7 @@ def _apply_first(state: RepairState, failure: Failure, strategies: tuple[Strateg
 
 def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,
                 max_rounds: int = DEFAULT_MAX_ROUNDS, progress: Progress | None = None,
-                initial: list[Failure] | None = None) -> RepairOutcome:
+                initial: list[Failure] | None = None, time_budget_s: float | None = None) -> RepairOutcome:
     """Run the day with the valves closed and repair failures until none can be helped.
 
     Each round is one extended-period run (and, with a fire flow, one fire check per DMA
@@ -553,7 +576,9 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
     been given up, or after ``max_rounds`` rounds.
 
     ``initial`` are the failures of a check just made (the first round uses them instead of
-    running the day again).
+    running the day again). With ``time_budget_s``, no new round starts once the loop has
+    run that long (runs that do not converge can take ten times a normal run); the DMAs
+    still failing then get the verdict ``"stopped: time budget"``.
 
     Returns
     -------
@@ -562,7 +587,13 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
     rounds = 0
     first_changes = len(state.design.changes)
     remaining: list[Failure] = []
+    start = time.perf_counter()
+    out_of_time = False
     for rounds in range(1, max_rounds + 1):
+        if time_budget_s is not None and rounds > 1 and time.perf_counter() - start > time_budget_s:
+            out_of_time = True
+            rounds -= 1
+            break
         if progress is not None:
             progress("repair", rounds, max_rounds)
         failures = initial if (rounds == 1 and initial is not None) else state.failures()
@@ -585,13 +616,14 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
                 state.give_up(failure)
     else:
         rounds = max_rounds
-    stopped = bool(remaining) and any(f.key not in state.gave_up for f in remaining) and rounds >= max_rounds
+    stopped = bool(remaining) and any(f.key not in state.gave_up for f in remaining) and (
+        rounds >= max_rounds or out_of_time)
     verdicts: dict[str, str] = {}
     for dma in state.design.dma_ids:
         if dma in state.gave_up:
             verdicts[dma] = "gave up: " + state.gave_up[dma].split(": ", 1)[-1]
         elif stopped and any(f.key == dma for f in remaining):
-            verdicts[dma] = f"stopped after {max_rounds} rounds"
+            verdicts[dma] = "stopped: time budget" if out_of_time else f"stopped after {max_rounds} rounds"
         elif dma in state.touched or dma in state.first_failing:
             verdicts[dma] = "repaired"
         else:
@@ -599,4 +631,4 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
     if TRANSMISSION in state.gave_up:
         verdicts[TRANSMISSION] = "gave up: " + state.gave_up[TRANSMISSION].split(": ", 1)[-1]
     return RepairOutcome(rounds=rounds, changes=state.design.changes[first_changes:], verdicts=verdicts,
-                         stopped=stopped)
+                         stopped=stopped, out_of_time=out_of_time)
