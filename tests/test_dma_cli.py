@@ -109,8 +109,7 @@ def test_overlapping_polygons_are_an_input_error(net3_design, tmp_path):
 @pytest.mark.parametrize(("args", "words"), [
     (["net3", "--size-by", "nodes", "--size", "50:10"], "is empty"),
     (["net3", "--size-by", "nodes", "--size", "5000:6000"], "no DMA can be formed"),
-    (["net3"], "allocate-customers"),
-    (["net3", "--size-by", "nodes"], "--size MIN:MAX"),
+    (["net3", "--size-by", "connections"], "allocate-customers"),
     (["net3", "--size-by", "nodes", "--size", "ten"], "MIN:MAX"),
 ])
 def test_bad_input_exit_2(args, words):

@@ -177,11 +177,11 @@ class ProgressBars:
     """Turn a library ``progress(stage, done, total)`` callback into tqdm bars on stderr.
 
     One bar per stage, drawn only once a stage has run for ``delay`` seconds (quick runs stay
-    quiet) and never with ``-q`` or when stderr is not a terminal unless ``force``.
+    quiet), and never with ``-q`` or when stderr is not a terminal (a log file, a pipe).
     """
 
     def __init__(self, *, enabled: bool = True, delay: float = 2.0) -> None:
-        self.enabled = enabled
+        self.enabled = enabled and sys.stderr.isatty()
         self.delay = delay
         self.bar: Any = None
         self.stage: str | None = None
@@ -198,8 +198,7 @@ class ProgressBars:
                             file=sys.stderr, dynamic_ncols=True)
         if self.bar is not None:
             self.bar.total = total
-            self.bar.n = done
-            self.bar.refresh()
+            self.bar.update(max(done - self.bar.n, 0))
 
     def close(self) -> None:
         if self.bar is not None:

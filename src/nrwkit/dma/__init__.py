@@ -2,14 +2,16 @@
 
 >>> from nrwkit.networks import load
 >>> from nrwkit import dma
->>> wn = load("net3")   # mostly large mains: keep only pumps, valves and tank links out
->>> design, evaluation = dma.design(wn, size=(10, 40), size_by="nodes", exclude_diameter_above=None,
-...                                 water_age=False)
+>>> wn = load("net3")
+>>> design, evaluation = dma.design(wn, water_age=False)   # size measure, band and trunk from the network
+>>> design.settings["size_by"], [s.name for s in design.stages][:3]
+('nodes', ['graph and supply', 'transmission', 'partition'])
 >>> len(design.assignment) + len(design.transmission_junctions) == len(wn.junction_name_list)
 True
 """
 
-from .design import DEFAULT_CONNECTION_BAND, DesignResult, design, from_assignment
+from .baseline import BaselineCut, baseline_cut
+from .design import DEFAULT_CONNECTION_BAND, DesignResult, default_band, design, from_assignment
 from .evaluate import DmaEvaluation, evaluate
 from .io import (
     design_json,
@@ -20,13 +22,28 @@ from .io import (
     write_design_geopackage,
     write_design_inp,
 )
-from .metrics import modularity, size_cv, todini_index
+from .metrics import TodiniComponents, modularity, size_cv, todini_components, todini_index
+from .repair import DMA_STRATEGIES, RepairOutcome, run_repairs
+from .stages import STAGE_NAMES, Stage
+from .transmission import Trunk, trunk_mains
 from .model import ROLES, DmaDesign
 from .network import SIZE_UNITS, DistributionNetwork, distribution_network, junction_sizes
 from .polygons import assignment_from_polygons, dma_polygons
 
 __all__ = [
     "DEFAULT_CONNECTION_BAND",
+    "DMA_STRATEGIES",
+    "STAGE_NAMES",
+    "BaselineCut",
+    "RepairOutcome",
+    "Stage",
+    "TodiniComponents",
+    "Trunk",
+    "baseline_cut",
+    "default_band",
+    "run_repairs",
+    "todini_components",
+    "trunk_mains",
     "ROLES",
     "SIZE_UNITS",
     "DesignResult",

@@ -105,9 +105,9 @@ def trunk_mains(
     >>> wn = load("net1")
     >>> state = steady_state(wn)
     >>> trunk = trunk_mains(wn, state.flowrate_m3s, float(state.demand_m3s.clip(lower=0).sum()),
-    ...                     share=0.5, forced={"9": "pump", "110": "connects tank 2"})
-    >>> sorted(trunk.reasons)
-    ['10']
+    ...                     share=0.5, forced={"9": "pump", "110": "connects tank 2"}, max_junction_share=0.5)
+    >>> sorted(trunk.reasons)   # pipe 10 carries all the pumped water, 11 more than half of it
+    ['10', '11']
     """
     first = max(float(share), _MIN_SHARE)
     total = max(float(peak_demand_m3s), 0.0)
