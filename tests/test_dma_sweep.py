@@ -84,7 +84,8 @@ def designed(request) -> Designed:
 
 def demand_junctions(wn: wntr.network.WaterNetworkModel) -> set[str]:
     """Junctions with a positive base demand in any of their demand categories."""
-    return {name for name, j in wn.junctions() if any(float(d.base_value) > 0 for d in j.demand_timeseries_list)}
+    return {name for name, j in wn.junctions()
+            if any(float(d.base_value) > 0 for d in j.demand_timeseries_list)}
 
 
 def is_closed_pipe(link: Any) -> bool:
@@ -262,5 +263,6 @@ def test_check_reports_what_design_reported(designed, tmp_path):
     theirs = {row["id"]: row["status"] for row in again["dmas"]}
     assert set(theirs) == set(ours)
     assert theirs == ours, {d: (ours[d], theirs[d]) for d in ours if ours[d] != theirs.get(d)}
-    assert again["passes"] is designed.data["passes"], (
-        designed.evaluation.metrics.get("transmission_problems"), evaluation.metrics.get("transmission_problems"))
+    problems = (designed.evaluation.metrics.get("transmission_problems"),
+                evaluation.metrics.get("transmission_problems"))
+    assert again["passes"] is designed.data["passes"], problems

@@ -125,7 +125,7 @@ class _Run:
 
             kicker = self.workspace.name if self.workspace is not None else title
             report = dma_report(self.wn, design, evaluation, network_path=resolve(self.network),
-                                kicker=kicker)
+                                kicker=kicker, crs=self.crs)
         if self.gpkg is not None:
             path, notes = nrwdma.write_design_geopackage(self.wn, design, evaluation, self.gpkg,
                                                          crs=self.crs, overwrite=self.overwrite)
@@ -195,11 +195,12 @@ def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: li
                    f"{_m(m['min_pressure_after_m'])} m; "
                    f"demand delivered {m['delivered_demand_fraction_before']:.1%} -> "
                    f"{m['delivered_demand_fraction']:.1%}; Todini {_m(m['todini_before'], '.3f')} -> "
-                   f"{_m(m['todini_after'], '.3f')}; modularity {m['modularity']:.3f}; size CV {m['size_cv']:.2f}")
+                   f"{_m(m['todini_after'], '.3f')}; modularity {m['modularity']:.3f}; "
+                   f"size CV {m['size_cv']:.2f}")
         cut = m.get("baseline_cut")
         if cut:
-            click.echo(f"meters and valves {cut['design_meters_and_valves']}; a {cut['method']} partition into "
-                       f"{cut['parts']} parts cuts {cut['cut']} pipes")
+            click.echo(f"meters and valves {cut['design_meters_and_valves']}; a {cut['method']} partition "
+                       f"into {cut['parts']} parts cuts {cut['cut']} pipes")
         if verbosity(ctx) > 0:
             for change in design.changes:
                 click.echo(f"changed: {change}")

@@ -23,12 +23,12 @@ from .io import (
     write_design_inp,
 )
 from .metrics import TodiniComponents, modularity, size_cv, todini_components, todini_index
-from .repair import DMA_STRATEGIES, RepairOutcome, run_repairs
-from .stages import STAGE_NAMES, Stage
-from .transmission import Trunk, trunk_mains
 from .model import ROLES, DmaDesign
 from .network import SIZE_UNITS, DistributionNetwork, distribution_network, junction_sizes
 from .polygons import assignment_from_polygons, dma_polygons
+from .repair import DMA_STRATEGIES, RepairOutcome, run_repairs
+from .stages import STAGE_NAMES, Stage
+from .transmission import Trunk, trunk_mains
 
 __all__ = [
     "DEFAULT_CONNECTION_BAND",

@@ -577,8 +577,10 @@ def _initial_design(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwor
     out = assemble(wn, dist, assignment, size_by=size_by, band=band, settings=settings, left_out=left_out)
     warnings = []
     if left_out:
-        warnings.append(f"{len(left_out)} junctions are in no DMA: their groups are too small for a DMA "
-                        "(see unassigned junctions)")
+        count = "1 junction is" if len(left_out) == 1 else f"{len(left_out)} junctions are"
+        warnings.append(f"{count} in no DMA: its group is too small for a DMA (see unassigned junctions)"
+                        if len(left_out) == 1 else
+                        f"{count} in no DMA: their groups are too small for a DMA (see unassigned junctions)")
     return replace(out, warnings=warnings)
 
 

@@ -349,7 +349,8 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
                  & (dead.age_after_h > dead.age_before_h.fillna(0) + 1.0)] if len(dead) else dead
     if len(stale):
         names = ", ".join(stale.junction.astype(str).head(5))
-        warnings.append(f"{_count(len(stale), 'new dead end')} reach a water age of {AGE_CEILING_H:g} h "
+        verb = "reaches" if len(stale) == 1 else "reach"
+        warnings.append(f"{_count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h "
                         "or more "
                         f"(the run's ceiling: never renewed in {AGE_RUN_S // 3600} h): {names}; flush them, "
                         "meter the boundary pipe instead of closing it, or loop the main")
@@ -508,7 +509,8 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
             "aznp_m": float(np.average(night_after, weights=weights)),
             "critical_node": critical,
             "lowest_pressure_day_m": float(lowest_after.min()),
-            "lowest_time_s": int(after.pressure_m[nodes].min(axis=1).idxmin()) if len(after.pressure_m) else -1,
+            "lowest_time_s": (int(after.pressure_m[nodes].min(axis=1).idxmin())
+                              if len(after.pressure_m) else -1),
             "delivered_fraction": frac_after,
             "problems": problems,
             "status": "fails" if problems else "passes",

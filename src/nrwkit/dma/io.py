@@ -88,7 +88,8 @@ def design_json(design: DmaDesign, evaluation: DmaEvaluation) -> dict[str, Any]:
             "reasons": {str(k): str(v) for k, v in design.transmission_links.sort_index().items()},
             "junction_share": _finite(len(on_mains) / max(len(design.size), 1)),
         },
-        "unassigned": [{"junction": str(k), "reason": str(v)} for k, v in design.unassigned.sort_index().items()],
+        "unassigned": [{"junction": str(k), "reason": str(v)}
+                       for k, v in design.unassigned.sort_index().items()],
         "passes": bool(evaluation.metrics["passes"]),
         "verified": bool(evaluation.metrics.get("verified", True)),
         "baseline_cut": evaluation.metrics.get("baseline_cut"),
@@ -262,7 +263,8 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
             raise LayerError(path, f"the layer lacks the fields {missing}",
                              "keep the fields nrwkit dma design wrote", layer=layer)
     try:
-        pipes = pyogrio.read_dataframe(path, layer="pipes", read_geometry=False, columns=["name", "dma", "reason"])
+        pipes = pyogrio.read_dataframe(path, layer="pipes", read_geometry=False,
+                                       columns=["name", "dma", "reason"])
         listed = pipes.name[(pipes.dma.astype(str) == "transmission") & pipes.reason.fillna("").astype(bool)]
         check["transmission"] = tuple(check.get("transmission", ())) + tuple(listed.astype(str))
     except Exception:  # an older design without transmission reasons: the options given decide

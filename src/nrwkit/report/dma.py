@@ -243,13 +243,23 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
         Card("demand delivered", f"{m['delivered_demand_fraction']:.1%}",
              "ok" if m["delivered_demand_fraction"] >= m["delivered_demand_fraction_before"] - 0.001
              else "warning"),
-        Card("checks", "pass" if m["passes"] else "fail", "ok" if m["passes"] else "error"),
+        Card("checks", "pass" if m["passes"] else ("not verified" if not m.get("verified", True) else "fail"),
+             "ok" if m["passes"] else "error"),
     ]
+    if "coverage" in m:
+        report.cards.append(Card("demand junctions in DMAs", f"{m['coverage']:.0%}",
+                                 "ok" if m["coverage"] >= 0.9 else "warning"))
     report.add_map("The DMAs", dma_map(wn, design, evaluation, crs=crs),
                    lead="Each DMA is shaded around its pipes and named; pipes inside a DMA take "
                         "its colour, transmission mains are dark grey, boundary pipes light grey. "
                         "Green squares are meters, red crosses boundary valves to close. Hover for "
                         "figures; click a legend entry to hide a layer.")
+    if design.stages:
+        stages = pd.DataFrame({"stage": [s.name for s in design.stages],
+                               "what it found": [s.summary for s in design.stages],
+                               "seconds": [f"{s.seconds:.1f}" for s in design.stages]})
+        report.add_section("How the design was made", table_html(stages, index=False),
+                           lead="The stages of the run, in order, each with what it found.")
     report.add_section("Before and after", table_html(_before_after(m), index=False),
                        lead="The whole network at the peak-demand hour and over the checks' run (the "
                             "model's duration, up to three days), with pressure-dependent demand, "
@@ -273,7 +283,7 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
         report.add_section("New dead ends", table_html(dead, index=False),
                            lead="Junctions the closures leave with one open pipe; water age (h) "
                                 "averaged over hours 48-72 of a 72-hour run that starts from age 0. "
-                                "60 h is the ceiling: water that is never renewed.")
+                                "48 h or more means water that is never renewed (warned).")
     if design.warnings:
         items = "".join(f"<li>{html.escape(w)}</li>" for w in design.warnings)
         report.add_section("Warnings", f"<ul>{items}</ul>")
