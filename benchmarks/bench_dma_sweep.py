@@ -313,8 +313,9 @@ def exit_text(code: int | None, timed_out: bool) -> str:
 def summary(rows: list[dict[str, Any]]) -> str:
     missed = {t: [r for r in rows if r["targets"][t] == "MISS"] for t in TARGETS}
     clean = [r["network"] for r in rows if all(v == "PASS" for v in r["targets"].values())]
-    parts = [f"{len(rows)} networks; every target met on {len(clean)}"
-             + (f" ({', '.join(clean)})" if clean and len(clean) <= 8 else "") + "."]
+    met = f"every target met on {len(clean)}" if clean else "none meets every target"
+    parts = [f"{len(rows)} networks; {met}" + (f" ({', '.join(clean)})" if clean and len(clean) <= 8 else "")
+             + "."]
     detail = {
         "coverage": lambda r: f"{r['network']} {pct(r['coverage'])} %",
         "in_band": lambda r: f"{r['network']} {pct(r['dmas_in_band_fraction'])} %",
@@ -328,7 +329,7 @@ def summary(rows: list[dict[str, Any]]) -> str:
     }
     for t in TARGETS:
         if missed[t]:
-            parts.append(f"Missed {TARGET_TEXT[t]} on {len(missed[t])}: "
+            parts.append(f"Target \"{TARGET_TEXT[t]}\" missed on {len(missed[t])}: "
                          + "; ".join(detail[t](r) for r in missed[t]) + ".")
     if not any(missed.values()):
         parts.append("No target missed.")
@@ -354,6 +355,7 @@ def markdown(record: dict[str, Any]) -> str:
         f"{machine['date']}; {machine['cpus']} cores, Python {machine['python']}, WNTR {machine['wntr']}, "
         f"nrwkit {machine['nrwkit']} at commit {record['source']['commit']}"
         + (" with uncommitted changes in src/" if record["source"]["uncommitted_src_changes"] else "")
+        + (" (src/ changed during the run)" if record["source_changed_during_run"] else "")
         + f"; `{' '.join(record['design_command'])}`; timeout {record['timeout_s']:g} s; "
         f"CLI start (`nrwkit --version`, best of {REPEAT}) {machine['cli_startup_s']:.2f} s; "
         f"{record['total_s']:.0f} s in all.", "",
