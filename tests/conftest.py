@@ -34,3 +34,21 @@ def write_inp(tmp_path):
         return path
 
     return _write
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+#: EPANET's scratch files, written where a simulation runs without a file prefix.
+_SCRATCH = ("temp.inp", "temp.rpt", "temp.bin")
+
+
+@pytest.fixture(autouse=True)
+def no_epanet_scratch_files(request):
+    """Fail the test that leaves EPANET scratch files in the repository or the working directory."""
+    places = {_ROOT, _ROOT / "notebooks", Path.cwd()}
+    before = {p / name for p in places for name in _SCRATCH if (p / name).exists()}
+    yield
+    left = sorted(str(p / name) for p in places for name in _SCRATCH
+                  if (p / name).exists() and p / name not in before)
+    for path in left:
+        Path(path).unlink()
+    assert not left, f"{request.node.nodeid} ran EPANET in the working directory: {', '.join(left)}"

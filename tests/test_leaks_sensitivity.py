@@ -61,13 +61,13 @@ def relative_errors(analytic: np.ndarray, fd: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize(("name", "time_s"), [("net1", HOUR), ("net3", 3 * HOUR), ("ky4", 2 * HOUR),
                                               ("l-town", 2 * HOUR)])
-def test_sensitivities_equal_epanet_finite_differences(name, time_s):
+def test_sensitivities_equal_epanet_finite_differences(name, time_s, tmp_path):
     wn = snapshot_model(name, time_s)
     rng = np.random.default_rng(7)
     junctions = list(wn.junction_name_list)
     sensors = list(rng.choice(junctions, size=min(6, len(junctions)), replace=False))
     candidates = list(rng.choice(junctions, size=min(30, len(junctions)), replace=False))
-    results = wntr.sim.EpanetSimulator(wn).run_sim()
+    results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp_path / "epanet"))
     matrix = sensitivity_matrix(wn, sensors, 0, results, candidates=candidates)
     assert list(matrix.index) == sensors and list(matrix.columns) == candidates
     fd = finite_differences(wn, sensors, candidates)
@@ -79,10 +79,10 @@ def test_sensitivities_equal_epanet_finite_differences(name, time_s):
     assert (matrix.to_numpy() <= 1e-9).all()
 
 
-def test_active_prv_passes_its_zone_s_leak_upstream():
+def test_active_prv_passes_its_zone_s_leak_upstream(tmp_path):
     """L-Town: a leak below a PRV lowers pressures above it (the PRV passes more water)."""
     wn = snapshot_model("l-town", 2 * HOUR)
-    results = wntr.sim.EpanetSimulator(wn).run_sim()
+    results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp_path / "epanet"))
     system = linear_system(wn, results, 0)
     assert "n226" in system.fixed  # PRV-3's outlet, active at this hour
     # a sensor in the main zone, a leak two pipes below PRV-3
@@ -109,14 +109,14 @@ def test_several_times_give_one_matrix_each():
     assert not np.allclose(out[0].to_numpy(), out[6 * HOUR].to_numpy())
 
 
-def test_pressure_dependent_demand_terms_equal_epanet():
+def test_pressure_dependent_demand_terms_equal_epanet(tmp_path):
     """With PDD and every junction on the slope, the demand terms make the matrix match EPANET."""
     wn = snapshot_model("net1", HOUR)
     wn.options.hydraulic.demand_model = "PDD"
     wn.options.hydraulic.required_pressure = 200.0  # every junction below it: on the slope
     wn.options.hydraulic.minimum_pressure = 0.0
     sensors = ["12", "22"]
-    results = wntr.sim.EpanetSimulator(wn).run_sim()
+    results = wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(tmp_path / "epanet"))
     matrix = sensitivity_matrix(wn, sensors, 0, results)
     fd = finite_differences(wn, sensors, list(wn.junction_name_list))
     errors = relative_errors(matrix.to_numpy(), fd)
