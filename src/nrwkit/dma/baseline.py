@@ -203,12 +203,8 @@ def metis_parts(graph: nx.Graph, parts: int, *, seed: int = 0) -> list[set[str]]
     best_cut = -1
     for recursive in (True, False):
         options = pymetis.Options(seed=int(seed))
-        if hasattr(pymetis, "CSRAdjacency"):
-            result = pymetis.part_graph(parts, pymetis.CSRAdjacency(xadj, adjncy), vweights=vweights,
-                                        eweights=eweights, recursive=recursive, options=options)
-        else:   # pymetis before 2025.2
-            result = pymetis.part_graph(parts, xadj=xadj, adjncy=adjncy, vweights=vweights,
-                                        eweights=eweights, recursive=recursive, options=options)
+        result = pymetis.part_graph(parts, pymetis.CSRAdjacency(xadj, adjncy), vweights=vweights,
+                                    eweights=eweights, recursive=recursive, options=options)
         groups: dict[int, set[str]] = {}
         for n, label in zip(nodes, result[1], strict=True):
             groups.setdefault(int(label), set()).add(n)

@@ -34,11 +34,20 @@ import wntr
 
 from ..errors import InputError
 from ..gis.customers import connections as stored_connections
+from ..hydraulics import ExtendedPeriod
 from .baseline import baseline_cut
 from .divide import TRANSMISSION, boundary_pipes, choose_meters, inlets_per_dma, supplied
 from .evaluate import DmaEvaluation, evaluate, open_session, peak_hour, run_duration, suspect_hours
 from .model import DmaDesign
-from .network import SIZE_UNITS, DistributionNetwork, SizeBy, distribution_network, junction_sizes
+from .network import (
+    ON_MAIN,
+    SIZE_UNITS,
+    DistributionNetwork,
+    SizeBy,
+    demand_junctions,
+    distribution_network,
+    junction_sizes,
+)
 from .network import transmission_links as forced_transmission
 from .partition import partition_graph
 from .repair import DEFAULT_MAX_ROUNDS, RepairOutcome, RepairState, feed_unfed, run_repairs
@@ -61,12 +70,6 @@ class DesignResult(NamedTuple):
 
     design: DmaDesign
     evaluation: DmaEvaluation
-
-
-def has_demand(wn: wntr.network.WaterNetworkModel) -> set[str]:
-    """Junctions with a positive base demand (customers draw water there)."""
-    return {name for name, j in wn.junctions()
-            if any(float(d.base_value) > 0 for d in j.demand_timeseries_list)}
 
 
 def default_band(sizes: pd.Series, size_by: str) -> tuple[tuple[float, float], str]:
@@ -202,7 +205,7 @@ def design(
         before = session.run(duration_s=duration, report_step_s=3600, links=pipes)
         run_seconds = time.perf_counter() - clock
         before_suspect = suspect_hours(wn, before)
-        demand_nodes = has_demand(wn)
+        demand_nodes = demand_junctions(wn)
         stage.summary = (f"{wn.num_junctions} junctions ({len(demand_nodes)} with demand), "
                          f"{wn.num_reservoirs + wn.num_tanks} sources, {len(unsupplied)} junctions not "
                          f"connected to any; DMAs sized by {used_by} ({why_by}), "
@@ -214,10 +217,11 @@ def design(
                          "hours_not_converged_before": [t / 3600 for t in before_suspect]}
     try:
         return _design(wn, session, log, before=before, before_suspect=before_suspect, band=band,
-                       used_by=used_by, why_by=why_by, why_band=why_band, sizes_given=size is not None,
+                       used_by=used_by, sizes=sizes, why_by=why_by, why_band=why_band,
+                       sizes_given=size is not None,
                        max_inlets=max_inlets, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
                        fire_residual_m=fire_residual_m, exclude_diameter_above=exclude_diameter_above,
-                       transmission=tuple(transmission), trunk=trunk, connections=connections, seed=seed,
+                       transmission=tuple(transmission), trunk=trunk, seed=seed,
                        water_age=water_age, max_rounds=max_rounds, demand_nodes=demand_nodes,
                        progress=progress, time_budget_s=max(REPAIR_BUDGET_RUNS * run_seconds, 10.0))
     finally:
@@ -233,10 +237,11 @@ def _check_band(size: tuple[float, float]) -> tuple[float, float]:
 
 
 def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, before: Any,
-            before_suspect: dict[int, list[str]], band: tuple[float, float], used_by: SizeBy, why_by: str,
+            before_suspect: dict[int, list[str]], band: tuple[float, float], used_by: SizeBy,
+            sizes: pd.Series, why_by: str,
             why_band: str, sizes_given: bool, max_inlets: int, min_pressure: float,
             fire_flow_m3s: float | None, fire_residual_m: float, exclude_diameter_above: float | None,
-            transmission: tuple[str, ...], trunk: str, connections: pd.Series | None, seed: int,
+            transmission: tuple[str, ...], trunk: str, seed: int,
             water_age: bool, max_rounds: int, demand_nodes: set[str], progress: Progress | None,
             time_budget_s: float) -> DesignResult:
     t_peak = peak_hour(wn)
@@ -250,7 +255,6 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
         method = "diameter" if exclude_diameter_above is not None else trunk
         notes: list[str] = []
         if method == "auto":
-            sizes = junction_sizes(wn, used_by, connections)
             total = float(sizes.sum())
             share = band[1] / total if total > 0 else 1.0
             required = before.demand_m3s + before.deficit_m3s
@@ -258,8 +262,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
             found = trunk_mains(wn, peak_flows, float(row.clip(lower=0).sum()), share=share, forced=forced)
             trunk_reasons, notes = found.reasons, found.notes
         dist = distribution_network(wn, size_by=used_by, exclude_diameter_above=exclude_diameter_above,
-                                    transmission=transmission, connections=connections, trunk=trunk_reasons)
-        on_mains = {j for j, why in dist.transmission_junctions.items() if why.startswith("at an end of")}
+                                    transmission=transmission, trunk=trunk_reasons, size=sizes)
+        on_mains = {j for j, why in dist.transmission_junctions.items() if why.startswith(ON_MAIN)}
         share_j = len(on_mains) / max(wn.num_junctions, 1)
         stage.summary = (f"{len(dist.transmission_links)} transmission links ({len(trunk_reasons)} trunk "
                          f"mains found from the flows at peak), {len(on_mains)} junctions on them "
@@ -328,9 +332,9 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
         final = _band_warnings(state.design, band)
         result = evaluate(wn, final, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
                           fire_residual_m=fire_residual_m, water_age=water_age, session=session,
-                          progress=progress)
+                          progress=progress, before=before)
         _add_coverage(result, final, demand_nodes, band)
-        boundary_to_transmission = _pipes_to_transmission(wn, dist, final)
+        boundary_to_transmission = _pipes_to_transmission(final)
         cut = baseline_cut(dist.graph, len(final.dma_ids), boundary_to_transmission=boundary_to_transmission,
                            seed=seed)
         ours = len(final.meters) + len(final.new_valves)
@@ -383,8 +387,7 @@ def _add_coverage(evaluation: DmaEvaluation, design: DmaDesign, demand_nodes: se
     })
 
 
-def _pipes_to_transmission(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
-                           design: DmaDesign) -> int:
+def _pipes_to_transmission(design: DmaDesign) -> int:
     """Pipes any partition of these DMAs must meter or close: from a DMA junction to the transmission side."""
     b = design.boundary
     return int(((b.dma_start == TRANSMISSION) | (b.dma_end == TRANSMISSION))[~b.existing].sum())
@@ -402,9 +405,8 @@ def _small_groups(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
         if len(group) >= 2 and total >= SMALL_DMA_SHARE * band[0] and total > 0:
             dmas.append(group)
             continue
-        held = dist.transmission_junctions
-        mains = sorted({held[n].split(" (")[0].removeprefix("at an end of ")
-                        for j in group for n in _neighbours(wn, j) if n in held})
+        mains = sorted({link for j in group for n in _neighbours(wn, j) if n in dist.transmission_junctions
+                        for link in wn.get_links_for_node(n) if link in dist.transmission_links})
         fed = "fed only from transmission" + (f" ({', '.join(mains[:3])})" if mains else "")
         for j in group:
             left_out[j] = (f"{fed}: a group of {len(group)} junctions, {total:g} {unit} in all, too few "
@@ -498,6 +500,7 @@ def from_assignment(
     out = assemble(wn, dist, kept.sort_index(), size_by=size_by, band=band, settings=settings,
                    left_out=left_out)
     out = replace(out, warnings=warnings)
+    before: ExtendedPeriod | None = None  # the all-open run, made once when meters are chosen here
     with open_session(wn, min_pressure, water_age) as session:
         if roles is not None:
             out = _apply_roles(out, roles)
@@ -515,14 +518,15 @@ def from_assignment(
                 run_repairs(work, fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
                 out = work.design
         result = evaluate(wn, out, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
-                          fire_residual_m=fire_residual_m, water_age=water_age, session=session)
+                          fire_residual_m=fire_residual_m, water_age=water_age, session=session,
+                          before=before)
         if roles is None and repair:
             out = replace(out, warnings=out.warnings + [t for k, t in work.gave_up.items()
                                                         if _still_failing(k, result)])
     inlets = inlets_per_dma(out.boundary)
     extra = [f"{d}: {int(n)} inlet meters, more than --max-inlets {max_inlets}"
              for d, n in inlets.items() if d != TRANSMISSION and n > max_inlets]
-    demand_nodes = has_demand(wn)
+    demand_nodes = demand_junctions(wn)
     _add_coverage(result, out, demand_nodes, (size_band[0], size_band[1]) if size_band else band)
     out = replace(out, warnings=out.warnings + extra + result.warnings,
                   verdicts={str(d): ("passes" if r.status == "passes" else f"{r.status}: {r.problems}")

@@ -23,7 +23,7 @@ from ..hydraulics import ExtendedPeriod, HydraulicSession, system_demand
 from .divide import TRANSMISSION, dead_ends, inflow, unfed_dmas
 from .metrics import modularity, size_cv, todini_index
 from .model import DmaDesign
-from .network import junction_sizes
+from .network import demand_junctions, junction_sizes
 
 Progress = Callable[[str, int, int], None]
 
@@ -77,9 +77,9 @@ def service_pressure(wn: wntr.network.WaterNetworkModel, min_pressure: float) ->
     below 0 m (cut off or drained: a pump's suction, a PRV's inlet), not below the service
     pressure.
     """
-    has_demand = {name: any(float(d.base_value) > 0 for d in j.demand_timeseries_list)
-                  for name, j in wn.junctions()}
-    return pd.Series({n: (min_pressure if v else 0.0) for n, v in has_demand.items()}, name="service_m")
+    customers = demand_junctions(wn)
+    return pd.Series({n: (min_pressure if n in customers else 0.0) for n in wn.junction_name_list},
+                     name="service_m")
 
 
 def pressure_bounds(wn: wntr.network.WaterNetworkModel) -> tuple[float, float]:
@@ -206,6 +206,7 @@ def evaluate(
     water_age: bool = True,
     session: HydraulicSession | None = None,
     progress: Progress | None = None,
+    before: ExtendedPeriod | None = None,
 ) -> DmaEvaluation:
     """Compare the network before and after the design's boundary valves are closed.
 
@@ -227,6 +228,9 @@ def evaluate(
         An open session of ``wn`` (from :func:`open_session`) to reuse.
     progress : callable, optional
         ``progress("verification", done, total)`` after each run.
+    before : ExtendedPeriod, optional
+        The all-open run of this session over the checks' duration, hourly, with the flows of
+        (at least) the boundary pipes, when the caller has it already; else it is run here.
 
     Returns
     -------
@@ -244,7 +248,8 @@ def evaluate(
     sess = open_session(wn, min_pressure, water_age) if session is None else session
     try:
         return _evaluate(wn, design, sess, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
-                         fire_residual_m=fire_residual_m, water_age=water_age, progress=progress)
+                         fire_residual_m=fire_residual_m, water_age=water_age, progress=progress,
+                         before=before)
     finally:
         if own:
             sess.close()
@@ -252,13 +257,15 @@ def evaluate(
 
 def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,
               min_pressure: float, fire_flow_m3s: float | None, fire_residual_m: float,
-              water_age: bool, progress: Progress | None = None) -> DmaEvaluation:
+              water_age: bool, progress: Progress | None = None,
+              before: ExtendedPeriod | None = None) -> DmaEvaluation:
     closed = set(design.new_valves)
     pipes = list(design.boundary.index)
     steps = 4 + (2 if fire_flow_m3s else 0)
     tick = _ticker(progress, "verification", steps)
     session.reset_status()
-    before = _eps(session, wn, pipes)
+    if before is None:
+        before = _eps(session, wn, pipes)
     tick()
     peak_snapshot = peak_hour(wn)
     snap_before = session.solve(peak_snapshot, full=True)

@@ -262,13 +262,13 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
             missing = ", ".join(sorted(need - set(frame.columns)))
             raise LayerError(path, f"the layer lacks the fields {missing}",
                              "keep the fields nrwkit dma design wrote", layer=layer)
-    try:
-        pipes = pyogrio.read_dataframe(path, layer="pipes", read_geometry=False,
-                                       columns=["name", "dma", "reason"])
-        listed = pipes.name[(pipes.dma.astype(str) == "transmission") & pipes.reason.fillna("").astype(bool)]
-        check["transmission"] = tuple(check.get("transmission", ())) + tuple(listed.astype(str))
-    except Exception:  # an older design without transmission reasons: the options given decide
-        pass
+    # the design's own transmission links (a design without them: the options given decide)
+    if "pipes" in {name for name, _ in pyogrio.list_layers(path)}:
+        pipes = pyogrio.read_dataframe(path, layer="pipes", read_geometry=False)
+        if {"name", "dma", "reason"} <= set(pipes.columns):
+            on_main = (pipes.dma.astype(str) == "transmission") & pipes.reason.fillna("").astype(bool)
+            listed = pipes.name[on_main]
+            check["transmission"] = tuple(check.get("transmission", ())) + tuple(listed.astype(str))
     inside = junctions[junctions.dma.astype(str) != "transmission"]
     assignment = pd.Series(inside.dma.astype(str).to_numpy(), index=inside.name.astype(str).to_numpy())
     if "reason" in junctions:  # junctions the design left out, with the reason it gave

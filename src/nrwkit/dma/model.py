@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from .divide import TRANSMISSION
+from .network import ON_MAIN
 
 __all__ = ["DmaDesign", "ROLES"]
 
@@ -69,13 +70,13 @@ class DmaDesign:
     def unassigned(self) -> pd.Series:
         """Junctions in no DMA and not on a transmission link, with the reason (e.g. too small a group)."""
         reasons = self.transmission_junctions.astype(str)
-        return reasons[~reasons.str.startswith("at an end of")]
+        return reasons[~reasons.str.startswith(ON_MAIN)]
 
     @property
     def on_transmission(self) -> pd.Series:
         """Junctions at an end of a transmission link, with the link and its reason."""
         reasons = self.transmission_junctions.astype(str)
-        return reasons[reasons.str.startswith("at an end of")]
+        return reasons[reasons.str.startswith(ON_MAIN)]
 
     @property
     def dma_ids(self) -> list[str]:

@@ -22,7 +22,17 @@ import wntr
 from ..errors import InputError
 from ..gis.customers import connections as stored_connections
 
-__all__ = ["DistributionNetwork", "SizeBy", "distribution_network", "junction_sizes", "SIZE_UNITS"]
+__all__ = ["ON_MAIN", "SIZE_UNITS", "DistributionNetwork", "SizeBy", "demand_junctions",
+           "distribution_network", "junction_sizes"]
+
+#: How the reason of a junction at an end of a transmission link starts (then the link's name).
+ON_MAIN = "at an end of "
+
+
+def demand_junctions(wn: wntr.network.WaterNetworkModel) -> set[str]:
+    """Junctions with a positive base demand: customers draw water there."""
+    return {name for name, j in wn.junctions()
+            if any(float(d.base_value) > 0 for d in j.demand_timeseries_list)}
 
 SizeBy = Literal["connections", "demand", "nodes", "length"]
 
@@ -170,6 +180,7 @@ def distribution_network(
     transmission: Iterable[str] = (),
     connections: pd.Series | None = None,
     trunk: dict[str, str] | None = None,
+    size: pd.Series | None = None,
 ) -> DistributionNetwork:
     """Split the network into transmission and DMA candidates.
 
@@ -187,12 +198,14 @@ def distribution_network(
         Connections per junction (overrides the model's ``[TAGS]``).
     trunk : dict, optional
         Trunk mains -> reason (:func:`nrwkit.dma.transmission.trunk_mains`).
+    size : pandas.Series, optional
+        The junctions' sizes, when already computed with :func:`junction_sizes`.
 
     Returns
     -------
     DistributionNetwork
     """
-    size = junction_sizes(wn, size_by, connections)
+    size = junction_sizes(wn, size_by, connections) if size is None else size
     links = transmission_links(wn, exclude_diameter_above=exclude_diameter_above,
                                transmission=transmission, trunk=trunk)
     junctions = set(wn.junction_name_list)
@@ -201,7 +214,7 @@ def distribution_network(
         link = wn.get_link(name)
         for end in (link.start_node_name, link.end_node_name):
             if end in junctions and end not in held:
-                held[end] = f"at an end of {name} ({reason})"
+                held[end] = f"{ON_MAIN}{name} ({reason})"
     unsupplied = set(wn.junction_name_list) - supplied(wn, set())
     for name in unsupplied:
         held.setdefault(name, "not connected to any tank or reservoir (run nrwkit inspect)")

@@ -32,7 +32,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
 
 import networkx as nx
 import numpy as np
@@ -231,7 +230,7 @@ class RepairState:
                 residual = fire.pressure_m[critical]
                 out.append(Failure(dma, "fire", f"fire flow leaves {residual:.1f} m at {critical} "
                                                 f"< {fire_residual_m:g} m (was {prior:.1f} m)",
-                                   fire.head_m.rename(t), [critical]))
+                                   fire.head_m.rename(t), [critical], time_s=t))
         return out
 
     # --- bookkeeping ------------------------------------------------------------------
@@ -267,7 +266,7 @@ class RepairState:
         """
         rows = self.design.boundary_of(dma)
         rows = rows[rows.role == "valve"]
-        t = heads.name if heads is not None else time_s
+        t = time_s
         flows = self.before_flows
         lost = (inflow(rows, flows.loc[t], dma) if t in flows.index else pd.Series(0.0, index=rows.index))
         out = []
@@ -316,7 +315,7 @@ class RepairState:
 class Strategy:
     """One way to repair a failure: ``apply`` changes the design and says how, or returns None."""
 
-    name: ClassVar[str] = ""
+    name: str = ""
 
     def apply(self, state: RepairState, failure: Failure) -> str | None:  # pragma: no cover - abstract
         """Change ``state.design`` to repair ``failure``; return the change in words, or None."""
@@ -352,10 +351,11 @@ class MoveInlet(Strategy):
 
     def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
         dma, heads = failure.key, failure.heads
-        if heads is None or state.swaps.get(dma, 0) >= 2 or heads.name not in state.before_flows.index:
+        t = failure.time_s
+        if heads is None or state.swaps.get(dma, 0) >= 2 or t not in state.before_flows.index:
             return None
         rows = state.design.boundary_of(dma)
-        carried = inflow(rows, state.before_flows.loc[heads.name], dma)
+        carried = inflow(rows, state.before_flows.loc[t], dma)
         inlets = [p for p in state.design.inlets(dma) if p in carried.index]
         closed = [pipe for _, pipe, _ in state.candidates(dma, heads, failure.time_s)
                   if carried.get(pipe, 0.0) > 0]
@@ -380,24 +380,15 @@ def _neighbours(state: RepairState, failure: Failure) -> list[tuple[str, str]]:
 
 
 class MergeWithNeighbour(Strategy):
-    """Merge with the neighbour across a boundary valve while the union stays in the band."""
+    """Merge with the neighbour across a boundary valve while the union stays within ``factor`` x the band.
 
-    name = "merge with a neighbour"
+    ``factor`` 1 keeps the band; :data:`MergeAboveBand` (``factor`` 1.5) is the last resort: a DMA
+    somewhat above the band that serves beats one that fails. DMAs the engineer drew are never merged.
+    """
 
-    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
-        if state.user_drawn:
-            return None
-        sizes = state.design.dma_size()
-        for pipe, other in _neighbours(state, failure):
-            if sizes[failure.key] + sizes[other] <= state.band[1]:
-                return state.merge(failure.key, other, pipe, failure.reason)
-        return None
-
-
-class MergeAboveBand(Strategy):
-    """A merge up to 1.5 times the band's maximum: a DMA above the band that serves beats one that fails."""
-
-    name = "merge above the band"
+    def __init__(self, factor: float = 1.0) -> None:
+        self.factor = factor
+        self.name = "merge with a neighbour" if factor == 1.0 else "merge above the band"
 
     def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
         if state.user_drawn:
@@ -406,12 +397,17 @@ class MergeAboveBand(Strategy):
         dma = failure.key
         for pipe, other in _neighbours(state, failure):
             total = sizes[dma] + sizes[other]
-            if total <= OVERSIZE * state.band[1]:
+            if total <= self.factor * state.band[1]:
                 text = state.merge(dma, other, pipe, failure.reason)
-                state.change(f"{min(dma, other)} is now above the size band ({total:g} > {state.band[1]:g}): "
-                             "no smaller repair kept the pressure", min(dma, other))
+                if total > state.band[1]:
+                    state.change(f"{min(dma, other)} is now above the size band ({total:g} > "
+                                 f"{state.band[1]:g}): no smaller repair kept the pressure", min(dma, other))
                 return text
         return None
+
+
+#: The last-resort merge, up to 1.5 times the band's maximum.
+MergeAboveBand = MergeWithNeighbour(OVERSIZE)
 
 
 class Split(Strategy):
@@ -515,7 +511,7 @@ class OutletMeter(Strategy):
 
 #: The order in which a failing DMA's repairs are tried (see the module's docstring).
 DMA_STRATEGIES: tuple[Strategy, ...] = (MeterInsteadOfValve(), MoveInlet(), MergeWithNeighbour(), Split(),
-                                        MergeAboveBand())
+                                        MergeAboveBand)
 TRANSMISSION_STRATEGIES: tuple[Strategy, ...] = (OutletMeter(),)
 
 

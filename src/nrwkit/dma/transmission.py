@@ -157,5 +157,4 @@ def _joined_to_sources(wn: wntr.network.WaterNetworkModel, candidates: list[str]
     for component in nx.connected_components(graph):
         if component & sources:
             keep |= component
-    chosen = set(candidates)
-    return [name for name in candidates if name in chosen and _ends(wn, name)[0] in keep]
+    return [name for name in candidates if _ends(wn, name)[0] in keep]
