@@ -94,12 +94,12 @@ def is_closed_pipe(link: Any) -> bool:
 
 
 def pieces_of(wn: wntr.network.WaterNetworkModel, junctions: set[str]) -> list[set[str]]:
-    """Connected pieces of ``junctions`` through open pipes with both ends among them."""
+    """Connected pieces of ``junctions`` through open links (pipes, valves, pumps) with both ends in them."""
     graph = nx.Graph()
     graph.add_nodes_from(junctions)
-    for _, pipe in wn.pipes():
-        a, b = pipe.start_node_name, pipe.end_node_name
-        if a in junctions and b in junctions and not is_closed_pipe(pipe):
+    for _, link in wn.links():
+        a, b = link.start_node_name, link.end_node_name
+        if a in junctions and b in junctions and not is_closed_pipe(link):
             graph.add_edge(a, b)
     return [set(c) for c in nx.connected_components(graph)]
 
@@ -192,6 +192,19 @@ def test_transmission_links_are_never_closed_or_metered(designed):
     meters = {p for row in data["dmas"] for p in (*row["inlets"], *row.get("outlets", ()))}
     assert not set(data["transmission"]["pipes"]) & meters
     assert set(data["transmission"]["pipes"]) == links
+
+
+def test_valves_and_pumps_are_transmission_or_inside_one_dma(designed):
+    """A valve or pump is never closed by the design: never between two DMAs or a DMA and transmission."""
+    wn, design = designed.wn, designed.design
+    label = design.assignment.to_dict()
+    for name, link in [*wn.valves(), *wn.pumps()]:
+        a, b = label.get(link.start_node_name), label.get(link.end_node_name)
+        if name in design.transmission_links.index:
+            assert a is None and b is None, (name, a, b)
+        else:  # inside one DMA, or between two junctions in no DMA (a group too small for one)
+            assert a == b, (name, a, b)
+            assert (name in design.internal_links.index) == (a is not None), name
 
 
 def test_metrics_are_in_physical_range(designed):

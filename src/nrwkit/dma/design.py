@@ -49,7 +49,7 @@ from .network import (
     junction_sizes,
 )
 from .network import transmission_links as forced_transmission
-from .partition import partition_graph
+from .partition import contract_fixed, partition_graph
 from .repair import DEFAULT_MAX_ROUNDS, RepairOutcome, RepairState, feed_unfed, run_repairs
 from .stages import Progress, StageLog
 from .transmission import MAX_TRANSMISSION_SHARE, trunk_mains
@@ -62,7 +62,7 @@ PREFERRED_CONNECTION_MAX = 2500.0
 #: The repair loop starts no new round after this many times the all-open run's time.
 REPAIR_BUDGET_RUNS = 30
 #: A group cut off by transmission mains becomes a DMA below the band from this share of the minimum.
-SMALL_DMA_SHARE = 0.25
+SMALL_DMA_SHARE = 0.5
 
 
 class DesignResult(NamedTuple):
@@ -78,25 +78,25 @@ def default_band(sizes: pd.Series, size_by: str) -> tuple[tuple[float, float], s
     With service connections: IWA's 500-3000 connections when the network holds at least
     two such DMAs' worth (1,000 connections). Otherwise the band is relative to the
     network: DMAs of at most a fifth of its junctions (between 20 and 400 junctions), at
-    least a quarter of that, in the measure's unit.
+    least a sixth of that (the ratio of IWA's 500-3000), in the measure's unit.
 
     >>> band, why = default_band(pd.Series(1.0, index=[f"J{i}" for i in range(800)]), "nodes")
     >>> band
-    (40.0, 160.0)
+    (26.0, 160.0)
     """
     total = float(sizes.sum())
     if size_by == "connections" and total >= 2 * DEFAULT_CONNECTION_BAND[0]:
         return DEFAULT_CONNECTION_BAND, "IWA DMA guidance: 500-3000 connections"
     n = max(len(sizes), 1)
     high_nodes = float(min(max(0.2 * n, 20.0), 400.0))
-    low_nodes = high_nodes / 4.0
+    low_nodes = high_nodes / 6.0  # IWA's 500-3000: the smallest a sixth of the largest
     if size_by == "nodes":
         band = (float(np.floor(low_nodes)), float(np.ceil(high_nodes)))
     else:
         band = (float(f"{total * low_nodes / n:.3g}"), float(f"{total * high_nodes / n:.3g}"))
     unit = SIZE_UNITS[size_by]
     return band, (f"relative to the network's {n} junctions: at most a fifth of them per DMA "
-                  f"(20-400 junctions), at least a quarter of that: {band[0]:g}-{band[1]:g} {unit}")
+                  f"(20-400 junctions), at least a sixth of that: {band[0]:g}-{band[1]:g} {unit}")
 
 
 def _size_by(wn: wntr.network.WaterNetworkModel, size_by: SizeBy | None,
@@ -259,7 +259,11 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
             share = band[1] / total if total > 0 else 1.0
             required = before.demand_m3s + before.deficit_m3s
             row = required.loc[t_peak] if t_peak in required.index else required.iloc[0]
-            found = trunk_mains(wn, peak_flows, float(row.clip(lower=0).sum()), share=share, forced=forced)
+            # a group cut off by the trunk needs about the band's minimum in junctions to be a DMA
+            per_junction = total / max(len(sizes), 1)
+            min_group = int(np.ceil(band[0] / per_junction)) if per_junction > 0 else 1
+            found = trunk_mains(wn, peak_flows, float(row.clip(lower=0).sum()), share=share, forced=forced,
+                                min_group=min_group)
             trunk_reasons, notes = found.reasons, found.notes
         dist = distribution_network(wn, size_by=used_by, exclude_diameter_above=exclude_diameter_above,
                                     transmission=transmission, trunk=trunk_reasons, size=sizes)
@@ -267,11 +271,13 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
         share_j = len(on_mains) / max(wn.num_junctions, 1)
         stage.summary = (f"{len(dist.transmission_links)} transmission links ({len(trunk_reasons)} trunk "
                          f"mains found from the flows at peak), {len(on_mains)} junctions on them "
-                         f"({share_j:.0%} of all)")
+                         f"({share_j:.0%} of all); {len(dist.internal_links)} valves and pumps between "
+                         "distribution junctions kept inside DMAs")
         stage.figures = {"method": {"auto": "flows at peak", "none": "pumps, valves and tank links only",
                                     "diameter": "diameter"}[method],
                          "links": len(dist.transmission_links), "trunk_mains": len(trunk_reasons),
-                         "junctions": len(on_mains), "junction_share": round(share_j, 4), "notes": notes}
+                         "junctions": len(on_mains), "junction_share": round(share_j, 4), "notes": notes,
+                         "inside_dmas": len(dist.internal_links)}
         if share_j > MAX_TRANSMISSION_SHARE:
             warnings.append(
                 f"{share_j:.0%} of the junctions are on transmission links (more than "
@@ -281,8 +287,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                    f"--exclude-diameter-above {exclude_diameter_above:g} m makes many distribution pipes "
                    "transmission mains; raise it, or leave it out to find the trunk from the flows"))
     with log.stage("partition") as stage:
-        preferred = used_by == "connections" and not sizes_given and band == DEFAULT_CONNECTION_BAND
-        target = PREFERRED_CONNECTION_MAX if preferred else None
+        # a default band is filled to its preferred top (IWA: 2500 of 3000), leaving room for repairs
+        target = None if sizes_given else band[1] * PREFERRED_CONNECTION_MAX / DEFAULT_CONNECTION_BAND[1]
         parts = partition_graph(dist.graph, min_size=band[0], max_size=band[1], target_max=target, seed=seed)
         small_dmas, left_out = _small_groups(wn, dist, parts.too_small, band, used_by)
         all_parts = list(parts.parts) + small_dmas
@@ -335,7 +341,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                           progress=progress, before=before)
         _add_coverage(result, final, demand_nodes, band)
         boundary_to_transmission = _pipes_to_transmission(final)
-        cut = baseline_cut(dist.graph, len(final.dma_ids), boundary_to_transmission=boundary_to_transmission,
+        cut = baseline_cut(contract_fixed(dist.graph)[0], len(final.dma_ids),
+                           boundary_to_transmission=boundary_to_transmission,
                            seed=seed)
         ours = len(final.meters) + len(final.new_valves)
         result.metrics["baseline_cut"] = {"method": cut.method, "parts": cut.parts, "cut": cut.cut,
@@ -568,6 +575,9 @@ def assemble(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork, assi
         transmission_links=pd.Series(dist.transmission_links, dtype=object,
                                      name="reason").rename_axis("link"),
         size=dist.size, size_by=size_by, size_band=band, settings=settings,
+        internal_links=pd.Series({name: reason for name, reason in dist.internal_links.items()
+                                  if wn.get_link(name).start_node_name in assignment.index},
+                                 dtype=object, name="reason").rename_axis("link"),
     )
 
 

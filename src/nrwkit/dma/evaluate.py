@@ -421,20 +421,25 @@ def _mask(run: ExtendedPeriod, hours: list[int]) -> ExtendedPeriod:
 
 
 def _structure_problems(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -> dict[str, str]:
-    """DMAs in pieces (no open pipe inside joins them) or cut off from every source after closure."""
+    """DMAs in pieces (no open link inside joins them) or cut off from every source after closure.
+
+    Links inside a DMA are its pipes not closed in the model and the valves and pumps with
+    both ends in it (never closed by the design).
+    """
     label = design.assignment.to_dict()
     inside = nx.Graph()
     inside.add_nodes_from(design.assignment.index)
-    for _, pipe in wn.pipes():
-        a, b = pipe.start_node_name, pipe.end_node_name
-        if (a in label and label[a] == label.get(b) and str(pipe.initial_status).lower() != "closed"):
+    for _, link in wn.links():
+        a, b = link.start_node_name, link.end_node_name
+        closed_pipe = link.link_type == "Pipe" and str(link.initial_status).lower() == "closed"
+        if a in label and label[a] == label.get(b) and not closed_pipe:
             inside.add_edge(a, b)
     out: dict[str, str] = {}
     for dma in design.dma_ids:
         pieces = sorted(nx.connected_components(inside.subgraph(design.junctions(dma))),
                         key=lambda c: (-len(c), min(c)))
         if len(pieces) > 1:
-            out[dma] = (f"falls in {len(pieces)} pieces that no open pipe inside the DMA joins "
+            out[dma] = (f"falls in {len(pieces)} pieces that no open link inside the DMA joins "
                         f"(e.g. {', '.join(sorted(pieces[1])[:3])}): a DMA must be one connected area")
     for dma in unfed_dmas(wn, design.assignment, set(design.new_valves)):
         out[dma] = _join(out.get(dma, ""), "no open path to a tank or reservoir once the boundary valves "

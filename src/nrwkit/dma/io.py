@@ -88,6 +88,7 @@ def design_json(design: DmaDesign, evaluation: DmaEvaluation) -> dict[str, Any]:
             "reasons": {str(k): str(v) for k, v in design.transmission_links.sort_index().items()},
             "junction_share": _finite(len(on_mains) / max(len(design.size), 1)),
         },
+        "internal_links": {str(k): str(v) for k, v in design.internal_links.sort_index().items()},
         "unassigned": [{"junction": str(k), "reason": str(v)}
                        for k, v in design.unassigned.sort_index().items()],
         "passes": bool(evaluation.metrics["passes"]),

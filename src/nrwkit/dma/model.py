@@ -51,6 +51,8 @@ class DmaDesign:
         The named stages of the run that made it (:mod:`nrwkit.dma.stages`), each timed.
     verdicts : dict
         DMA id -> its final verdict (``"passes"``, ``"fails: ..."``, ``"not verified: ..."``).
+    internal_links : pandas.Series
+        Valves and pumps inside DMAs (both ends in one DMA, never closed) -> reason.
     """
 
     assignment: pd.Series
@@ -65,6 +67,7 @@ class DmaDesign:
     settings: dict[str, Any] = field(default_factory=dict)
     stages: list[Any] = field(default_factory=list)
     verdicts: dict[str, str] = field(default_factory=dict)
+    internal_links: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
     @property
     def unassigned(self) -> pd.Series:

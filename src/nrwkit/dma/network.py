@@ -11,7 +11,7 @@ the partition cuts.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import networkx as nx
@@ -63,6 +63,10 @@ class DistributionNetwork:
         Link -> why it is a transmission link (never closed).
     closed_pipes : list of str
         Pipes closed in the model already (existing boundary valves to reuse).
+    internal_links : dict
+        Valves and pumps between two DMA-candidate junctions (a PRV between pressure zones, an
+        in-line booster) -> reason: never closed, so never on a DMA boundary; in the graph they
+        are edges with ``fixed`` (their names) that a partition must not cut.
     """
 
     graph: nx.Graph
@@ -70,6 +74,7 @@ class DistributionNetwork:
     transmission_junctions: dict[str, str]
     transmission_links: dict[str, str]
     closed_pipes: list[str]
+    internal_links: dict[str, str] = field(default_factory=dict)
 
 
 def junction_sizes(wn: wntr.network.WaterNetworkModel, size_by: SizeBy,
@@ -209,15 +214,26 @@ def distribution_network(
     links = transmission_links(wn, exclude_diameter_above=exclude_diameter_above,
                                transmission=transmission, trunk=trunk)
     junctions = set(wn.junction_name_list)
+    listed = set(transmission)
+    # valves and pumps between two junctions may sit inside a DMA, unless transmission reaches them
+    inline = {name: reason for name, reason in links.items()
+              if wn.get_link(name).link_type in ("Pump", "Valve") and name not in listed
+              and all(end in junctions for end in _ends(wn, name))}
+    for name in inline:
+        del links[name]
     held: dict[str, str] = {}
-    for name, reason in links.items():
-        link = wn.get_link(name)
-        for end in (link.start_node_name, link.end_node_name):
-            if end in junctions and end not in held:
-                held[end] = f"{ON_MAIN}{name} ({reason})"
-    unsupplied = set(wn.junction_name_list) - supplied(wn, set())
-    for name in unsupplied:
+    _hold_ends(wn, links, held, junctions)
+    for name in sorted(junctions - supplied(wn, set())):
         held.setdefault(name, "not connected to any tank or reservoir (run nrwkit inspect)")
+    while True:  # an in-line valve or pump that transmission reaches is transmission too
+        reached = {name: reason for name, reason in inline.items()
+                   if any(end in held for end in _ends(wn, name))}
+        if not reached:
+            break
+        for name, reason in reached.items():
+            del inline[name]
+            links[name] = reason
+        _hold_ends(wn, reached, held, junctions)
     closed: list[str] = []
     graph = nx.Graph()
     # insertion order fixes Louvain's visiting order: keep the model's order, never a set's
@@ -239,8 +255,31 @@ def distribution_network(
             graph.edges[a, b]["weight"] += float(pipe.diameter)
         else:
             graph.add_edge(a, b, pipes=[name], weight=float(pipe.diameter))
+    internal = {}
+    for name, reason in inline.items():
+        a, b = _ends(wn, name)
+        if a == b:
+            continue
+        if not graph.has_edge(a, b):
+            graph.add_edge(a, b, pipes=[], weight=0.0)
+        graph.edges[a, b].setdefault("fixed", []).append(name)
+        internal[name] = f"{reason} inside a DMA (never closed, never on a boundary)"
     return DistributionNetwork(graph=graph, size=size, transmission_junctions=held,
-                               transmission_links=links, closed_pipes=sorted(closed))
+                               transmission_links=links, closed_pipes=sorted(closed), internal_links=internal)
+
+
+def _ends(wn: wntr.network.WaterNetworkModel, name: str) -> tuple[str, str]:
+    link = wn.get_link(name)
+    return link.start_node_name, link.end_node_name
+
+
+def _hold_ends(wn: wntr.network.WaterNetworkModel, links: dict[str, str], held: dict[str, str],
+               junctions: set[str]) -> None:
+    """Hold the junction ends of transmission links out of DMAs, naming the link."""
+    for name, reason in links.items():
+        for end in _ends(wn, name):
+            if end in junctions and end not in held:
+                held[end] = f"{ON_MAIN}{name} ({reason})"
 
 
 def open_graph(wn: wntr.network.WaterNetworkModel, closed: set[str], *, multi: bool = False) -> nx.Graph:

@@ -21,7 +21,7 @@ import scipy.sparse.linalg
 
 from .baseline import cut_pipes, metis_parts
 
-__all__ = ["Partition", "bisect_graph", "ordered_subgraph", "partition_graph"]
+__all__ = ["Partition", "bisect_graph", "contract_fixed", "ordered_subgraph", "partition_graph"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,14 @@ def partition_graph(graph: nx.Graph, *, min_size: float, max_size: float,
     -------
     Partition
     """
+    if any("fixed" in data for _, _, data in graph.edges(data=True)):
+        # valves and pumps inside DMAs are never cut: partition with their ends joined
+        merged, members = contract_fixed(graph)
+        inner = partition_graph(merged, min_size=min_size, max_size=max_size, target_max=target_max,
+                                seed=seed)
+        return Partition(parts=[frozenset(n for rep in part for n in members[rep]) for part in inner.parts],
+                         too_small=[frozenset(n for rep in part for n in members[rep])
+                                    for part in inner.too_small])
     target = max_size if target_max is None else min(target_max, max_size)
     parts: list[set[str]] = []
     too_small: list[frozenset[str]] = []
@@ -102,6 +110,41 @@ def _score(graph: nx.Graph, parts: list[set[str]], min_size: float, max_size: fl
     """Parts outside the band, then pipes cut: the smaller the better."""
     outside = sum(not min_size - 1e-9 <= _size(graph, p) <= max_size + 1e-9 for p in parts)
     return outside, cut_pipes(graph, parts)
+
+
+def contract_fixed(graph: nx.Graph) -> tuple[nx.Graph, dict[str, list[str]]]:
+    """Join the two ends of every ``fixed`` edge (a valve or pump that must stay inside one DMA).
+
+    Returns
+    -------
+    (networkx.Graph, dict)
+        The graph with each group of junctions joined by fixed edges as one node (named after
+        its first junction in the graph's order; ``size`` summed; edges' ``pipes`` and
+        ``weight`` summed), and each node's junctions.
+    """
+    fixed = nx.Graph()
+    fixed.add_nodes_from(graph)
+    fixed.add_edges_from((u, v) for u, v, data in graph.edges(data=True) if data.get("fixed"))
+    order = {n: i for i, n in enumerate(graph)}
+    rep: dict[str, str] = {}
+    members: dict[str, list[str]] = {}
+    for group in nx.connected_components(fixed):
+        ordered = sorted(group, key=order.__getitem__)
+        members[ordered[0]] = ordered
+        rep.update(dict.fromkeys(ordered, ordered[0]))
+    merged = nx.Graph()
+    merged.add_nodes_from((r, {"size": float(sum(graph.nodes[n]["size"] for n in members[r]))})
+                          for r in graph if rep[r] == r)
+    for u, v, data in graph.edges(data=True):
+        a, b = rep[u], rep[v]
+        if a == b:
+            continue
+        if merged.has_edge(a, b):
+            merged.edges[a, b]["pipes"] = merged.edges[a, b]["pipes"] + list(data["pipes"])
+            merged.edges[a, b]["weight"] += data["weight"]
+        else:
+            merged.add_edge(a, b, pipes=list(data["pipes"]), weight=data["weight"])
+    return merged, members
 
 
 def ordered_subgraph(graph: nx.Graph, nodes: set[str] | frozenset[str]) -> nx.Graph:

@@ -427,6 +427,8 @@ class Split(Strategy):
         first, second = bisect_graph(sub)
         if not (nx.is_connected(sub.subgraph(first)) and nx.is_connected(sub.subgraph(second))):
             return None  # a DMA must be one connected area
+        if any(data.get("fixed") and ((u in first) != (v in first)) for u, v, data in sub.edges(data=True)):
+            return None  # a valve or pump inside the DMA would end up on a boundary
         size = design.size
         smaller = min(float(size.reindex(list(first)).sum()), float(size.reindex(list(second)).sum()))
         if smaller < state.band[0]:

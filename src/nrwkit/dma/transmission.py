@@ -74,6 +74,7 @@ def trunk_mains(
     share: float,
     forced: dict[str, str],
     max_junction_share: float = TRUNK_JUNCTION_SHARE,
+    min_group: int = 1,
 ) -> Trunk:
     """Return the trunk mains of a network from its link flows at peak.
 
@@ -91,8 +92,11 @@ def trunk_mains(
         Links that are transmission anyway (pumps, valves, tank and reservoir links,
         listed mains) -> reason; they join trunk pieces but are not returned.
     max_junction_share : float
-        Raise the threshold while the trunk and ``forced`` links touch more than this share
-        of the junctions.
+        Raise the threshold while the junctions the trunk and ``forced`` links take out of
+        DMAs exceed this share of all junctions: those at their ends, and those they cut off in
+        groups of fewer than ``min_group`` junctions (too small to be a DMA).
+    min_group : int
+        The fewest junctions a group cut off by the trunk needs to make a DMA.
 
     Returns
     -------
@@ -126,7 +130,8 @@ def trunk_mains(
                       and float(flow.get(name, 0.0)) >= threshold * total]
         kept = _joined_to_sources(wn, candidates, forced, sources)
         touched = forced_touch | {end for name in kept for end in _ends(wn, name)} & junctions
-        if len(touched) <= max_junction_share * max(len(junctions), 1) or not kept:
+        lost = len(touched) + _orphans(wn, touched, set(kept) | set(forced), min_group)
+        if lost <= max_junction_share * max(len(junctions), 1) or not kept:
             reasons = {name: (f"trunk main: carries {float(flow[name]) / total:.0%} of the peak demand "
                               f"(threshold {threshold:.0%}, more than one DMA's supply) on a path of "
                               "trunk mains from a source")
@@ -139,6 +144,19 @@ def trunk_mains(
         notes.append(f"trunk threshold raised from {first:.0%} to {min(threshold, 1.0):.0%} of the peak "
                      f"demand to keep transmission under {max_junction_share:.0%} of the junctions")
     return Trunk(reasons, min(threshold, 1.0), first, total, notes)
+
+
+def _orphans(wn: wntr.network.WaterNetworkModel, held: set[str], links: set[str], min_group: int) -> int:
+    """Junctions the held ones cut off from the rest in groups of fewer than ``min_group``."""
+    if min_group <= 1:
+        return 0
+    graph = nx.Graph()
+    graph.add_nodes_from(j for j in wn.junction_name_list if j not in held)
+    for name, pipe in wn.pipes():
+        a, b = pipe.start_node_name, pipe.end_node_name
+        if name not in links and a in graph and b in graph:
+            graph.add_edge(a, b)
+    return sum(len(c) for c in nx.connected_components(graph) if len(c) < min_group)
 
 
 def _ends(wn: wntr.network.WaterNetworkModel, name: str) -> tuple[str, str]:
