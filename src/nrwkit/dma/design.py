@@ -47,6 +47,7 @@ from .network import (
     demand_junctions,
     distribution_network,
     junction_sizes,
+    link_ends,
 )
 from .network import transmission_links as forced_transmission
 from .partition import contract_fixed, partition_graph
@@ -423,11 +424,8 @@ def _small_groups(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
 
 
 def _neighbours(wn: wntr.network.WaterNetworkModel, junction: str) -> list[str]:
-    out = []
-    for name in wn.get_links_for_node(junction):
-        link = wn.get_link(name)
-        out.append(link.end_node_name if link.start_node_name == junction else link.start_node_name)
-    return out
+    ends = (link_ends(wn, name) for name in wn.get_links_for_node(junction))
+    return [b if a == junction else a for a, b in ends]
 
 
 def from_assignment(

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..gis.customers import connections as stored_connections
 
 __all__ = ["ON_MAIN", "SIZE_UNITS", "DistributionNetwork", "SizeBy", "demand_junctions",
-           "distribution_network", "junction_sizes"]
+           "distribution_network", "junction_sizes", "link_ends"]
 
 #: How the reason of a junction at an end of a transmission link starts (then the link's name).
 ON_MAIN = "at an end of "
@@ -218,7 +218,7 @@ def distribution_network(
     # valves and pumps between two junctions may sit inside a DMA, unless transmission reaches them
     inline = {name: reason for name, reason in links.items()
               if wn.get_link(name).link_type in ("Pump", "Valve") and name not in listed
-              and all(end in junctions for end in _ends(wn, name))}
+              and all(end in junctions for end in link_ends(wn, name))}
     for name in inline:
         del links[name]
     held: dict[str, str] = {}
@@ -227,7 +227,7 @@ def distribution_network(
         held.setdefault(name, "not connected to any tank or reservoir (run nrwkit inspect)")
     while True:  # an in-line valve or pump that transmission reaches is transmission too
         reached = {name: reason for name, reason in inline.items()
-                   if any(end in held for end in _ends(wn, name))}
+                   if any(end in held for end in link_ends(wn, name))}
         if not reached:
             break
         for name, reason in reached.items():
@@ -257,7 +257,7 @@ def distribution_network(
             graph.add_edge(a, b, pipes=[name], weight=float(pipe.diameter))
     internal = {}
     for name, reason in inline.items():
-        a, b = _ends(wn, name)
+        a, b = link_ends(wn, name)
         if a == b:
             continue
         if not graph.has_edge(a, b):
@@ -268,7 +268,8 @@ def distribution_network(
                                transmission_links=links, closed_pipes=sorted(closed), internal_links=internal)
 
 
-def _ends(wn: wntr.network.WaterNetworkModel, name: str) -> tuple[str, str]:
+def link_ends(wn: wntr.network.WaterNetworkModel, name: str) -> tuple[str, str]:
+    """Return the start and end node of a link."""
     link = wn.get_link(name)
     return link.start_node_name, link.end_node_name
 
@@ -277,7 +278,7 @@ def _hold_ends(wn: wntr.network.WaterNetworkModel, links: dict[str, str], held: 
                junctions: set[str]) -> None:
     """Hold the junction ends of transmission links out of DMAs, naming the link."""
     for name, reason in links.items():
-        for end in _ends(wn, name):
+        for end in link_ends(wn, name):
             if end in junctions and end not in held:
                 held[end] = f"{ON_MAIN}{name} ({reason})"
 

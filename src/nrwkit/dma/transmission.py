@@ -30,6 +30,8 @@ import networkx as nx
 import pandas as pd
 import wntr
 
+from .network import link_ends
+
 __all__ = ["MAX_TRANSMISSION_SHARE", "Trunk", "trunk_mains"]
 
 #: Above this share of junctions in transmission, the design says so and shows how to change it.
@@ -117,7 +119,7 @@ def trunk_mains(
     total = max(float(peak_demand_m3s), 0.0)
     junctions = set(wn.junction_name_list)
     sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)
-    forced_touch = {end for name in forced for end in _ends(wn, name)} & junctions
+    forced_touch = {end for name in forced for end in link_ends(wn, name)} & junctions
     notes: list[str] = []
     if total <= 0:
         return Trunk({}, first, first, 0.0, ["no demand at the peak hour: no trunk mains found from flows"])
@@ -129,7 +131,7 @@ def trunk_mains(
                       if name not in forced and str(pipe.initial_status).lower() != "closed"
                       and float(flow.get(name, 0.0)) >= threshold * total]
         kept = _joined_to_sources(wn, candidates, forced, sources)
-        touched = forced_touch | {end for name in kept for end in _ends(wn, name)} & junctions
+        touched = forced_touch | {end for name in kept for end in link_ends(wn, name)} & junctions
         lost = len(touched) + _orphans(wn, touched, set(kept) | set(forced), min_group)
         if lost <= max_junction_share * max(len(junctions), 1) or not kept:
             reasons = {name: (f"trunk main: carries {float(flow[name]) / total:.0%} of the peak demand "
@@ -159,20 +161,15 @@ def _orphans(wn: wntr.network.WaterNetworkModel, held: set[str], links: set[str]
     return sum(len(c) for c in nx.connected_components(graph) if len(c) < min_group)
 
 
-def _ends(wn: wntr.network.WaterNetworkModel, name: str) -> tuple[str, str]:
-    link = wn.get_link(name)
-    return link.start_node_name, link.end_node_name
-
-
 def _joined_to_sources(wn: wntr.network.WaterNetworkModel, candidates: list[str], forced: dict[str, str],
                        sources: set[str]) -> list[str]:
     """Candidates in a piece of the trunk graph (candidates + forced links) holding a source."""
     graph = nx.MultiGraph()
     for name in [*candidates, *forced]:
-        a, b = _ends(wn, name)
+        a, b = link_ends(wn, name)
         graph.add_edge(a, b, key=name)
     keep: set[str] = set()
     for component in nx.connected_components(graph):
         if component & sources:
             keep |= component
-    return [name for name in candidates if _ends(wn, name)[0] in keep]
+    return [name for name in candidates if link_ends(wn, name)[0] in keep]
