@@ -13,9 +13,10 @@ For a failing DMA
   2. :class:`MoveInlet`: move the DMA's weakest inlet meter to a closed pipe that carried
      more water in before the design (at most twice per DMA, so that moves never cycle);
   3. :class:`MergeWithNeighbour`: merge with the neighbour across a boundary valve while the
-     union stays in the size band (never two halves of a split; never DMAs the engineer drew);
-  4. :class:`Split`: a spectral bisection into two DMAs, each with its own inlet meter (both
-     halves within the band);
+     union stays in the size band (never a half of a split; never DMAs the engineer drew);
+  4. :class:`Split`: a spectral bisection into two connected DMAs, each with its own inlet
+     meter (both halves within the band; never a DMA a merge made, never across a valve or
+     pump inside the DMA);
   5. :class:`MergeAboveBand`: a merge up to 1.5 times the band's maximum, as a last resort.
 
 For starved transmission junctions (a pump's suction, a PRV's inlet)
@@ -147,7 +148,9 @@ class RepairState:
         self.gave_up: dict[str, str] = {}
         self.swaps: dict[str, int] = {}
         self.splits = 0
-        self.siblings: set[frozenset[str]] = set()
+        # a DMA made by a merge is never split, nor a half of a split merged: the loop never undoes itself
+        self.merged: set[str] = set()
+        self.split_off: set[str] = set()
         self.first_failing: set[str] = set()
         self.touched: set[str] = set()
 
@@ -295,6 +298,7 @@ class RepairState:
         boundary.loc[boundary.feeds == gone, "feeds"] = keep
         self.design = replace(self.design, assignment=assignment, boundary=boundary)
         text = self.change(f"{gone} merged into {keep} across {pipe}: {reason}", keep, gone)
+        self.merged.add(keep)
         meters = boundary[(boundary.role == "meter") & (boundary.feeds == keep)]
         drop: list[str] = []
         nodes = self.design.junctions(keep)
@@ -373,10 +377,12 @@ class MoveInlet(Strategy):
 
 
 def _neighbours(state: RepairState, failure: Failure) -> list[tuple[str, str]]:
-    """Neighbouring DMAs across a boundary valve, never the other half of a split."""
+    """Neighbouring DMAs across a boundary valve; none for (or being) a half of a split."""
     dma = failure.key
+    if dma in state.split_off:
+        return []
     return [(pipe, other) for _, pipe, other in state.candidates(dma, failure.heads, failure.time_s)
-            if other != TRANSMISSION and frozenset((dma, other)) not in state.siblings]
+            if other != TRANSMISSION and other not in state.split_off]
 
 
 class MergeWithNeighbour(Strategy):
@@ -419,7 +425,7 @@ class Split(Strategy):
         dma = failure.key
         design = state.design
         nodes = set(design.junctions(dma))
-        if state.user_drawn or state.splits >= len(design.dma_ids) or len(nodes) < 2:
+        if state.user_drawn or dma in state.merged or state.splits >= len(design.dma_ids) or len(nodes) < 2:
             return None
         sub = ordered_subgraph(state.dist.graph, nodes)
         if sub.number_of_nodes() != len(nodes) or not nx.is_connected(sub):
@@ -458,7 +464,7 @@ class Split(Strategy):
                 return None
             trial = trial.with_meter(str(inflow(closed, flows, half).idxmax()), half)
         state.splits += 1
-        state.siblings.add(frozenset((dma, new_id)))
+        state.split_off.update((dma, new_id))
         state.design = trial
         return state.change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), "
                             f"each with its own inlet meter: {failure.reason}", dma, new_id)
