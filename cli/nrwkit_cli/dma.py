@@ -205,7 +205,8 @@ def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: li
             for change in design.changes:
                 click.echo(f"changed: {change}")
         elif design.changes:
-            click.echo(f"{len(design.changes)} repairs changed the design (-v lists them)")
+            count = "1 repair" if len(design.changes) == 1 else f"{len(design.changes)} repairs"
+            click.echo(f"{count} changed the design (-v lists them)")
         for warning in [*design.warnings, *notes]:
             click.echo(f"warning: {warning}", err=True)
         for path in saved:

@@ -270,10 +270,10 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                                     transmission=transmission, trunk=trunk_reasons, size=sizes)
         on_mains = {j for j, why in dist.transmission_junctions.items() if why.startswith(ON_MAIN)}
         share_j = len(on_mains) / max(wn.num_junctions, 1)
+        inside = _count(len(dist.internal_links), "valve or pump", "valves and pumps")
         stage.summary = (f"{len(dist.transmission_links)} transmission links ({len(trunk_reasons)} trunk "
                          f"mains found from the flows at peak), {len(on_mains)} junctions on them "
-                         f"({share_j:.0%} of all); {len(dist.internal_links)} valves and pumps between "
-                         "distribution junctions kept inside DMAs")
+                         f"({share_j:.0%} of all); {inside} between distribution junctions kept inside DMAs")
         stage.figures = {"method": {"auto": "flows at peak", "none": "pumps, valves and tank links only",
                                     "diameter": "diameter"}[method],
                          "links": len(dist.transmission_links), "trunk_mains": len(trunk_reasons),
@@ -358,6 +358,10 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
     final = replace(final, warnings=final.warnings + give_ups + result.warnings, stages=log.stages,
                     verdicts=_verdicts(outcome, result))
     return DesignResult(final, result)
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _still_failing(key: str, evaluation: DmaEvaluation) -> bool:
