@@ -12,12 +12,15 @@ For a failing DMA
      head pushing in), while the DMA has fewer than ``max_inlets`` meters;
   2. :class:`MoveInlet`: move the DMA's weakest inlet meter to a closed pipe that carried
      more water in before the design (at most twice per DMA, so that moves never cycle);
-  3. :class:`MergeWithNeighbour`: merge with the neighbour across a boundary valve while the
+  3. :class:`MoveBoundary`: move the failing junctions behind a closed boundary pipe to the
+     DMA across it (both DMAs stay connected, in the band and with an inlet; a junction moves
+     once);
+  4. :class:`MergeWithNeighbour`: merge with the neighbour across a boundary valve while the
      union stays in the size band (never a half of a split; never DMAs the engineer drew);
-  4. :class:`Split`: a spectral bisection into two connected DMAs, each with its own inlet
+  5. :class:`Split`: a spectral bisection into two connected DMAs, each with its own inlet
      meter (both halves within the band; never a DMA a merge made, never across a valve or
      pump inside the DMA);
-  5. :class:`MergeAboveBand`: a merge up to 1.5 times the band's maximum, as a last resort.
+  6. :class:`MergeAboveBand`: a merge up to 1.5 times the band's maximum, as a last resort.
 
 For starved transmission junctions (a pump's suction, a PRV's inlet)
   1. :class:`OutletMeter`: an outlet meter on the closed boundary pipe with most head pushing
@@ -43,7 +46,7 @@ from ..hydraulics import HydraulicSession
 from .divide import TRANSMISSION, boundary_pipes, inflow, inlets_per_dma, supplied, unfed_dmas
 from .evaluate import PRESSURE_TOLERANCE_M, peak_hour, run_duration, service_pressure, suspect_hours
 from .model import DmaDesign
-from .network import DistributionNetwork
+from .network import DistributionNetwork, link_ends
 from .partition import OVERSIZE, bisect_graph, ordered_subgraph
 
 __all__ = [
@@ -53,6 +56,7 @@ __all__ = [
     "MergeAboveBand",
     "MergeWithNeighbour",
     "MeterInsteadOfValve",
+    "MoveBoundary",
     "MoveInlet",
     "OutletMeter",
     "RepairOutcome",
@@ -151,6 +155,7 @@ class RepairState:
         # a DMA made by a merge is never split, nor a half of a split merged: the loop never undoes itself
         self.merged: set[str] = set()
         self.split_off: set[str] = set()
+        self.moved: set[str] = set()  # junctions a boundary move took to another DMA
         self.first_failing: set[str] = set()
         self.touched: set[str] = set()
 
@@ -202,9 +207,9 @@ class RepairState:
             if str(key) in out:
                 continue
             names = list(nodes.index)
-            worst_p = trusted[names].where(bad[names]).min()
-            worst = str(worst_p.idxmin())
-            t = int(trusted[worst].idxmin())
+            failing_p = trusted[names].where(bad[names])  # only the hours at which each one fails
+            worst = str(failing_p.min().idxmin())
+            t = int(failing_p[worst].idxmin())
             heads = (trusted.loc[t] + self.elevation).rename(t)
             reason = (f"{trusted.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.need[worst]:g} m "
                       f"(was {before.at[t, worst]:.1f} m)")
@@ -285,6 +290,38 @@ class RepairState:
             out.append((key, str(pipe), self.design.other_side(str(pipe), dma)))
         out.sort(key=lambda c: (-c[0][0], -c[0][1], c[1]))
         return [(k[0] if k[0] > 0 else k[1], pipe, other) for k, pipe, other in out]
+
+    def reassigned(self, assignment: pd.Series, changed: tuple[str, ...]) -> DmaDesign | None:
+        """Return the design with junctions moved between DMAs, its boundary and meters rebuilt.
+
+        A meter still on the boundary stays a meter, feeding the DMA its inside junction now
+        belongs to; each DMA in ``changed`` without an inlet gets one on the closed boundary pipe
+        that carried most water into it at the peak hour before the design (None when one has
+        no closed boundary pipe left).
+        """
+        old, before = self.design.boundary, self.design.assignment
+        boundary = boundary_pipes(self.wn, assignment, self.dist)
+        boundary["role"] = np.where(boundary.existing, "existing valve", "valve")
+        boundary["feeds"] = ""
+        for pipe in boundary.index.intersection(old.index[old.role == "meter"]):
+            feeds = str(old.at[pipe, "feeds"])
+            ends = (boundary.at[pipe, "dma_start"], boundary.at[pipe, "dma_end"])
+            if feeds not in ends:  # its inside junction moved: it feeds that junction's DMA now
+                inside = [n for n in link_ends(self.wn, pipe) if before.get(n) == feeds]
+                feeds = str(assignment.get(inside[0], feeds)) if inside else feeds
+            if feeds in ends:
+                boundary.loc[pipe, ["role", "feeds"]] = ["meter", feeds]
+        trial = replace(self.design, assignment=assignment, boundary=boundary)
+        flows = self.peak_flows()
+        for dma in changed:
+            if trial.inlets(dma):
+                continue
+            rows = trial.boundary_of(dma)
+            closed = rows[rows.role == "valve"]
+            if closed.empty:
+                return None
+            trial = trial.with_meter(str(inflow(closed, flows, dma).idxmax()), dma)
+        return trial
 
     def merge(self, dma: str, other: str, pipe: str, reason: str) -> str:
         """Merge two DMAs across ``pipe``; keep at most ``max_inlets`` meters (the least costly closed)."""
@@ -376,6 +413,52 @@ class MoveInlet(Strategy):
                             f"{carried[weakest] * 1000:.1f} l/s): {failure.reason}", dma)
 
 
+class MoveBoundary(Strategy):
+    """Move the failing junctions behind a boundary valve to the DMA across it.
+
+    The junctions that fall below their service pressure next to a closed boundary pipe are
+    often fed, before the design, from the neighbour across it: they join that neighbour
+    (the boundary moves past them) when both DMAs stay connected, in the band, with an inlet,
+    and no valve or pump inside the DMA ends up on the new boundary. A junction moves once.
+    """
+
+    name = "move the boundary"
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        dma = failure.key
+        design = state.design
+        if state.user_drawn or not failure.nodes:
+            return None
+        own = set(design.junctions(dma))
+        failing = (set(failure.nodes) & own) - state.moved
+        sub = ordered_subgraph(state.dist.graph, own)
+        sizes = design.dma_size()
+        for _, pipe, other in state.candidates(dma, failure.heads, failure.time_s):
+            if other == TRANSMISSION or other in state.split_off:
+                continue
+            start = next((n for n in link_ends(state.wn, pipe) if n in failing), None)
+            if start is None:
+                continue
+            region = nx.node_connected_component(sub.subgraph(failing), start)
+            rest = own - region
+            moved = float(design.size.reindex(list(region)).sum())
+            if (not rest or not nx.is_connected(sub.subgraph(rest)) or sizes[dma] - moved < state.band[0]
+                    or sizes[other] + moved > state.band[1]):
+                continue
+            if _cuts_fixed(sub, region):
+                continue
+            assignment = design.assignment.copy()
+            assignment[sorted(region)] = other
+            trial = state.reassigned(assignment, (dma, other))
+            if trial is None:
+                continue
+            state.design = trial
+            state.moved |= region
+            return state.change(f"{dma}: {len(region)} junctions behind {pipe} moved to {other} (the "
+                                f"boundary moves past them): {failure.reason}", dma, other)
+        return None
+
+
 def _neighbours(state: RepairState, failure: Failure) -> list[tuple[str, str]]:
     """Neighbouring DMAs across a boundary valve; none for (or being) a half of a split."""
     dma = failure.key
@@ -433,7 +516,7 @@ class Split(Strategy):
         first, second = bisect_graph(sub)
         if not (nx.is_connected(sub.subgraph(first)) and nx.is_connected(sub.subgraph(second))):
             return None  # a DMA must be one connected area
-        if any(data.get("fixed") and ((u in first) != (v in first)) for u, v, data in sub.edges(data=True)):
+        if _cuts_fixed(sub, first):
             return None  # a valve or pump inside the DMA would end up on a boundary
         size = design.size
         smaller = min(float(size.reindex(list(first)).sum()), float(size.reindex(list(second)).sum()))
@@ -442,32 +525,19 @@ class Split(Strategy):
         new_id = _next_id(design.dma_ids, dma)
         assignment = design.assignment.copy()
         assignment[sorted(second)] = new_id
-        boundary = boundary_pipes(state.wn, assignment, state.dist)
-        boundary["role"] = np.where(boundary.existing, "existing valve", "valve")
-        boundary["feeds"] = ""
-        old = design.boundary
-        for pipe in boundary.index.intersection(old.index):
-            if old.at[pipe, "role"] != "meter":
-                continue
-            feeds = str(old.at[pipe, "feeds"])
-            if feeds == dma and dma not in (boundary.at[pipe, "dma_start"], boundary.at[pipe, "dma_end"]):
-                feeds = new_id
-            boundary.loc[pipe, ["role", "feeds"]] = ["meter", feeds]
-        trial = replace(design, assignment=assignment, boundary=boundary)
-        flows = state.peak_flows()
-        for half in (dma, new_id):
-            if trial.inlets(half):
-                continue
-            rows = trial.boundary_of(half)
-            closed = rows[rows.role == "valve"]
-            if closed.empty:
-                return None
-            trial = trial.with_meter(str(inflow(closed, flows, half).idxmax()), half)
+        trial = state.reassigned(assignment, (dma, new_id))
+        if trial is None:
+            return None
         state.splits += 1
         state.split_off.update((dma, new_id))
         state.design = trial
         return state.change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), "
                             f"each with its own inlet meter: {failure.reason}", dma, new_id)
+
+
+def _cuts_fixed(graph: nx.Graph, part: set[str]) -> bool:
+    """Return True when a valve or pump (a ``fixed`` edge) joins ``part`` to the rest of ``graph``."""
+    return any(data.get("fixed") and ((u in part) != (v in part)) for u, v, data in graph.edges(data=True))
 
 
 def _next_id(ids: list[str], like: str) -> str:
@@ -518,8 +588,8 @@ class OutletMeter(Strategy):
 
 
 #: The order in which a failing DMA's repairs are tried (see the module's docstring).
-DMA_STRATEGIES: tuple[Strategy, ...] = (MeterInsteadOfValve(), MoveInlet(), MergeWithNeighbour(), Split(),
-                                        MergeAboveBand)
+DMA_STRATEGIES: tuple[Strategy, ...] = (MeterInsteadOfValve(), MoveInlet(), MoveBoundary(),
+                                        MergeWithNeighbour(), Split(), MergeAboveBand)
 TRANSMISSION_STRATEGIES: tuple[Strategy, ...] = (OutletMeter(),)
 
 
