@@ -37,7 +37,7 @@ from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod
 from .baseline import baseline_cut
 from .divide import TRANSMISSION, boundary_pipes, choose_meters, inlets_per_dma, supplied
-from .evaluate import DmaEvaluation, evaluate, open_session, peak_hour, run_duration, suspect_hours
+from .evaluate import DmaEvaluation, count, evaluate, open_session, peak_hour, run_duration, suspect_hours
 from .model import DmaDesign
 from .network import (
     ON_MAIN,
@@ -270,7 +270,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                                     transmission=transmission, trunk=trunk_reasons, size=sizes)
         on_mains = {j for j, why in dist.transmission_junctions.items() if why.startswith(ON_MAIN)}
         share_j = len(on_mains) / max(wn.num_junctions, 1)
-        inside = _count(len(dist.internal_links), "valve or pump", "valves and pumps")
+        inside = count(len(dist.internal_links), "valve or pump", "valves and pumps")
         stage.summary = (f"{len(dist.transmission_links)} transmission links ({len(trunk_reasons)} trunk "
                          f"mains found from the flows at peak), {len(on_mains)} junctions on them "
                          f"({share_j:.0%} of all); {inside} between distribution junctions kept inside DMAs")
@@ -358,10 +358,6 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
     final = replace(final, warnings=final.warnings + give_ups + result.warnings, stages=log.stages,
                     verdicts=_verdicts(outcome, result))
     return DesignResult(final, result)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def _still_failing(key: str, evaluation: DmaEvaluation) -> bool:
@@ -593,10 +589,10 @@ def _initial_design(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwor
     out = assemble(wn, dist, assignment, size_by=size_by, band=band, settings=settings, left_out=left_out)
     warnings = []
     if left_out:
-        count = "1 junction is" if len(left_out) == 1 else f"{len(left_out)} junctions are"
-        warnings.append(f"{count} in no DMA: its group is too small for a DMA (see unassigned junctions)"
-                        if len(left_out) == 1 else
-                        f"{count} in no DMA: their groups are too small for a DMA (see unassigned junctions)")
+        one = len(left_out) == 1
+        warnings.append(f"{count(len(left_out), 'junction')} {'is' if one else 'are'} in no DMA: "
+                        f"{'its group is' if one else 'their groups are'} too small for a DMA "
+                        "(see unassigned junctions)")
     return replace(out, warnings=warnings)
 
 

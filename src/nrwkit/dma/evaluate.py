@@ -340,7 +340,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     transmission_problems = ""
     if len(starved):
         worst = str(starved.idxmin())
-        transmission_problems = (f"{_count(len(starved), 'transmission junction')} fall below their service "
+        transmission_problems = (f"{count(len(starved), 'transmission junction')} fall below their service "
                                  f"pressure ({min_pressure:g} m, 0 m without demand) "
                                  f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
     if unverified_all:
@@ -357,7 +357,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     if len(stale):
         names = ", ".join(stale.junction.astype(str).head(5))
         verb = "reaches" if len(stale) == 1 else "reach"
-        warnings.append(f"{_count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h "
+        warnings.append(f"{count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h "
                         "or more "
                         f"(the run's ceiling: never renewed in {AGE_RUN_S // 3600} h): {names}; flush them, "
                         "meter the boundary pipe instead of closing it, or loop the main")
@@ -447,9 +447,9 @@ def _structure_problems(wn: wntr.network.WaterNetworkModel, design: DmaDesign) -
     return out
 
 
-def _count(n: int, noun: str) -> str:
-    """``"1 junction"``, ``"3 junctions"``."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``"1 junction"``, ``"3 junctions"`` (``plural`` when adding an s will not do)."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def _join(a: str, b: str) -> str:
@@ -497,7 +497,7 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
         problems = ""
         if failing.any():
             worst = str(lowest_after[failing].idxmin())
-            problems = (f"{_count(int(failing.sum()), 'junction')} fall below their service pressure "
+            problems = (f"{count(int(failing.sum()), 'junction')} fall below their service pressure "
                         f"({min_pressure:g} m; 0 m without demand) "
                         f"(lowest {lowest_after[worst]:.1f} m at {worst}, was {lowest_before[worst]:.1f} m)")
         if frac_after < frac_before - 0.01:
