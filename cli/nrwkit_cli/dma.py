@@ -257,8 +257,8 @@ def _with_run(func: Callable[..., Any]) -> Callable[..., Any]:
 @dma_group.command("design")
 @network_argument
 @click.option("--size", metavar="MIN:MAX",
-              help="Size band per DMA in the --size-by unit [default 500:3000 connections; required "
-                   "for the other measures].")
+              help="Size band per DMA in the --size-by unit [default: 500:3000 connections when the "
+                   "model has at least 1,000; otherwise derived from the network's size].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the clustering.")
 @_check_options
 @handle_errors
@@ -269,13 +269,15 @@ def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_abov
 
     Runs in named stages (graph and supply, transmission, partition, boundary choice, hydraulic
     verification, repair, final check), one summary line each. Trunk mains (found from the
-    flows at peak, relative to the network, unless --exclude-diameter-above is given), pumps,
-    valves and the links of tanks and reservoirs stay outside the DMAs and are never closed.
-    With no --size-by and no service connections in the model, DMAs are sized by junction
-    count in a band derived from the network's size. After the closures an extended-period run with
-    pressure-dependent demand checks pressure at peak and the demand delivered (and a fire
-    flow with --fire-flow); failing DMAs are repaired (a meter instead of a valve, or a
-    merge) and every change is reported. Exit code 1 when the final design still fails.
+    flows at peak, relative to the network, unless --exclude-diameter-above is given) and the
+    links of tanks and reservoirs stay outside the DMAs and are never closed; valves and pumps
+    between two distribution junctions stay inside one DMA. With no --size-by and no service
+    connections in the model, DMAs are sized by junction count in a band derived from the
+    network's size. After the closures an extended-period run with pressure-dependent demand
+    checks pressure at every hour and the demand delivered (and a fire flow with --fire-flow);
+    failing DMAs are repaired (a meter instead of a valve, a moved inlet or boundary, a merge,
+    a split; -v lists every change). A run that does not converge is reported as NOT VERIFIED,
+    never as a pressure. Exit code 1 when the final design fails or could not be verified.
     """
     bars = ProgressBars(enabled=verbosity(click.get_current_context()) >= 0)
     try:
