@@ -60,10 +60,12 @@ __all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "default_band"
 #: IWA DMA Guidance Notes: 500-3000 properties, 1000-2500 typical.
 DEFAULT_CONNECTION_BAND = (500.0, 3000.0)
 PREFERRED_CONNECTION_MAX = 2500.0
-#: The repair loop starts no new round after this many times the all-open run's time.
+#: The repair loop starts no new round or repair after this many times the all-open run's time
+#: (and at least REPAIR_BUDGET_MIN_S).
 REPAIR_BUDGET_RUNS = 30
+REPAIR_BUDGET_MIN_S = 3.0
 #: A group cut off by transmission mains becomes a DMA below the band from this share of the minimum.
-SMALL_DMA_SHARE = 0.5
+SMALL_DMA_SHARE = 1.0
 
 
 class DesignResult(NamedTuple):
@@ -224,7 +226,7 @@ def design(
                        fire_residual_m=fire_residual_m, exclude_diameter_above=exclude_diameter_above,
                        transmission=tuple(transmission), trunk=trunk, seed=seed,
                        water_age=water_age, max_rounds=max_rounds, demand_nodes=demand_nodes,
-                       progress=progress, time_budget_s=max(REPAIR_BUDGET_RUNS * run_seconds, 10.0))
+                       progress=progress, time_budget_s=max(REPAIR_BUDGET_RUNS * run_seconds, REPAIR_BUDGET_MIN_S))
     finally:
         session.close()
 

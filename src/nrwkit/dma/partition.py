@@ -183,14 +183,19 @@ def _split(graph: nx.Graph, part: set[str], max_size: float, seed: int) -> list[
     return [q for piece in pieces for q in _split(graph, piece, max_size, seed)]
 
 
-def bisect_graph(sub: nx.Graph) -> list[set[str]]:
-    """Split a connected graph in two at the size-weighted median of its Fiedler vector."""
+def bisect_graph(sub: nx.Graph, share: float = 0.5) -> list[set[str]]:
+    """Split a connected graph in two along its Fiedler vector.
+
+    The first part holds ``share`` of the size (0.5: at the size-weighted median).
+    """
     nodes = sorted(sub.nodes)
     if len(nodes) < 3:
         return [{nodes[0]}, set(nodes[1:])]
     lap = nx.laplacian_matrix(sub, nodelist=nodes, weight=None).astype(float)
     try:
-        _, vecs = scipy.sparse.linalg.eigsh(lap, k=2, sigma=-1e-3, which="LM")
+        # a fixed start vector: ARPACK's default is random, and the same network must split the same way
+        start = np.random.default_rng(0).random(len(nodes))
+        _, vecs = scipy.sparse.linalg.eigsh(lap, k=2, sigma=-1e-3, which="LM", v0=start)
         fiedler = vecs[:, 1]
     except Exception:
         visit = {n: i for i, n in enumerate(nx.bfs_tree(sub, nodes[0]))}
@@ -198,7 +203,7 @@ def bisect_graph(sub: nx.Graph) -> list[set[str]]:
     order = np.argsort(fiedler, kind="stable")
     sizes = np.array([sub.nodes[nodes[i]]["size"] for i in order])
     cumulative = np.cumsum(sizes)
-    cut = int(np.searchsorted(cumulative, cumulative[-1] / 2.0)) + 1
+    cut = int(np.searchsorted(cumulative, cumulative[-1] * share)) + 1
     cut = min(max(cut, 1), len(nodes) - 1)
     return [{nodes[i] for i in order[:cut]}, {nodes[i] for i in order[cut:]}]
 

@@ -20,21 +20,27 @@ For a failing DMA
   5. :class:`Split`: a spectral bisection into two connected DMAs, each with its own inlet
      meter (both halves within the band; never a DMA a merge made, never across a valve or
      pump inside the DMA);
-  6. :class:`MergeAboveBand`: a merge up to 1.5 times the band's maximum, as a last resort.
+  6. :class:`MergeAboveBand`: a merge up to 1.5 times the band's maximum, as a last resort,
+     kept only when the run made at once shows the union serves (else undone).
 
 For starved transmission junctions (a pump's suction, a PRV's inlet)
   1. :class:`OutletMeter`: an outlet meter on the closed boundary pipe with most head pushing
      towards them, kept only if it raises their lowest pressure.
 
 When no strategy applies, the DMA is given up with a reason that says what to change. The
-loop runs at most ``max_rounds`` rounds (each round one extended-period run) and always ends
-with a verdict per DMA (:attr:`RepairOutcome.verdicts`).
+loop runs at most ``max_rounds`` rounds (each round one extended-period run) and a time
+budget, and always ends with a verdict per DMA (:attr:`RepairOutcome.verdicts`).
+
+Then :func:`rebalance` brings DMAs left outside the size band back into it where the
+pressure allows: a DMA above the band bisected along another line, one below merged with a
+neighbour, each change kept only when a run shows it serves.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass, field, replace
 
 import networkx as nx
@@ -158,6 +164,7 @@ class RepairState:
         self.moved: set[str] = set()  # junctions a boundary move took to another DMA
         self.first_failing: set[str] = set()
         self.touched: set[str] = set()
+        self.failing_now: set[str] = set()  # the keys the last run of failures() found failing
 
     # --- hydraulics -------------------------------------------------------------------
     def peak_flows(self) -> pd.Series:
@@ -215,6 +222,7 @@ class RepairState:
                       f"(was {before.at[t, worst]:.1f} m)")
             out[str(key)] = Failure(str(key), "pressure", reason, heads, names, time_s=t,
                                     lowest_m=float(trusted[names].min().min()))
+        self.failing_now = set(out)
         return sorted(out.values(), key=lambda f: (f.key != TRANSMISSION, f.key))
 
     def fire_failures(self, fire_flow_m3s: float, fire_residual_m: float) -> list[Failure]:
@@ -242,6 +250,17 @@ class RepairState:
         return out
 
     # --- bookkeeping ------------------------------------------------------------------
+    def snapshot(self) -> tuple[Any, ...]:
+        """What a trial change may alter (see :meth:`restore`)."""
+        return (self.design, set(self.merged), set(self.touched), dict(self.swaps), set(self.failing_now),
+                set(self.moved))
+
+    def restore(self, saved: tuple[Any, ...]) -> None:
+        """Undo a trial change (the design, its bookkeeping) taken with :meth:`snapshot`."""
+        design, merged, touched, swaps, failing_now, moved = saved
+        self.design, self.merged, self.touched = design, set(merged), set(touched)
+        self.swaps, self.failing_now, self.moved = dict(swaps), set(failing_now), set(moved)
+
     def change(self, text: str, *keys: str) -> str:
         """Record a change of the design."""
         self.design = replace(self.design, changes=[*self.design.changes, text])
@@ -337,20 +356,27 @@ class RepairState:
         text = self.change(f"{gone} merged into {keep} across {pipe}: {reason}", keep, gone)
         self.merged.add(keep)
         meters = boundary[(boundary.role == "meter") & (boundary.feeds == keep)]
-        drop: list[str] = []
-        nodes = self.design.junctions(keep)
-        kept = list(meters.index)
-        while len(kept) > self.max_inlets:
-            trials = [(self.lowest(nodes, self.design.with_valves([*drop, p])), p) for p in kept]
-            _, least_needed = max(trials, key=lambda t: (t[0], t[1]))
-            drop.append(least_needed)
-            kept.remove(least_needed)
+        drop = self.least_used_inlets(meters, keep, len(meters) - self.max_inlets)
         if drop:
             self.design = self.design.with_valves(drop)
             kept_text = "1 inlet meter" if self.max_inlets == 1 else f"{self.max_inlets} inlet meters"
             self.change(f"{keep}: meters on {', '.join(drop)} closed instead, to keep {kept_text} after "
-                        "the merge (the closures that cost the least pressure)", keep)
+                        "the merge (those that carried the least water in before the design)", keep)
         return text
+
+
+    def least_used_inlets(self, meters: pd.DataFrame, dma: str, n: int) -> list[str]:
+        """Return the ``n`` meters of ``dma`` that carried the least water in before the design.
+
+        Each meter's largest hourly inflow in the all-open run: a pipe that fed the area at
+        any hour (e.g. while a tank filled) ranks above one that never did. Ties go by name.
+        """
+        if n <= 0:
+            return []
+        flows = self.before_flows.reindex(columns=meters.index).fillna(0.0)
+        sign = np.where(meters.dma_end == dma, 1.0, -1.0)
+        most_in = (flows * sign).max(axis=0)
+        return sorted(most_in.index, key=lambda p: (float(most_in[p]), str(p)))[:n]
 
 
 class Strategy:
@@ -471,7 +497,7 @@ def _neighbours(state: RepairState, failure: Failure) -> list[tuple[str, str]]:
 class MergeWithNeighbour(Strategy):
     """Merge with the neighbour across a boundary valve while the union stays within ``factor`` x the band.
 
-    ``factor`` 1 keeps the band; :data:`MergeAboveBand` (``factor`` 1.5) is the last resort: a DMA
+    ``factor`` 1 keeps the band; :class:`MergeAboveBand` (``factor`` 1.5) is the last resort: a DMA
     somewhat above the band that serves beats one that fails. DMAs the engineer drew are never merged.
     """
 
@@ -495,8 +521,32 @@ class MergeWithNeighbour(Strategy):
         return None
 
 
-#: The last-resort merge, up to 1.5 times the band's maximum.
-MergeAboveBand = MergeWithNeighbour(OVERSIZE)
+class MergeAboveBand(MergeWithNeighbour):
+    """The last-resort merge, up to 1.5 times the band's maximum, kept only when it repairs.
+
+    A DMA above the band is worth having only if it serves: the union is checked at once
+    (an extended-period run with the valves closed; a further inlet meter or a moved one
+    allowed, within :data:`SETTLE_RUNS` runs). When the union still fails, or another DMA
+    starts failing, the merge is undone and the DMA is given up in the band.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(OVERSIZE)
+
+    def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
+        if state.user_drawn:
+            return None
+        saved = state.snapshot()
+        junction = state.design.junctions(failure.key)[0]
+        text = super().apply(state, failure)
+        if text is None:
+            return None
+        merged = str(state.design.assignment[junction])
+        now, _ = _settle(state, {merged}, state.failing_now | {failure.key}, None, 0.0)
+        if now is None:
+            state.restore(saved)
+            return None
+        return text
 
 
 class Split(Strategy):
@@ -589,7 +639,7 @@ class OutletMeter(Strategy):
 
 #: The order in which a failing DMA's repairs are tried (see the module's docstring).
 DMA_STRATEGIES: tuple[Strategy, ...] = (MeterInsteadOfValve(), MoveInlet(), MoveBoundary(),
-                                        MergeWithNeighbour(), Split(), MergeAboveBand)
+                                        MergeWithNeighbour(), Split(), MergeAboveBand())
 TRANSMISSION_STRATEGIES: tuple[Strategy, ...] = (OutletMeter(),)
 
 
@@ -635,6 +685,145 @@ def _open_towards(state: RepairState, starved: list[str], fed: set[str]) -> bool
     return False
 
 
+#: Bisections (or merges) tried per DMA that the repairs left outside the size band.
+REBALANCE_TRIES = 3
+#: Extended-period runs for one rebalancing change: its check and inlet repairs of the parts it makes.
+SETTLE_RUNS = 3
+
+
+def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | None = None,
+              fire_residual_m: float = 14.0, deadline: float | None = None) -> int:
+    """Bring DMAs the repairs left outside the size band back into it where the pressure allows.
+
+    The repair loop merges a failing DMA with a neighbour when nothing smaller helps, up to
+    1.5 times the band's maximum. Once the loop is done, each DMA above the band is bisected
+    along another line (its Fiedler vector at the size-weighted median, then at a third and
+    two thirds, when both parts fall in the band), each part with an inlet meter; a DMA below
+    the band is merged with the smallest neighbour across a boundary pipe whose union stays
+    in the band. A change is kept only when the extended-period run with the valves closed
+    shows that the DMAs it makes keep their service and no other DMA starts failing; a part
+    that fails may first get a further inlet meter or move one (:class:`MeterInsteadOfValve`,
+    :class:`MoveInlet`), within :data:`SETTLE_RUNS` runs. Never for DMAs the engineer drew.
+
+    Parameters
+    ----------
+    state : RepairState
+        After :func:`run_repairs`' loop; its design changes in place.
+    failing : set of str
+        The DMAs (and ``"transmission"``) failing with the design as it is.
+    fire_flow_m3s, fire_residual_m : float
+        The fire-flow check the changed DMAs must also pass, when a fire flow is set.
+    deadline : float, optional
+        ``time.perf_counter()`` value after which no change is tried.
+
+    Returns
+    -------
+    int
+        The extended-period runs it made.
+    """
+    if state.user_drawn:
+        return 0
+    low, high = state.band
+    runs = 0
+
+    def late() -> bool:
+        return deadline is not None and time.perf_counter() > deadline
+
+    sizes = state.design.dma_size()
+    for dma in sorted(sizes.index[sizes > high], key=lambda d: (-sizes[d], d)):
+        for first, second in _bisections(state, dma)[:REBALANCE_TRIES]:
+            if late():
+                return runs
+            new_id = _next_id(state.design.dma_ids, dma)
+            assignment = state.design.assignment.copy()
+            assignment[sorted(second)] = new_id
+            trial = state.reassigned(assignment, (dma, new_id))
+            if trial is None:
+                continue
+            saved = state.snapshot()
+            state.design = trial
+            state.change(f"{dma} ({sizes[dma]:g} junctions, above the band) split in two ({dma}: "
+                         f"{len(first)} junctions, {new_id}: {len(second)}), each with an inlet meter, once "
+                         "the run with the valves closed showed both keep their service", dma, new_id)
+            now, used = _settle(state, {dma, new_id}, failing, fire_flow_m3s, fire_residual_m)
+            runs += used
+            if now is None:
+                state.restore(saved)
+                continue
+            state.gave_up.pop(dma, None)
+            failing = now
+            break
+    sizes = state.design.dma_size()
+    for dma in sorted(sizes.index[sizes < low], key=lambda d: (sizes[d], d)):
+        sizes = state.design.dma_size()
+        if dma not in sizes.index or sizes[dma] >= low:
+            continue
+        rows = state.design.boundary_of(dma)
+        options = sorted({(float(sizes[o] + sizes[dma]), o, str(p)) for p in rows.index
+                          if (o := state.design.other_side(str(p), dma)) != TRANSMISSION
+                          and o in sizes.index and sizes[o] + sizes[dma] <= high})
+        tried: set[str] = set()
+        for _, other, pipe in options:
+            if other in tried:
+                continue
+            if late() or len(tried) >= REBALANCE_TRIES:
+                return runs
+            tried.add(other)
+            saved = state.snapshot()
+            state.merge(dma, other, pipe, f"{dma} ({sizes[dma]:g} junctions) was below the band, and the run "
+                                          "with the valves closed showed the union keeps its service")
+            now, used = _settle(state, {min(dma, other)}, failing, fire_flow_m3s, fire_residual_m)
+            runs += used
+            if now is None:
+                state.restore(saved)
+                continue
+            for key in (dma, other):
+                state.gave_up.pop(key, None)
+            failing = now
+            break
+    return runs
+
+
+def _bisections(state: RepairState, dma: str) -> list[tuple[set[str], set[str]]]:
+    """Ways to cut ``dma`` in two connected parts within the band, the most even first."""
+    nodes = set(state.design.junctions(dma))
+    sub = ordered_subgraph(state.dist.graph, nodes)
+    if sub.number_of_nodes() != len(nodes) or len(nodes) < 2 or not nx.is_connected(sub):
+        return []
+    size = state.design.size
+    out: list[tuple[set[str], set[str]]] = []
+    for share in (0.5, 1 / 3, 2 / 3):
+        first, second = bisect_graph(sub, share=share)
+        parts = [float(size.reindex(list(part)).sum()) for part in (first, second)]
+        if (all(state.band[0] <= p <= state.band[1] for p in parts)
+                and all(nx.is_connected(sub.subgraph(part)) for part in (first, second))
+                and not _cuts_fixed(sub, first) and (first, second) not in out):
+            out.append((first, second))
+    return out
+
+
+def _settle(state: RepairState, keys: set[str], failing: set[str], fire_flow_m3s: float | None,
+            fire_residual_m: float) -> tuple[set[str] | None, int]:
+    """Check a rebalancing change; give a failing part of it an inlet repair, within SETTLE_RUNS runs.
+
+    Returns the keys failing afterwards (None when ``keys`` still fail or another key starts
+    to) and the runs made.
+    """
+    inlet_repairs = (MeterInsteadOfValve(), MoveInlet())
+    for run in range(1, SETTLE_RUNS + 1):
+        found = state.failures()
+        if fire_flow_m3s and not found:
+            found = state.fire_failures(fire_flow_m3s, fire_residual_m)
+        now = {f.key for f in found}
+        if not now <= failing | keys:
+            return None, run  # the change made another DMA fail
+        if not now & keys:
+            return now, run
+        if run == SETTLE_RUNS or not all(_apply_first(state, f, inlet_repairs) for f in found if f.key in keys):
+            return None, run
+    return None, SETTLE_RUNS
+
+
 def _apply_first(state: RepairState, failure: Failure, strategies: tuple[Strategy, ...]) -> bool:
     return any(strategy.apply(state, failure) is not None for strategy in strategies)
 
@@ -650,8 +839,8 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
     been given up, or after ``max_rounds`` rounds.
 
     ``initial`` are the failures of a check just made (the first round uses them instead of
-    running the day again). With ``time_budget_s``, no new round starts once the loop has
-    run that long (runs that do not converge can take ten times a normal run); the DMAs
+    running the day again). With ``time_budget_s``, no new round nor repair starts once the
+    loop has run that long (runs that do not converge can take ten times a normal run); the DMAs
     still failing then get the verdict ``"stopped: time budget"``.
 
     Returns
@@ -663,8 +852,10 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
     remaining: list[Failure] = []
     start = time.perf_counter()
     out_of_time = False
+    current: list[Failure] | None = None
     for rounds in range(1, max_rounds + 1):
-        if time_budget_s is not None and rounds > 1 and time.perf_counter() - start > time_budget_s:
+        if out_of_time or (time_budget_s is not None and rounds > 1
+                           and time.perf_counter() - start > time_budget_s):
             out_of_time = True
             rounds -= 1
             break
@@ -677,6 +868,7 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
             state.first_failing = {f.key for f in failures}
         remaining = [f for f in failures if f.key not in state.gave_up]
         if not remaining:
+            current = failures  # the design as it is: the rebalance below starts from it
             break
         transmission = [f for f in remaining if f.key == TRANSMISSION]
         if transmission:
@@ -686,10 +878,22 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
         for failure in remaining:
             if failure.key == TRANSMISSION or failure.key not in set(state.design.assignment.to_numpy()):
                 continue
+            if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
+                out_of_time = True
+                break
             if not _apply_first(state, failure, DMA_STRATEGIES):
                 state.give_up(failure)
     else:
         rounds = max_rounds
+    out_of_band = state.design.dma_size()
+    if not state.user_drawn and not out_of_time and (
+            (out_of_band < state.band[0]) | (out_of_band > state.band[1])).any():
+        if current is None:
+            rounds += 1
+            current = state.failures()
+        deadline = None if time_budget_s is None else start + time_budget_s
+        rounds += rebalance(state, {f.key for f in current}, fire_flow_m3s=fire_flow_m3s,
+                            fire_residual_m=fire_residual_m, deadline=deadline)
     stopped = bool(remaining) and any(f.key not in state.gave_up for f in remaining) and (
         rounds >= max_rounds or out_of_time)
     verdicts: dict[str, str] = {}

@@ -149,6 +149,9 @@ class HydraulicSession:
         default the model's.
     water_age : bool
         Set the model's quality parameter to water age (for :meth:`water_age`).
+    hydraulic_step_s : int, optional
+        The hydraulic time step of the session's runs (default: the model's). EPANET still
+        stops at every pattern step, control time and tank that fills or empties in between.
 
     Notes
     -----
@@ -176,12 +179,14 @@ class HydraulicSession:
         minimum_pressure_m: float | None = None,
         pressure_exponent: float | None = None,
         water_age: bool = False,
+        hydraulic_step_s: int | None = None,
     ) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="nrwkit-session-")
         inp = Path(self._tmp.name) / "session.inp"
         _write_session_inp(
             wn, inp, demand_model=demand_model, required=required_pressure_m,
             minimum=minimum_pressure_m, exponent=pressure_exponent, water_age=water_age,
+            hydraulic_step_s=hydraulic_step_s,
         )
         self._start(inp, wn.name or "", duration_s=int(wn.options.time.duration))
 
@@ -529,6 +534,7 @@ def _c_stdout_silenced() -> Iterator[None]:
 def _write_session_inp(
     wn: wntr.network.WaterNetworkModel, path: Path, *, demand_model: str | None,
     required: float | None, minimum: float | None, exponent: float | None, water_age: bool,
+    hydraulic_step_s: int | None = None,
 ) -> None:
     """Write ``wn`` for the session (LPS units, the asked demand model), restoring ``wn``."""
     hyd = wn.options.hydraulic
@@ -536,8 +542,10 @@ def _write_session_inp(
     times = wn.options.time
     saved = (hyd.demand_model, hyd.required_pressure, hyd.minimum_pressure,
              hyd.pressure_exponent, quality.parameter, times.duration, hyd.unbalanced,
-             hyd.unbalanced_value, quality.tolerance)
+             hyd.unbalanced_value, quality.tolerance, times.hydraulic_timestep)
     try:
+        if hydraulic_step_s is not None:
+            times.hydraulic_timestep = int(hydraulic_step_s)
         if demand_model is not None:
             hyd.demand_model = demand_model
         if required is not None:
@@ -563,4 +571,4 @@ def _write_session_inp(
     finally:
         (hyd.demand_model, hyd.required_pressure, hyd.minimum_pressure,
          hyd.pressure_exponent, quality.parameter, times.duration, hyd.unbalanced,
-         hyd.unbalanced_value, quality.tolerance) = saved
+         hyd.unbalanced_value, quality.tolerance, times.hydraulic_timestep) = saved
