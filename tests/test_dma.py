@@ -173,9 +173,10 @@ def test_every_junction_in_one_dma_or_in_transmission(designed):
 def test_transmission_links_are_never_closed_or_metered(designed):
     wn, design = designed.wn, designed.design
     own = own_transmission_links(wn, designed.kwargs.get("exclude_diameter_above"))
-    # a valve or pump between two distribution junctions may sit inside one DMA (both ends in it)
+    # a valve, pump or check-valve pipe between two distribution junctions may sit inside one DMA
     label = design.assignment.to_dict()
-    inside = {name for name in own if wn.get_link(name).link_type in ("Pump", "Valve")
+    inside = {name for name in own if (wn.get_link(name).link_type in ("Pump", "Valve")
+                                       or getattr(wn.get_link(name), "check_valve", False) is True)
               and label.get(wn.get_link(name).start_node_name) is not None
               and label.get(wn.get_link(name).start_node_name) == label.get(wn.get_link(name).end_node_name)}
     assert inside == set(design.internal_links.index)
@@ -588,10 +589,18 @@ def test_island_without_source_stays_in_transmission(net3_designed):
 
 
 def test_check_valve_pipe_is_never_a_boundary_valve(write_inp):
-    # P9 (J12-J22) as a check valve: it cannot be closed, so its ends stay in transmission
+    # P9 (J12-J22) as a check valve: EPANET cannot close it, so it is never on a boundary; between
+    # two distribution junctions it stays inside one DMA, like an in-line valve or pump
     text = make_inp(replace={" P9   J12  J22  100  150  120": " P9   J12  J22  100  150  120  0  CV"})
     wn = read_inp(write_inp(text))
     design, _ = dma.design(wn, size=(2, 3), size_by="nodes", exclude_diameter_above=None, water_age=False)
+    assert "P9" not in design.boundary.index
+    assert "P9" in design.internal_links.index
+    assert "check valve" in design.internal_links["P9"]
+    assert design.assignment["J12"] == design.assignment["J22"]
+    # a check-valve pipe that transmission reaches (here: named a transmission main) stays transmission
+    design, _ = dma.design(wn, size=(2, 3), size_by="nodes", exclude_diameter_above=None, water_age=False,
+                           transmission=["P9"])
     assert "P9" in design.transmission_links.index
     assert "P9" not in design.boundary.index
     assert {"J12", "J22"} <= set(design.transmission_junctions.index)

@@ -64,8 +64,6 @@ PREFERRED_CONNECTION_MAX = 2500.0
 #: (and at least REPAIR_BUDGET_MIN_S).
 REPAIR_BUDGET_RUNS = 30
 REPAIR_BUDGET_MIN_S = 3.0
-#: A group cut off by transmission mains becomes a DMA below the band from this share of the minimum.
-SMALL_DMA_SHARE = 1.0
 
 
 class DesignResult(NamedTuple):
@@ -272,7 +270,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                                     transmission=transmission, trunk=trunk_reasons, size=sizes)
         on_mains = {j for j, why in dist.transmission_junctions.items() if why.startswith(ON_MAIN)}
         share_j = len(on_mains) / max(wn.num_junctions, 1)
-        inside = count(len(dist.internal_links), "valve or pump", "valves and pumps")
+        inside = count(len(dist.internal_links), "valve, pump or check-valve pipe",
+                       "valves, pumps and check-valve pipes")
         stage.summary = (f"{len(dist.transmission_links)} transmission links ({len(trunk_reasons)} trunk "
                          f"mains found from the flows at peak), {len(on_mains)} junctions on them "
                          f"({share_j:.0%} of all); {inside} between distribution junctions kept inside DMAs")
@@ -293,8 +292,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
         # a default band is filled to its preferred top (IWA: 2500 of 3000), leaving room for repairs
         target = None if sizes_given else band[1] * PREFERRED_CONNECTION_MAX / DEFAULT_CONNECTION_BAND[1]
         parts = partition_graph(dist.graph, min_size=band[0], max_size=band[1], target_max=target, seed=seed)
-        small_dmas, left_out = _small_groups(wn, dist, parts.too_small, band, used_by)
-        all_parts = list(parts.parts) + small_dmas
+        left_out = _small_groups(wn, dist, parts.too_small, band, used_by)
+        all_parts = list(parts.parts)
         if not all_parts:
             unit = SIZE_UNITS[used_by]
             total = float(dist.size.reindex(list(dist.graph.nodes)).sum())
@@ -302,9 +301,9 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                    f"distribution mains hold {total:g} {unit} in {len(parts.too_small)} separate groups, "
                    "each below the minimum; lower the minimum with --size, or raise --exclude-diameter-above")
             raise InputError(msg)
-        stage.summary = (f"{len(all_parts)} DMAs ({len(small_dmas)} below the band: groups cut off by "
-                         f"transmission mains), {len(left_out)} junctions in groups too small for a DMA")
-        stage.figures = {"parts": len(all_parts), "below_band": len(small_dmas), "left_out": len(left_out)}
+        stage.summary = (f"{len(all_parts)} DMAs, {len(left_out)} junctions in groups cut off by transmission "
+                         "too small for a DMA")
+        stage.figures = {"parts": len(all_parts), "left_out": len(left_out)}
     settings = {"size_by": used_by, "size_by_reason": why_by, "size": list(band), "size_reason": why_band,
                 "max_inlets": max_inlets, "min_pressure_m": min_pressure, "fire_flow_m3s": fire_flow_m3s,
                 "fire_residual_m": fire_residual_m, "exclude_diameter_above_m": exclude_diameter_above,
@@ -404,25 +403,25 @@ def _pipes_to_transmission(design: DmaDesign) -> int:
 
 
 def _small_groups(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwork,
-                  groups: list[frozenset[str]], band: tuple[float, float], size_by: str
-                  ) -> tuple[list[frozenset[str]], dict[str, str]]:
-    """Make groups cut off by transmission mains DMAs below the band when large enough, else say why."""
+                  groups: list[frozenset[str]], band: tuple[float, float], size_by: str) -> dict[str, str]:
+    """Say why the junctions of groups cut off by transmission below the band's minimum are in no DMA.
+
+    Such a group has no neighbouring DMA to merge with (transmission surrounds it), and a DMA
+    below the band would be one the band rules out: its junctions are reported, each with
+    the transmission links that feed the group.
+    """
     unit = SIZE_UNITS[size_by]
-    dmas: list[frozenset[str]] = []
     left_out: dict[str, str] = {}
     for group in groups:
         total = float(dist.size.reindex(list(group)).sum())
-        if len(group) >= 2 and total >= SMALL_DMA_SHARE * band[0] and total > 0:
-            dmas.append(group)
-            continue
         mains = sorted({link for j in group for n in _neighbours(wn, j) if n in dist.transmission_junctions
                         for link in wn.get_links_for_node(n) if link in dist.transmission_links})
         fed = "fed only from transmission" + (f" ({', '.join(mains[:3])})" if mains else "")
+        junctions = count(len(group), "junction")
         for j in group:
-            left_out[j] = (f"{fed}: a group of {len(group)} junctions, {total:g} {unit} in all, too few "
-                           f"to make a DMA (below {SMALL_DMA_SHARE:g} x the minimum {band[0]:g}), and no "
-                           "neighbouring DMA to merge with")
-    return dmas, left_out
+            left_out[j] = (f"{fed}: a group of {junctions}, {total:g} {unit} in all, too few to make a DMA "
+                           f"(below the band's minimum {band[0]:g}), and no neighbouring DMA to merge with")
+    return left_out
 
 
 def _neighbours(wn: wntr.network.WaterNetworkModel, junction: str) -> list[str]:

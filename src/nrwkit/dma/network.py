@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
@@ -147,6 +147,8 @@ def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_a
     Pumps, valves, pipes with a check valve, links of tanks and reservoirs and the links
     listed in ``transmission`` always; pipes wider than ``exclude_diameter_above`` (m) when
     given; and the ``trunk`` mains found from the flows (:mod:`nrwkit.dma.transmission`).
+    :func:`distribution_network` then keeps the valves, pumps and check-valve pipes between two
+    distribution junctions inside DMAs.
     """
     listed = set(transmission)
     unknown = sorted(listed - set(wn.link_name_list))
@@ -175,6 +177,11 @@ def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_a
         elif trunk and name in trunk:
             reasons[name] = trunk[name]
     return reasons
+
+
+def _inline_kind(link: Any) -> bool:
+    """Return True for a valve, a pump or a pipe with a check valve."""
+    return link.link_type in ("Pump", "Valve") or str(getattr(link, "check_valve", False)) == "True"
 
 
 def distribution_network(
@@ -215,9 +222,10 @@ def distribution_network(
                                transmission=transmission, trunk=trunk)
     junctions = set(wn.junction_name_list)
     listed = set(transmission)
-    # valves and pumps between two junctions may sit inside a DMA, unless transmission reaches them
+    # valves, pumps and check-valve pipes between two junctions may sit inside a DMA (never on
+    # its boundary: none of them can be closed as a boundary valve), unless transmission reaches them
     inline = {name: reason for name, reason in links.items()
-              if wn.get_link(name).link_type in ("Pump", "Valve") and name not in listed
+              if _inline_kind(wn.get_link(name)) and name not in listed
               and all(end in junctions for end in link_ends(wn, name))}
     for name in inline:
         del links[name]
@@ -225,7 +233,7 @@ def distribution_network(
     _hold_ends(wn, links, held, junctions)
     for name in sorted(junctions - supplied(wn, set())):
         held.setdefault(name, "not connected to any tank or reservoir (run nrwkit inspect)")
-    while True:  # an in-line valve or pump that transmission reaches is transmission too
+    while True:  # an in-line valve, pump or check-valve pipe that transmission reaches is transmission too
         reached = {name: reason for name, reason in inline.items()
                    if any(end in held for end in link_ends(wn, name))}
         if not reached:
@@ -239,7 +247,7 @@ def distribution_network(
     # insertion order fixes Louvain's visiting order: keep the model's order, never a set's
     graph.add_nodes_from((j, {"size": float(size[j])}) for j in wn.junction_name_list if j not in held)
     for name, pipe in wn.pipes():
-        if name in links:
+        if name in links or name in inline:
             continue
         a, b = pipe.start_node_name, pipe.end_node_name
         if str(pipe.initial_status).lower() == "closed":

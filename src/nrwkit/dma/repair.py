@@ -19,7 +19,7 @@ For a failing DMA
      union stays in the size band (never a half of a split; never DMAs the engineer drew);
   5. :class:`Split`: a spectral bisection into two connected DMAs, each with its own inlet
      meter (both halves within the band; never a DMA a merge made, never across a valve or
-     pump inside the DMA);
+     pump inside the DMA), kept only when the run made at once shows both halves serve;
   6. :class:`MergeAboveBand`: a merge up to 1.5 times the band's maximum, as a last resort,
      kept only when the run made at once shows the union serves (else undone).
 
@@ -550,7 +550,12 @@ class MergeAboveBand(MergeWithNeighbour):
 
 
 class Split(Strategy):
-    """Split a DMA in two at its Fiedler vector's median, each half with its own inlet meter."""
+    """Split a DMA in two at its Fiedler vector's median, each half with its own inlet meter.
+
+    Kept only when the run made at once shows both halves serve (a further inlet meter, or a
+    moved one, allowed within :data:`SETTLE_RUNS` runs): a split that does not repair only
+    adds meters and valves.
+    """
 
     name = "split"
 
@@ -578,11 +583,17 @@ class Split(Strategy):
         trial = state.reassigned(assignment, (dma, new_id))
         if trial is None:
             return None
+        saved = state.snapshot()
+        state.design = trial
+        text = state.change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), "
+                            f"each with its own inlet meter: {failure.reason}", dma, new_id)
+        now, _ = _settle(state, {dma, new_id}, state.failing_now | {dma}, None, 0.0)
+        if now is None:  # the halves fail too: a split that does not repair only adds meters and valves
+            state.restore(saved)
+            return None
         state.splits += 1
         state.split_off.update((dma, new_id))
-        state.design = trial
-        return state.change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), "
-                            f"each with its own inlet meter: {failure.reason}", dma, new_id)
+        return text
 
 
 def _cuts_fixed(graph: nx.Graph, part: set[str]) -> bool:
