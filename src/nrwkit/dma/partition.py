@@ -240,8 +240,12 @@ def _merge_small(graph: nx.Graph, parts: list[set[str]], min_size: float, max_si
                  ) -> list[set[str]]:
     """Merge parts below ``min_size`` into the neighbour sharing most pipes.
 
-    Within the band when a neighbour fits, else up to ``OVERSIZE`` times its maximum; a part
-    with no neighbour that fits stays as it is (a DMA below the band, warned).
+    Within the band when a neighbour fits. Else the smallest neighbour takes it up to
+    ``OVERSIZE`` times the maximum, and the union is cut again in two connected parts at its
+    Fiedler median when both fall in the band (the small part's junctions then sit in an
+    in-band DMA with some of the neighbour's); only when no such cut exists does the union stay
+    above the band. A part with no neighbour that fits stays as it is (a DMA below the band,
+    warned).
     """
     parts = [set(p) for p in parts]
     stuck: set[frozenset[str]] = set()
@@ -261,8 +265,26 @@ def _merge_small(graph: nx.Graph, parts: list[set[str]], min_size: float, max_si
             stuck.add(frozenset(parts[k]))
             continue
         j = max(fits, key=lambda i: (links[i], -sizes[i], -i))
-        parts[j] |= parts[k]
-        del parts[k]
+        union = parts[j] | parts[k]
+        halves = _rebisect(graph, union, min_size, max_size) if sizes[k] + sizes[j] > max_size else None
+        if halves is None:
+            parts[j] = union
+            del parts[k]
+        else:
+            parts[j], parts[k] = halves
+
+
+def _rebisect(graph: nx.Graph, union: set[str], min_size: float, max_size: float
+              ) -> tuple[set[str], set[str]] | None:
+    """Cut ``union`` in two connected parts within the band at its Fiedler median, or None."""
+    sub = ordered_subgraph(graph, union)
+    if not nx.is_connected(sub):
+        return None
+    first, second = bisect_graph(sub)
+    for half in (first, second):
+        if not (min_size <= _size(graph, half) <= max_size and nx.is_connected(sub.subgraph(half))):
+            return None
+    return first, second
 
 
 def _merge_neighbours(graph: nx.Graph, parts: list[set[str]], target: float) -> list[set[str]]:

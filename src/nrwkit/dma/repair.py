@@ -709,11 +709,12 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
     The repair loop merges a failing DMA with a neighbour when nothing smaller helps, up to
     1.5 times the band's maximum. Once the loop is done, each DMA above the band is bisected
     along another line (its Fiedler vector at the size-weighted median, then at a third and
-    two thirds, when both parts fall in the band), each part with an inlet meter; a DMA below
+    two thirds, when both parts fall in the band), each part with an inlet meter, or else gives
+    its junctions nearest a neighbour with room to that neighbour (:func:`_gifts`); a DMA below
     the band is merged with the smallest neighbour across a boundary pipe whose union stays
     in the band. A change is kept only when the extended-period run with the valves closed
-    shows that the DMAs it makes keep their service and no other DMA starts failing; a part
-    that fails may first get a further inlet meter or move one (:class:`MeterInsteadOfValve`,
+    shows that no DMA that served stops serving (a DMA already given up may stay failing); a
+    part that fails may first get a further inlet meter or move one (:class:`MeterInsteadOfValve`,
     :class:`MoveInlet`), within :data:`SETTLE_RUNS` runs. Never for DMAs the engineer drew.
 
     Parameters
@@ -742,21 +743,32 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
 
     sizes = state.design.dma_size()
     for dma in sorted(sizes.index[sizes > high], key=lambda d: (-sizes[d], d)):
+        # (the parts, their ids, the change in words): bisections first, then gifts to a neighbour
+        options: list[tuple[dict[str, set[str]], str]] = []
+        new_id = _next_id(state.design.dma_ids, dma)
         for first, second in _bisections(state, dma)[:REBALANCE_TRIES]:
+            options.append(({dma: first, new_id: second},
+                             f"{dma} ({sizes[dma]:g} junctions, above the band) split in two ({dma}: "
+                             f"{len(first)} junctions, {new_id}: {len(second)}), each with an inlet meter"))
+        for other, region in _gifts(state, dma)[:REBALANCE_TRIES]:
+            options.append(({other: region},
+                             f"{dma} ({sizes[dma]:g} junctions, above the band) gives {len(region)} junctions "
+                             f"next to {other} to it"))
+        for parts, text in options:
             if late():
                 return runs
-            new_id = _next_id(state.design.dma_ids, dma)
             assignment = state.design.assignment.copy()
-            assignment[sorted(second)] = new_id
-            trial = state.reassigned(assignment, (dma, new_id))
+            for key, nodes in parts.items():
+                assignment[sorted(nodes)] = key
+            keys = {dma, *parts}
+            trial = state.reassigned(assignment, tuple(sorted(keys)))
             if trial is None:
                 continue
             saved = state.snapshot()
             state.design = trial
-            state.change(f"{dma} ({sizes[dma]:g} junctions, above the band) split in two ({dma}: "
-                         f"{len(first)} junctions, {new_id}: {len(second)}), each with an inlet meter, once "
-                         "the run with the valves closed showed both keep their service", dma, new_id)
-            now, used = _settle(state, {dma, new_id}, failing, fire_flow_m3s, fire_residual_m)
+            state.change(f"{text}, once the run with the valves closed showed the DMAs it changes keep their "
+                         "service", *keys)
+            now, used = _settle(state, keys, failing, fire_flow_m3s, fire_residual_m, still_failing_ok=True)
             runs += used
             if now is None:
                 state.restore(saved)
@@ -783,7 +795,8 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
             saved = state.snapshot()
             state.merge(dma, other, pipe, f"{dma} ({sizes[dma]:g} junctions) was below the band, and the run "
                                           "with the valves closed showed the union keeps its service")
-            now, used = _settle(state, {min(dma, other)}, failing, fire_flow_m3s, fire_residual_m)
+            now, used = _settle(state, {min(dma, other)}, failing, fire_flow_m3s, fire_residual_m,
+                                still_failing_ok=True)
             runs += used
             if now is None:
                 state.restore(saved)
@@ -804,7 +817,7 @@ def _bisections(state: RepairState, dma: str) -> list[tuple[set[str], set[str]]]
     size = state.design.size
     out: list[tuple[set[str], set[str]]] = []
     for share in (0.5, 1 / 3, 2 / 3):
-        first, second = bisect_graph(sub, share=share)
+        first, second = _connected_halves(sub, *bisect_graph(sub, share=share))
         parts = [float(size.reindex(list(part)).sum()) for part in (first, second)]
         if (all(state.band[0] <= p <= state.band[1] for p in parts)
                 and all(nx.is_connected(sub.subgraph(part)) for part in (first, second))
@@ -813,14 +826,76 @@ def _bisections(state: RepairState, dma: str) -> list[tuple[set[str], set[str]]]
     return out
 
 
-def _settle(state: RepairState, keys: set[str], failing: set[str], fire_flow_m3s: float | None,
-            fire_residual_m: float) -> tuple[set[str] | None, int]:
-    """Check a rebalancing change; give a failing part of it an inlet repair, within SETTLE_RUNS runs.
+def _connected_halves(sub: nx.Graph, first: set[str], second: set[str]) -> tuple[set[str], set[str]]:
+    """Give the stray pieces of a half cut into pieces to the other half (then connected too)."""
+    def strays(half: set[str]) -> set[str]:
+        pieces = sorted(nx.connected_components(sub.subgraph(half)), key=lambda c: (-len(c), sorted(c)[0]))
+        return set().union(*pieces[1:])
 
-    Returns the keys failing afterwards (None when ``keys`` still fail or another key starts
-    to) and the runs made.
+    first_whole, second_whole = nx.is_connected(sub.subgraph(first)), nx.is_connected(sub.subgraph(second))
+    if second_whole and not first_whole:
+        moved = strays(first)
+        return first - moved, second | moved
+    if first_whole and not second_whole:
+        moved = strays(second)
+        return first | moved, second - moved
+    return first, second
+
+
+def _gifts(state: RepairState, dma: str) -> list[tuple[str, set[str]]]:
+    """Junctions ``dma`` could give a neighbour to come back into the band, the smallest neighbour first.
+
+    For each boundary pipe to a neighbouring DMA with room, the junctions nearest to it inside
+    ``dma`` (breadth first from its inside end) until the excess over the band is given; kept
+    when both DMAs stay connected and in the band and no valve or pump inside ends up on the
+    new boundary.
+    """
+    design = state.design
+    sizes = design.dma_size()
+    low, high = state.band
+    excess = float(sizes[dma] - high)
+    own = set(design.junctions(dma))
+    sub = ordered_subgraph(state.dist.graph, own)
+    size = design.size
+    out: list[tuple[str, set[str]]] = []
+    seen: set[frozenset[str]] = set()
+    rows = design.boundary_of(dma)
+    for pipe in rows.index:
+        other = design.other_side(str(pipe), dma)
+        if other == TRANSMISSION or other not in sizes.index or sizes[other] + excess > high:
+            continue
+        start = next((n for n in link_ends(state.wn, str(pipe)) if n in own), None)
+        if start is None or start not in sub:
+            continue
+        region: set[str] = set()
+        given = 0.0
+        for node in nx.bfs_tree(sub, start):
+            region.add(node)
+            given += float(size.get(node, 0.0))
+            if given >= excess:
+                break
+        rest = own - region
+        if (given < excess or sizes[other] + given > high or sizes[dma] - given < low or not rest
+                or not nx.is_connected(sub.subgraph(rest)) or _cuts_fixed(sub, region)
+                or frozenset(region) in seen):
+            continue
+        seen.add(frozenset(region))
+        out.append((other, region))
+    out.sort(key=lambda g: (float(sizes[g[0]]), g[0], sorted(g[1])))
+    return out
+
+
+def _settle(state: RepairState, keys: set[str], failing: set[str], fire_flow_m3s: float | None,
+            fire_residual_m: float, *, still_failing_ok: bool = False) -> tuple[set[str] | None, int]:
+    """Check a change; give a failing DMA it made an inlet repair, within SETTLE_RUNS runs.
+
+    The change stands when no DMA outside ``keys`` starts failing and the DMAs in ``keys``
+    serve; with ``still_failing_ok`` (rebalancing), a DMA in ``keys`` that was failing before
+    may still fail, but none that served may start to. Returns the keys failing afterwards
+    (None when the change does not stand) and the runs made.
     """
     inlet_repairs = (MeterInsteadOfValve(), MoveInlet())
+    must_serve = keys - failing if still_failing_ok else keys
     for run in range(1, SETTLE_RUNS + 1):
         found = state.failures()
         if fire_flow_m3s and not found:
@@ -828,9 +903,10 @@ def _settle(state: RepairState, keys: set[str], failing: set[str], fire_flow_m3s
         now = {f.key for f in found}
         if not now <= failing | keys:
             return None, run  # the change made another DMA fail
-        if not now & keys:
+        if not now & must_serve:
             return now, run
-        if run == SETTLE_RUNS or not all(_apply_first(state, f, inlet_repairs) for f in found if f.key in keys):
+        if run == SETTLE_RUNS or not all(_apply_first(state, f, inlet_repairs) for f in found
+                                         if f.key in must_serve):
             return None, run
     return None, SETTLE_RUNS
 
