@@ -117,7 +117,8 @@ def test_a_dma_above_the_band_is_split_where_epanet_shows_both_parts_serve(ladde
 
 def test_a_dma_below_the_band_is_merged_with_its_neighbour(ladder, tmp_path):
     wn = read_inp(ladder)
-    assignment = {**{j: "DMA-01" for j in ["A1", "A2", "A3", "A4", "B4", "B3"]}, "B1": "DMA-02", "B2": "DMA-02"}
+    assignment = {**{j: "DMA-01" for j in ["A1", "A2", "A3", "A4", "B4", "B3"]},
+                  "B1": "DMA-02", "B2": "DMA-02"}
     with open_session(wn, 15.0) as session:
         state = _state(ladder, assignment, (3, 8), session)
         runs = rebalance(state, set())

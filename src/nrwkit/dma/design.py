@@ -62,7 +62,7 @@ DEFAULT_CONNECTION_BAND = (500.0, 3000.0)
 PREFERRED_CONNECTION_MAX = 2500.0
 #: The repair loop starts no new round or repair after this many times the all-open run's time
 #: (and at least REPAIR_BUDGET_MIN_S).
-REPAIR_BUDGET_RUNS = 30
+REPAIR_BUDGET_RUNS = 15
 REPAIR_BUDGET_MIN_S = 3.0
 
 
@@ -224,7 +224,8 @@ def design(
                        fire_residual_m=fire_residual_m, exclude_diameter_above=exclude_diameter_above,
                        transmission=tuple(transmission), trunk=trunk, seed=seed,
                        water_age=water_age, max_rounds=max_rounds, demand_nodes=demand_nodes,
-                       progress=progress, time_budget_s=max(REPAIR_BUDGET_RUNS * run_seconds, REPAIR_BUDGET_MIN_S))
+                       progress=progress,
+                       time_budget_s=max(REPAIR_BUDGET_RUNS * run_seconds, REPAIR_BUDGET_MIN_S))
     finally:
         session.close()
 
@@ -301,8 +302,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                    f"distribution mains hold {total:g} {unit} in {len(parts.too_small)} separate groups, "
                    "each below the minimum; lower the minimum with --size, or raise --exclude-diameter-above")
             raise InputError(msg)
-        stage.summary = (f"{len(all_parts)} DMAs, {len(left_out)} junctions in groups cut off by transmission "
-                         "too small for a DMA")
+        stage.summary = (f"{len(all_parts)} DMAs, {len(left_out)} junctions in groups cut off by "
+                         "transmission too small for a DMA")
         stage.figures = {"parts": len(all_parts), "left_out": len(left_out)}
     settings = {"size_by": used_by, "size_by_reason": why_by, "size": list(band), "size_reason": why_band,
                 "max_inlets": max_inlets, "min_pressure_m": min_pressure, "fire_flow_m3s": fire_flow_m3s,

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -251,7 +251,7 @@ class RepairState:
 
     # --- bookkeeping ------------------------------------------------------------------
     def snapshot(self) -> tuple[Any, ...]:
-        """What a trial change may alter (see :meth:`restore`)."""
+        """Return what a trial change may alter (see :meth:`restore`)."""
         return (self.design, set(self.merged), set(self.touched), dict(self.swaps), set(self.failing_now),
                 set(self.moved))
 
@@ -752,8 +752,8 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
                              f"{len(first)} junctions, {new_id}: {len(second)}), each with an inlet meter"))
         for other, region in _gifts(state, dma)[:REBALANCE_TRIES]:
             options.append(({other: region},
-                             f"{dma} ({sizes[dma]:g} junctions, above the band) gives {len(region)} junctions "
-                             f"next to {other} to it"))
+                             f"{dma} ({sizes[dma]:g} junctions, above the band) gives {len(region)} "
+                             f"junctions next to {other} to it"))
         for parts, text in options:
             if late():
                 return runs
@@ -768,7 +768,8 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
             state.design = trial
             state.change(f"{text}, once the run with the valves closed showed the DMAs it changes keep their "
                          "service", *keys)
-            now, used = _settle(state, keys, failing, fire_flow_m3s, fire_residual_m, still_failing_ok=True)
+            now, used = _settle(state, keys, failing, fire_flow_m3s, fire_residual_m,
+                                still_failing_ok=True)
             runs += used
             if now is None:
                 state.restore(saved)
@@ -782,11 +783,11 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
         if dma not in sizes.index or sizes[dma] >= low:
             continue
         rows = state.design.boundary_of(dma)
-        options = sorted({(float(sizes[o] + sizes[dma]), o, str(p)) for p in rows.index
-                          if (o := state.design.other_side(str(p), dma)) != TRANSMISSION
-                          and o in sizes.index and sizes[o] + sizes[dma] <= high})
+        unions = sorted({(float(sizes[o] + sizes[dma]), o, str(p)) for p in rows.index
+                         if (o := state.design.other_side(str(p), dma)) != TRANSMISSION
+                         and o in sizes.index and sizes[o] + sizes[dma] <= high})
         tried: set[str] = set()
-        for _, other, pipe in options:
+        for _, other, pipe in unions:
             if other in tried:
                 continue
             if late() or len(tried) >= REBALANCE_TRIES:
