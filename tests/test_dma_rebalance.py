@@ -9,6 +9,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 import wntr
+from oracles import epanet_pdd_pressures
 
 from nrwkit.dma.design import assemble
 from nrwkit.dma.divide import choose_meters
@@ -65,15 +66,8 @@ JUNCTIONS = [f"A{i}" for i in range(1, 5)] + [f"B{i}" for i in range(1, 5)]
 
 
 def epanet_pressures(path: Path, closed: list[str], tmp_path: Path) -> pd.Series:
-    """Pressure-dependent EPANET run (full demand at 15 m, none at 0 m) with ``closed`` shut."""
-    model = read_inp(path)
-    model.options.hydraulic.demand_model = "PDA"
-    model.options.hydraulic.required_pressure = 15.0
-    model.options.hydraulic.minimum_pressure = 0.0
-    for name in closed:
-        model.get_link(name).initial_status = wntr.network.LinkStatus.Closed
-    results = wntr.sim.EpanetSimulator(model).run_sim(file_prefix=str(tmp_path / "run"))
-    return results.node["pressure"].iloc[0]
+    """EPANET's pressure-dependent pressures of the file at ``path`` with ``closed`` shut."""
+    return epanet_pdd_pressures(read_inp(path), closed, tmp_path)
 
 
 @pytest.fixture

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 
 import networkx as nx
 import pandas as pd
-import wntr
+from oracles import epanet_pdd_pressures
 
 from nrwkit.dma.design import assemble
 from nrwkit.dma.divide import choose_meters
@@ -63,15 +62,7 @@ two areas fed from one junction; the far end of A leans on B
 """
 
 
-def epanet_pressures(model: wntr.network.WaterNetworkModel, closed: list[str], tmp_path: Path) -> pd.Series:
-    """Pressure-dependent EPANET run (full demand at 15 m, none at 0 m) with ``closed`` shut."""
-    model.options.hydraulic.demand_model = "PDA"
-    model.options.hydraulic.required_pressure = 15.0
-    model.options.hydraulic.minimum_pressure = 0.0
-    for name in closed:
-        model.get_link(name).initial_status = wntr.network.LinkStatus.Closed
-    results = wntr.sim.EpanetSimulator(model).run_sim(file_prefix=str(tmp_path / "run"))
-    return results.node["pressure"].iloc[0]
+epanet_pressures = epanet_pdd_pressures
 
 
 def test_move_boundary_gives_the_leaning_end_to_the_neighbour(tmp_path):
