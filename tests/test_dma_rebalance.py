@@ -188,3 +188,78 @@ def test_a_minute_stepped_model_gives_the_hourly_pressures_of_its_own_step(tmp_p
     assert len(hours) == 25
     # the tank integrates over hours instead of minutes: levels, hence pressures, stay within 1 m
     assert (coarse.loc[hours, junctions] - own.loc[hours, junctions]).abs().max().max() < 1.0
+
+
+#: Two rows of four junctions fed from JA at their west end, joined by a rung at each column.
+GRID = """[TITLE]
+two rows of four junctions with rungs
+[JUNCTIONS]
+ JA  10  0
+ A1  10  1
+ A2  10  1
+ A3  10  1
+ A4  10  1
+ B1  10  1
+ B2  10  1
+ B3  10  1
+ B4  10  1
+[RESERVOIRS]
+ R1  60
+[PIPES]
+ M0  R1  JA  100  400  120
+ FA  JA  A1  100  200  120
+ FB  JA  B1  100  200  120
+ A12 A1  A2  100  200  120
+ A23 A2  A3  100  200  120
+ A34 A3  A4  100  200  120
+ B12 B1  B2  100  200  120
+ B23 B2  B3  100  200  120
+ B34 B3  B4  100  200  120
+ V1  A1  B1  100  200  120
+ V2  A2  B2  100  200  120
+ V3  A3  B3  100  200  120
+ V4  A4  B4  100  200  120
+[OPTIONS]
+ Units  LPS
+ Headloss  H-W
+[TIMES]
+ Duration  0
+[COORDINATES]
+ R1 -100 50
+ JA 0 50
+ A1 100 100
+ A2 200 100
+ A3 300 100
+ A4 400 100
+ B1 100 0
+ B2 200 0
+ B3 300 0
+ B4 400 0
+[END]
+"""
+
+
+def between(design) -> int:
+    """Boundary pipes between two DMAs (not to transmission)."""
+    b = design.boundary
+    return int(((b.dma_start != "transmission") & (b.dma_end != "transmission")).sum())
+
+
+def test_a_junction_sharing_more_pipes_with_the_neighbour_joins_it(tmp_path):
+    path = tmp_path / "grid.inp"
+    path.write_text(GRID)
+    wn = read_inp(path)
+    # A3 has one pipe home (A23) and two (A34, V3) into DMA-02: by hand, moving it cuts 2 pipes, not 3
+    assignment = {**dict.fromkeys(["A1", "A2", "A3", "B1", "B2"], "DMA-01"),
+                  **dict.fromkeys(["A4", "B3", "B4"], "DMA-02")}
+    with open_session(wn, 15.0) as session:
+        state = _state(path, assignment, (2, 6), session)
+        assert between(state.design) == 3
+        runs = rebalance(state, set())
+    design = state.design
+    assert runs == 1
+    assert design.junctions("DMA-02") == ["A3", "A4", "B3", "B4"]
+    assert between(design) == 2
+    assert any("boundary junctions joined" in c for c in design.changes)
+    after = epanet_pressures(path, design.new_valves, tmp_path)
+    assert after[JUNCTIONS].min() >= 15.0

@@ -712,7 +712,9 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
     two thirds, when both parts fall in the band), each part with an inlet meter, or else gives
     its junctions nearest a neighbour with room to that neighbour (:func:`_gifts`); a DMA below
     the band is merged with the smallest neighbour across a boundary pipe whose union stays
-    in the band. A change is kept only when the extended-period run with the valves closed
+    in the band. Last, the junctions on a boundary that share more pipes with a neighbouring
+    DMA than with their own join it (:func:`_boundary_moves`: fewer pipes to meter or close).
+    A change is kept only when the extended-period run with the valves closed
     shows that no DMA that served stops serving (a DMA already given up may stay failing); a
     part that fails may first get a further inlet meter or move one (:class:`MeterInsteadOfValve`,
     :class:`MoveInlet`), within :data:`SETTLE_RUNS` runs. Never for DMAs the engineer drew.
@@ -806,7 +808,78 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
                 state.gave_up.pop(key, None)
             failing = now
             break
+    if late():
+        return runs
+    moves = _boundary_moves(state)
+    if moves:
+        assignment = state.design.assignment.copy()
+        for node, (_, to) in moves.items():
+            assignment[node] = to
+        keys = {k for pair in moves.values() for k in pair}
+        trial = state.reassigned(assignment, tuple(sorted(keys)))
+        if trial is not None:
+            saved = state.snapshot()
+            state.design = trial
+            named = ", ".join(sorted(moves)[:5]) + (", ..." if len(moves) > 5 else "")
+            state.change(f"{len(moves)} boundary junctions joined the DMA they share most pipes with "
+                         f"({named}): fewer pipes to meter or close, once the run with the valves closed "
+                         "showed no DMA that served stops serving", *keys)
+            now, used = _settle(state, keys, failing, fire_flow_m3s, fire_residual_m, still_failing_ok=True)
+            runs += used
+            if now is None:
+                state.restore(saved)
     return runs
+
+
+def _boundary_moves(state: RepairState) -> dict[str, tuple[str, str]]:
+    """Junctions that would cut fewer pipes in the neighbouring DMA they share most pipes with.
+
+    Greedy, one junction at a time in name order: a junction moves from its DMA to a
+    neighbouring DMA when more of its pipes lead there than stay home, both DMAs stay in the
+    band and connected, and no valve or pump inside the DMA ends on the new boundary. Returns
+    junction -> (from, to); the final composition of DMAs is checked for connectivity.
+    """
+    design = state.design
+    graph = state.dist.graph
+    label = design.assignment.to_dict()
+    size = design.size
+    sizes = design.dma_size().to_dict()
+    low, high = state.band
+    moves: dict[str, tuple[str, str]] = {}
+    for node in sorted(label):
+        if node not in graph or node in moves:
+            continue
+        home = label[node]
+        pipes: dict[str, int] = {}
+        fixed_home = False
+        for other_node, data in graph[node].items():
+            where = label.get(other_node, TRANSMISSION)
+            if data.get("fixed"):
+                fixed_home = True
+                break
+            pipes[where] = pipes.get(where, 0) + len(data.get("pipes", []))
+        if fixed_home:
+            continue
+        stay = pipes.get(home, 0)
+        options = [(n, d) for d, n in pipes.items() if d not in (home, TRANSMISSION) and n > stay]
+        if not options or stay == 0:
+            continue
+        _, to = max(options, key=lambda o: (o[0], o[1]))
+        weight = float(size.get(node, 0.0))
+        if sizes[home] - weight < low or sizes[to] + weight > high:
+            continue
+        label[node] = to
+        sizes[home] -= weight
+        sizes[to] += weight
+        moves[node] = (home, to)
+    changed = {d for pair in moves.values() for d in pair}
+    by_dma: dict[str, list[str]] = {}
+    for node, dma in label.items():
+        if dma in changed:
+            by_dma.setdefault(dma, []).append(node)
+    if any(not nx.is_connected(ordered_subgraph(graph, set(nodes))) for nodes in by_dma.values()):
+        return {}
+    return moves
 
 
 def _bisections(state: RepairState, dma: str) -> list[tuple[set[str], set[str]]]:
@@ -973,9 +1046,9 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
                 state.give_up(failure)
     else:
         rounds = max_rounds
-    out_of_band = state.design.dma_size()
+    sizes = state.design.dma_size()
     if not state.user_drawn and not out_of_time and (
-            (out_of_band < state.band[0]) | (out_of_band > state.band[1])).any():
+            ((sizes < state.band[0]) | (sizes > state.band[1])).any() or _boundary_moves(state)):
         if current is None:
             rounds += 1
             current = state.failures()
