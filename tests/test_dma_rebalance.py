@@ -190,53 +190,9 @@ def test_a_minute_stepped_model_gives_the_hourly_pressures_of_its_own_step(tmp_p
     assert (coarse.loc[hours, junctions] - own.loc[hours, junctions]).abs().max().max() < 1.0
 
 
-#: Two rows of four junctions fed from JA at their west end, joined by a rung at each column.
-GRID = """[TITLE]
-two rows of four junctions with rungs
-[JUNCTIONS]
- JA  10  0
- A1  10  1
- A2  10  1
- A3  10  1
- A4  10  1
- B1  10  1
- B2  10  1
- B3  10  1
- B4  10  1
-[RESERVOIRS]
- R1  60
-[PIPES]
- M0  R1  JA  100  400  120
- FA  JA  A1  100  200  120
- FB  JA  B1  100  200  120
- A12 A1  A2  100  200  120
- A23 A2  A3  100  200  120
- A34 A3  A4  100  200  120
- B12 B1  B2  100  200  120
- B23 B2  B3  100  200  120
- B34 B3  B4  100  200  120
- V1  A1  B1  100  200  120
- V2  A2  B2  100  200  120
- V3  A3  B3  100  200  120
- V4  A4  B4  100  200  120
-[OPTIONS]
- Units  LPS
- Headloss  H-W
-[TIMES]
- Duration  0
-[COORDINATES]
- R1 -100 50
- JA 0 50
- A1 100 100
- A2 200 100
- A3 300 100
- A4 400 100
- B1 100 0
- B2 200 0
- B3 300 0
- B4 400 0
-[END]
-"""
+#: The ladder with a rung at every column (V1-V3, then X at the far end).
+GRID = LADDER.replace(" X   B4  A4  100  200  120", "\n".join(
+    [f" V{i}  A{i}  B{i}  100  200  120" for i in range(1, 4)] + [" X   B4  A4  100  200  120"]))
 
 
 def between(design) -> int:

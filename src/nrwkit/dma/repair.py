@@ -364,7 +364,6 @@ class RepairState:
                         "the merge (those that carried the least water in before the design)", keep)
         return text
 
-
     def least_used_inlets(self, meters: pd.DataFrame, dma: str, n: int) -> list[str]:
         """Return the ``n`` meters of ``dma`` that carried the least water in before the design.
 
@@ -536,17 +535,18 @@ class MergeAboveBand(MergeWithNeighbour):
     def apply(self, state: RepairState, failure: Failure) -> str | None:  # noqa: D102
         if state.user_drawn:
             return None
-        saved = state.snapshot()
         junction = state.design.junctions(failure.key)[0]
-        text = super().apply(state, failure)
-        if text is None:
-            return None
-        merged = str(state.design.assignment[junction])
-        now, _ = _settle(state, {merged}, state.failing_now | {failure.key}, None, 0.0)
-        if now is None:
-            state.restore(saved)
-            return None
-        return text
+        done: list[str] = []
+
+        def merge() -> set[str] | None:
+            text = MergeWithNeighbour.apply(self, state, failure)
+            if text is None:
+                return None
+            done.append(text)
+            return {str(state.design.assignment[junction])}
+
+        now, _ = _kept_if_it_serves(state, merge, state.failing_now | {failure.key})
+        return done[0] if now is not None else None
 
 
 class Split(Strategy):
@@ -583,13 +583,11 @@ class Split(Strategy):
         trial = state.reassigned(assignment, (dma, new_id))
         if trial is None:
             return None
-        saved = state.snapshot()
-        state.design = trial
-        text = state.change(f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), "
-                            f"each with its own inlet meter: {failure.reason}", dma, new_id)
-        now, _ = _settle(state, {dma, new_id}, state.failing_now | {dma}, None, 0.0)
+        text = (f"{dma} split in two ({dma}: {len(first)} junctions, {new_id}: {len(second)}), "
+                f"each with its own inlet meter: {failure.reason}")
+        change = _changer(state, trial, text, {dma, new_id})
+        now, _ = _kept_if_it_serves(state, change, state.failing_now | {dma})
         if now is None:  # the halves fail too: a split that does not repair only adds meters and valves
-            state.restore(saved)
             return None
         state.splits += 1
         state.split_off.update((dma, new_id))
@@ -739,6 +737,7 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
         return 0
     low, high = state.band
     runs = 0
+    fire = (fire_flow_m3s, fire_residual_m)
 
     def late() -> bool:
         return deadline is not None and time.perf_counter() > deadline
@@ -766,15 +765,11 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
             trial = state.reassigned(assignment, tuple(sorted(keys)))
             if trial is None:
                 continue
-            saved = state.snapshot()
-            state.design = trial
-            state.change(f"{text}, once the run with the valves closed showed the DMAs it changes keep their "
-                         "service", *keys)
-            now, used = _settle(state, keys, failing, fire_flow_m3s, fire_residual_m,
-                                still_failing_ok=True)
+            text += ", once the run with the valves closed showed the DMAs it changes keep their service"
+            now, used = _kept_if_it_serves(state, _changer(state, trial, text, keys), failing, *fire,
+                                           still_failing_ok=True)
             runs += used
             if now is None:
-                state.restore(saved)
                 continue
             state.gave_up.pop(dma, None)
             failing = now
@@ -795,14 +790,16 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
             if late() or len(tried) >= REBALANCE_TRIES:
                 return runs
             tried.add(other)
-            saved = state.snapshot()
-            state.merge(dma, other, pipe, f"{dma} ({sizes[dma]:g} junctions) was below the band, and the run "
-                                          "with the valves closed showed the union keeps its service")
-            now, used = _settle(state, {min(dma, other)}, failing, fire_flow_m3s, fire_residual_m,
-                                still_failing_ok=True)
+            reason = (f"{dma} ({sizes[dma]:g} junctions) was below the band, and the run with the valves "
+                      "closed showed the union keeps its service")
+
+            def merge(dma: str = dma, other: str = other, pipe: str = pipe, reason: str = reason) -> set[str]:
+                state.merge(dma, other, pipe, reason)
+                return {min(dma, other)}
+
+            now, used = _kept_if_it_serves(state, merge, failing, *fire, still_failing_ok=True)
             runs += used
             if now is None:
-                state.restore(saved)
                 continue
             for key in (dma, other):
                 state.gave_up.pop(key, None)
@@ -818,16 +815,12 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
         keys = {k for pair in moves.values() for k in pair}
         trial = state.reassigned(assignment, tuple(sorted(keys)))
         if trial is not None:
-            saved = state.snapshot()
-            state.design = trial
             named = ", ".join(sorted(moves)[:5]) + (", ..." if len(moves) > 5 else "")
-            state.change(f"{len(moves)} boundary junctions joined the DMA they share most pipes with "
-                         f"({named}): fewer pipes to meter or close, once the run with the valves closed "
-                         "showed no DMA that served stops serving", *keys)
-            now, used = _settle(state, keys, failing, fire_flow_m3s, fire_residual_m, still_failing_ok=True)
-            runs += used
-            if now is None:
-                state.restore(saved)
+            text = (f"{len(moves)} boundary junctions joined the DMA they share most pipes with ({named}): "
+                    "fewer pipes to meter or close, once the run with the valves closed showed no DMA that "
+                    "served stops serving")
+            runs += _kept_if_it_serves(state, _changer(state, trial, text, keys), failing, *fire,
+                                       still_failing_ok=True)[1]
     return runs
 
 
@@ -847,7 +840,7 @@ def _boundary_moves(state: RepairState) -> dict[str, tuple[str, str]]:
     low, high = state.band
     moves: dict[str, tuple[str, str]] = {}
     for node in sorted(label):
-        if node not in graph or node in moves:
+        if node not in graph:
             continue
         home = label[node]
         pipes: dict[str, int] = {}
@@ -957,6 +950,35 @@ def _gifts(state: RepairState, dma: str) -> list[tuple[str, set[str]]]:
         out.append((other, region))
     out.sort(key=lambda g: (float(sizes[g[0]]), g[0], sorted(g[1])))
     return out
+
+
+def _changer(state: RepairState, trial: DmaDesign, text: str, keys: set[str]) -> Callable[[], set[str]]:
+    """Return a change for :func:`_kept_if_it_serves`: ``trial`` becomes the design, ``text`` its record."""
+    def change() -> set[str]:
+        state.design = trial
+        state.change(text, *keys)
+        return keys
+    return change
+
+
+def _kept_if_it_serves(state: RepairState, change: Callable[[], set[str] | None], failing: set[str],
+                       fire_flow_m3s: float | None = None, fire_residual_m: float = 0.0, *,
+                       still_failing_ok: bool = False) -> tuple[set[str] | None, int]:
+    """Make a trial change and keep it only when :func:`_settle` lets it stand; else undo it.
+
+    ``change`` alters ``state.design`` and returns the DMAs it made (None when it made no
+    change). Returns what :func:`_settle` returns: the keys failing afterwards (None when the
+    change was undone) and the runs made.
+    """
+    saved = state.snapshot()
+    keys = change()
+    if keys is None:
+        return None, 0
+    now, used = _settle(state, keys, failing, fire_flow_m3s, fire_residual_m,
+                        still_failing_ok=still_failing_ok)
+    if now is None:
+        state.restore(saved)
+    return now, used
 
 
 def _settle(state: RepairState, keys: set[str], failing: set[str], fire_flow_m3s: float | None,
