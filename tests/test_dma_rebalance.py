@@ -143,6 +143,25 @@ def test_a_split_that_fails_is_undone(ladder):
     assert state.design.changes == original.changes
 
 
+def test_a_failing_dma_above_the_band_is_split_when_its_parts_fail_no_worse(ladder):
+    # a network that fails as given (ky1 in the sweep delivers a third of its demand): the
+    # parts of a DMA that already failed may fail as their whole did, but may not make
+    # another DMA fail
+    wn = read_inp(ladder)
+    with open_session(wn, 15.0) as session:
+        state = _state(ladder, {j: "DMA-01" for j in JUNCTIONS}, (2, 5), session)
+
+        def every_dma_fails() -> list[Failure]:
+            state.failing_now = set(state.design.dma_ids)
+            return [Failure(k, "pressure", "stub: below 15 m", None) for k in state.design.dma_ids]
+
+        state.failures = every_dma_fails
+        runs = rebalance(state, {"DMA-01"})
+    assert runs >= 1
+    assert sorted(state.design.dma_size().to_numpy()) == [4.0, 4.0]
+    assert any("split in two" in c for c in state.design.changes)
+
+
 def test_a_merge_above_the_band_that_does_not_repair_is_undone(ladder):
     wn = read_inp(ladder)
     assignment = {**{f"A{i}": "DMA-01" for i in range(1, 5)}, **{f"B{i}": "DMA-02" for i in range(1, 5)}}

@@ -37,7 +37,8 @@ from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod
 from .baseline import baseline_cut
 from .divide import TRANSMISSION, boundary_pipes, choose_meters, inlets_per_dma, supplied
-from .evaluate import DmaEvaluation, count, evaluate, open_session, peak_hour, run_duration, suspect_hours
+from .evaluate import (DmaEvaluation, PhysicalBounds, count, evaluate, open_session, peak_hour, physical_bounds,
+                       run_duration, suspect_hours)
 from .model import DmaDesign
 from .network import (
     ON_MAIN,
@@ -205,7 +206,8 @@ def design(
         clock = time.perf_counter()
         before = session.run(duration_s=duration, report_step_s=3600, links=pipes)
         run_seconds = time.perf_counter() - clock
-        before_suspect = suspect_hours(wn, before)
+        bounds = physical_bounds(wn, before)
+        before_suspect = suspect_hours(wn, before, bounds)
         demand_nodes = demand_junctions(wn)
         stage.summary = (f"{wn.num_junctions} junctions ({len(demand_nodes)} with demand), "
                          f"{wn.num_reservoirs + wn.num_tanks} sources, {len(unsupplied)} junctions not "
@@ -217,7 +219,7 @@ def design(
                          "size": list(band), "size_reason": why_band,
                          "hours_not_converged_before": [t / 3600 for t in before_suspect]}
     try:
-        return _design(wn, session, log, before=before, before_suspect=before_suspect, band=band,
+        return _design(wn, session, log, before=before, before_suspect=before_suspect, bounds=bounds, band=band,
                        used_by=used_by, sizes=sizes, why_by=why_by, why_band=why_band,
                        sizes_given=size is not None,
                        max_inlets=max_inlets, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
@@ -239,7 +241,8 @@ def _check_band(size: tuple[float, float]) -> tuple[float, float]:
 
 
 def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, before: Any,
-            before_suspect: dict[int, list[str]], band: tuple[float, float], used_by: SizeBy,
+            before_suspect: dict[int, list[str]], bounds: PhysicalBounds, band: tuple[float, float],
+            used_by: SizeBy,
             sizes: pd.Series, why_by: str,
             why_band: str, sizes_given: bool, max_inlets: int, min_pressure: float,
             fire_flow_m3s: float | None, fire_residual_m: float, exclude_diameter_above: float | None,
@@ -315,7 +318,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                         warnings=warnings + draft.warnings)
         state = RepairState(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band,
                             dist=dist, before_pressure=before.pressure_m, before_flows=before.flowrate_m3s,
-                            before_suspect=before_suspect)
+                            before_suspect=before_suspect, bounds=bounds)
         feed_unfed(state, max_rounds=max_rounds)
         stage.summary = (f"{len(state.design.meters)} meters, {len(state.design.new_valves)} boundary valves "
                          f"to close ({int((state.design.boundary.role == 'existing valve').sum())} existing "
@@ -514,9 +517,11 @@ def from_assignment(
         else:
             before = session.run(duration_s=run_duration(wn), report_step_s=3600,
                                  links=list(wn.link_name_list))
+            bounds = physical_bounds(wn, before)
             work = RepairState(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
                                band=(band[0], 0.0), before_pressure=before.pressure_m,
-                               before_flows=before.flowrate_m3s, before_suspect=suspect_hours(wn, before))
+                               before_flows=before.flowrate_m3s, before_suspect=suspect_hours(wn, before, bounds),
+                               bounds=bounds)
             # first meters as in design(): the all-open run's flows at its peak hour
             work.design = out = replace(out, boundary=choose_meters(out.boundary, work.peak_flows(),
                                                                     out.dma_ids))

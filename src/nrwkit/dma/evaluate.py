@@ -27,8 +27,9 @@ from .network import demand_junctions, junction_sizes
 
 Progress = Callable[[str, int, int], None]
 
-__all__ = ["DmaEvaluation", "PRESSURE_TOLERANCE_M", "evaluate", "open_session", "pressure_bounds",
-           "service_pressure", "suspect_hours"]
+__all__ = ["DmaEvaluation", "PRESSURE_TOLERANCE_M", "evaluate", "open_session",
+           "service_pressure", "suspect_hours", "PhysicalBounds", "physical_bounds", "duty_heads",
+           "pump_lifts", "head_ceiling"]
 
 #: A junction fails when the design lowers it below the service pressure by more than this.
 PRESSURE_TOLERANCE_M = 1.0
@@ -82,44 +83,225 @@ def service_pressure(wn: wntr.network.WaterNetworkModel, min_pressure: float) ->
                      name="service_m")
 
 
-def pressure_bounds(wn: wntr.network.WaterNetworkModel) -> tuple[float, float]:
-    """Return the range of physically possible junction pressures in a network, m.
+#: A pump given by a head curve adds at most this times the curve's highest head.
+CURVE_LIFT_FACTOR = 1.5
+#: A pump given by its power (EPANET: head = power / (rho g flow), unbounded as the flow
+#: falls) adds at most this times its duty head, the median head it adds while running in
+#: the network as given: a real centrifugal pump's shut-off head is 1.1-1.6 times its duty
+#: head (Karassik et al., *Pump Handbook*, 4th ed., ch. 2).
+POWER_LIFT_FACTOR = 2.0
+#: Lift of a power pump that never runs in the reference run (nor any other power pump), m.
+UNKNOWN_LIFT_M = 300.0
 
-    No junction head can exceed the highest source head (reservoir heads with their
-    patterns, tank tops) plus the head every pump can add (1.5 times its curve's highest
-    head; 300 m for a pump given by power), and no junction sits more than that span below
-    it: ``(-span, span)`` with ``span`` = that ceiling minus the lowest junction elevation,
-    plus 50 m of margin. A solved pressure outside it comes from a run that did not
-    converge, whatever EPANET's status said.
+
+def duty_heads(wn: wntr.network.WaterNetworkModel, pressure: pd.DataFrame | None = None,
+               flows: pd.DataFrame | None = None) -> dict[str, float]:
+    """Return the duty head of each pump given by power, m: the median head it adds while running.
+
+    Taken from a reference run (``pressure`` of the junctions and ``flows`` of the links, as
+    :class:`~nrwkit.hydraulics.ExtendedPeriod` holds them; a tank or reservoir end counts at
+    its initial head). Pumps with a head curve, and power pumps that never run in the
+    reference, are left out.
     """
-    heads = []
-    for _, reservoir in wn.reservoirs():
+    out: dict[str, float] = {}
+    for name, pump in wn.pumps():
+        if not _is_power_pump(pump):
+            continue
+        duty = _duty_head(wn, name, pressure, flows)
+        if duty is not None:
+            out[name] = duty
+    return out
+
+
+def _is_power_pump(pump: Any) -> bool:
+    return not (getattr(pump, "pump_type", "HEAD") == "HEAD" and getattr(pump, "pump_curve_name", None))
+
+
+def pump_lifts(wn: wntr.network.WaterNetworkModel, duty: dict[str, float] | None = None) -> dict[str, float]:
+    """Return the most head each pump can add, m.
+
+    A pump with a head curve: :data:`CURVE_LIFT_FACTOR` times the curve's highest head. A
+    pump given by power: :data:`POWER_LIFT_FACTOR` times its duty head (see
+    :func:`duty_heads`); for one without a duty head, the largest such lift among the other
+    power pumps, else :data:`UNKNOWN_LIFT_M`.
+    """
+    duty = duty or {}
+    lifts: dict[str, float] = {}
+    for name, pump in wn.pumps():
+        if not _is_power_pump(pump):
+            points = wn.get_curve(pump.pump_curve_name).points
+            lifts[name] = CURVE_LIFT_FACTOR * max((float(h) for _, h in points), default=0.0)
+        elif name in duty:
+            lifts[name] = POWER_LIFT_FACTOR * duty[name]
+    known = [POWER_LIFT_FACTOR * h for h in duty.values()]
+    for name, pump in wn.pumps():
+        lifts.setdefault(name, max(known, default=UNKNOWN_LIFT_M))
+    return lifts
+
+
+def _duty_head(wn: wntr.network.WaterNetworkModel, pump: str, pressure: pd.DataFrame | None,
+               flows: pd.DataFrame | None) -> float | None:
+    """Median head a pump adds while it runs in a reference run, m (None if it never runs)."""
+    if pressure is None or flows is None or pump not in flows.columns:
+        return None
+    link = wn.get_link(pump)
+    running = flows[pump].reindex(pressure.index) > 1e-6
+    if not running.any():
+        return None
+    heads = [_node_head(wn, n, pressure.loc[running]) for n in (link.start_node_name, link.end_node_name)]
+    gain = (heads[1] - heads[0]).to_numpy(dtype=float)
+    gain = gain[np.isfinite(gain)]
+    return float(np.median(gain)) if gain.size and np.median(gain) > 0 else None
+
+
+def _node_head(wn: wntr.network.WaterNetworkModel, name: str, pressure: pd.DataFrame) -> pd.Series:
+    node = wn.get_node(name)
+    if name in pressure.columns:
+        return pressure[name] + float(node.elevation)
+    head = getattr(node, "base_head", None)
+    if head is None:  # a tank, at its initial level
+        head = float(node.elevation) + float(getattr(node, "init_level", 0.0))
+    return pd.Series(float(head), index=pressure.index)
+
+
+def _source_heads(wn: wntr.network.WaterNetworkModel) -> dict[str, float]:
+    """Highest head of each reservoir (with its pattern) and tank (full), m."""
+    heads = {}
+    for name, reservoir in wn.reservoirs():
         mult = 1.0
-        pattern = getattr(reservoir.head_timeseries, "pattern", None)
+        timeseries = getattr(reservoir, "head_timeseries", None)
+        pattern = getattr(timeseries, "pattern", None)
         if pattern is not None and len(pattern.multipliers):
             mult = float(np.max(pattern.multipliers))
-        heads.append(float(reservoir.base_head) * max(mult, 1.0))
-    for _, tank in wn.tanks():
-        heads.append(float(tank.elevation) + float(tank.max_level))
-    lift = 0.0
-    for _, pump in wn.pumps():
-        if getattr(pump, "pump_type", "HEAD") == "HEAD" and getattr(pump, "pump_curve_name", None):
-            points = wn.get_curve(pump.pump_curve_name).points
-            lift += 1.5 * max((float(h) for _, h in points), default=0.0)
-        else:
-            lift += 300.0
+        heads[name] = float(reservoir.base_head) * max(mult, 1.0)
+    for name, tank in wn.tanks():
+        heads[name] = float(tank.elevation) + float(getattr(tank, "max_level", 0.0))
+    return heads
+
+
+def head_ceiling(wn: wntr.network.WaterNetworkModel, lifts: dict[str, float]) -> float:
+    """Return the highest head any junction can reach, m.
+
+    Energy only dissipates along pipes and valves, so within a group of junctions joined by
+    them the head stays below the highest head fed in: a source's (reservoir, full tank) or
+    a pump's discharge, which is at most the head on its suction side plus its lift. Pumps
+    in series add their lifts; pumps in parallel do not. When pumps feed each other in a
+    loop the bound falls back to the highest source plus every pump's lift.
+    """
+    sources = _source_heads(wn)
+    graph = nx.Graph()
+    graph.add_nodes_from(wn.junction_name_list)
+    for _, link in wn.links():
+        ends = (link.start_node_name, link.end_node_name)
+        if link.link_type != "Pump" and all(e not in sources for e in ends):
+            graph.add_edge(*ends)
+    group = {n: k for k, part in enumerate(nx.connected_components(graph)) for n in part}
+    ceiling = np.full(len(set(group.values())), -np.inf)
+    for _, link in wn.links():
+        if link.link_type == "Pump":
+            continue
+        for a, b in ((link.start_node_name, link.end_node_name), (link.end_node_name, link.start_node_name)):
+            if a in sources and b in group:
+                ceiling[group[b]] = max(ceiling[group[b]], sources[a])
+    pumps = [(link.start_node_name, link.end_node_name, lifts.get(name, UNKNOWN_LIFT_M))
+             for name, link in wn.pumps()]
+    top = max(sources.values(), default=-np.inf)
+    for _ in range(len(ceiling) + 1):
+        changed = False
+        for start, end, lift in pumps:
+            if end not in group:
+                continue  # a pump filling a tank: the tank's top bounds it
+            suction = sources[start] if start in sources else ceiling[group[start]]
+            if suction + lift > ceiling[group[end]] + 1e-9:
+                ceiling[group[end]] = suction + lift
+                changed = True
+        if not changed:
+            break
+    else:
+        return top + sum(lift for _, _, lift in pumps)
+    finite = ceiling[np.isfinite(ceiling)]
+    return float(max(top, finite.max() if finite.size else -np.inf))
+
+
+@dataclass(frozen=True)
+class PhysicalBounds:
+    """What a trusted run of a network can show.
+
+    Attributes
+    ----------
+    low_m, high_m : float
+        Range of physically possible junction pressures, m.
+    duty_head_m : dict
+        Duty head of each power pump (:func:`duty_heads`), m: a run that drives one beyond
+        :data:`POWER_LIFT_FACTOR` times it is not trusted.
+    """
+
+    low_m: float
+    high_m: float
+    duty_head_m: dict[str, float] = field(default_factory=dict)
+
+
+def physical_bounds(wn: wntr.network.WaterNetworkModel, reference: ExtendedPeriod | None = None
+                    ) -> PhysicalBounds:
+    """Return what a trusted run of a network can show, from a reference run of it as given.
+
+    No junction head can exceed :func:`head_ceiling` (sources, and pumps in series with the
+    lifts of :func:`pump_lifts`), and no junction sits more than that ceiling above the
+    lowest junction below it: pressures within ``(-span, span)``, ``span`` = the ceiling
+    minus the lowest junction elevation, plus 50 m of margin. A pump given by power may add
+    at most :data:`POWER_LIFT_FACTOR` times its duty head in ``reference``: EPANET's
+    head = power / (rho g flow) grows without bound as its flow falls, which no real pump
+    does. A run outside these did not converge to anything physical, whatever EPANET's
+    status said.
+    """
+    pressure = reference.pressure_m if reference is not None else None
+    flows = reference.flowrate_m3s if reference is not None else None
+    duty = duty_heads(wn, pressure, flows)
     elevations = [float(j.elevation) for _, j in wn.junctions()]
-    ceiling = max(heads, default=max(elevations, default=0.0)) + lift
+    lifts = pump_lifts(wn, duty)
+    if not wn.num_reservoirs + wn.num_tanks:
+        ceiling = max(elevations, default=0.0) + sum(lifts.values())
+    else:
+        ceiling = head_ceiling(wn, lifts)
+    ceiling = max(ceiling, max(elevations, default=0.0))
     span = ceiling - min(elevations, default=0.0) + 50.0
-    return -span, span
+    return PhysicalBounds(-span, span, duty)
 
 
-def suspect_hours(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod) -> dict[int, list[str]]:
+def _overdriven(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod,
+                duty: dict[str, float]) -> pd.DataFrame:
+    """Hours x pump end junctions where a running power pump adds more than its bound allows.
+
+    A pump is judged only at hours the run says it carries water (its flow among the
+    run's links): a stopped pump holds any head across its check valve.
+    """
+    pressure = run.pressure_m
+    flags = pd.DataFrame(False, index=pressure.index, columns=pressure.columns)
+    flows = run.flowrate_m3s
+    for name, head in duty.items():
+        if flows is None or name not in flows.columns:
+            continue
+        link = wn.get_link(name)
+        ends = (link.start_node_name, link.end_node_name)
+        gain = _node_head(wn, ends[1], pressure) - _node_head(wn, ends[0], pressure)
+        running = flows[name].reindex(pressure.index).fillna(0.0) > 1e-6
+        over = ((gain > POWER_LIFT_FACTOR * head) & running).to_numpy()
+        for end in ends:
+            if end in flags.columns:
+                flags.loc[over, end] = True
+    return flags
+
+
+def suspect_hours(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod,
+                  bounds: PhysicalBounds | None = None) -> dict[int, list[str]]:
     """Return the reporting hours of a run that cannot be trusted, with the junctions involved.
 
     An hour is suspect when EPANET reported a step unbalanced since the previous report, or
-    when a junction's pressure is outside :func:`pressure_bounds` (or not a number). The
-    junctions named are those outside the bounds, else the three lowest pressures then.
+    when the run leaves ``bounds`` (default: :func:`physical_bounds` with the run itself as
+    reference; pass the bounds of the network as given when judging a changed one): a
+    junction's pressure outside them or not a number, or a power pump driven beyond its
+    lift. The junctions named are those outside the bounds (the pump's ends), else the
+    three lowest pressures then.
 
     Returns
     -------
@@ -129,9 +311,10 @@ def suspect_hours(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod) -> di
     pressure = run.pressure_m
     if pressure.empty:
         return {}
-    low, high = pressure_bounds(wn)
+    bounds = bounds if bounds is not None else physical_bounds(wn, run)
     values = pressure.to_numpy()
-    wild = ~np.isfinite(values) | (values < low) | (values > high)
+    wild = (~np.isfinite(values) | (values < bounds.low_m) | (values > bounds.high_m)
+            | _overdriven(wn, run, bounds.duty_head_m).to_numpy())
     times = pressure.index.to_numpy()
     out: dict[int, list[str]] = {}
     for k in np.flatnonzero(wild.any(axis=1)):
@@ -278,7 +461,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
               water_age: bool, progress: Progress | None = None,
               before: ExtendedPeriod | None = None) -> DmaEvaluation:
     closed = set(design.new_valves)
-    pipes = list(design.boundary.index)
+    pipes = list(design.boundary.index) + [p for p in wn.pump_name_list if p not in design.boundary.index]
     steps = 4 + (2 if fire_flow_m3s else 0)
     tick = _ticker(progress, "verification", steps)
     session.reset_status()
@@ -301,8 +484,9 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     warnings: list[str] = []
 
     # hours that cannot be trusted: before (the network as given) and after (the design's doing)
-    suspect_before = suspect_hours(wn, before)
-    suspect_after = {t: e for t, e in suspect_hours(wn, after).items() if t not in suspect_before}
+    bounds = physical_bounds(wn, before)
+    suspect_before = suspect_hours(wn, before, bounds)
+    suspect_after = {t: e for t, e in suspect_hours(wn, after, bounds).items() if t not in suspect_before}
     if suspect_before:
         hours = ", ".join(f"{t / 3600:g}" for t in suspect_before)
         warnings.append(f"the network as given does not converge at hour(s) {hours} with every pipe open: "

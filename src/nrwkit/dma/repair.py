@@ -50,7 +50,8 @@ import wntr
 
 from ..hydraulics import HydraulicSession
 from .divide import TRANSMISSION, boundary_pipes, inflow, inlets_per_dma, supplied, unfed_dmas
-from .evaluate import PRESSURE_TOLERANCE_M, peak_hour, run_duration, service_pressure, suspect_hours
+from .evaluate import (PRESSURE_TOLERANCE_M, PhysicalBounds, peak_hour, run_duration, service_pressure,
+                       suspect_hours)
 from .model import DmaDesign
 from .network import DistributionNetwork, link_ends
 from .partition import OVERSIZE, bisect_graph, ordered_subgraph
@@ -140,7 +141,8 @@ class RepairState:
     def __init__(self, wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession,
                  *, min_pressure: float, max_inlets: int, band: tuple[float, float],
                  dist: DistributionNetwork, before_pressure: pd.DataFrame, before_flows: pd.DataFrame,
-                 before_suspect: dict[int, list[str]] | None = None) -> None:
+                 before_suspect: dict[int, list[str]] | None = None,
+                 bounds: PhysicalBounds | None = None) -> None:
         self.wn = wn
         self.dist = dist
         self.design = design
@@ -153,6 +155,8 @@ class RepairState:
         self.before = before_pressure
         self.before_flows = before_flows
         self.before_suspect = before_suspect or {}
+        # what a run may show and still be trusted, from the network as given
+        self.bounds = bounds
         self.elevation = pd.Series({j: wn.get_node(j).elevation for j in session.junction_names})
         self.duration = run_duration(wn)
         self.gave_up: dict[str, str] = {}
@@ -181,18 +185,21 @@ class RepairState:
     def lowest(self, nodes: list[str], design: DmaDesign | None = None) -> float:
         """Lowest pressure over the run at ``nodes`` with a design's valves closed (unreliable hours out)."""
         self.close_valves(design)
-        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True)
-        pressure = run.pressure_m[nodes].drop(index=list(suspect_hours(self.wn, run)), errors="ignore")
+        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True,
+                               links=self.wn.pump_name_list)
+        pressure = run.pressure_m[nodes].drop(index=list(suspect_hours(self.wn, run, self.bounds)),
+                                             errors="ignore")
         return float(pressure.min().min()) if pressure.size else -np.inf
 
     def failures(self) -> list[Failure]:
         """Run the day with the valves closed: DMAs and transmission that fail, transmission first."""
         self.close_valves()
-        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True)
+        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True,
+                               links=self.wn.pump_name_list)
         after = run.pressure_m
         label = self.design.assignment.reindex(after.columns).fillna(TRANSMISSION)
         out: dict[str, Failure] = {}
-        suspect = suspect_hours(self.wn, run)
+        suspect = suspect_hours(self.wn, run, self.bounds)
         for t, elements in sorted(suspect.items()):
             if t in self.before_suspect:
                 continue  # the network as given does not converge then: not the design's doing
@@ -766,8 +773,10 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
             if trial is None:
                 continue
             text += ", once the run with the valves closed showed the DMAs it changes keep their service"
-            now, used = _kept_if_it_serves(state, _changer(state, trial, text, keys), failing, *fire,
-                                           still_failing_ok=True)
+            # the part cut from a DMA that already fails may fail as its whole did
+            inherited = {new_id} if dma in failing and new_id in parts else set()
+            now, used = _kept_if_it_serves(state, _changer(state, trial, text, keys), failing | inherited,
+                                           *fire, still_failing_ok=True)
             runs += used
             if now is None:
                 continue
