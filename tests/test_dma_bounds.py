@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import wntr
 
-from nrwkit.dma.evaluate import (CURVE_LIFT_FACTOR, POWER_LIFT_FACTOR, head_ceiling, open_session,
-                                 physical_bounds, pump_lifts, suspect_hours)
+from nrwkit.dma.evaluate import (
+    CURVE_LIFT_FACTOR,
+    POWER_LIFT_FACTOR,
+    head_ceiling,
+    open_session,
+    physical_bounds,
+    pump_lifts,
+    suspect_hours,
+)
+from nrwkit.hydraulics import ExtendedPeriod
 from nrwkit.network import read_inp
 
 RHO_G = 1000.0 * 9.81
@@ -146,3 +155,25 @@ def test_bounds_without_a_reference_run_fall_back_to_a_stated_lift(tmp_path: Pat
     # R2's 60 m), + 50 m margin over the lowest junction (0 m)
     assert bounds.high_m == pytest.approx(20.0 + 300.0 + 50.0)
     assert bounds.low_m == -bounds.high_m
+
+
+def test_an_open_power_pump_drawing_almost_nothing_is_still_judged(tmp_path: Path) -> None:
+    # ky5 after design: a pump whose suction pocket lost its supply stays open (EPANET flow
+    # 5e-7 m3/s) and adds 539 m; only a closed pump reports a flow of exactly zero
+    wn = _model(tmp_path, POWER_PUMP)
+    with open_session(wn, 15.0) as session:
+        before = session.run(duration_s=3600, report_step_s=3600, links=wn.link_name_list)
+    bounds = physical_bounds(wn, before)
+    lift = POWER_LIFT_FACTOR * bounds.duty_head_m["PU"]
+    # hand-made hour: JS at -100 m and JD at 60 m (both inside the pressure bounds), a gain of
+    # 160 m above the pump's lift
+    assert -100.0 > bounds.low_m and 160.0 > lift
+    pressure = pd.DataFrame({"JS": [-100.0], "JD": [60.0], "JC": [55.0]}, index=pd.Index([0], name="time_s"))
+
+    def run_with(flow: float) -> ExtendedPeriod:
+        zeros = pressure * 0.0
+        return ExtendedPeriod(pressure_m=pressure, demand_m3s=zeros, deficit_m3s=zeros,
+                              flowrate_m3s=pd.DataFrame({"PU": [flow]}, index=pressure.index), converged=True)
+
+    assert set(suspect_hours(wn, run_with(5e-7), bounds)[0]) == {"JS", "JD"}
+    assert suspect_hours(wn, run_with(0.0), bounds) == {}

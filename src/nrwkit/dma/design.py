@@ -37,8 +37,17 @@ from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod
 from .baseline import baseline_cut
 from .divide import TRANSMISSION, boundary_pipes, choose_meters, inlets_per_dma, supplied
-from .evaluate import (DmaEvaluation, PhysicalBounds, count, evaluate, open_session, peak_hour, physical_bounds,
-                       run_duration, suspect_hours)
+from .evaluate import (
+    DmaEvaluation,
+    PhysicalBounds,
+    count,
+    evaluate,
+    open_session,
+    peak_hour,
+    physical_bounds,
+    run_duration,
+    suspect_hours,
+)
 from .model import DmaDesign
 from .network import (
     ON_MAIN,
@@ -219,7 +228,8 @@ def design(
                          "size": list(band), "size_reason": why_band,
                          "hours_not_converged_before": [t / 3600 for t in before_suspect]}
     try:
-        return _design(wn, session, log, before=before, before_suspect=before_suspect, bounds=bounds, band=band,
+        return _design(wn, session, log, before=before, before_suspect=before_suspect, bounds=bounds,
+                       band=band,
                        used_by=used_by, sizes=sizes, why_by=why_by, why_band=why_band,
                        sizes_given=size is not None,
                        max_inlets=max_inlets, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
@@ -520,7 +530,8 @@ def from_assignment(
             bounds = physical_bounds(wn, before)
             work = RepairState(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
                                band=(band[0], 0.0), before_pressure=before.pressure_m,
-                               before_flows=before.flowrate_m3s, before_suspect=suspect_hours(wn, before, bounds),
+                               before_flows=before.flowrate_m3s,
+                               before_suspect=suspect_hours(wn, before, bounds),
                                bounds=bounds)
             # first meters as in design(): the all-open run's flows at its peak hour
             work.design = out = replace(out, boundary=choose_meters(out.boundary, work.peak_flows(),

@@ -134,7 +134,7 @@ def pump_lifts(wn: wntr.network.WaterNetworkModel, duty: dict[str, float] | None
         elif name in duty:
             lifts[name] = POWER_LIFT_FACTOR * duty[name]
     known = [POWER_LIFT_FACTOR * h for h in duty.values()]
-    for name, pump in wn.pumps():
+    for name in wn.pump_name_list:
         lifts.setdefault(name, max(known, default=UNKNOWN_LIFT_M))
     return lifts
 
@@ -272,8 +272,10 @@ def _overdriven(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod,
                 duty: dict[str, float]) -> pd.DataFrame:
     """Hours x pump end junctions where a running power pump adds more than its bound allows.
 
-    A pump is judged only at hours the run says it carries water (its flow among the
-    run's links): a stopped pump holds any head across its check valve.
+    A pump is judged only at hours the run says it is open: EPANET reports a flow of
+    exactly zero for a closed pump, which holds any head across its check valve, while an
+    open one that can draw almost nothing (a suction pocket cut off from every source)
+    still adds power / flow.
     """
     pressure = run.pressure_m
     flags = pd.DataFrame(False, index=pressure.index, columns=pressure.columns)
@@ -284,7 +286,7 @@ def _overdriven(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod,
         link = wn.get_link(name)
         ends = (link.start_node_name, link.end_node_name)
         gain = _node_head(wn, ends[1], pressure) - _node_head(wn, ends[0], pressure)
-        running = flows[name].reindex(pressure.index).fillna(0.0) > 1e-6
+        running = flows[name].reindex(pressure.index).fillna(0.0).abs() > 0.0
         over = ((gain > POWER_LIFT_FACTOR * head) & running).to_numpy()
         for end in ends:
             if end in flags.columns:

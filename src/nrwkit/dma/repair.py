@@ -50,8 +50,14 @@ import wntr
 
 from ..hydraulics import HydraulicSession
 from .divide import TRANSMISSION, boundary_pipes, inflow, inlets_per_dma, supplied, unfed_dmas
-from .evaluate import (PRESSURE_TOLERANCE_M, PhysicalBounds, peak_hour, run_duration, service_pressure,
-                       suspect_hours)
+from .evaluate import (
+    PRESSURE_TOLERANCE_M,
+    PhysicalBounds,
+    peak_hour,
+    run_duration,
+    service_pressure,
+    suspect_hours,
+)
 from .model import DmaDesign
 from .network import DistributionNetwork, link_ends
 from .partition import OVERSIZE, bisect_graph, ordered_subgraph
