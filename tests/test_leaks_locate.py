@@ -14,7 +14,8 @@ import pytest
 
 from nrwkit.errors import InputError
 from nrwkit.leaks import Leak, simulate_leaks
-from nrwkit.leaks.locate import METHODS, locate, read_readings
+from nrwkit.leaks.locate import METHODS, locate
+from nrwkit.leaks.readings import read_readings
 from nrwkit.networks import load
 
 HOUR = 3600

@@ -14,9 +14,10 @@ from .detect import (
     mnf_alarms,
     read_flows,
 )
-from .locate import METHODS, Localisation, Readings, locate, read_readings
+from .locate import METHODS, Localisation, locate
 from .model import Leak, LeakRun, leak_flow, place_leaks, simulate_leaks
 from .placement import Placement, expected_search_area, place_loggers
+from .readings import Readings, read_readings, usable_readings
 from .sensitivity import sensitivity_matrix, simulate
 
 __all__ = [
@@ -43,4 +44,5 @@ __all__ = [
     "sensitivity_matrix",
     "simulate",
     "simulate_leaks",
+    "usable_readings",
 ]
