@@ -101,3 +101,14 @@ def test_leak_flow_from_diameter_at_other_exponents_keeps_the_reference_flow():
     at_ref = orifice.coefficient * 50.0 ** 0.5
     assert steeper.coefficient * 50.0 ** 1.2 == pytest.approx(at_ref)
     assert np.isclose(orifice.coefficient, 0.75 * math.pi * 0.01 ** 2 / 4 * math.sqrt(2 * 9.80665))
+
+
+@pytest.mark.parametrize("engine", ["epanet", "wntr"])
+def test_leak_runs_default_to_the_models_report_step(engine):
+    wn = load("net1")
+    wn.options.time.duration = 2 * 3600
+    wn.options.time.hydraulic_timestep = 900
+    wn.options.time.report_timestep = 900
+    run = simulate_leaks(wn, [Leak("22", flow_m3s=0.002)], engine=engine)
+    assert list(run.pressure_m.index) == list(range(0, 2 * 3600 + 1, 900))
+    assert list(run.leak_m3s.index) == list(run.pressure_m.index)

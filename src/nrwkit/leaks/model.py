@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 import math
-import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -29,10 +28,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import wntr
-from scipy.optimize import OptimizeWarning
 
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
+from ..hydraulics.wntr_engine import run_wntr
 
 __all__ = ["Leak", "LeakRun", "leak_flow", "place_leaks", "simulate_leaks"]
 
@@ -215,7 +214,8 @@ def simulate_leaks(
     engine : {"epanet", "wntr"}
         EPANET stepped through the toolkit, or WNTR's own simulator with ``add_leak``.
     duration_s, report_step_s : int, optional
-        Default the model's duration (a single period when 0) and reporting step.
+        Default the model's duration (a single period when 0) and its reporting step
+        (``report_timestep``; 1 h if the model has none).
     links : iterable of str
         Links whose flows to keep (e.g. DMA inlet meters).
 
@@ -277,23 +277,11 @@ def _run_wntr(model: wntr.network.WaterNetworkModel, leaks: Sequence[Leak], node
                                                                           * math.sqrt(2.0 * G))
         model.get_node(node).add_leak(model, area=area, discharge_coeff=leak.discharge_coefficient,
                                       start_time=leak.start_s, end_time=leak.end_s)
-    model.options.time.duration = duration
-    model.options.time.report_timestep = step
-    model.options.time.hydraulic_timestep = min(int(model.options.time.hydraulic_timestep or step), step)
-    with warnings.catch_warnings():  # WNTR fits 3-point pump curves and warns when they are exact
-        warnings.simplefilter("ignore", OptimizeWarning)
-        results = wntr.sim.WNTRSimulator(model).run_sim()
-    junctions = list(model.junction_name_list)
-    pressure = results.node["pressure"][junctions]
-    keep = pressure.index[(pressure.index % step == 0) & (pressure.index <= duration)]
-    pressure = pressure.loc[keep]
-    leak_demand = results.node["leak_demand"]
-    leak = pd.DataFrame({k: leak_demand.loc[keep, node].to_numpy() for k, node in enumerate(nodes)},
-                        index=keep)
-    demand = results.node["demand"].loc[keep, junctions]
-    flows = results.link["flowrate"].loc[keep, links] if links else None
-    return LeakRun(pressure_m=pressure.astype(float), leak_m3s=leak.astype(float),
-                   demand_m3s=demand.astype(float), flowrate_m3s=flows, nodes=nodes, engine="wntr")
+    run = run_wntr(model, duration_s=duration, report_step_s=step, links=links)
+    leak = pd.DataFrame({k: run.leak_demand_m3s[node].to_numpy() for k, node in enumerate(nodes)},
+                        index=run.pressure_m.index)
+    return LeakRun(pressure_m=run.pressure_m, leak_m3s=leak.astype(float), demand_m3s=run.demand_m3s,
+                   flowrate_m3s=run.flowrate_m3s, nodes=nodes, engine="wntr")
 
 
 def leak_flow(leak: Leak, pressure_m: np.ndarray | float, time_s: float = 0.0) -> np.ndarray:
