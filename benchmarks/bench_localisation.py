@@ -197,7 +197,7 @@ def run_network(name: str, n_cases: int, methods: list[str]) -> dict[str, Any]:
         window = (case.leak_start_s, case.leak_start_s + WINDOW_H * HOUR)
         for method in methods:
             t0 = time.perf_counter()
-            loc = locate(case.nominal, case.readings, sensors, method=method, window=window,  # type: ignore[arg-type]
+            loc = locate(case.nominal, case.readings, sensors, method=method, window=window,
                          probability=0.9)
             seconds = time.perf_counter() - t0
             row = score([str(n) for n in loc.candidates["node"]], case.leak_node, dist, loc.search_area)
