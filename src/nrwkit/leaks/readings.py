@@ -2,7 +2,9 @@
 
 :func:`read_readings` reads a CSV of logger readings (``time`` and one column per logger);
 :func:`usable_readings` keeps the readings inside the model's run and the loggers that can
-be used, saying why each other one was dropped.
+be used, saying why each other one was dropped. Every input that cannot be used is an
+:class:`~nrwkit.errors.InputError` naming the file, the row (the line number an editor
+shows, the header being row 1) or the logger column, and the fix.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from ..errors import InputError
 
 __all__ = ["Readings", "read_readings", "usable_readings"]
 
+#: Cell texts read as a missing reading.
+_MISSING = {"", "nan", "na", "n/a", "null", "none"}
+
 
 @dataclass(frozen=True)
 class Readings:
@@ -30,10 +35,39 @@ class Readings:
         Index = time in s, one column per logger; NaN where a reading is missing.
     findings : list of str
         What was odd in the file (gaps, unsorted or repeated times).
+    source : str
+        The file read ("" when the readings were not read from a file).
     """
 
     values: pd.DataFrame
     findings: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def _bad(path: str | Path | None, problem: str, fix: str, *, row: int | None = None,
+         column: str | None = None) -> InputError:
+    where = str(path) if path else "readings"
+    if row is not None:
+        where += f", row {row}"
+    if column is not None:
+        where += f", column {column!r}"
+    return InputError(f"{where}: {problem}\n  fix: {fix}")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise _bad(path, "no such file", "check the path of the readings file")
+    if path.is_dir():
+        raise _bad(path, "this is a folder, not a file", "give the path of the CSV file")
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise _bad(path, "the file is empty", "write a header row (time, then one logger junction id per "
+                   "column) and one row per reading time") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise _bad(path, f"this is not a readable CSV file ({str(exc).strip()})",
+                   "save it as CSV (comma separated, UTF-8) with the same number of fields on every "
+                   "row") from None
 
 
 def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m") -> Readings:
@@ -42,7 +76,7 @@ def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m"
     Parameters
     ----------
     path : str or Path
-        The CSV file.
+        The CSV file. An empty cell (or NaN, NA, null) is a missing reading.
     start : str, optional
         The model's start as an ISO date-time, when ``time`` holds date-times.
     unit : {"m", "m3/h"}
@@ -51,59 +85,170 @@ def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m"
     Returns
     -------
     Readings
+        The readings sorted by time, and the findings: times not in order (sorted), rows
+        repeating an earlier row (dropped), missing readings (left out).
+
+    Raises
+    ------
+    InputError
+        The file is missing, empty or holds only a header; it has no ``time`` column or no
+        logger column; a time or a reading is not a number (named by row and column); the
+        times are date-times and no start was given; a time is repeated with different
+        readings (both rows named).
     """
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path}: no such file")
-    try:
-        frame = pd.read_csv(path)
-    except Exception as exc:
-        raise InputError(f"{path}: cannot be read as CSV ({exc})") from exc
-    if "time" not in frame.columns:
-        raise InputError(f"{path}: no 'time' column; the first row must name the columns "
-                         "(time, then one logger id per column)")
+    raw = _read_csv(path)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    rows = np.arange(len(raw)) + 2  # the header is row 1
+    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy() if len(raw) else \
+        np.zeros(0, dtype=bool)
+    raw, rows = raw.loc[~blank].reset_index(drop=True), rows[~blank]
+    time_col = next((c for c in raw.columns if c.lower() == "time"), None)
+    if time_col is None:
+        raise _bad(path, f"no 'time' column (the columns are: {', '.join(raw.columns)})",
+                   "the first row must name the columns: 'time' (seconds from the model's start, or ISO "
+                   "date-times with --start), then one logger junction id per column")
+    loggers = [c for c in raw.columns if c != time_col]
+    for c in list(loggers):
+        if c.startswith("Unnamed: "):
+            if (raw[c].str.strip() == "").all():  # a trailing separator
+                loggers.remove(c)
+            else:
+                raise _bad(path, f"column {int(c.split(': ')[1]) + 1} has no name in the header row",
+                           "name every logger column after the junction id the logger is on")
+    if not loggers:
+        raise _bad(path, "there is no logger column, only times",
+                   "add one column per logger, named after the junction id it is on")
+    if len(raw) == 0:
+        raise _bad(path, "there are no readings below the header row", "add one row per reading time")
+    seconds = _parse_times(path, raw[time_col], rows, start)
+    values = pd.DataFrame(_parse_values(path, raw[loggers], rows, unit), columns=loggers)
+    values.index = pd.Index(seconds, name="time_s")
     findings: list[str] = []
-    times = frame.pop("time")
-    numeric = pd.to_numeric(times, errors="coerce")
-    if numeric.notna().all():
-        seconds = numeric.astype(float)
-    else:
-        stamps = pd.to_datetime(times, errors="coerce")
-        bad = stamps.isna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise InputError(f"{path}: row {row}: time {times.iloc[row - 2]!r} is neither seconds nor an "
-                             "ISO date-time")
-        if start is None:
-            raise InputError(f"{path}: times are date-times: give the model's start (--start ISO)")
-        seconds = (stamps - pd.Timestamp(start)).dt.total_seconds()
-    values = frame.apply(pd.to_numeric, errors="coerce")
-    for column in frame.columns:
-        wrong = values[column].isna() & frame[column].notna()
-        if wrong.any():
-            row = int(np.flatnonzero(wrong.to_numpy())[0]) + 2
-            raise InputError(f"{path}: row {row}, column {column!r}: {frame[column].iloc[row - 2]!r} is not "
-                             "a number")
-    values.index = pd.Index(seconds.to_numpy().round().astype(np.int64), name="time_s")
-    values.columns = [str(c) for c in values.columns]
-    if not values.index.is_monotonic_increasing:
-        findings.append(f"{path.name}: times are not in order; sorted")
-        values = values.sort_index()
-    if values.index.duplicated().any():
-        findings.append(f"{path.name}: {int(values.index.duplicated().sum())} repeated times; the first kept")
-        values = values[~values.index.duplicated()]
-    gaps = int(values.isna().sum().sum())
-    if gaps:
-        findings.append(f"{path.name}: {gaps} missing readings; those are left out")
+    values, rows = _order(path, values, rows, findings)
+    missing = values.isna().to_numpy()
+    if missing.any():
+        i, j = (int(k[0]) for k in np.nonzero(missing))
+        findings.append(f"{path.name}: {int(missing.sum())} missing readings (first at row {rows[i]}, "
+                        f"column {values.columns[j]!r}); those are left out")
     if unit == "m3/h":
         values = values / 3600.0
-    return Readings(values=values.astype(float), findings=findings)
+    return Readings(values=values.astype(float), findings=findings, source=str(path))
+
+
+def _parse_times(path: Path, text: pd.Series, rows: np.ndarray, start: str | None) -> np.ndarray:
+    """Return the times in whole seconds from the model's start."""
+    text = text.str.strip()
+    empty = np.flatnonzero((text == "").to_numpy())
+    if len(empty):
+        raise _bad(path, "the time is missing", "give a time on every row", row=int(rows[empty[0]]),
+                   column="time")
+    numeric = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    if np.isfinite(numeric[0]):
+        bad = np.flatnonzero(~np.isfinite(numeric))
+        if len(bad):
+            raise _bad(path, f"time {text.iloc[bad[0]]!r} is not a number of seconds like the first time",
+                       "give every time in seconds from the model's start, or every time as an ISO "
+                       "date-time (with --start)", row=int(rows[bad[0]]), column="time")
+        return np.round(numeric).astype(np.int64)
+    try:
+        stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except ValueError:  # mixed UTC offsets
+        stamps = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    bad = np.flatnonzero(stamps.isna().to_numpy())
+    if len(bad):
+        raise _bad(path, f"time {text.iloc[bad[0]]!r} is neither seconds nor an ISO date-time",
+                   "write times as seconds from the model's start, or as ISO date-times such as "
+                   "2024-03-01 02:15 (with --start)", row=int(rows[bad[0]]), column="time")
+    if start is None:
+        raise _bad(path, "the times are date-times, and the model's start is not known",
+                   "give the model's start (--start ISO), e.g. --start 2024-03-01T00:00")
+    try:
+        origin = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise _bad(path, f"the start {start!r} is not a date-time",
+                   "give --start as an ISO date-time, e.g. 2024-03-01T00:00") from None
+    try:
+        delta = (stamps - origin).dt.total_seconds().to_numpy(dtype=float)
+    except TypeError:  # one of them has a UTC offset, the other not
+        raise _bad(path, f"the times carry a UTC offset and the start {start!r} does not (or the reverse)",
+                   "give --start and the times both with an offset (e.g. +01:00) or both without") from None
+    return np.round(delta).astype(np.int64)
+
+
+def _parse_values(path: Path, raw: pd.DataFrame, rows: np.ndarray, unit: str) -> np.ndarray:
+    out = np.empty(raw.shape, dtype=float)
+    bad: list[tuple[int, int]] = []
+    for j, col in enumerate(raw.columns):
+        text = raw[col].str.strip()
+        missing = text.str.lower().isin(_MISSING).to_numpy()
+        numbers = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(dtype=float)
+        wrong = ~missing & ~np.isfinite(numbers)
+        bad += [(int(i), j) for i in np.flatnonzero(wrong)]
+        out[:, j] = numbers
+    if bad:
+        i, j = min(bad)
+        more = f" (and {len(bad) - 1} more cells that are not numbers)" if len(bad) > 1 else ""
+        what = "a pressure head in m" if unit == "m" else f"a flow in {unit}"
+        raise _bad(path, f"{raw.iloc[i, j].strip()!r} is not a number{more}",
+                   f"write {what} as a plain number with a dot for decimals, or leave the cell empty for a "
+                   "missing reading", row=int(rows[i]), column=str(raw.columns[j]))
+    return out
+
+
+def _order(path: Path, values: pd.DataFrame, rows: np.ndarray,
+           findings: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Sort by time (a finding), drop exact repeats (a finding), refuse conflicting repeats."""
+    times = values.index.to_numpy()
+    if len(times) > 1 and np.any(np.diff(times) < 0):
+        back = np.flatnonzero(np.diff(times) < 0)
+        findings.append(f"{path.name}: {len(back)} time(s) earlier than the row before (first at row "
+                        f"{rows[back[0] + 1]}); the readings were sorted by time")
+        order = np.argsort(times, kind="stable")
+        values, rows = values.iloc[order], rows[order]
+    repeat = values.index.duplicated(keep="first")
+    if not repeat.any():
+        return values, rows
+    arr = values.to_numpy()
+    first_of: dict[int, int] = {}
+    for k, t in enumerate(values.index):
+        first_of.setdefault(int(t), k)
+    for k in np.flatnonzero(repeat).tolist():
+        f = first_of[int(values.index[k])]
+        a, b = arr[f], arr[k]
+        same = (a == b) | (np.isnan(a) & np.isnan(b))
+        if not same.all():
+            j = int(np.flatnonzero(~same)[0])
+            lo, hi = sorted((int(rows[f]), int(rows[k])))
+            raise _bad(path, f"rows {lo} and {hi} both give time {int(values.index[k])} s with different "
+                       f"readings (column {values.columns[j]!r}: {a[j]:g} and {b[j]:g})",
+                       "keep one row per time: delete or correct one of the two rows")
+    first = int(np.flatnonzero(repeat)[0])
+    copied = rows[first_of[int(values.index[first])]]
+    findings.append(f"{path.name}: {int(repeat.sum())} row(s) repeating an earlier time and its readings "
+                    f"(first at row {rows[first]}, a copy of row {copied}); "
+                    "the copies were dropped")
+    return values.loc[~repeat], rows[~repeat]
 
 
 def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame | Readings,
                     sensors: Sequence[str] | None = None, *, window: tuple[int, int] | None = None,
-                    ) -> tuple[pd.DataFrame, list[str], list[str]]:
+                    source: str | Path | None = None) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Return the readings and loggers a localisation can use, and what was left out and why.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network; its run must be an extended period (``[TIMES] Duration`` > 0).
+    readings : pandas.DataFrame or Readings
+        Readings indexed by seconds from the model's start, one column per logger.
+    sensors : sequence of str, optional
+        The loggers to use [default: every column].
+    window : (int, int), optional
+        First and last time to use, s.
+    source : str or Path, optional
+        The readings' file, named in the messages [default: the file a :class:`Readings`
+        was read from].
 
     Returns
     -------
@@ -114,22 +259,38 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
     Raises
     ------
     InputError
-        When no reading or no logger is left.
+        When the model is a single steady state, or no reading or no logger is left; the
+        message names the file, the loggers and the fix.
     """
     findings: list[str] = []
     if isinstance(readings, Readings):
         findings += readings.findings
         values = readings.values
+        if source is None and readings.source:
+            source = readings.source
     else:
         values = readings
         gaps = int(values.isna().sum().sum())
         if gaps:
             findings.append(f"{gaps} missing readings; those are left out")
+    readings_columns = list(values.columns)
     if sensors is not None:
         values = values[[s for s in sensors if s in values.columns]]
     warnings: list[str] = list(findings)
     duration = int(wn.options.time.duration)
-    outside = (values.index < 0) | (values.index > max(duration, 0))
+    times = values.index.to_numpy()
+    if duration <= 0:
+        raise _bad(source, f"the network's model is a single steady state (duration 0 h), and the readings "
+                   f"hold {len(np.unique(times))} time(s) from {_span(times)}; localising a leak needs an "
+                   "extended-period model that runs over the readings",
+                   "set [TIMES] Duration in the network's .inp file to cover the readings"
+                   + (f" (at least {_hours(int(times.max()))})" if len(times) and times.max() > 0 else ""))
+    outside = (times < 0) | (times > duration)
+    if len(times) and outside.all():
+        raise _bad(source, f"every reading lies outside the model's run: the model runs 0..{duration} s "
+                   f"(0..{_hours(duration)}) and the readings span {_span(times)}",
+                   "give --start (the model's start date-time) so the readings' times count from it, or "
+                   "lengthen [TIMES] Duration in the network's .inp file to cover the readings")
     if outside.any():
         n = int(outside.sum())
         warnings.append(f"{n} reading time{'s lie' if n != 1 else ' lies'} outside the model's run "
@@ -137,11 +298,27 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
         values = values[~outside]
     if window is not None:
         values = values.loc[window[0]:window[1]]
+    if values.shape[1] == 0:
+        raise _bad(source, "none of the chosen loggers has a column in the readings",
+                   "choose loggers among the file's columns: " + ", ".join(map(str, readings_columns)))
     if values.empty:
-        raise InputError("no readings are left inside the model's run and the window")
-    use = _usable_sensors(wn, values, warnings)
+        raise _bad(source, f"no readings are left inside the model's run (0..{duration} s) and the window "
+                   f"{window[0] if window else 0}..{window[1] if window else duration} s",
+                   "widen the window to overlap the readings")
+    dropped: list[str] = []
+    use = _usable_sensors(wn, values, dropped)
+    warnings += dropped
     if not use:
-        raise InputError("no usable logger: every logger was dropped (" + "; ".join(warnings[-3:]) + ")")
+        junctions = set(wn.junction_name_list)
+        unknown = [str(c) for c in values.columns if c not in junctions]
+        if len(unknown) == values.shape[1]:
+            raise _bad(source, "no logger column names a junction of the network: "
+                       + ", ".join(repr(u) for u in unknown),
+                       "name each logger column after the id of the junction the logger is on, as in the "
+                       ".inp file's [JUNCTIONS]")
+        raise _bad(source, "no usable logger: " + "; ".join(dropped),
+                   "check those loggers (dead, unplugged or stuck?) and export their readings again; "
+                   "localisation needs at least one junction logger whose pressure varies")
     return values[use], use, warnings
 
 
@@ -152,12 +329,26 @@ def _usable_sensors(wn: wntr.network.WaterNetworkModel, values: pd.DataFrame,
     for name in values.columns:
         column = values[name].dropna()
         if name not in junctions:
-            warnings.append(f"logger {name} is not a junction of the network: dropped")
+            warnings.append(f"logger {name} is not a junction of the network: dropped (name the column "
+                            "after the junction id the logger is on)")
+        elif len(column) == 0:
+            warnings.append(f"logger {name} has no readings (every cell empty in the model's run): dropped")
         elif len(column) < 2:
-            warnings.append(f"logger {name} has fewer than 2 readings: dropped")
+            warnings.append(f"logger {name} has only 1 reading in the model's run: dropped")
         elif float(column.max() - column.min()) < 1e-6:
             warnings.append(f"logger {name} reads a constant {float(column.iloc[0]):g} m (dead logger): "
                             "dropped")
         else:
             sensors.append(name)
     return sensors
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g} h"
+
+
+def _span(times: np.ndarray) -> str:
+    if not len(times):
+        return "nothing"
+    lo, hi = int(times.min()), int(times.max())
+    return f"{lo}..{hi} s ({_hours(lo)}..{_hours(hi)})"
