@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,9 @@ from scipy.optimize import OptimizeWarning
 from scipy.sparse import csgraph
 
 from ..errors import InputError
+from .session import HydraulicState
 
-__all__ = ["LinearSystem", "linear_system", "pressure_sensitivity"]
+__all__ = ["LinearSystem", "LinkTable", "link_table", "linear_system", "pressure_sensitivity"]
 
 #: Smallest link gradient, s/m2: EPANET's RQtol (1e-7 ft/cfs) in SI. It keeps a link with
 #: no flow from getting an infinite conductance.
@@ -57,13 +59,19 @@ class LinearSystem:
     junctions : list of str
         Every junction, in the matrix's order.
     fixed : dict
-        Junction whose head an active valve holds -> the junction across the valve that
-        supplies (or takes) its flow.
+        Junction whose head an active valve holds -> the node across the valve that
+        supplies (or takes) its flow (a junction, or a tank or reservoir: then a leak at the
+        held junction changes no junction's head).
+    notes : tuple of str
+        What was done to keep the system solvable (floating junctions isolated, a singular
+        factor regularised); empty for a regular system.
     """
 
     matrix: sp.csc_matrix
     junctions: list[str]
     fixed: dict[str, str]
+    notes: tuple[str, ...] = ()
+    lu: Any = field(default=None, repr=False, compare=False)
 
 
 def _at(frame: pd.DataFrame, time_s: int) -> pd.Series:
@@ -73,94 +81,222 @@ def _at(frame: pd.DataFrame, time_s: int) -> pd.Series:
     return frame.loc[time_s]
 
 
-def linear_system(wn: wntr.network.WaterNetworkModel, results: wntr.sim.SimulationResults,
-                  time_s: int) -> LinearSystem:
-    """Build ``G`` at one time of a simulation's results.
+@dataclass
+class LinkTable:
+    """The model's links as arrays, in a given link order (from :func:`link_table`).
+
+    Build it once for many states of the same model (the states of one session).
+    """
+
+    kind: np.ndarray  # 0 CV pipe, 1 pipe, 2 pump, 3 PRV, 4 PSV, 5 PBV, 6 FCV, 7 TCV, 8 GPV
+    start: list[str]
+    end: list[str]
+    hw_r: np.ndarray  # Hazen-Williams resistance (0 for other formulas / links)
+    minor: np.ndarray  # minor-loss coefficient K / (2 g A^2), s2/m5
+    pump_b: np.ndarray
+    pump_c: np.ndarray
+    power: np.ndarray  # W, power pumps (0 for head pumps)
+
+
+_VALVE_CODES = {"PRV": 3, "PSV": 4, "PBV": 5, "FCV": 6, "TCV": 7, "GPV": 8}
+
+
+def link_table(wn: wntr.network.WaterNetworkModel, names: Sequence[str] | None = None) -> LinkTable:
+    """Read the link data the gradients need from the model, in the order ``names``.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    names : sequence of str, optional
+        Link order; default the model's.
+
+    Returns
+    -------
+    LinkTable
+    """
+    names = list(wn.link_name_list) if names is None else list(names)
+    n = len(names)
+    kind = np.zeros(n, dtype=int)
+    hw_r, minor, pump_b, pump_c, power = (np.zeros(n) for _ in range(5))
+    start: list[str] = []
+    end: list[str] = []
+    hw = wn.options.hydraulic.headloss == "H-W"
+    get = wn.get_link
+    for k, name in enumerate(names):
+        link = get(name)
+        start.append(link.start_node_name)
+        end.append(link.end_node_name)
+        typ = link.link_type
+        if typ == "Pipe":
+            kind[k] = 0 if link.check_valve else 1
+            d = float(link.diameter)
+            area = np.pi * d * d / 4.0
+            minor[k] = float(link.minor_loss or 0.0) / (2.0 * 9.80665 * area * area)
+            if hw:
+                hw_r[k] = 10.667 * float(link.length) / (float(link.roughness) ** 1.852 * d ** 4.871)
+        elif typ == "Pump":
+            kind[k] = 2
+            if link.pump_type == "HEAD":
+                with warnings.catch_warnings():  # WNTR's curve fit warns on exact 3-point curves
+                    warnings.simplefilter("ignore", OptimizeWarning)
+                    _, coef_b, coef_c = link.get_head_curve_coefficients()
+                pump_b[k], pump_c[k] = float(coef_b), float(coef_c)
+            else:
+                power[k] = float(link.power)
+        else:
+            kind[k] = _VALVE_CODES.get(str(link.valve_type), 8)
+    return LinkTable(kind, start, end, hw_r, minor, pump_b, pump_c, power)
+
+
+def linear_system(wn: wntr.network.WaterNetworkModel,
+                  results: wntr.sim.SimulationResults | HydraulicState,
+                  time_s: int | None = None, *, links: LinkTable | None = None) -> LinearSystem:
+    """Build ``G`` at one solved state.
 
     Parameters
     ----------
     wn : wntr.network.WaterNetworkModel
         The network that was simulated.
-    results : wntr.sim.SimulationResults
-        Its results (``EpanetSimulator``): node head, pressure and demand; link flowrate and
-        status.
-    time_s : int
-        The time to linearise at.
+    results : wntr.sim.SimulationResults or HydraulicState
+        A state from :meth:`nrwkit.hydraulics.HydraulicSession.states`, or the results of an
+        ``EpanetSimulator`` run (node head, pressure and demand; link flowrate and status).
+    time_s : int, optional
+        The time to linearise at (needed with results; ignored with a state).
+    links : LinkTable, optional
+        :func:`link_table` of ``wn`` in the order of the state's links (saves reading the
+        model again for every state); default read here.
 
     Returns
     -------
     LinearSystem
+        Never raises on a solvable network: floating junctions get a unit row and a
+        singular factor a tiny diagonal shift, both said in ``notes``.
     """
-    head = _at(results.node["head"], time_s)
-    pressure = _at(results.node["pressure"], time_s)
-    flow = _at(results.link["flowrate"], time_s)
-    status = (_at(results.link["status"], time_s) if "status" in results.link
-              else pd.Series(1.0, index=flow.index))
+    if isinstance(results, HydraulicState):
+        state = results
+        link_names = list(state.link_names)
+        node_pos = {n: k for k, n in enumerate(state.node_names)}
+        head, pressure, flow = state.head_m, state.pressure_m, state.flow_m3s
+        open_, active = state.open_, state.active
+        required = state.demand_m3s + state.deficit_m3s
+        pdd = (state.demand_model == "PDA", state.minimum_pressure_m, state.required_pressure_m,
+               state.pressure_exponent)
+    else:
+        if time_s is None:
+            raise InputError("give the time to linearise the results at")
+        t = int(time_s)
+        head_s = _at(results.node["head"], t)
+        flow_s = _at(results.link["flowrate"], t)
+        node_names = list(head_s.index)
+        node_pos = {n: k for k, n in enumerate(node_names)}
+        link_names = list(flow_s.index)
+        head = head_s.to_numpy(dtype=float)
+        pressure = _at(results.node["pressure"], t).reindex(node_names).to_numpy(dtype=float)
+        flow = flow_s.to_numpy(dtype=float)
+        status = (_at(results.link["status"], t).reindex(link_names).to_numpy(dtype=float)
+                  if "status" in results.link else np.ones(len(link_names)))
+        open_ = status != 0.0
+        active = status == _ACTIVE
+        hyd = wn.options.hydraulic
+        is_pdd = str(hyd.demand_model).upper() in ("PDD", "PDA")
+        required = np.zeros(len(node_names))
+        if is_pdd:
+            exp = wntr.metrics.expected_demand(wn, start_time=t, end_time=t).iloc[0]
+            required = exp.reindex(node_names).fillna(0.0).to_numpy(dtype=float)
+        pdd = (is_pdd, float(hyd.minimum_pressure), float(hyd.required_pressure),
+               float(hyd.pressure_exponent))
+    if links is None or len(links.kind) != len(link_names):
+        links = link_table(wn, link_names)
+    return _assemble(wn, links, node_pos, head, pressure, flow, open_, active, required, pdd)
+
+
+def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: dict[str, int],
+              head: np.ndarray, pressure: np.ndarray, flow: np.ndarray, open_: np.ndarray,
+              active: np.ndarray, required: np.ndarray, pdd: tuple[bool, float, float, float]
+              ) -> LinearSystem:
+    """Assemble ``M`` from the solved arrays, vectorised over links."""
     junctions = list(wn.junction_name_list)
+    n = len(junctions)
+    jnode = np.array([node_pos[j] for j in junctions], dtype=int)
+    col = np.full(len(node_pos), -1)
+    col[jnode] = np.arange(n)
+    a = np.array([node_pos[x] for x in links.start], dtype=int)
+    b = np.array([node_pos[x] for x in links.end], dtype=int)
+    head = np.nan_to_num(np.asarray(head, dtype=float))
+    q = np.abs(np.nan_to_num(np.asarray(flow, dtype=float)))
+    dh = np.abs(head[a] - head[b])
+    kind = links.kind
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(q > 0, 2.0 * dh / np.where(q > 0, q, 1.0), 0.0)  # n = 2 from the solved head loss
+        pipe = kind <= 1
+        hw = pipe & (links.hw_r > 0)
+        g = np.where(hw, 1.852 * links.hw_r * q ** 0.852 + 2.0 * links.minor * q, g)
+        head_pump = (kind == 2) & (links.power == 0)
+        qpos = np.where(q > 0, q, 1.0)
+        g = np.where(head_pump, links.pump_b * links.pump_c * qpos ** (links.pump_c - 1.0), g)
+        power_pump = (kind == 2) & (links.power > 0)
+        g = np.where(power_pump, links.power / (1000.0 * 9.81 * np.where(q > 0, q * q, 1.0)), g)
+    g = np.nan_to_num(g, nan=0.0, posinf=1.0 / MIN_GRADIENT)
+    use = open_.astype(bool).copy()
+    use &= ~((kind == 2) & (q <= 0))  # a pump with no flow is off
+    held_valve = active & ((kind == 3) | (kind == 4))
+    use &= ~(active & ((kind == 3) | (kind == 4) | (kind == 6)))
+    cond = 1.0 / np.maximum(g[use], MIN_GRADIENT)
+    ca, cb = col[a[use]], col[b[use]]
+    notes: list[str] = []
+    diag = np.bincount(ca[ca >= 0], weights=cond[ca >= 0], minlength=n)
+    diag += np.bincount(cb[cb >= 0], weights=cond[cb >= 0], minlength=n)
+    both = (ca >= 0) & (cb >= 0)
+    offdiag = sp.csr_matrix((np.concatenate([-cond[both], -cond[both]]),
+                             (np.concatenate([ca[both], cb[both]]), np.concatenate([cb[both], ca[both]]))),
+                            shape=(n, n))
+    diag += _slopes(wn, junctions, pressure[jnode], required[jnode], pdd)
+    # active PRV: outlet held, its flow from the inlet; active PSV the other way round
     fixed: dict[str, str] = {}
-    rows: list[tuple[str, str, float]] = []  # (start, end, conductance)
-    headloss_n = 1.852 if wn.options.hydraulic.headloss == "H-W" else 2.0
-    for name, link in wn.links():
-        q = abs(float(flow[name]))
-        a, b = link.start_node_name, link.end_node_name
-        if float(status[name]) == 0.0:
-            continue  # closed: no conductance
-        if link.link_type == "Pipe":
-            g = _pipe_gradient(link, q, float(head[a]) - float(head[b]), headloss_n)
-        elif link.link_type == "Pump":
-            if q <= 0:
-                continue
-            if link.pump_type == "HEAD":
-                with warnings.catch_warnings():  # WNTR's curve fit warns on exact 3-point curves
-                    warnings.simplefilter("ignore", OptimizeWarning)
-                    _, coef_b, coef_c = link.get_head_curve_coefficients()
-                g = float(coef_b) * float(coef_c) * q ** (float(coef_c) - 1.0)
-            else:  # a power pump: gain = P / (rho g Q)
-                g = float(link.power) / (1000.0 * 9.81 * q * q)
-        else:  # a valve
-            active = float(status[name]) == _ACTIVE
-            kind = link.valve_type
-            if active and kind in ("PRV", "PSV"):
-                held, across = (b, a) if kind == "PRV" else (a, b)
-                if held in set(junctions) and across in set(junctions):
-                    fixed[held] = across
-                continue
-            if active and kind == "FCV":
-                continue
-            h = abs(float(head[a]) - float(head[b]))
-            g = 2.0 * h / q if q > 0 else 0.0
-        rows.append((a, b, 1.0 / max(g, MIN_GRADIENT)))
-    unknown = junctions
-    index = {j: k for k, j in enumerate(unknown)}
-    diag = np.zeros(len(unknown))
-    r_idx: list[int] = []
-    c_idx: list[int] = []
-    vals: list[float] = []
-    for a, b, c in rows:
-        ia, ib = index.get(a), index.get(b)
-        if ia is not None:
-            diag[ia] += c
-        if ib is not None:
-            diag[ib] += c
-        if ia is not None and ib is not None:
-            r_idx += [ia, ib]
-            c_idx += [ib, ia]
-            vals += [-c, -c]
-    diag += _outflow_slopes(wn, unknown, pressure, time_s)
-    n = len(unknown)
-    offdiag = sp.csr_matrix((vals, (r_idx, c_idx)), shape=(n, n))
-    offdiag, diag = _isolate_floating(offdiag, diag, [index[h] for h in fixed])
-    matrix = (offdiag + sp.diags(diag, format="csr")).tolil()
-    for held, across in fixed.items():
-        h, x = index[held], index[across]
-        matrix[x, :] = matrix[x, :] + matrix[h, :]
-        matrix[h, :] = 0.0
-        matrix[h, h] = 1.0
-    return LinearSystem(matrix=matrix.tocsc(), junctions=unknown, fixed=dict(sorted(fixed.items())))
+    names = list(node_pos)
+    for k in np.flatnonzero(held_valve):
+        held, across = (b[k], a[k]) if kind[k] == 3 else (a[k], b[k])
+        if col[held] >= 0:
+            fixed[names[held]] = names[across]
+    held_idx = [int(col[node_pos[h]]) for h in fixed]
+    offdiag, diag, n_floating = _isolate_floating(offdiag, diag, held_idx)
+    if n_floating:
+        notes.append(f"{n_floating} junctions with no path to a fixed head (closed or isolated) "
+                     "have sensitivity 0")
+    matrix = (offdiag + sp.diags(diag, format="csr")).tocsr()
+    if fixed:
+        src: list[int] = []
+        dst: list[int] = []
+        for h, x in fixed.items():
+            seen = {h}
+            while x in fixed and x not in seen:  # valves in series: the flow comes from the first
+                seen.add(x)
+                x = fixed[x]
+            if col[node_pos[x]] >= 0:
+                src.append(int(col[node_pos[h]]))
+                dst.append(int(col[node_pos[x]]))
+        move = sp.csr_matrix((np.ones(len(src)), (dst, src)), shape=(n, n))
+        matrix = matrix + move @ matrix
+        keep = np.ones(n)
+        keep[held_idx] = 0.0
+        matrix = sp.diags(keep) @ matrix + sp.diags(1.0 - keep)
+    matrix = sp.csc_matrix(matrix)
+    lu = None
+    try:
+        lu = spla.splu(matrix)
+    except RuntimeError:
+        scale = float(np.abs(matrix.diagonal()).max() or 1.0)
+        matrix = sp.csc_matrix(matrix + sp.identity(n, format="csc") * (1e-10 * scale))
+        notes.append("the linear system was singular: regularised by a diagonal shift of 1e-10 of its "
+                     "largest diagonal term")
+        lu = spla.splu(matrix)
+    return LinearSystem(matrix=matrix, junctions=junctions, fixed=dict(sorted(fixed.items())),
+                        notes=tuple(notes), lu=lu)
 
 
 def _isolate_floating(offdiag: sp.csr_matrix, diag: np.ndarray, held: list[int]
-                      ) -> tuple[sp.csr_matrix, np.ndarray]:
+                      ) -> tuple[sp.csr_matrix, np.ndarray, int]:
     """Give junctions with no path to any fixed head a unit diagonal and cut their links.
 
     Junctions cut off by closed links have no defined head (EPANET reports an arbitrary
@@ -176,55 +312,39 @@ def _isolate_floating(offdiag: sp.csr_matrix, diag: np.ndarray, held: list[int]
     good[np.unique(labels[anchored])] = True
     floating = ~good[labels]
     if not floating.any():
-        return offdiag, diag
+        return offdiag, diag, 0
     coo = offdiag.tocoo()
     keep = ~(floating[coo.row] | floating[coo.col])
     cut = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=offdiag.shape)
-    return cut, np.where(floating, 1.0, diag)
+    return cut, np.where(floating, 1.0, diag), int(floating.sum())
 
 
-def _pipe_gradient(pipe: wntr.network.Pipe, q: float, dh: float, headloss_n: float) -> float:
-    """Return d headloss / d Q of a pipe at flow ``q`` (m3/s), in s/m2.
-
-    Hazen-Williams friction ``r Q^1.852`` (``r = 10.667 L / (C^1.852 D^4.871)``, SI) plus
-    the minor loss ``K Q^2 / (2 g A^2)``, each differentiated exactly; other headloss
-    formulas from the solved head difference, ``2 |h| / |Q|``.
-    """
-    if q <= 0:
-        return 0.0
-    area = np.pi * pipe.diameter ** 2 / 4.0
-    minor = 2.0 * float(pipe.minor_loss or 0.0) * q / (2.0 * 9.80665 * area * area)
-    if headloss_n == 1.852:
-        r = 10.667 * pipe.length / (float(pipe.roughness) ** 1.852 * pipe.diameter ** 4.871)
-        return 1.852 * r * q ** 0.852 + minor
-    return 2.0 * abs(dh) / q
-
-
-def _outflow_slopes(wn: wntr.network.WaterNetworkModel, junctions: list[str], pressure: pd.Series,
-                    time_s: int) -> np.ndarray:
+def _slopes(wn: wntr.network.WaterNetworkModel, junctions: list[str], pressure: np.ndarray,
+            required: np.ndarray, pdd: tuple[bool, float, float, float]) -> np.ndarray:
     """Return d outflow / d head at each junction: pressure-dependent demand and emitters."""
+    is_pdd, pmin, preq, e = pdd
+    p = np.nan_to_num(np.asarray(pressure, dtype=float))
     slopes = np.zeros(len(junctions))
-    hyd = wn.options.hydraulic
-    pdd = str(hyd.demand_model).upper() in ("PDD", "PDA")
-    emitter_n = float(hyd.emitter_exponent or 0.5)
-    required = None
-    if pdd:
-        required = wntr.metrics.expected_demand(wn, start_time=time_s, end_time=time_s).iloc[0]
-    for k, name in enumerate(junctions):
-        node = wn.get_node(name)
-        p = float(pressure[name])
-        if pdd and required is not None:
-            pmin = float(node.minimum_pressure if node.minimum_pressure is not None else hyd.minimum_pressure)
-            preq = float(node.required_pressure if node.required_pressure is not None
-                         else hyd.required_pressure)
-            e = float(node.pressure_exponent if node.pressure_exponent is not None else hyd.pressure_exponent)
-            d = float(required.get(name, 0.0))
-            if d > 0 and pmin < p < preq:
-                slopes[k] += e * d * ((p - pmin) / (preq - pmin)) ** (e - 1.0) / (preq - pmin)
-        coef = float(node.emitter_coefficient or 0.0)
-        if coef > 0 and p > 0:
-            slopes[k] += emitter_n * coef * p ** (emitter_n - 1.0)
+    if is_pdd and preq > pmin:
+        on = (required > 0) & (p > pmin) & (p < preq)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = e * required * (np.clip(p - pmin, 1e-300, None) / (preq - pmin)) ** (e - 1.0) / (preq - pmin)
+        slopes += np.where(on, np.nan_to_num(s), 0.0)
+    emitter_n = float(wn.options.hydraulic.emitter_exponent or 0.5)
+    coef = np.array([float(wn.get_node(j).emitter_coefficient or 0.0) for j in junctions])
+    if coef.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = emitter_n * coef * np.clip(p, 1e-300, None) ** (emitter_n - 1.0)
+        slopes += np.where((coef > 0) & (p > 0), np.nan_to_num(s), 0.0)
     return slopes
+
+
+def _supplier(fixed: dict[str, str], node: str) -> str:
+    seen = {node}
+    while node in fixed and fixed[node] not in seen:
+        node = fixed[node]
+        seen.add(node)
+    return node
 
 
 def pressure_sensitivity(system: LinearSystem, sensors: Sequence[str],
@@ -246,20 +366,20 @@ def pressure_sensitivity(system: LinearSystem, sensors: Sequence[str],
         Index = sensors, columns = candidates; values are negative (a leak lowers pressure).
     """
     index = {j: k for k, j in enumerate(system.junctions)}
-    lu = spla.splu(system.matrix)
+    lu = system.lu if system.lu is not None else spla.splu(system.matrix)
     columns = list(system.junctions) if candidates is None else list(candidates)
     unknown = [c for c in columns if c not in index]
     if unknown:
         raise InputError(f"candidates {', '.join(unknown[:5])} are not junctions of the network")
     # the right-hand side of a leak at j is P e_j: e_j, or e_across for a junction held by a valve
-    source = np.array([index[system.fixed.get(c, c)] for c in columns])
-    out = np.zeros((len(sensors), len(columns)))
-    for row, sensor in enumerate(sensors):
-        if sensor not in index:
-            raise InputError(f"sensor {sensor} is not a junction of the network")
-        rhs = np.zeros(len(system.junctions))
-        rhs[index[sensor]] = 1.0
-        y = lu.solve(rhs, trans="T")  # one row of M^-1: y = M^-T e_s
-        out[row] = -y[source]
+    # (a junction held by a valve whose flow comes from a tank or reservoir: no junction's head)
+    source = np.array([index.get(_supplier(system.fixed, c), -1) for c in columns])
+    bad = [s for s in sensors if s not in index]
+    if bad:
+        raise InputError(f"sensor {bad[0]} is not a junction of the network")
+    rhs = np.zeros((len(system.junctions), len(sensors)))
+    rhs[[index[s] for s in sensors], np.arange(len(sensors))] = 1.0
+    y = np.atleast_2d(lu.solve(rhs, trans="T").T) if len(sensors) else np.zeros((0, len(system.junctions)))
+    out = np.where(source >= 0, -y[:, np.maximum(source, 0)], 0.0)  # rows of M^-1: y = M^-T e_s
     return pd.DataFrame(out, index=pd.Index(list(sensors), name="sensor"),
                         columns=pd.Index(columns, name="candidate"))

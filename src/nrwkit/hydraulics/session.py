@@ -31,7 +31,7 @@ from wntr.epanet.toolkit import ENepanet
 
 from ..errors import InputError, SimulationError
 
-__all__ = ["ExtendedPeriod", "HydraulicSession", "SessionState"]
+__all__ = ["ExtendedPeriod", "HydraulicSession", "HydraulicState", "SessionState"]
 
 # EPANET 2.2 toolkit codes (epanet2_enums.h)
 _EN_BASEDEMAND = 1
@@ -46,6 +46,11 @@ _EN_FLOW = 8
 _EN_INITSTATUS = 4
 _EN_DURATION = 0
 _EN_PATTERNSTART = 4
+_EN_ELEVATION = 0
+_EN_REPORTSTART = 6
+_EN_STATUS = 11
+_EN_SETTING = 12
+_EN_PRV, _EN_PSV, _EN_FCV = 3, 4, 6
 _EN_REPORTSTEP = 5
 _EN_NODECOUNT = 0
 _EN_LINKCOUNT = 2
@@ -94,6 +99,56 @@ class SessionState:
     def required_m3s(self) -> pd.Series:
         """Demand the customers asked for: delivered plus deficit, m3/s."""
         return self.demand_m3s + self.deficit_m3s
+
+
+@dataclass(frozen=True)
+class HydraulicState:
+    """The full solved state at one time, as arrays in the session's node and link order.
+
+    Everything :func:`nrwkit.hydraulics.linear.linear_system` needs to linearise the network.
+
+    Attributes
+    ----------
+    time_s : int
+        Time from the model's start, s.
+    node_names, link_names : tuple of str
+        Order of the node and link arrays (EPANET's).
+    head_m, pressure_m, demand_m3s, deficit_m3s : numpy.ndarray
+        Per node (tanks and reservoirs included): head, pressure (m), delivered demand and
+        pressure-dependent deficit (m3/s).
+    flow_m3s : numpy.ndarray
+        Per link, m3/s, positive from start to end node.
+    open_ : numpy.ndarray of bool
+        Per link: EPANET's status is open (EN_STATUS).
+    active : numpy.ndarray of bool
+        Per link: a PRV, PSV or FCV that controls (inferred from the heads, flows and the
+        setting, as EPANET decides it); False for every other link.
+    setting : numpy.ndarray
+        Per link, a valve's EN_SETTING in SI (pressure m, FCV flow m3/s); 0 for other links.
+    demand_model : str
+        "DDA" or "PDA".
+    minimum_pressure_m, required_pressure_m, pressure_exponent : float
+        EPANET's pressure-dependent demand parameters.
+    converged : bool
+        False when EPANET reported the step unbalanced.
+    """
+
+    time_s: int
+    node_names: tuple[str, ...]
+    link_names: tuple[str, ...]
+    head_m: np.ndarray
+    pressure_m: np.ndarray
+    demand_m3s: np.ndarray
+    deficit_m3s: np.ndarray
+    flow_m3s: np.ndarray
+    open_: np.ndarray
+    active: np.ndarray
+    setting: np.ndarray
+    demand_model: str
+    minimum_pressure_m: float
+    required_pressure_m: float
+    pressure_exponent: float
+    converged: bool
 
 
 @dataclass(frozen=True)
@@ -232,6 +287,14 @@ class HydraulicSession:
                                if self._en.ENgetnodetype(self._node_index[n]) == _EN_JUNCTION]
         self._junction_idx = [self._node_index[n] for n in self.junction_names]
         self._initial_status: dict[str, float] = {}
+        self._elevation: np.ndarray | None = None
+        self._valves: list[int] = []
+        self._link_types = np.array([self._en.ENgetlinktype(i) for i in range(1, n_links + 1)], dtype=int)
+        self._link_ends = np.zeros((n_links, 2), dtype=int)
+        n1, n2 = ctypes.c_int(), ctypes.c_int()
+        for i in range(n_links):
+            self._lib.EN_getlinknodes(self._project, ctypes.c_int(i + 1), ctypes.byref(n1), ctypes.byref(n2))
+            self._link_ends[i] = (n1.value - 1, n2.value - 1)
 
     # --- life cycle -------------------------------------------------------------------
     def close(self) -> None:
@@ -468,6 +531,94 @@ class HydraulicSession:
                           if link_idx else None),
             converged=converged,
             unbalanced_s=tuple(unbalanced),
+        )
+
+    def states(self, times_s: Iterable[int]) -> dict[int, HydraulicState]:
+        """Run the extended period once in memory and return the full state at each time.
+
+        Parameters
+        ----------
+        times_s : iterable of int
+            Times in s from the model's start (any multiple of 1 s; the run's reporting step
+            is set so that EPANET stops at each of them).
+
+        Returns
+        -------
+        dict
+            time -> :class:`HydraulicState`.
+
+        Raises
+        ------
+        InputError
+            For a negative time.
+        """
+        asked = sorted({int(t) for t in times_s})
+        if not asked or asked[0] < 0:
+            raise InputError("give one or more times >= 0 s")
+        step = 0
+        for t in asked:
+            step = int(np.gcd(step, t))
+        step = int(np.gcd(step, self.report_step_s)) if step else self.report_step_s
+        saved_step = int(self._en.ENgettimeparam(_EN_REPORTSTEP))
+        saved_start = int(self._en.ENgettimeparam(_EN_REPORTSTART))
+        out: dict[int, HydraulicState] = {}
+        try:
+            self._en.ENsettimeparam(_EN_REPORTSTEP, max(step, 1))
+            self._en.ENsettimeparam(_EN_REPORTSTART, 0)
+            self._set_time(duration=asked[-1], pattern_start=self._pattern_start)
+            self._en.ENinitH(_EN_INITFLOW)
+            wanted = set(asked)
+            while True:
+                t, ok = self._run_step()
+                if t in wanted and t not in out:
+                    out[t] = self._full_state(t, ok)
+                if len(out) == len(wanted) or self._en.ENnextH() <= 0:
+                    break
+        finally:
+            self._en.ENsettimeparam(_EN_REPORTSTEP, saved_step)
+            self._en.ENsettimeparam(_EN_REPORTSTART, saved_start)
+        missing = [t for t in asked if t not in out]
+        if missing:
+            raise InputError(f"EPANET did not stop at times {missing[:5]} s")
+        return {t: out[t] for t in asked}
+
+    def state(self, time_s: int = 0) -> HydraulicState:
+        """Return the full state at one time of the extended period (see :meth:`states`)."""
+        return self.states([int(time_s)])[int(time_s)]
+
+    def _full_state(self, time_s: int, converged: bool) -> HydraulicState:
+        nodes = list(range(1, len(self.node_names) + 1))
+        links = list(range(1, len(self.link_names) + 1))
+        if self._elevation is None:
+            self._elevation = self._node_values(_EN_ELEVATION, nodes)
+            self._valves = [int(i) + 1 for i in np.flatnonzero(self._link_types >= _EN_PRV)]
+        model, pmin, preq, pexp = ctypes.c_int(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+        self._lib.EN_getdemandmodel(self._project, ctypes.byref(model), ctypes.byref(pmin),
+                                    ctypes.byref(preq), ctypes.byref(pexp))
+        head = self._node_values(_EN_HEAD, nodes)
+        pressure = head - self._elevation
+        demand = self._node_values(_EN_DEMAND, nodes) * _LPS_TO_M3S
+        deficit = (np.maximum(self._node_values(_EN_DEMANDDEFICIT, nodes), 0.0) * _LPS_TO_M3S
+                   if model.value == 1 else np.zeros(len(nodes)))
+        flow = self._link_values(_EN_FLOW, links) * _LPS_TO_M3S
+        open_ = self._link_values(_EN_STATUS, links) > 0.5
+        setting = np.zeros(len(links))
+        if self._valves:
+            setting[np.array(self._valves) - 1] = self._link_values(_EN_SETTING, self._valves)
+        kinds = self._link_types
+        setting = np.where(kinds == _EN_FCV, setting * _LPS_TO_M3S, setting)
+        a, b = self._link_ends[:, 0], self._link_ends[:, 1]
+        tol = np.maximum(1e-3, 1e-4 * np.abs(setting))
+        prv = (kinds == _EN_PRV) & open_ & (np.abs(pressure[b] - setting) < tol) & (head[a] > head[b])
+        psv = (kinds == _EN_PSV) & open_ & (np.abs(pressure[a] - setting) < tol) & (head[a] > head[b])
+        at_setting = np.abs(flow - setting) < np.maximum(1e-6, 1e-4 * np.abs(setting))
+        fcv = (kinds == _EN_FCV) & open_ & at_setting & (head[a] > head[b])
+        return HydraulicState(
+            time_s=int(time_s), node_names=tuple(self.node_names), link_names=tuple(self.link_names),
+            head_m=head, pressure_m=pressure, demand_m3s=demand, deficit_m3s=deficit, flow_m3s=flow,
+            open_=open_, active=prv | psv | fcv, setting=setting,
+            demand_model="PDA" if model.value == 1 else "DDA", minimum_pressure_m=pmin.value,
+            required_pressure_m=preq.value, pressure_exponent=pexp.value, converged=converged,
         )
 
     def water_age(self, *, duration_s: int, average_last_s: int = 86400) -> pd.Series:

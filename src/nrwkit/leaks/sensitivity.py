@@ -10,6 +10,7 @@ from EPANET runs in ``tests/test_leaks_sensitivity.py``.
 from __future__ import annotations
 
 import tempfile
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,7 +18,12 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
-from ..hydraulics.linear import linear_system, pressure_sensitivity
+from ..hydraulics import HydraulicSession
+from ..hydraulics.linear import LinkTable, linear_system, link_table, pressure_sensitivity
+
+#: The model's link table per open session (the session's model is fixed when it opens).
+_TABLES: weakref.WeakKeyDictionary[HydraulicSession, tuple[tuple[int, int], LinkTable]] = (
+    weakref.WeakKeyDictionary())
 
 __all__ = ["sensitivity_matrix", "simulate"]
 
@@ -25,6 +31,9 @@ __all__ = ["sensitivity_matrix", "simulate"]
 def simulate(wn: wntr.network.WaterNetworkModel, times: Sequence[int], *,
              report_step_s: int | None = None) -> wntr.sim.SimulationResults:
     """Run EPANET (WNTR's EpanetSimulator) long enough to report at ``times``.
+
+    Deprecated: kept for :mod:`nrwkit.leaks.locate` until it moves to
+    ``sensitivity_matrix(..., session=...)``; nothing else in the package uses it.
 
     The run reports every ``report_step_s`` (default the hydraulic step) up to the last time
     asked for, in a temporary folder (never the working directory, where two runs would read
@@ -51,6 +60,7 @@ def sensitivity_matrix(
     results: wntr.sim.SimulationResults | None = None,
     *,
     candidates: Sequence[str] | None = None,
+    session: HydraulicSession | None = None,
 ) -> pd.DataFrame | dict[int, pd.DataFrame]:
     """Sensitivity of sensor pressures to a small leak at each candidate junction.
 
@@ -65,9 +75,13 @@ def sensitivity_matrix(
         the function runs the simulation itself).
     results : wntr.sim.SimulationResults, optional
         EPANET results of ``wn`` holding those times (node head, pressure; link flowrate,
-        status); default: an EpanetSimulator run of a copy of ``wn``.
+        status), the former path. Default: the states from ``session``.
     candidates : sequence of str, optional
         Candidate leak junctions; default every junction.
+    session : HydraulicSession, optional
+        An open session on ``wn``: the extended period is run once in memory up to the last
+        time and the full state read at each time. Default (and no ``results``): a session
+        opened for the call and closed after it.
 
     Returns
     -------
@@ -99,8 +113,25 @@ def sensitivity_matrix(
         asked = [times]
     elif times is not None:
         asked = [int(t) for t in times]
-    if results is None:
-        results = simulate(wn, asked or [0])
-    when = asked if asked is not None else [int(results.node["head"].index[0])]
-    out = {t: pressure_sensitivity(linear_system(wn, results, t), list(sensors), candidates) for t in when}
+    if results is not None:
+        when = asked if asked is not None else [int(results.node["head"].index[0])]
+        out = {t: pressure_sensitivity(linear_system(wn, results, t), list(sensors), candidates)
+               for t in when}
+        return out[when[0]] if single else out
+    when = asked if asked is not None else [0]
+    own = session is None
+    active = HydraulicSession(wn) if session is None else session
+    try:
+        states = active.states(when)
+    finally:
+        if own:
+            active.close()
+    key = (id(wn), len(wn.link_name_list))
+    cached = _TABLES.get(active)
+    if cached is None or cached[0] != key:
+        cached = (key, link_table(wn, list(active.link_names)))
+        if not own:
+            _TABLES[active] = cached
+    out = {t: pressure_sensitivity(linear_system(wn, states[t], links=cached[1]), list(sensors), candidates)
+           for t in when}
     return out[when[0]] if single else out
