@@ -1,47 +1,75 @@
-"""Leak localisation from pressure loggers.
+"""Leak localisation from pressure loggers, with the model's own error in the probabilities.
 
-Residuals against the leak-free model are matched with the sensitivity of each sensor to a
-leak at each candidate junction:
+The leak-free model is run once in memory (:class:`nrwkit.hydraulics.HydraulicSession`) at
+the readings' times; a leak of flow ``f`` at junction ``j`` is expected to change the
+loggers' pressures by ``f s_j(t)``, ``s_j(t)`` the sensitivities of the linearised system
+at the solved state of time ``t`` (:func:`nrwkit.leaks.sensitivity_matrix`).
 
-1. Residuals ``r(t) = measured - model`` at the sensors (the leak-free model, same times),
-   each sensor normalised by its noise ``sigma_s`` (given, or the spread of its residuals).
-2. Sensitivities ``s_j(t)`` from the linearised system at each hour of the window
-   (:func:`nrwkit.leaks.sensitivity_matrix`), normalised the same way.
-3. A score per candidate junction ``j``:
+1. **Bins.** The window is cut into at most :data:`MAX_BINS` equal bins of whole reading
+   steps; in each bin the residual ``r = measured - model`` of every logger is averaged and
+   the sensitivities are taken at the bin's first reading time.
+2. **Covariance.** The residual is not sensor noise alone. The model's demands are wrong by
+   a relative ``demand_error`` (default 5 %) per junction, persistent over the window, so
+   ``r = f s_j + U e + noise`` with ``U = J_t diag(d_t)`` stacked over the bins (``J_t`` the
+   sensitivities of the loggers to every junction's demand, ``d_t`` the demands) and
+   ``e ~ N(0, demand_error^2 I)``. The covariance ``C = diag(sigma_s^2 / n) + demand_error^2
+   U U^T`` whitens residuals and signatures (generalised least squares).
+3. **Fit per candidate.** ``f_j = s_j^T C^-1 r / s_j^T C^-1 s_j`` and the misfit
+   ``rss_j = r^T C^-1 r - (s_j^T C^-1 r)^2 / s_j^T C^-1 s_j``. A candidate whose implied leak
+   flow is not positive, or above the bound (the measured inflow when inflows are given,
+   else the model's mean total demand over the window), is rejected: probability 0.
+4. **Variance factor.** When even the best candidate misfits more than its degrees of
+   freedom allow, the covariance is scaled by ``rss_min / dof`` (the a-posteriori variance
+   factor of least squares), so that a model that fits badly gives wide, not sharp, answers.
+5. **Posterior.** Uniform prior over candidates, uniform prior of the leak flow on
+   ``(0, bound]``: the marginal likelihood ``sqrt(2 pi / b_j) [Phi(..) - Phi(..)] exp(-rss_j /
+   2)`` with ``b_j = s_j^T C^-1 s_j``. The search area holds the most probable junctions until
+   their probabilities sum to the stated probability.
+6. **Re-simulation.** The ``resimulate`` most probable candidates are run again through the
+   full non-linear model (a constant extra demand of ``f_j`` at ``j`` over the window, tanks
+   draining as they would), and their fit, leak flow and probability recomputed from the
+   simulated change of pressure instead of the linear one.
 
-   - ``correlation``: the correlation of the stacked residuals with the stacked signature
-     (Pérez et al. 2011; angle between the vectors);
-   - ``least-squares``: ``f_j = <s_j, r> / <s_j, s_j>`` (the leak flow, kept >= 0) and the
-     misfit ``||r - f_j s_j||^2``;
-   - ``bayes``: probabilities fused over time (Soldevila et al. 2017): at each reading time
-     the likelihood ``exp(-||r_t - f_j s_j,t||^2 / 2)`` multiplies the prior, from uniform,
-     with ``f_j`` the window's least-squares leak flow (one constant leak; so it ranks as
-     least squares does).
+Methods rank the candidates differently (the probability and the search area are the
+posterior's whatever the method):
 
-   Every method reports a probability per candidate from the least-squares likelihood, so
-   that the search area means the same thing whatever the ranking.
-4. The search area: the candidates with the highest probabilities until their sum reaches
-   the stated probability, and every pipe touching them, with their length.
+- ``bayes`` (default): by posterior probability;
+- ``least-squares``: by the generalised-least-squares misfit alone (a leak as large as it
+  needs to be; prefers candidates that a large leak far away would explain);
+- ``correlation``: by the correlation of the residual with the signature after removing, in
+  each bin, the change common to every logger (Pérez et al. 2011): insensitive to a uniform
+  offset such as a wrong source level, which the other two would take for a leak.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import scipy.linalg as sla
 import wntr
+from scipy.special import log_ndtr
 
 from ..errors import InputError
+from ..hydraulics import HydraulicSession
 from .readings import Readings, usable_readings
-from .sensitivity import sensitivity_matrix, simulate
+from .sensitivity import sensitivity_matrix
 
-__all__ = ["METHODS", "Localisation", "locate"]
+__all__ = ["MAX_BINS", "METHODS", "Localisation", "locate"]
 
-METHODS = ("correlation", "least-squares", "bayes")
-Method = Literal["correlation", "least-squares", "bayes"]
+METHODS = ("bayes", "least-squares", "correlation")
+Method = Literal["bayes", "least-squares", "correlation"]
+
+#: Most bins the window is cut into (each bin: one linearisation, one averaged residual).
+MAX_BINS = 48
+#: Smallest logger noise assumed, m (a pressure logger's resolution).
+MIN_NOISE_M = 0.01
+#: The search area is "not separating" when it holds more than this share of the mains.
+WIDE_AREA_SHARE = 0.25
 
 
 @dataclass(frozen=True)
@@ -51,15 +79,25 @@ class Localisation:
     Attributes
     ----------
     candidates : pandas.DataFrame
-        Every candidate junction, best first: ``node``, ``score`` (the method's), ``probability``,
-        ``leak_flow_m3h`` (least-squares estimate).
+        Every candidate junction, ranked by the method: ``node``, ``score`` (the method's),
+        ``probability`` (posterior), ``leak_flow_m3h`` (the fitted leak flow), ``plausible``
+        (False: the implied leak flow is not positive or above the bound, probability 0),
+        ``resimulated`` (True: fitted on a non-linear re-simulation).
     search_area : dict
-        ``pipes`` (ids), ``length_km``, ``probability`` (what the area holds), ``nodes``.
+        ``nodes``, ``pipes`` (ids), ``length_km``, ``probability`` (the posterior mass the
+        area holds: the share of cases in which it should contain the leak).
     method : str
     sensors : list of str
         The loggers used.
     warnings : list of str
-        Loggers dropped and why, times left out, and other notes.
+        Loggers dropped and why, times left out, and when the answer should not be trusted.
+    separable : bool
+        False when the data cannot separate the candidates (a wide search area, a residual a
+        uniform pressure change explains as well, or no leak signal above the errors): the
+        ranking is then no answer.
+    details : dict
+        Numbers behind the answer: noise per logger, demand error, bins, variance factor,
+        leak-flow bound, evidence for a leak.
     """
 
     candidates: pd.DataFrame
@@ -67,27 +105,45 @@ class Localisation:
     method: str
     sensors: list[str]
     warnings: list[str]
+    separable: bool = True
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, top: int = 10) -> dict[str, Any]:
         """JSON-ready: the best ``top`` candidates, the search area, method and warnings."""
         best = self.candidates.head(top)
         return {
             "candidates": [{"node": str(r.node), "score": float(r.score), "probability": float(r.probability),
-                            "leak_flow_m3h": float(r.leak_flow_m3h)} for r in best.itertuples()],
+                            "leak_flow_m3h": float(r.leak_flow_m3h), "plausible": bool(r.plausible),
+                            "resimulated": bool(r.resimulated)} for r in best.itertuples()],
             "search_area": self.search_area,
             "method": self.method,
             "sensors": self.sensors,
             "warnings": self.warnings,
+            "separable": self.separable,
+            "details": self.details,
         }
 
 
-def _model_pressures(wn: wntr.network.WaterNetworkModel, times: np.ndarray
-                     ) -> tuple[pd.DataFrame, wntr.sim.SimulationResults]:
-    """Run the leak-free model to the readings' times (EPANET, reporting at their common step)."""
-    steps = np.diff(np.unique(np.concatenate([[0], times])))
-    step = int(np.gcd.reduce(steps.astype(np.int64))) if len(steps) else 3600
-    results = simulate(wn, [int(times.max())], report_step_s=max(step, 1))
-    return results.node["pressure"], results
+@dataclass(frozen=True)
+class _Bins:
+    """The window cut into bins: per bin, its linearisation time and the readings in it."""
+
+    times: list[int]  # linearisation time of each bin (its first reading time)
+    residual: np.ndarray  # (B, S) mean residual, NaN where a logger has no reading in the bin
+    count: np.ndarray  # (B, S) readings averaged
+    raw: np.ndarray  # (T, S) residuals of every reading (for the noise estimate)
+    reading_times: np.ndarray  # (T,) s
+    key: np.ndarray  # (T,) bin of each reading
+
+    def mean(self, values: np.ndarray) -> np.ndarray:
+        """Average (T, S) values over the bins, NaN-aware, (B, S)."""
+        out = np.full((len(self.times), values.shape[1]), np.nan)
+        for k in range(len(self.times)):
+            block = values[self.key == k]
+            count = np.sum(~np.isnan(block), axis=0)
+            with np.errstate(invalid="ignore"):
+                out[k] = np.where(count > 0, np.nansum(block, axis=0) / np.maximum(count, 1), np.nan)
+        return out
 
 
 def locate(
@@ -98,9 +154,13 @@ def locate(
     method: Method = "bayes",
     window: tuple[int, int] | None = None,
     noise_m: float | None = None,
+    demand_error: float = 0.05,
     probability: float = 0.9,
     candidates: Sequence[str] | None = None,
     inflow_m3s: pd.DataFrame | None = None,
+    max_leak_m3s: float | None = None,
+    resimulate: int = 30,
+    progress: Callable[[str], None] | None = None,
 ) -> Localisation:
     """Rank candidate junctions for one leak from pressure logger readings.
 
@@ -113,113 +173,322 @@ def locate(
     sensors : sequence of str, optional
         Loggers to use; default every column. Unknown, dead (constant) or nearly empty loggers
         are dropped with a warning, never used.
-    method : {"correlation", "least-squares", "bayes"}
+    method : {"bayes", "least-squares", "correlation"}
         How candidates are ranked (see the module).
     window : (int, int), optional
-        First and last time (s) to use; default all readings.
+        First and last time (s) to use; default all readings. The leak is assumed present
+        and constant over the window.
     noise_m : float, optional
-        The loggers' noise (standard deviation, m); default each logger's residual spread
-        (median absolute deviation from its median, x 1.4826, at least 0.01 m).
+        The loggers' noise (standard deviation, m); default estimated per logger from the
+        differences of successive residuals (at least :data:`MIN_NOISE_M`).
+    demand_error : float
+        Relative standard error of each junction's demand in the model (0.05: 5 %).
     probability : float
         What the search area must hold (e.g. 0.9).
     candidates : sequence of str, optional
         Candidate junctions; default every junction.
     inflow_m3s : pandas.DataFrame, optional
-        Inlet flows (m3/s, same time index); their increase over the model's gives the leak
-        size, reported as a warning beside the pressure estimate.
+        Measured inlet flows (m3/s, one column per inlet, same time index): their mean total
+        over the window bounds the leak flow.
+    max_leak_m3s : float, optional
+        A stated bound on the leak flow, m3/s (default: the measured inflow, else the model's
+        mean total demand over the window).
+    resimulate : int
+        How many of the most probable candidates to re-simulate with the non-linear model
+        (0: none).
+    progress : callable, optional
+        Called with a short text at each stage.
 
     Returns
     -------
     Localisation
+
+    Raises
+    ------
+    InputError
+        For bad arguments, fewer than two usable loggers, a single-period model, or readings
+        that no plausible leak explains.
     """
     if method not in METHODS:
         raise InputError(f"method {method!r}: use one of {', '.join(METHODS)}")
     if not 0 < probability < 1:
         raise InputError(f"probability {probability}: give a value between 0 and 1, e.g. 0.9")
+    if not 0 <= demand_error < 1:
+        raise InputError(f"demand error {demand_error}: give a relative error between 0 and 1, e.g. 0.05")
+    if noise_m is not None and noise_m <= 0:
+        raise InputError(f"noise {noise_m} m: give a positive standard deviation")
+    say = progress or (lambda _text: None)
     values, use, warnings = usable_readings(wn, readings, sensors, window=window)
-    times = values.index.to_numpy()
-    model, results = _model_pressures(wn, times)
-    residual = values - model.reindex(index=values.index)[use]
-    sigma = _noise(residual, noise_m)
-    z = residual / sigma  # normalised residuals, NaN where a reading is missing
-    # linearise once per hour: at the first reading time of each hour (a time the run reports)
-    first_in_hour: dict[int, int] = {}
-    for t in times:
-        first_in_hour.setdefault(int(t) // 3600, int(t))
-    hourly = sensitivity_matrix(wn, use, sorted(set(first_in_hour.values())), results, candidates=candidates)
-    assert isinstance(hourly, dict)
-    cand = list(next(iter(hourly.values())).columns)
-    # stack times x sensors: signature of each candidate at each reading time, normalised
-    sig = np.stack([hourly[first_in_hour[int(t) // 3600]].to_numpy() for t in times])  # (T, S, J)
-    sig = sig / sigma.to_numpy()[None, :, None]
-    r = z.to_numpy()  # (T, S)
-    mask = ~np.isnan(r)
-    r0 = np.where(mask, r, 0.0)
-    sig = np.where(mask[:, :, None], sig, 0.0)
-    ss = np.einsum("tsj,tsj->j", sig, sig)
-    sr = np.einsum("tsj,ts->j", sig, r0)
-    flow = np.maximum(sr / np.where(ss > 0, ss, np.inf), 0.0)
-    rss = float((r0 ** 2).sum()) - 2 * flow * sr + flow ** 2 * ss
-    if not (flow > 0).any():
-        warnings.append("no candidate fits a leak: the residuals do not look like one (pressures at or "
-                        "above the model's); the ranking below means nothing")
-    log_like = -0.5 * (rss - rss.min())
-    prob = np.exp(log_like)
+    if len(use) < 2:
+        raise InputError(f"only {len(use)} usable logger ({', '.join(use)}): a leak cannot be located "
+                         "with fewer than 2 live loggers; add the readings of more loggers")
+    junctions = list(wn.junction_name_list)
+    cand = junctions if candidates is None else [str(c) for c in candidates]
+    unknown = sorted(set(cand) - set(junctions))
+    if unknown:
+        raise InputError(f"candidates {', '.join(unknown[:5])} are not junctions of the network")
+
+    say("leak-free model")
+    times = values.index.to_numpy().astype(np.int64)
+    step = _reading_step(times)
+    end = int(times.max())
+    with HydraulicSession(wn) as session:
+        nominal = session.run(duration_s=end, report_step_s=step)
+        model = nominal.pressure_m.reindex(values.index, method="ffill")[use]
+        residual = (values - model).astype(float)
+        bins = _bin(residual, times, step)
+        say(f"sensitivities at {len(bins.times)} times")
+        lin = sensitivity_matrix(wn, use, bins.times, session=session)
+        assert isinstance(lin, dict)
+        col = {j: k for k, j in enumerate(next(iter(lin.values())).columns)}
+        full = np.stack([lin[t].to_numpy() for t in bins.times])  # (B, S, N) every junction
+        demand = nominal.demand_m3s.reindex(bins.times, method="ffill")[list(col)].to_numpy()  # (B, N)
+        sigma = _noise(bins.raw, noise_m)
+        say("generalised least squares")
+        fit = _gls(bins, full, demand, sigma, demand_error, [col[c] for c in cand])
+        mean_demand = float(nominal.demand_m3s.loc[times.min():end].sum(axis=1).mean())
+        bound, bound_why = _leak_bound(max_leak_m3s, inflow_m3s, values.index, mean_demand)
+        post = _posterior(fit, bound)
+        n_resim = min(int(resimulate), int(np.isfinite(post.log_p).sum()))
+        resimulated = np.zeros(len(cand), dtype=bool)
+        if n_resim > 0:
+            say(f"re-simulating {n_resim} candidates")
+            top = np.argsort(-post.log_p, kind="stable")[:n_resim]
+            _resimulate(session, fit, top, [cand[k] for k in top], nominal.pressure_m, use, bins, step, end)
+            resimulated[top] = True
+            post = _posterior(fit, bound)
+
+    if not np.isfinite(post.log_p).any():
+        raise InputError("no plausible leak explains the readings: every candidate needs a leak flow that "
+                         f"is not positive or above {bound * 3600:.1f} m3/h ({bound_why}); check that the "
+                         "readings are pressures in m at the logger junctions and the model's times match")
+    prob = np.exp(post.log_p - post.log_p[np.isfinite(post.log_p)].max())
     prob = prob / prob.sum()
-    if method == "correlation":
-        norm_r = np.sqrt(float((r0 ** 2).sum()))
-        score = np.zeros_like(ss)
-        score[ss > 0] = sr[ss > 0] / (np.sqrt(ss[ss > 0]) * max(norm_r, 1e-12))
-    elif method == "least-squares":
-        score = -rss
-    else:  # bayes: fuse over time, one reading time at a time
-        score = _bayes(sig, r0, flow)
-        prob = score
-    order = np.argsort(-score, kind="stable")
-    table = pd.DataFrame({"node": np.array(cand)[order], "score": score[order], "probability": prob[order],
-                          "leak_flow_m3h": flow[order] * 3600.0})
-    if inflow_m3s is not None and len(inflow_m3s):
-        extra = inflow_m3s.reindex(values.index).sum(axis=1).mean() * 3600.0
-        warnings.append(f"inlet flows: {extra:.2f} m3/h on average over the window, all columns summed "
-                        "(compare with the model's inflow to see the leak plus any demand error; the "
-                        "localisation uses pressures only)")
+    score = _score(method, post, fit, prob, fit.white_s)
+    order = np.lexsort((-prob, -score))
+    table = pd.DataFrame({
+        "node": np.array(cand, dtype=object)[order], "score": score[order], "probability": prob[order],
+        "leak_flow_m3h": fit.flow[order] * 3600.0, "plausible": np.isfinite(post.log_p)[order],
+        "resimulated": resimulated[order]}).reset_index(drop=True)
     area = _search_area(wn, table, probability)
-    return Localisation(candidates=table.reset_index(drop=True), search_area=area, method=method,
-                        sensors=use, warnings=warnings)
+    separable, why = _separability(wn, area, fit, post)
+    warnings += why
+    details = {
+        "noise_m": {s: round(float(v), 4) for s, v in zip(use, sigma, strict=True)},
+        "demand_error": demand_error, "bins": len(bins.times), "reading_step_s": step,
+        "variance_factor": round(post.variance_factor, 3), "leak_flow_bound_m3h": round(bound * 3600, 3),
+        "leak_flow_bound": bound_why, "leak_evidence": round(post.evidence, 2), "resimulated": n_resim,
+    }
+    return Localisation(candidates=table, search_area=area, method=method, sensors=use, warnings=warnings,
+                        separable=separable, details=details)
 
 
-def _noise(residual: pd.DataFrame, noise_m: float | None) -> pd.Series:
-    if noise_m is not None:
-        if noise_m <= 0:
-            raise InputError(f"noise {noise_m} m: give a positive standard deviation")
-        return pd.Series(float(noise_m), index=residual.columns)
-    spread = 1.4826 * (residual - residual.median()).abs().median()
-    return spread.clip(lower=0.01).fillna(0.01)
+def _reading_step(times: np.ndarray) -> int:
+    """Return the readings' common step, s (the greatest common divisor of their differences)."""
+    steps = np.diff(np.unique(np.concatenate([[0], times])))
+    return max(int(np.gcd.reduce(steps.astype(np.int64))) if len(steps) else 3600, 1)
 
 
-def _bayes(sig: np.ndarray, r: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    """Posterior over candidates after each reading time (uniform prior), log-space.
+def _bin(residual: pd.DataFrame, times: np.ndarray, step: int) -> _Bins:
+    """Cut the window into at most :data:`MAX_BINS` bins of whole reading steps."""
+    span = int(times.max() - times.min()) + step
+    width = max(step, math.ceil(span / MAX_BINS / step) * step)
+    _, key = np.unique((times - times.min()) // width, return_inverse=True)
+    values = residual.to_numpy()
+    first = [int(times[key == k].min()) for k in range(int(key.max()) + 1)]
+    bins = _Bins(times=first, residual=np.empty(0), count=np.empty(0), raw=values, reading_times=times,
+                 key=key)
+    count = np.array([np.sum(~np.isnan(values[key == k]), axis=0) for k in range(len(first))])
+    return _Bins(times=first, residual=bins.mean(values), count=count, raw=values, reading_times=times,
+                 key=key)
 
-    The leak flow of each candidate is the window's least-squares fit (one constant leak):
-    with it, the fused posterior ranks candidates as least squares does; the two differ in
-    what the probabilities mean only when a prior is given (future work).
+
+def _noise(residual: np.ndarray, noise_m: float | None) -> np.ndarray:
+    """Noise per logger, m: given, or from successive differences of its residuals.
+
+    The leak and the demand error change the residual slowly; the difference of two
+    successive readings is dominated by the noise (its spread is ``sqrt(2) sigma``), so the
+    median absolute difference x 1.4826 / sqrt(2) estimates ``sigma`` robustly.
     """
-    log_post = np.zeros(sig.shape[2])
-    for t in range(sig.shape[0]):
-        misfit = ((r[t][:, None] - flow[None, :] * sig[t]) ** 2).sum(axis=0)
-        log_post += -0.5 * misfit
-        log_post -= log_post.max()
-    post = np.exp(log_post)
-    return post / post.sum()
+    if noise_m is not None:
+        return np.full(residual.shape[1], float(noise_m))
+    out = np.full(residual.shape[1], MIN_NOISE_M)
+    for s in range(residual.shape[1]):
+        column = residual[:, s]
+        diff = np.diff(column[~np.isnan(column)])
+        if len(diff):
+            spread = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
+            out[s] = max(MIN_NOISE_M, spread / math.sqrt(2))
+    return out
+
+
+@dataclass
+class _Fit:
+    """Whitened fit of one constant leak per candidate (arrays over the candidates)."""
+
+    rr: float  # r^T C^-1 r
+    a: np.ndarray  # s^T C^-1 r
+    b: np.ndarray  # s^T C^-1 s
+    dof: int
+    white_r: np.ndarray  # L^-1 r
+    white_s: np.ndarray  # L^-1 s per candidate, (M, J)
+    whiten: Callable[[np.ndarray], np.ndarray]
+    observed: np.ndarray  # (B, S) mask of bins x loggers with readings
+
+    @property
+    def flow(self) -> np.ndarray:
+        """Fitted leak flow per candidate, m3/s (NaN where the signature is zero)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.b > 0, self.a / self.b, np.nan)
+
+    @property
+    def rss(self) -> np.ndarray:
+        """Whitened misfit per candidate with its fitted flow."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(self.b > 0, self.rr - self.a ** 2 / self.b, self.rr)
+
+
+def _gls(bins: _Bins, full: np.ndarray, demand: np.ndarray, sigma: np.ndarray, demand_error: float,
+         cand: list[int]) -> _Fit:
+    """Whiten residuals and signatures with the covariance of noise and demand error."""
+    observed = ~np.isnan(bins.residual)
+    r = bins.residual[observed]  # stacked (bin, logger) with a reading
+    noise_var = (sigma[None, :] ** 2 / np.maximum(bins.count, 1))[observed]
+    u = (full * demand[:, None, :])[observed] * demand_error  # (M, N): pressure per unit demand error
+    cov = u @ u.T
+    cov[np.diag_indices_from(cov)] += noise_var
+    chol = sla.cholesky(cov, lower=True, check_finite=False)
+
+    def whiten(x: np.ndarray) -> np.ndarray:
+        return np.asarray(sla.solve_triangular(chol, x, lower=True, check_finite=False))
+
+    white_r = whiten(r)
+    white_s = whiten(full[:, :, cand][observed])  # (M, J)
+    return _Fit(rr=float(white_r @ white_r), a=white_s.T @ white_r, b=np.einsum("mj,mj->j", white_s, white_s),
+                dof=max(int(r.size) - 1, 1), white_r=white_r, white_s=white_s, whiten=whiten,
+                observed=observed)
+
+
+@dataclass(frozen=True)
+class _Posterior:
+    log_p: np.ndarray  # log posterior per candidate (-inf: rejected)
+    variance_factor: float
+    evidence: float  # chi-square drop of the best plausible leak against no leak, after scaling
+
+
+def _posterior(fit: _Fit, bound: float) -> _Posterior:
+    """Marginal likelihood of each candidate, leak flow uniform on (0, bound]."""
+    flow, rss = fit.flow, fit.rss
+    plausible = np.isfinite(flow) & (flow > 0) & (flow <= bound)
+    if not plausible.any():
+        return _Posterior(np.full(len(flow), -np.inf), 1.0, 0.0)
+    factor = max(1.0, float(rss[plausible].min()) / fit.dof)
+    b = fit.b / factor
+    sd = np.where(b > 0, 1.0 / np.sqrt(np.where(b > 0, b, 1.0)), np.inf)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mass = _log_diff_ndtr((bound - flow) / sd, -flow / sd)
+        log_p = -0.5 * rss / factor + np.log(sd) + mass
+    log_p = np.where(plausible, log_p, -np.inf)
+    evidence = (fit.rr - float(rss[plausible].min())) / factor
+    return _Posterior(log_p, factor, evidence)
+
+
+def _log_diff_ndtr(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
+    """Return ``log(Phi(hi) - Phi(lo))`` for ``hi > lo``, stable in the tails."""
+    log_hi, log_lo = log_ndtr(hi), log_ndtr(lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return log_hi + np.log1p(-np.exp(np.minimum(log_lo - log_hi, 0.0) - 1e-300))
+
+
+def _leak_bound(max_leak_m3s: float | None, inflow_m3s: pd.DataFrame | None, index: pd.Index,
+                mean_demand_m3s: float) -> tuple[float, str]:
+    """Largest plausible leak flow, m3/s, and where it comes from."""
+    if max_leak_m3s is not None:
+        if max_leak_m3s <= 0:
+            raise InputError(f"leak-flow bound {max_leak_m3s} m3/s: give a positive flow")
+        return float(max_leak_m3s), "the bound given"
+    if inflow_m3s is not None and len(inflow_m3s):
+        measured = float(inflow_m3s.reindex(index).sum(axis=1).mean())
+        if np.isfinite(measured) and measured > 0:
+            return measured, "the measured inflow over the window"
+    return max(mean_demand_m3s, 1e-6), "the model's mean total demand over the window"
+
+
+def _resimulate(session: HydraulicSession, fit: _Fit, top: np.ndarray, nodes: list[str],
+                nominal: pd.DataFrame, sensors: list[str], bins: _Bins, step: int, end: int) -> None:
+    """Refit the top candidates on the non-linear model's change of pressure (in place)."""
+    base = _binned(nominal, sensors, bins)
+    for k, node in zip(top, nodes, strict=True):
+        flow = float(fit.flow[k])
+        with session.extra_demand(node, flow):
+            run = session.run(duration_s=end, report_step_s=step, pressure_only=True)
+        change = (_binned(run.pressure_m, sensors, bins) - base) / flow  # per m3/s
+        white = fit.whiten(change[fit.observed])
+        fit.a[k] = float(white @ fit.white_r)
+        fit.b[k] = float(white @ white)
+        fit.white_s[:, k] = white
+
+
+def _binned(pressure: pd.DataFrame, sensors: list[str], bins: _Bins) -> np.ndarray:
+    """Model pressures at the reading times averaged over the readings' bins, (B, S)."""
+    at = pressure[sensors].reindex(bins.reading_times, method="ffill").to_numpy()
+    return bins.mean(at)
+
+
+def _score(method: str, post: _Posterior, fit: _Fit, prob: np.ndarray, white_s: np.ndarray) -> np.ndarray:
+    """Return the method's ranking score per candidate (higher is better)."""
+    plausible = np.isfinite(post.log_p)
+    if method == "bayes":
+        return prob
+    if method == "least-squares":
+        return np.where(plausible, -fit.rss / post.variance_factor, -np.inf)
+    # correlation: whitened residual and signatures less a constant offset at every logger
+    offset = fit.whiten(np.ones(int(fit.observed.sum())))
+    offset = offset / max(float(np.sqrt(offset @ offset)), 1e-300)
+    r = fit.white_r - offset * float(offset @ fit.white_r)
+    sig = white_s - offset[:, None] * (offset @ white_s)[None, :]
+    den = np.sqrt(np.einsum("mj,mj->j", sig, sig)) * max(float(np.sqrt(r @ r)), 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.where(den > 0, (sig.T @ r) / den, 0.0)
+    return np.where(plausible, corr, -np.inf)
+
+
+def _separability(wn: wntr.network.WaterNetworkModel, area: dict[str, Any], fit: _Fit, post: _Posterior
+                  ) -> tuple[bool, list[str]]:
+    """Whether the answer separates candidates; warnings saying why not."""
+    why: list[str] = []
+    total_km = sum(float(p.length) for _, p in wn.pipes()) / 1000.0
+    if post.evidence < 9.0:  # a leak improves the fit by less than 3 standard deviations
+        why.append("the readings show no leak signal above the loggers' noise and the model's demand "
+                   f"error (evidence {post.evidence:.1f} < 9): the ranking is no answer; check for a leak "
+                   "with more loggers, a longer window or a night window")
+    if total_km > 0 and area["length_km"] > WIDE_AREA_SHARE * total_km:
+        why.append(f"the data cannot separate the candidates: the search area is {area['length_km']:.1f} km, "
+                   f"{area['length_km'] / total_km:.0%} of the mains; do not send a crew on this ranking, "
+                   "add loggers near the suspected area or lower the demand error by calibrating")
+    uniform = _uniform_fit(fit)
+    best = float(np.min(np.where(np.isfinite(post.log_p), fit.rss, np.inf)))
+    if np.isfinite(best) and uniform <= best + 1.0:
+        why.append("a change of pressure common to every logger (e.g. a source level or pump change) "
+                   "explains the readings as well as a leak does: the data cannot separate the candidates")
+    return not why, why
+
+
+def _uniform_fit(fit: _Fit) -> float:
+    """Whitened misfit of the best uniform drop: one offset at every logger over the window."""
+    white = fit.whiten(np.ones(int(fit.observed.sum())))
+    coef = float(white @ fit.white_r) / max(float(white @ white), 1e-300)
+    resid = fit.white_r - coef * white
+    return float(resid @ resid)
 
 
 def _search_area(wn: wntr.network.WaterNetworkModel, table: pd.DataFrame, probability: float
                  ) -> dict[str, Any]:
-    by_prob = table.sort_values("probability", ascending=False)
+    by_prob = table.sort_values("probability", ascending=False, kind="stable")
     cumulative = by_prob.probability.cumsum().to_numpy()
-    count = int(np.searchsorted(cumulative, probability) + 1)
+    count = min(int(np.searchsorted(cumulative, probability - 1e-12) + 1), len(cumulative))
     nodes = set(by_prob.node.iloc[:count])
     pipes = sorted(name for name, p in wn.pipes() if p.start_node_name in nodes or p.end_node_name in nodes)
     length = sum(float(wn.get_link(p).length) for p in pipes) / 1000.0
     return {"nodes": sorted(nodes), "pipes": pipes, "length_km": round(length, 3),
-            "probability": round(float(cumulative[min(count, len(cumulative)) - 1]), 4)}
+            "probability": round(float(cumulative[count - 1]), 4)}
