@@ -11,13 +11,14 @@ management) goes through this package rather than writing its own EPANET loop:
   changed (DMA verification, fire flows, leak scenarios).
 """
 
-from .session import ExtendedPeriod, HydraulicSession, SessionState
+from .session import ExtendedPeriod, HydraulicSession, HydraulicState, SessionState
 from .snapshot import EpanetWarning, SteadyState, peak_demand_time, steady_state, system_demand
 
 __all__ = [
     "EpanetWarning",
     "ExtendedPeriod",
     "HydraulicSession",
+    "HydraulicState",
     "SessionState",
     "SteadyState",
     "peak_demand_time",

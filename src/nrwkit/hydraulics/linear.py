@@ -14,7 +14,8 @@ per sensor, instead of one simulation per candidate.
 Every gradient is computed from the model and the solved flows and heads (public WNTR
 results): Hazen-Williams pipes from the formula with their minor loss, other pipes
 ``2 |h| / |Q|``, head pumps from their
-curve ``h = A - B Q^C``, open valves as pipes with n = 2; closed links and active flow
+curve ``h = A - B Q^C``, power pumps ``h / Q`` (``h Q`` constant), open valves as pipes with
+n = 2; closed links and active flow
 control valves carry no conductance; the node below an active PRV (above an active PSV) has
 a fixed head, like tanks and reservoirs.
 """
@@ -62,6 +63,8 @@ class LinearSystem:
         Junction whose head an active valve holds -> the node across the valve that
         supplies (or takes) its flow (a junction, or a tank or reservoir: then a leak at the
         held junction changes no junction's head).
+    isolated : frozenset of str
+        Junctions with no path to a fixed head (behind closed links): sensitivity 0.
     notes : tuple of str
         What was done to keep the system solvable (floating junctions isolated, a singular
         factor regularised); empty for a regular system.
@@ -71,6 +74,7 @@ class LinearSystem:
     junctions: list[str]
     fixed: dict[str, str]
     notes: tuple[str, ...] = ()
+    isolated: frozenset[str] = frozenset()
     lu: Any = field(default=None, repr=False, compare=False)
 
 
@@ -236,7 +240,7 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
         qpos = np.where(q > 0, q, 1.0)
         g = np.where(head_pump, links.pump_b * links.pump_c * qpos ** (links.pump_c - 1.0), g)
         power_pump = (kind == 2) & (links.power > 0)
-        g = np.where(power_pump, links.power / (1000.0 * 9.81 * np.where(q > 0, q * q, 1.0)), g)
+        g = np.where(power_pump, dh / qpos, g)  # h Q = P / (rho g): dh/dQ = -h/Q, from the solved gain
     g = np.nan_to_num(g, nan=0.0, posinf=1.0 / MIN_GRADIENT)
     use = open_.astype(bool).copy()
     use &= ~((kind == 2) & (q <= 0))  # a pump with no flow is off
@@ -260,7 +264,8 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
         if col[held] >= 0:
             fixed[names[held]] = names[across]
     held_idx = [int(col[node_pos[h]]) for h in fixed]
-    offdiag, diag, n_floating = _isolate_floating(offdiag, diag, held_idx)
+    offdiag, diag, floating = _isolate_floating(offdiag, diag, held_idx)
+    n_floating = int(floating.sum())
     if n_floating:
         notes.append(f"{n_floating} junctions with no path to a fixed head (closed or isolated) "
                      "have sensitivity 0")
@@ -292,11 +297,12 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
                      "largest diagonal term")
         lu = spla.splu(matrix)
     return LinearSystem(matrix=matrix, junctions=junctions, fixed=dict(sorted(fixed.items())),
-                        notes=tuple(notes), lu=lu)
+                        notes=tuple(notes), lu=lu,
+                        isolated=frozenset(junctions[k] for k in np.flatnonzero(floating)))
 
 
 def _isolate_floating(offdiag: sp.csr_matrix, diag: np.ndarray, held: list[int]
-                      ) -> tuple[sp.csr_matrix, np.ndarray, int]:
+                      ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """Give junctions with no path to any fixed head a unit diagonal and cut their links.
 
     Junctions cut off by closed links have no defined head (EPANET reports an arbitrary
@@ -312,11 +318,11 @@ def _isolate_floating(offdiag: sp.csr_matrix, diag: np.ndarray, held: list[int]
     good[np.unique(labels[anchored])] = True
     floating = ~good[labels]
     if not floating.any():
-        return offdiag, diag, 0
+        return offdiag, diag, floating
     coo = offdiag.tocoo()
     keep = ~(floating[coo.row] | floating[coo.col])
     cut = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=offdiag.shape)
-    return cut, np.where(floating, 1.0, diag), int(floating.sum())
+    return cut, np.where(floating, 1.0, diag), floating
 
 
 def _slopes(wn: wntr.network.WaterNetworkModel, junctions: list[str], pressure: np.ndarray,
@@ -373,7 +379,8 @@ def pressure_sensitivity(system: LinearSystem, sensors: Sequence[str],
         raise InputError(f"candidates {', '.join(unknown[:5])} are not junctions of the network")
     # the right-hand side of a leak at j is P e_j: e_j, or e_across for a junction held by a valve
     # (a junction held by a valve whose flow comes from a tank or reservoir: no junction's head)
-    source = np.array([index.get(_supplier(system.fixed, c), -1) for c in columns])
+    source = np.array([-1 if c in system.isolated else index.get(_supplier(system.fixed, c), -1)
+                       for c in columns])
     bad = [s for s in sensors if s not in index]
     if bad:
         raise InputError(f"sensor {bad[0]} is not a junction of the network")
@@ -381,5 +388,6 @@ def pressure_sensitivity(system: LinearSystem, sensors: Sequence[str],
     rhs[[index[s] for s in sensors], np.arange(len(sensors))] = 1.0
     y = np.atleast_2d(lu.solve(rhs, trans="T").T) if len(sensors) else np.zeros((0, len(system.junctions)))
     out = np.where(source >= 0, -y[:, np.maximum(source, 0)], 0.0)  # rows of M^-1: y = M^-T e_s
+    out[[k for k, s in enumerate(sensors) if s in system.isolated], :] = 0.0
     return pd.DataFrame(out, index=pd.Index(list(sensors), name="sensor"),
                         columns=pd.Index(columns, name="candidate"))
