@@ -12,6 +12,7 @@ from nrwkit.outputs import check_writable
 
 from .leaks_detect import detect_command
 from .options import (
+    EXIT_FINDINGS,
     echo_json,
     format_table,
     handle_errors,
@@ -45,6 +46,14 @@ leaks_group.add_command(detect_command)
               help="How candidates are ranked.")
 @click.option("--noise", "noise_m", type=float, metavar="M",
               help="Loggers' noise (standard deviation), m [default: each logger's residual spread].")
+@click.option("--demand-error", type=click.FloatRange(0.0, 0.99), default=0.05, show_default=True,
+              metavar="FRACTION", help="Relative error of each junction's demand in the model, carried "
+                                       "into the probabilities.")
+@click.option("--max-leak", "max_leak_m3h", type=click.FloatRange(min=0.0, min_open=True), metavar="M3/H",
+              help="Largest plausible leak [default: the measured inflow with --flows, else the model's "
+                   "mean total demand].")
+@click.option("--resimulate", type=click.IntRange(0, 1000), default=30, show_default=True, metavar="K",
+              help="Re-simulate the K most probable candidates with the full model (0: linear only).")
 @click.option("--probability", type=click.FloatRange(0.01, 0.999), default=0.9, show_default=True,
               help="What the search area must hold.")
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
@@ -56,13 +65,17 @@ leaks_group.add_command(detect_command)
 @json_option
 @handle_errors
 def locate_command(network: str, readings_path: Path, flows_path: Path | None, start: str | None,
-                   method: str, noise_m: float | None, probability: float, top: int,
+                   method: str, noise_m: float | None, demand_error: float, max_leak_m3h: float | None,
+                   resimulate: int, probability: float, top: int,
                    report_path: Path | None, overwrite: bool, as_json: bool) -> None:
     """Rank the junctions where a leak in NETWORK most probably is, from logger pressures.
 
     Residuals against the leak-free model at the same times are matched with each logger's
-    sensitivity to a leak at each junction. Dead (constant), unknown and empty loggers are
-    dropped with a warning; readings outside the model's run are left out.
+    sensitivity to a leak at each junction, weighed by the loggers' noise and the model's
+    demand error; the most probable candidates are re-simulated with the full model. Dead
+    (constant), unknown and empty loggers are dropped with a warning; readings outside the
+    model's run are left out. Exit 1, with warnings and no ranking, when the data cannot
+    separate the candidates.
     """
     refuse_output_on_input([report_path], [resolve(network), readings_path, flows_path])
     if report_path is not None:
@@ -71,17 +84,29 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
     readings = nrwleaks.read_readings(readings_path, start=start)
     flows = nrwleaks.read_readings(flows_path, start=start, unit="m3/h").values if flows_path else None
     result = nrwleaks.locate(wn, readings, method=method, noise_m=noise_m,  # type: ignore[arg-type]
-                             probability=probability, inflow_m3s=flows)
+                             probability=probability, inflow_m3s=flows, demand_error=demand_error,
+                             max_leak_m3s=None if max_leak_m3h is None else max_leak_m3h / 3600.0,
+                             resimulate=resimulate)
     if report_path is not None:
         from nrwkit.report.leaks import locate_report
 
         locate_report(wn, result, network_path=resolve(network), readings_path=readings_path,
                       top=top).write(report_path, overwrite=overwrite)
+    ctx = click.get_current_context()
     if as_json:
         echo_json(result.to_dict(top=top))
-        return
-    if verbosity(click.get_current_context()) < 0:
-        return
+    elif verbosity(ctx) >= 0 and not result.separable:
+        for warning in result.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        click.echo(f"no answer: the readings of {len(result.sensors)} loggers cannot separate the candidates "
+                   "(see the warnings; --json lists them anyway)")
+    elif verbosity(ctx) >= 0:
+        _print_localisation(result, top, report_path)
+    if not result.separable:
+        ctx.exit(EXIT_FINDINGS)
+
+
+def _print_localisation(result: nrwleaks.Localisation, top: int, report_path: Path | None) -> None:
     best = result.candidates.head(top)
     rows = [(k + 1, r.node, f"{r.probability:.3f}", f"{r.score:.4g}", f"{r.leak_flow_m3h:.2f}")
             for k, r in enumerate(best.itertuples())]

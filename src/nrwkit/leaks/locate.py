@@ -21,10 +21,11 @@ at the solved state of time ``t`` (:func:`nrwkit.leaks.sensitivity_matrix`).
 4. **Variance factor.** When even the best candidate misfits more than its degrees of
    freedom allow, the covariance is scaled by ``rss_min / dof`` (the a-posteriori variance
    factor of least squares), so that a model that fits badly gives wide, not sharp, answers.
-5. **Posterior.** Uniform prior over candidates, uniform prior of the leak flow on
-   ``(0, bound]``: the marginal likelihood ``sqrt(2 pi / b_j) [Phi(..) - Phi(..)] exp(-rss_j /
-   2)`` with ``b_j = s_j^T C^-1 s_j``. The search area holds the most probable junctions until
-   their probabilities sum to the stated probability.
+5. **Posterior.** Uniform prior over candidates, log-uniform prior of the leak flow on
+   ``(bound / 10^4, bound]``: the marginal likelihood ``integral exp(-(rss_j + b_j (f -
+   f_j)^2) / 2) p(f) df`` with ``b_j = s_j^T C^-1 s_j``, summed on a log grid of flows. The
+   search area holds the most probable junctions until their probabilities sum to the
+   stated probability.
 6. **Re-simulation.** The ``resimulate`` most probable candidates are run again through the
    full non-linear model (a constant extra demand of ``f_j`` at ``j`` over the window, tanks
    draining as they would), and their fit, leak flow and probability recomputed from the
@@ -52,7 +53,7 @@ import numpy as np
 import pandas as pd
 import scipy.linalg as sla
 import wntr
-from scipy.special import log_ndtr
+from scipy.special import logsumexp
 
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
@@ -377,27 +378,26 @@ class _Posterior:
 
 
 def _posterior(fit: _Fit, bound: float) -> _Posterior:
-    """Marginal likelihood of each candidate, leak flow uniform on (0, bound]."""
+    """Marginal likelihood of each candidate, leak flow log-uniform on (bound / 10^4, bound].
+
+    A log-uniform prior says a leak is as likely to be 1 as 10 or 100 l/s: a candidate whose
+    fit needs a huge leak (a junction beside a reservoir, where almost any leak changes no
+    pressure) is not preferred over one that needs a small leak, as a flat prior would.
+    """
     flow, rss = fit.flow, fit.rss
     plausible = np.isfinite(flow) & (flow > 0) & (flow <= bound)
     if not plausible.any():
         return _Posterior(np.full(len(flow), -np.inf), 1.0, 0.0)
     factor = max(1.0, float(rss[plausible].min()) / fit.dof)
-    b = fit.b / factor
-    sd = np.where(b > 0, 1.0 / np.sqrt(np.where(b > 0, b, 1.0)), np.inf)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mass = _log_diff_ndtr((bound - flow) / sd, -flow / sd)
-        log_p = -0.5 * rss / factor + np.log(sd) + mass
+    grid = np.geomspace(bound * 1e-4, bound, 97)
+    step = np.log(grid[1] / grid[0])
+    b = np.where(plausible, fit.b, 0.0) / factor
+    f_hat = np.where(plausible, flow, 0.0)
+    misfit = -0.5 * b[:, None] * (grid[None, :] - f_hat[:, None]) ** 2  # (J, K)
+    log_p = -0.5 * rss / factor + logsumexp(misfit, axis=1) + math.log(step / math.log(1e4))
     log_p = np.where(plausible, log_p, -np.inf)
     evidence = (fit.rr - float(rss[plausible].min())) / factor
     return _Posterior(log_p, factor, evidence)
-
-
-def _log_diff_ndtr(hi: np.ndarray, lo: np.ndarray) -> np.ndarray:
-    """Return ``log(Phi(hi) - Phi(lo))`` for ``hi > lo``, stable in the tails."""
-    log_hi, log_lo = log_ndtr(hi), log_ndtr(lo)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return log_hi + np.log1p(-np.exp(np.minimum(log_lo - log_hi, 0.0) - 1e-300))
 
 
 def _leak_bound(max_leak_m3s: float | None, inflow_m3s: pd.DataFrame | None, index: pd.Index,
