@@ -401,3 +401,28 @@ def test_close_is_idempotent_and_removes_the_files(net1):
     session.close()
     session.close()
     assert not folder.exists()
+
+
+def test_states_equal_an_epanet_run_at_each_time(tmp_path):
+    """states(): one in-memory run, full state (tanks included) at each asked time."""
+    wn = load("net3")
+    times = [0, 3 * 3600, 6 * 3600 + 1800]
+    with HydraulicSession(wn) as session:
+        files = sorted(p.name for p in session.inp_path.parent.iterdir())
+        states = session.states(times)
+        assert sorted(p.name for p in session.inp_path.parent.iterdir()) == files  # nothing written
+        with pytest.raises(InputError):
+            session.states([-1])
+    assert list(states) == times
+    copy_wn = copy.deepcopy(wn)
+    copy_wn.options.time.duration = times[-1]
+    copy_wn.options.time.report_timestep = 1800
+    copy_wn.options.time.hydraulic_timestep = 1800
+    results = wntr.sim.EpanetSimulator(copy_wn).run_sim(file_prefix=str(tmp_path / "eps"))
+    for t, state in states.items():
+        expected = results.node["head"].loc[t, list(state.node_names)].to_numpy()
+        assert state.head_m == pytest.approx(expected, abs=0.02)
+        flows = results.link["flowrate"].loc[t, list(state.link_names)].to_numpy()
+        assert state.flow_m3s == pytest.approx(flows, abs=2e-4)
+        assert state.open_.dtype == bool and not state.active.any()  # Net3 has no PRV/PSV/FCV
+        assert state.demand_model == "DDA"
