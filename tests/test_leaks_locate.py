@@ -126,3 +126,19 @@ def test_bad_arguments(ltown, event):
         locate(ltown, readings, method="magic")  # type: ignore[arg-type]
     with pytest.raises(InputError, match="no usable logger"):
         locate(ltown, readings.assign(**{c: 1.0 for c in readings.columns}))
+
+
+def test_methods_rank_differently_and_correlation_ignores_a_common_offset(ltown, event):
+    # every logger reads 0.3 m low (a datum or source-level error) on top of the leak
+    readings, _ = event
+    shifted = readings - 0.3
+    ranked = {m: locate(ltown, shifted, method=m, noise_m=0.05, resimulate=0) for m in METHODS}
+    orders = {m: list(r.candidates.node.head(10)) for m, r in ranked.items()}
+    assert orders["bayes"] != orders["least-squares"] or orders["bayes"] != orders["correlation"]
+    # the probability is the posterior's whatever the ranking
+    for m in METHODS:
+        assert ranked[m].search_area == ranked["bayes"].search_area
+    # the misfit is pulled away by the offset, the correlation is not, and all say so
+    assert "n497" not in orders["bayes"] and "n497" in orders["correlation"]
+    for result in ranked.values():
+        assert not result.separable and any("common to every logger" in w for w in result.warnings)
