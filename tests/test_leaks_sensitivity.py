@@ -296,3 +296,31 @@ def test_sweep_public_networks(rel):
     values = matrix.to_numpy()
     assert np.isfinite(values).all()
     assert (values <= 1e-6 * np.abs(values).max()).all()
+
+
+def test_singular_factor_is_regularised_not_raised(monkeypatch):
+    """If splu reports an exactly singular factor, a tiny diagonal shift, said in notes."""
+    import nrwkit.hydraulics.linear as linear
+
+    real = linear.spla.splu
+    calls = {"n": 0}
+
+    def singular_once(matrix):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("Factor is exactly singular")
+        return real(matrix)
+
+    wn = load("net1")
+    with HydraulicSession(wn) as session:
+        state = session.state(0)
+    monkeypatch.setattr(linear.spla, "splu", singular_once)
+    system = linear_system(wn, state)
+    assert any("singular" in n for n in system.notes)
+    monkeypatch.setattr(linear.spla, "splu", real)
+    plain = linear_system(wn, state)
+    assert plain.notes == ()
+    sensors = list(wn.junction_name_list)
+    shifted = linear.pressure_sensitivity(system, sensors).to_numpy()
+    exact = linear.pressure_sensitivity(plain, sensors).to_numpy()
+    assert shifted == pytest.approx(exact, rel=1e-6)
