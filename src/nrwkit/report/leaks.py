@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import wntr
+from shapely.geometry import LineString, MultiPolygon, Polygon
+from shapely.ops import unary_union
 
 from ..leaks.locate import Localisation
+from ..network.layout import link_coordinates
 from .html import Card, Report, table_html
 from .maps import network_map
 
@@ -47,10 +52,12 @@ def locate_report(wn: wntr.network.WaterNetworkModel, result: Localisation, *,
         Card("loggers used", str(len(result.sensors))),
     ]
     probability = result.candidates.set_index("node")["probability"]
-    report.add_map("Probability of the leak at each junction",
-                   network_map(wn, node_values=probability, node_label="probability"),
-                   lead="Hover a junction for its probability. The search area is the pipes around "
-                        "the most probable junctions up to the stated probability.")
+    fig = network_map(wn, node_values=probability, node_label="probability")
+    _leak_layers(fig, wn, result, top)
+    report.add_map("Probability of the leak at each junction", fig,
+                   lead="The shaded region is the search area (the pipes around the most probable "
+                        "junctions up to the stated probability); triangles are the loggers; numbers "
+                        "are the candidates' ranks. Hover for values; click a legend entry to hide it.")
     table = result.candidates.head(top).assign(rank=range(1, min(top, len(result.candidates)) + 1))
     report.add_section("Candidates", table_html(table[["rank", "node", "probability", "score",
                                                         "leak_flow_m3h"]], numeric_format="{:,.4g}"))
@@ -62,3 +69,40 @@ def locate_report(wn: wntr.network.WaterNetworkModel, result: Localisation, *,
         report.add_section("Warnings", "<ul>" + "".join(f"<li>{html.escape(w)}</li>"
                                                        for w in result.warnings) + "</ul>")
     return report
+
+
+def _leak_layers(fig: Any, wn: wntr.network.WaterNetworkModel, result: Localisation, top: int) -> None:
+    """Add the search area (shaded), the loggers and the ranked candidates to a network map."""
+    from bokeh.models import ColumnDataSource, HoverTool
+
+    xy = np.array([wn.get_node(n).coordinates for n in wn.node_name_list], dtype=float)
+    extent = float(np.hypot(*(xy.max(axis=0) - xy.min(axis=0)))) if len(xy) else 1.0
+    lines = [LineString(link_coordinates(wn.get_link(p))) for p in result.search_area["pipes"]]
+    if lines:
+        region = unary_union([line.buffer(max(extent * 0.006, 1e-9)) for line in lines])
+        polygons = list(region.geoms) if isinstance(region, MultiPolygon) else [region]
+        xs = [[[list(poly.exterior.xy[0])]] for poly in polygons if isinstance(poly, Polygon)]
+        ys = [[[list(poly.exterior.xy[1])]] for poly in polygons if isinstance(poly, Polygon)]
+        area = result.search_area
+        fig.multi_polygons(xs=xs, ys=ys, fill_color="#e74c3c", fill_alpha=0.25, line_color="#c0392b",
+                           line_alpha=0.8,
+                           legend_label=f"search area ({area['length_km']:.2f} km, "
+                                        f"{area['probability']:.0%})")
+    loggers = [wn.get_node(s).coordinates for s in result.sensors]
+    if loggers:
+        fig.scatter([x for x, _ in loggers], [y for _, y in loggers], marker="triangle", size=11,
+                    fill_color="white", line_color="black", legend_label="loggers")
+    best = result.candidates.head(top)
+    source = ColumnDataSource({
+        "x": [wn.get_node(n).coordinates[0] for n in best.node],
+        "y": [wn.get_node(n).coordinates[1] for n in best.node],
+        "rank": [str(k + 1) for k in range(len(best))],
+        "label": [f"rank {k + 1}: {n}, probability {p:.1%}"
+                  for k, (n, p) in enumerate(zip(best.node, best.probability, strict=True))],
+    })
+    label = f"top {len(best)} candidates"
+    ranked = fig.scatter("x", "y", source=source, marker="circle", size=16, fill_color="#f39c12",
+                         line_color="black", legend_label=label)
+    fig.text("x", "y", text="rank", source=source, text_align="center", text_baseline="middle",
+             text_font_size="8pt", legend_label=label)
+    fig.add_tools(HoverTool(renderers=[ranked], tooltips=[("candidate", "@label")]))
