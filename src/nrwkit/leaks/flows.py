@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..network.checks import Finding, Severity
+from ._table import Words, bad, date_times, numeric_times, parse_values, read_table
 
 __all__ = ["DAY_S", "FLOW_UNITS", "FlowSeries", "read_flows"]
 
@@ -25,9 +26,18 @@ __all__ = ["DAY_S", "FLOW_UNITS", "FlowSeries", "read_flows"]
 DAY_S = 86400.0
 #: Flow units accepted in flow files, and their factor to m3/s.
 FLOW_UNITS = {"m3/h": 1.0 / 3600.0, "l/s": 1.0e-3, "m3/s": 1.0}
-#: Cell texts read as a missing reading.
-_MISSING = {"", "nan", "na", "n/a", "null", "none"}
 _EPOCH = pd.Timestamp("1970-01-01")
+#: The wording of the messages about a flow file.
+_WORDS = Words(
+    place="line", column="meter", file_fix="check the path of the flow file",
+    empty_fix="write a header line (time, then meter names) and one line per time",
+    no_time="there is no 'time' column",
+    no_time_fix="name the column of times 'time' (seconds from the model's start, or dates such as "
+    "2024-03-01 02:15)",
+    unnamed_fix="give every meter column a name",
+    no_column_fix="add one column of flows per meter",
+    no_rows_fix="add one line per time",
+)
 #: A run of identical readings at least this long is reported as a stuck meter.
 _STUCK_S = DAY_S
 
@@ -105,28 +115,7 @@ def read_flows(
     if unit not in FLOW_UNITS:
         msg = f"unit {unit!r} is not one of {', '.join(FLOW_UNITS)}"
         raise InputError(msg)
-    raw = _read_csv(path)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    lines = np.arange(len(raw)) + 2  # the header is line 1
-    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy()
-    raw, lines = raw.loc[~blank].reset_index(drop=True), lines[~blank]
-    time_col = next((c for c in raw.columns if c.lower() == "time"), None)
-    if time_col is None:
-        raise _bad(path, f"there is no 'time' column (the columns are: {', '.join(raw.columns)})",
-                   "name the column of times 'time' (seconds from the model's start, or dates such as "
-                   "2024-03-01 02:15)")
-    meters = [c for c in raw.columns if c != time_col]
-    for c in list(meters):
-        if c.startswith("Unnamed: "):
-            if (raw[c].str.strip() == "").all():  # a trailing separator
-                meters.remove(c)
-            else:
-                raise _bad(path, f"column {int(c.split(': ')[1]) + 1} has no name in the header line",
-                           "give every meter column a name")
-    if not meters:
-        raise _bad(path, "there is no meter column, only times", "add one column of flows per meter")
-    if len(raw) == 0:
-        raise _bad(path, "there are no readings below the header line", "add one line per time")
+    raw, lines, time_col, meters = read_table(path, _WORDS)
     findings: list[Finding] = []
     index, kind = _parse_times(path, raw[time_col], lines, start, findings)
     values = _parse_values(path, raw[meters], lines, unit)
@@ -141,46 +130,16 @@ def read_flows(
 
 def _bad(path: Path, problem: str, fix: str, *, line: int | None = None,
          column: str | None = None) -> InputError:
-    where = str(path)
-    if line is not None:
-        where += f", line {line}"
-    if column is not None:
-        where += f", column {column!r}"
-    return InputError(f"{where}: {problem}\n  fix: {fix}")
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except FileNotFoundError:
-        raise _bad(path, "no such file", "check the path of the flow file") from None
-    except IsADirectoryError:
-        raise _bad(path, "this is a folder, not a file", "give the path of the CSV file") from None
-    except pd.errors.EmptyDataError:
-        raise _bad(path, "the file is empty", "write a header line (time, then meter names) and one "
-                   "line per time") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise _bad(path, f"this is not a readable CSV file ({str(exc).strip()})",
-                   "save it as CSV (comma separated, UTF-8) with the same number of fields on "
-                   "every line") from None
+    return bad(str(path), problem, fix, place="line", at=line, column=column)
 
 
 def _parse_times(path: Path, text: pd.Series, lines: np.ndarray, start: str | pd.Timestamp | None,
                  findings: list[Finding]) -> tuple[pd.Index, str]:
     """Parse times as seconds (numeric index) or dates (DatetimeIndex), and say which."""
-    text = text.str.strip()
-    empty = np.flatnonzero((text == "").to_numpy())
-    if len(empty):
-        raise _bad(path, "the time is missing", "give a time on every line", line=int(lines[empty[0]]),
-                   column="time")
-    seconds = pd.to_numeric(text, errors="coerce")
-    if np.isfinite(seconds.iloc[0]):
-        bad = np.flatnonzero(~np.isfinite(seconds.to_numpy(dtype=float)))
-        if len(bad):
-            raise _bad(path, f"{text.iloc[bad[0]]!r} is not a number of seconds like the first time",
-                       "give every time in seconds from the model's start, or every time as a date",
-                       line=int(lines[bad[0]]), column="time")
-        values = seconds.to_numpy(dtype=float)
+    text, values = numeric_times(path, text, lines, "line", label="",
+                                 fix="give every time in seconds from the model's start, or every time as "
+                                 "a date")
+    if values is not None:
         if start is None:
             if np.all(values == np.round(values)):
                 return pd.Index(values.astype(np.int64)), "seconds"
@@ -194,39 +153,21 @@ def _parse_times(path: Path, text: pd.Series, lines: np.ndarray, start: str | pd
     if start is not None:
         raise _bad(path, "a start was given but the times are dates already",
                    "leave out the start (it only turns times in seconds into dates)")
-    try:
-        dates = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    except ValueError:  # different UTC offsets, e.g. across a daylight-saving change
-        dates = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+    dates, mixed = date_times(path, text, lines, "line",
+                              problem="{time} is neither a number of seconds nor a date",
+                              fix="write dates as ISO dates and times, e.g. 2024-03-01 02:15 (or give every "
+                              "time in seconds)")
+    if mixed:
         findings.append(Finding(Severity.WARNING, "mixed-utc-offsets", (), "the times have different UTC "
                                 "offsets (a daylight-saving change?): they were converted to UTC, so the "
                                 "night period is read in UTC", "file"))
-    bad = np.flatnonzero(dates.isna().to_numpy())
-    if len(bad):
-        raise _bad(path, f"{text.iloc[bad[0]]!r} is neither a number of seconds nor a date",
-                   "write dates as ISO dates and times, e.g. 2024-03-01 02:15 (or give every time in "
-                   "seconds)", line=int(lines[bad[0]]), column="time")
     return pd.DatetimeIndex(dates), "dates"
 
 
 def _parse_values(path: Path, raw: pd.DataFrame, lines: np.ndarray, unit: str) -> np.ndarray:
-    out = np.empty(raw.shape, dtype=float)
-    bad: list[tuple[int, int]] = []
-    for j, col in enumerate(raw.columns):
-        text = raw[col].str.strip()
-        missing = text.str.lower().isin(_MISSING).to_numpy()
-        numbers = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(dtype=float)
-        wrong = ~missing & ~np.isfinite(numbers)
-        bad += [(int(i), j) for i in np.flatnonzero(wrong)]
-        out[:, j] = numbers
-    if bad:
-        i, j = min(bad)
-        col = str(raw.columns[j])
-        more = f" (and {len(bad) - 1} more cells that are not numbers)" if len(bad) > 1 else ""
-        raise _bad(path, f"{raw.iloc[i, j].strip()!r} is not a flow{more}",
-                   f"write flows as plain numbers in {unit} with a dot for decimals, or leave the cell "
-                   "empty for a missing reading", line=int(lines[i]), column=col)
-    return out
+    return parse_values(path, raw, lines, "line", noun="a flow",
+                        fix=f"write flows as plain numbers in {unit} with a dot for decimals, or leave "
+                        "the cell empty for a missing reading")
 
 
 def _value_findings(flows: pd.DataFrame, lines: np.ndarray, unit: str) -> list[Finding]:

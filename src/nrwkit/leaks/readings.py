@@ -18,11 +18,22 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
+from ._table import Words, bad, date_times, numeric_times, parse_values, read_table
 
 __all__ = ["Readings", "read_readings", "usable_readings"]
 
-#: Cell texts read as a missing reading.
-_MISSING = {"", "nan", "na", "n/a", "null", "none"}
+#: The wording of the messages about a readings file.
+_WORDS = Words(
+    place="row", column="logger", file_fix="check the path of the readings file",
+    empty_fix="write a header row (time, then one logger junction id per column) and one row per reading "
+    "time",
+    no_time="no 'time' column",
+    no_time_fix="the first row must name the columns: 'time' (seconds from the model's start, or ISO "
+    "date-times with --start), then one logger junction id per column",
+    unnamed_fix="name every logger column after the junction id the logger is on",
+    no_column_fix="add one column per logger, named after the junction id it is on",
+    no_rows_fix="add one row per reading time",
+)
 
 
 @dataclass(frozen=True)
@@ -46,28 +57,7 @@ class Readings:
 
 def _bad(path: str | Path | None, problem: str, fix: str, *, row: int | None = None,
          column: str | None = None) -> InputError:
-    where = str(path) if path else "readings"
-    if row is not None:
-        where += f", row {row}"
-    if column is not None:
-        where += f", column {column!r}"
-    return InputError(f"{where}: {problem}\n  fix: {fix}")
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise _bad(path, "no such file", "check the path of the readings file")
-    if path.is_dir():
-        raise _bad(path, "this is a folder, not a file", "give the path of the CSV file")
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except pd.errors.EmptyDataError:
-        raise _bad(path, "the file is empty", "write a header row (time, then one logger junction id per "
-                   "column) and one row per reading time") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise _bad(path, f"this is not a readable CSV file ({str(exc).strip()})",
-                   "save it as CSV (comma separated, UTF-8) with the same number of fields on every "
-                   "row") from None
+    return bad(str(path) if path else "readings", problem, fix, place="row", at=row, column=column)
 
 
 def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m") -> Readings:
@@ -97,30 +87,7 @@ def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m"
         readings (both rows named).
     """
     path = Path(path)
-    raw = _read_csv(path)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    rows = np.arange(len(raw)) + 2  # the header is row 1
-    blank = (raw.apply(lambda col: col.str.strip()) == "").all(axis=1).to_numpy() if len(raw) else \
-        np.zeros(0, dtype=bool)
-    raw, rows = raw.loc[~blank].reset_index(drop=True), rows[~blank]
-    time_col = next((c for c in raw.columns if c.lower() == "time"), None)
-    if time_col is None:
-        raise _bad(path, f"no 'time' column (the columns are: {', '.join(raw.columns)})",
-                   "the first row must name the columns: 'time' (seconds from the model's start, or ISO "
-                   "date-times with --start), then one logger junction id per column")
-    loggers = [c for c in raw.columns if c != time_col]
-    for c in list(loggers):
-        if c.startswith("Unnamed: "):
-            if (raw[c].str.strip() == "").all():  # a trailing separator
-                loggers.remove(c)
-            else:
-                raise _bad(path, f"column {int(c.split(': ')[1]) + 1} has no name in the header row",
-                           "name every logger column after the junction id the logger is on")
-    if not loggers:
-        raise _bad(path, "there is no logger column, only times",
-                   "add one column per logger, named after the junction id it is on")
-    if len(raw) == 0:
-        raise _bad(path, "there are no readings below the header row", "add one row per reading time")
+    raw, rows, time_col, loggers = read_table(path, _WORDS)
     seconds = _parse_times(path, raw[time_col], rows, start)
     values = pd.DataFrame(_parse_values(path, raw[loggers], rows, unit), columns=loggers)
     values.index = pd.Index(seconds, name="time_s")
@@ -138,28 +105,15 @@ def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m"
 
 def _parse_times(path: Path, text: pd.Series, rows: np.ndarray, start: str | None) -> np.ndarray:
     """Return the times in whole seconds from the model's start."""
-    text = text.str.strip()
-    empty = np.flatnonzero((text == "").to_numpy())
-    if len(empty):
-        raise _bad(path, "the time is missing", "give a time on every row", row=int(rows[empty[0]]),
-                   column="time")
-    numeric = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    if np.isfinite(numeric[0]):
-        bad = np.flatnonzero(~np.isfinite(numeric))
-        if len(bad):
-            raise _bad(path, f"time {text.iloc[bad[0]]!r} is not a number of seconds like the first time",
-                       "give every time in seconds from the model's start, or every time as an ISO "
-                       "date-time (with --start)", row=int(rows[bad[0]]), column="time")
+    text, numeric = numeric_times(path, text, rows, "row", label="time ",
+                                  fix="give every time in seconds from the model's start, or every time as "
+                                  "an ISO date-time (with --start)")
+    if numeric is not None:
         return np.round(numeric).astype(np.int64)
-    try:
-        stamps = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    except ValueError:  # mixed UTC offsets
-        stamps = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
-    bad = np.flatnonzero(stamps.isna().to_numpy())
-    if len(bad):
-        raise _bad(path, f"time {text.iloc[bad[0]]!r} is neither seconds nor an ISO date-time",
-                   "write times as seconds from the model's start, or as ISO date-times such as "
-                   "2024-03-01 02:15 (with --start)", row=int(rows[bad[0]]), column="time")
+    stamps, _ = date_times(path, text, rows, "row",
+                           problem="time {time} is neither seconds nor an ISO date-time",
+                           fix="write times as seconds from the model's start, or as ISO date-times such as "
+                           "2024-03-01 02:15 (with --start)")
     if start is None:
         raise _bad(path, "the times are date-times, and the model's start is not known",
                    "give the model's start (--start ISO), e.g. --start 2024-03-01T00:00")
@@ -177,23 +131,10 @@ def _parse_times(path: Path, text: pd.Series, rows: np.ndarray, start: str | Non
 
 
 def _parse_values(path: Path, raw: pd.DataFrame, rows: np.ndarray, unit: str) -> np.ndarray:
-    out = np.empty(raw.shape, dtype=float)
-    bad: list[tuple[int, int]] = []
-    for j, col in enumerate(raw.columns):
-        text = raw[col].str.strip()
-        missing = text.str.lower().isin(_MISSING).to_numpy()
-        numbers = pd.to_numeric(text.where(~missing, "nan"), errors="coerce").to_numpy(dtype=float)
-        wrong = ~missing & ~np.isfinite(numbers)
-        bad += [(int(i), j) for i in np.flatnonzero(wrong)]
-        out[:, j] = numbers
-    if bad:
-        i, j = min(bad)
-        more = f" (and {len(bad) - 1} more cells that are not numbers)" if len(bad) > 1 else ""
-        what = "a pressure head in m" if unit == "m" else f"a flow in {unit}"
-        raise _bad(path, f"{raw.iloc[i, j].strip()!r} is not a number{more}",
-                   f"write {what} as a plain number with a dot for decimals, or leave the cell empty for a "
-                   "missing reading", row=int(rows[i]), column=str(raw.columns[j]))
-    return out
+    what = "a pressure head in m" if unit == "m" else f"a flow in {unit}"
+    return parse_values(path, raw, rows, "row", noun="a number",
+                        fix=f"write {what} as a plain number with a dot for decimals, or leave the cell "
+                        "empty for a missing reading")
 
 
 def _order(path: Path, values: pd.DataFrame, rows: np.ndarray,
