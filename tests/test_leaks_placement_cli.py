@@ -95,3 +95,15 @@ def test_place_loggers_command():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert len(data["loggers"]) == 3 and data["expected_search_km"] <= data["random_km"]
+
+
+def test_locate_window_in_hours(readings_csv):
+    # the fixture's readings run 0..4 h: a window of 1..3 h keeps 3 hourly readings
+    ok = CliRunner().invoke(cli, ["leaks", "locate", "net3", "--readings", str(readings_csv),
+                                  "--window", "1:3", "--json"])
+    assert ok.exit_code in (0, 1), ok.output
+    assert json.loads(ok.stdout)["details"]["bins"] == 3
+    for bad in ("3:1", "x:2", "5"):
+        result = CliRunner().invoke(cli, ["leaks", "locate", "net3", "--readings", str(readings_csv),
+                                          "--window", bad])
+        assert result.exit_code == 2 and "--window" in result.output

@@ -46,6 +46,8 @@ leaks_group.add_command(detect_command)
               help="How candidates are ranked.")
 @click.option("--noise", "noise_m", type=float, metavar="M",
               help="Loggers' noise (standard deviation), m [default: each logger's residual spread].")
+@click.option("--window", metavar="FROM:TO", help="The hours of the readings to use, from the model's "
+                                                   "start, e.g. 11:15 [default: all].")
 @click.option("--demand-error", type=click.FloatRange(0.0, 0.99), default=0.05, show_default=True,
               metavar="FRACTION", help="Relative error of each junction's demand in the model, carried "
                                        "into the probabilities.")
@@ -65,7 +67,8 @@ leaks_group.add_command(detect_command)
 @json_option
 @handle_errors
 def locate_command(network: str, readings_path: Path, flows_path: Path | None, start: str | None,
-                   method: str, noise_m: float | None, demand_error: float, max_leak_m3h: float | None,
+                   method: str, noise_m: float | None, window: str | None, demand_error: float,
+                   max_leak_m3h: float | None,
                    resimulate: int, probability: float, top: int,
                    report_path: Path | None, overwrite: bool, as_json: bool) -> None:
     """Rank the junctions where a leak in NETWORK most probably is, from logger pressures.
@@ -86,7 +89,7 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
     result = nrwleaks.locate(wn, readings, method=method, noise_m=noise_m,  # type: ignore[arg-type]
                              probability=probability, inflow_m3s=flows, demand_error=demand_error,
                              max_leak_m3s=None if max_leak_m3h is None else max_leak_m3h / 3600.0,
-                             resimulate=resimulate)
+                             resimulate=resimulate, window=_hours(window))
     if report_path is not None:
         from nrwkit.report.leaks import locate_report
 
@@ -104,6 +107,21 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
         _print_localisation(result, top, report_path)
     if not result.separable:
         ctx.exit(EXIT_FINDINGS)
+
+
+def _hours(window: str | None) -> tuple[int, int] | None:
+    """Parse ``--window FROM:TO`` (hours from the model's start) into seconds."""
+    if window is None:
+        return None
+    try:
+        first, last = (float(part) for part in window.split(":"))
+    except ValueError:
+        raise click.BadParameter(f"{window!r}: give two hours from the model's start, e.g. 11:15",
+                                 param_hint="--window") from None
+    if not 0 <= first < last:
+        raise click.BadParameter(f"{window!r}: the first hour must be at least 0 and before the last",
+                                 param_hint="--window")
+    return round(first * 3600), round(last * 3600)
 
 
 def _print_localisation(result: nrwleaks.Localisation, top: int, report_path: Path | None) -> None:

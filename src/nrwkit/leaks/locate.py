@@ -60,7 +60,7 @@ from ..hydraulics import HydraulicSession
 from .readings import Readings, usable_readings
 from .sensitivity import sensitivity_matrix
 
-__all__ = ["MAX_BINS", "METHODS", "Localisation", "locate"]
+__all__ = ["MAX_BINS", "MAX_VARIANCE_FACTOR", "METHODS", "Localisation", "locate"]
 
 METHODS = ("bayes", "least-squares", "correlation")
 Method = Literal["bayes", "least-squares", "correlation"]
@@ -71,6 +71,11 @@ MAX_BINS = 48
 MIN_NOISE_M = 0.01
 #: The search area is "not separating" when it holds more than this share of the mains.
 WIDE_AREA_SHARE = 0.25
+#: Largest variance factor at which one constant leak is taken to explain the readings: above
+#: it the misfit is more than twice what the noise and the demand error allow (in standard
+#: deviations), the errors are systematic, and scaling the covariance no longer makes the
+#: probabilities honest (ky6 over 24 h: factor 9.5, probability 1.0 at a junction 7.8 km off).
+MAX_VARIANCE_FACTOR = 4.0
 
 
 @dataclass(frozen=True)
@@ -466,6 +471,12 @@ def _separability(wn: wntr.network.WaterNetworkModel, area: dict[str, Any], fit:
         why.append(f"the data cannot separate the candidates: the search area is {area['length_km']:.1f} km, "
                    f"{area['length_km'] / total_km:.0%} of the mains; do not send a crew on this ranking, "
                    "add loggers near the suspected area or lower the demand error by calibrating")
+    if post.variance_factor > MAX_VARIANCE_FACTOR:
+        why.append(f"no single constant leak explains the readings: the best fit misfits "
+                   f"{math.sqrt(post.variance_factor):.1f} times what the loggers' noise and the demand "
+                   "error allow (a leak that started inside the window, several leaks, tank levels or a "
+                   "valve that differ from the model's); cut the window to a few hours after the leak "
+                   "appeared, or calibrate the model")
     uniform = _uniform_fit(fit)
     best = float(np.min(np.where(np.isfinite(post.log_p), fit.rss, np.inf)))
     if np.isfinite(best) and uniform <= best + 1.0:
