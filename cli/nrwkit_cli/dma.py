@@ -24,6 +24,7 @@ from .options import (
     handle_errors,
     json_option,
     network_argument,
+    number_pair,
     overwrite_option,
     refuse_output_on_input,
     verbosity,
@@ -37,13 +38,7 @@ def dma_group() -> None:
 
 
 def _size_band(value: str | None) -> tuple[float, float] | None:
-    if value is None:
-        return None
-    try:
-        low, high = (float(v) for v in value.split(":"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r}: give the band as MIN:MAX, e.g. 500:3000") from None
-    return low, high
+    return number_pair(value, shape="the band as MIN:MAX", example="500:3000")
 
 
 def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -18,6 +18,7 @@ from .options import (
     handle_errors,
     json_option,
     network_argument,
+    number_pair,
     overwrite_option,
     refuse_output_on_input,
     verbosity,
@@ -111,13 +112,11 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
 
 def _hours(window: str | None) -> tuple[int, int] | None:
     """Parse ``--window FROM:TO`` (hours from the model's start) into seconds."""
-    if window is None:
+    pair = number_pair(window, shape="two hours from the model's start", example="11:15",
+                       param_hint="--window")
+    if pair is None:
         return None
-    try:
-        first, last = (float(part) for part in window.split(":"))
-    except ValueError:
-        raise click.BadParameter(f"{window!r}: give two hours from the model's start, e.g. 11:15",
-                                 param_hint="--window") from None
+    first, last = pair
     if not 0 <= first < last:
         raise click.BadParameter(f"{window!r}: the first hour must be at least 0 and before the last",
                                  param_hint="--window")

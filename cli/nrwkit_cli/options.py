@@ -104,6 +104,18 @@ def _fail(ctx: click.Context, exc: Exception, code: int) -> None:
     ctx.exit(code)
 
 
+def number_pair(value: str | None, *, shape: str, example: str, param_hint: str | None = None
+                ) -> tuple[float, float] | None:
+    """Parse ``A:B`` into two numbers, or None; a usage error (exit 2) names the shape and an example."""
+    if value is None:
+        return None
+    try:
+        first, second = (float(part) for part in value.split(":"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give {shape}, e.g. {example}", param_hint=param_hint) from None
+    return first, second
+
+
 def echo_json(data: Any) -> None:
     """Print ``data`` as indented JSON on stdout."""
     click.echo(json.dumps(data, indent=2, allow_nan=False))
