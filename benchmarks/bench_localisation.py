@@ -165,6 +165,12 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     if rows and "covered" in rows[0]:
         out["coverage"] = float(np.mean([r["covered"] for r in rows]))
         out["mean_area_km"] = float(np.mean([r["area_km"] for r in rows]))
+        answered = [r for r in rows if r.get("answered")]
+        out["no_answer"] = 1.0 - len(answered) / len(rows)
+        # answered with a search area that misses the leak: what sends a crew to the wrong street
+        out["answered_and_wrong"] = int(sum(not r["covered"] for r in answered))
+        if answered:
+            out["coverage_answered"] = float(np.mean([r["covered"] for r in answered]))
     return out
 
 
@@ -207,6 +213,7 @@ def run_network(name: str, n_cases: int, methods: list[str]) -> dict[str, Any]:
                 row = {**score([], case.leak_node, dist, {"nodes": [], "length_km": 0.0}), "error": str(exc)}
             else:
                 row = score([str(n) for n in loc.candidates["node"]], case.leak_node, dist, loc.search_area)
+                row["answered"] = bool(loc.separable)
             rows["nrwkit:" + method].append({**row, "seconds": time.perf_counter() - t0})
         t0 = time.perf_counter()
         ranked = nearest_logger(case, nominal_eps, nearest)
@@ -240,7 +247,8 @@ def targets(summary: dict[str, Any], main: str) -> dict[str, Any]:
 def table(results: list[dict[str, Any]]) -> str:
     """Markdown table of every network and method."""
     lines = ["| network | method | cases | top-1 | top-10 | median dist m | coverage 90 % | mean area km "
-             "| s/case | errors | targets |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| no answer | answered, area misses | s/case | errors | targets |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for res in results:
         for method, s in res["summary"].items():
             verdict = ""
@@ -249,10 +257,13 @@ def table(results: list[dict[str, Any]]) -> str:
                 verdict = ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in t.items())
             cov = f"{s['coverage']:.0%}" if "coverage" in s else "-"
             area = f"{s['mean_area_km']:.2f}" if "mean_area_km" in s else "-"
+            none_ = f"{s['no_answer']:.0%}" if "no_answer" in s else "-"
+            wrong = str(s["answered_and_wrong"]) if "answered_and_wrong" in s else "-"
             lines.append(f"| {res['network']} ({res['junctions']} j, {res['sensors']} loggers) | {method} "
                          f"| {s['cases']} | {s['top1']:.0%} | {s['top10']:.0%} "
                          f"| {s['median_distance_m']:.0f} "
-                         f"| {cov} | {area} | {s['seconds_per_case']:.2f} | {s['errors']} | {verdict} |")
+                         f"| {cov} | {area} | {none_} | {wrong} | {s['seconds_per_case']:.2f} "
+                         f"| {s['errors']} | {verdict} |")
     return "\n".join(lines)
 
 
