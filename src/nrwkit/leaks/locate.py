@@ -143,13 +143,18 @@ class _Bins:
 
     def mean(self, values: np.ndarray) -> np.ndarray:
         """Average (T, S) values over the bins, NaN-aware, (B, S)."""
-        out = np.full((len(self.times), values.shape[1]), np.nan)
-        for k in range(len(self.times)):
-            block = values[self.key == k]
-            count = np.sum(~np.isnan(block), axis=0)
-            with np.errstate(invalid="ignore"):
-                out[k] = np.where(count > 0, np.nansum(block, axis=0) / np.maximum(count, 1), np.nan)
-        return out
+        return _bin_mean(values, self.key, len(self.times))[0]
+
+
+def _bin_mean(values: np.ndarray, key: np.ndarray, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the NaN-aware mean of (T, S) values per bin ``key`` and the count of values, (B, S)."""
+    present = ~np.isnan(values)
+    total = np.zeros((n_bins, values.shape[1]))
+    count = np.zeros((n_bins, values.shape[1]), dtype=np.int64)
+    np.add.at(total, key, np.where(present, values, 0.0))
+    np.add.at(count, key, present)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan), count
 
 
 def locate(
@@ -302,11 +307,8 @@ def _bin(residual: pd.DataFrame, times: np.ndarray, step: int) -> _Bins:
     _, key = np.unique((times - times.min()) // width, return_inverse=True)
     values = residual.to_numpy()
     first = [int(times[key == k].min()) for k in range(int(key.max()) + 1)]
-    bins = _Bins(times=first, residual=np.empty(0), count=np.empty(0), raw=values, reading_times=times,
-                 key=key)
-    count = np.array([np.sum(~np.isnan(values[key == k]), axis=0) for k in range(len(first))])
-    return _Bins(times=first, residual=bins.mean(values), count=count, raw=values, reading_times=times,
-                 key=key)
+    mean, count = _bin_mean(values, key, len(first))
+    return _Bins(times=first, residual=mean, count=count, raw=values, reading_times=times, key=key)
 
 
 def _noise(residual: np.ndarray, noise_m: float | None) -> np.ndarray:
