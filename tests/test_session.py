@@ -305,6 +305,36 @@ def test_extra_demand_adds_exactly_the_flow(multiplier, write_inp, tmp_path):
                                                        abs=1e-3)
 
 
+def test_extra_demand_from_a_start_time_equals_epanet(net1, tmp_path):
+    """A leak-like extra demand from 6 h on, tanks draining after it: as EPANET with a pattern.
+
+    The oracle is WNTR's EpanetSimulator on a copy of Net1 whose node 22 has an extra demand
+    with a pattern 0 until 6 h and 1 after it.
+    """
+    q = 0.01
+    with HydraulicSession(net1) as session:
+        plain = session.run(duration_s=10 * HOUR, report_step_s=HOUR)
+        with session.extra_demand("22", q, start_s=6 * HOUR):
+            run = session.run(duration_s=10 * HOUR, report_step_s=HOUR)
+            early, late = session.solve(4 * HOUR), session.solve(7 * HOUR)
+        again = session.run(duration_s=10 * HOUR, report_step_s=HOUR)
+    model = copy.deepcopy(net1)
+    model.options.time.duration = 10 * HOUR
+    model.options.time.report_timestep = HOUR
+    step = int(model.options.time.pattern_timestep) // HOUR  # Net1: 2 h
+    model.add_pattern("FROM6", [0.0] * (6 // step) + [1.0] * (24 // step))
+    model.get_node("22").add_demand(q, "FROM6")
+    ref = epanet_eps(model, tmp_path)
+    junctions = list(net1.junction_name_list)
+    expected = ref.node["pressure"].loc[run.pressure_m.index, junctions].to_numpy()
+    assert run.pressure_m[junctions].to_numpy() == pytest.approx(expected, abs=1e-3)
+    before = run.pressure_m.index < 6 * HOUR
+    assert run.pressure_m[before].to_numpy() == pytest.approx(plain.pressure_m[before].to_numpy(), abs=1e-9)
+    assert (run.pressure_m.loc[9 * HOUR] < plain.pressure_m.loc[9 * HOUR] - 0.05).all()  # tank drained
+    assert again.pressure_m.to_numpy() == pytest.approx(plain.pressure_m.to_numpy(), abs=1e-9)
+    assert early.required_m3s.sum() < late.required_m3s.sum() - 0.9 * q
+
+
 def test_extra_demand_block_restores_after_an_error(net1):
     with HydraulicSession(net1) as session:
         base = session.solve(0)

@@ -189,6 +189,17 @@ class ExtendedPeriod:
         return delivered / required if required > 0 else 1.0
 
 
+@dataclass
+class _Extra:
+    """An extra demand added by :meth:`HydraulicSession.extra_demand` (EPANET indices, LPS)."""
+
+    node: int
+    demand: int
+    base: float
+    start_s: int
+    current: float | None = None
+
+
 class HydraulicSession:
     """An EPANET project open in memory: change statuses or demands, re-solve, read back.
 
@@ -287,6 +298,7 @@ class HydraulicSession:
                                if self._en.ENgetnodetype(self._node_index[n]) == _EN_JUNCTION]
         self._junction_idx = [self._node_index[n] for n in self.junction_names]
         self._initial_status: dict[str, float] = {}
+        self._extras: list[_Extra] = []
         self._elevation: np.ndarray | None = None
         self._valves: list[int] = []
         self._link_types = np.array([self._en.ENgetlinktype(i) for i in range(1, n_links + 1)], dtype=int)
@@ -373,11 +385,23 @@ class HydraulicSession:
             self._en.ENsetlinkvalue(self._link_index[name], _EN_INITSTATUS, status)
 
     @contextlib.contextmanager
-    def extra_demand(self, node: str, flow_m3s: float) -> Iterator[None]:
+    def extra_demand(self, node: str, flow_m3s: float, *, start_s: int = 0) -> Iterator[None]:
         """Add a constant demand (no pattern) at a node for the solves inside the block.
 
-        Used for fire flows. The global demand multiplier is compensated so that exactly
-        ``flow_m3s`` is asked for.
+        Used for fire flows and leaks. The global demand multiplier is compensated so that
+        exactly ``flow_m3s`` is asked for.
+
+        Parameters
+        ----------
+        node : str
+            The node.
+        flow_m3s : float
+            The extra demand, m3/s.
+        start_s : int
+            Time from which it is drawn (s from the model's start): in :meth:`run` and
+            :meth:`states` the demand is zero before it and switched on at the first
+            hydraulic step at or after it (a reporting time always is one); :meth:`solve` at
+            an earlier time leaves it out.
         """
         index = self._index(node, self._node_index, "node")
         mult = ctypes.c_double()
@@ -390,10 +414,22 @@ class HydraulicSession:
             raise SimulationError(msg)
         count = ctypes.c_int()
         self._lib.EN_getnumdemands(self._project, ctypes.c_int(index), ctypes.byref(count))
+        extra = _Extra(index, count.value, base, int(start_s))
+        self._extras.append(extra)
         try:
             yield
         finally:
+            self._extras.remove(extra)
             self._lib.EN_deletedemand(self._project, ctypes.c_int(index), count)
+
+    def _switch_extras(self, time_s: int) -> None:
+        """Draw each extra demand from its start time on (zero before it)."""
+        for extra in self._extras:
+            value = extra.base if time_s >= extra.start_s else 0.0
+            if extra.current != value:
+                self._lib.EN_setbasedemand(self._project, ctypes.c_int(extra.node), ctypes.c_int(extra.demand),
+                                           ctypes.c_double(value))
+                extra.current = value
 
     # --- solves -----------------------------------------------------------------------
     def _set_time(self, *, duration: int, pattern_start: int) -> None:
@@ -426,6 +462,7 @@ class HydraulicSession:
         """
         self._set_time(duration=0, pattern_start=self._pattern_start + int(time_s))
         self._en.ENinitH(_EN_INITFLOW)
+        self._switch_extras(int(time_s))
         _, converged = self._run_step()
         return self._state(int(time_s), converged, full=full)
 
@@ -495,8 +532,9 @@ class HydraulicSession:
         unbalanced: list[int] = []
         current: dict[str, float] = {}
         while True:
+            now = int(self._en.ENgettimeparam(_EN_HTIME))
+            self._switch_extras(now)
             if emitters is not None:
-                now = int(self._en.ENgettimeparam(_EN_HTIME))
                 for node, coef in emitters(now).items():
                     if current.get(node) != coef:
                         self._en.ENsetnodevalue(self._index(node, self._node_index, "node"), _EN_EMITTER,
@@ -569,6 +607,7 @@ class HydraulicSession:
             self._en.ENinitH(_EN_INITFLOW)
             wanted = set(asked)
             while True:
+                self._switch_extras(int(self._en.ENgettimeparam(_EN_HTIME)))
                 t, ok = self._run_step()
                 if t in wanted and t not in out:
                     out[t] = self._full_state(t, ok)

@@ -27,8 +27,8 @@ at the solved state of time ``t`` (:func:`nrwkit.leaks.sensitivity_matrix`).
    search area holds the most probable junctions until their probabilities sum to the
    stated probability.
 6. **Re-simulation.** The ``resimulate`` most probable candidates are run again through the
-   full non-linear model (a constant extra demand of ``f_j`` at ``j`` over the window, tanks
-   draining as they would), and their fit, leak flow and probability recomputed from the
+   full non-linear model (a constant extra demand of ``f_j`` at ``j`` from the window's start,
+   tanks draining as they would), and their fit, leak flow and probability recomputed from the
    simulated change of pressure instead of the linear one.
 
 Methods rank the candidates differently (the probability and the search area are the
@@ -427,7 +427,7 @@ def _resimulate(session: HydraulicSession, fit: _Fit, top: np.ndarray, nodes: li
     base = _binned(nominal, sensors, bins)
     for k, node in zip(top, nodes, strict=True):
         flow = float(fit.flow[k])
-        with session.extra_demand(node, flow):
+        with session.extra_demand(node, flow, start_s=bins.times[0]):  # the leak from the window's start
             run = session.run(duration_s=end, report_step_s=step, pressure_only=True)
         change = (_binned(run.pressure_m, sensors, bins) - base) / flow  # per m3/s
         white = fit.whiten(change[fit.observed])
