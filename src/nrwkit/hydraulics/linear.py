@@ -38,7 +38,8 @@ from scipy.sparse import csgraph
 from ..errors import InputError
 from .session import HydraulicState
 
-__all__ = ["LinearSystem", "LinkTable", "link_table", "linear_system", "pressure_sensitivity"]
+__all__ = ["LinearSystem", "LinkTable", "TankResponse", "link_table", "linear_system", "pressure_sensitivity",
+           "tank_response"]
 
 #: Smallest link gradient, s/m2: EPANET's RQtol (1e-7 ft/cfs) in SI. It keeps a link with
 #: no flow from getting an infinite conductance.
@@ -68,6 +69,19 @@ class LinearSystem:
     notes : tuple of str
         What was done to keep the system solvable (floating junctions isolated, a singular
         factor regularised); empty for a regular system.
+    tanks : list of str
+        The tanks, whose heads are held in ``M`` but change over a period (see
+        :func:`tank_response`).
+    tank_coupling : numpy.ndarray
+        ``C`` (junctions x tanks): the conductance of the open links between each junction
+        and each tank, (m3/s) per m.
+    tank_block : numpy.ndarray
+        ``K_TT`` (tanks x tanks): d (outflow of tank k) / d (head of tank l) with every other
+        head held: the conductance of the open links at tank k on the diagonal, minus that of
+        tank-to-tank links off it.
+    tank_area_m2 : numpy.ndarray
+        Each tank's surface area at its solved level (from its diameter, or the slope of
+        its volume curve).
     """
 
     matrix: sp.csc_matrix
@@ -76,6 +90,10 @@ class LinearSystem:
     notes: tuple[str, ...] = ()
     isolated: frozenset[str] = frozenset()
     lu: Any = field(default=None, repr=False, compare=False)
+    tanks: list[str] = field(default_factory=list)
+    tank_coupling: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False, compare=False)
+    tank_block: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False, compare=False)
+    tank_area_m2: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
 
 
 def _at(frame: pd.DataFrame, time_s: int) -> pd.Series:
@@ -296,9 +314,51 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
         notes.append("the linear system was singular: regularised by a diagonal shift of 1e-10 of its "
                      "largest diagonal term")
         lu = spla.splu(matrix)
+    tanks, coupling, block, area = _tank_terms(wn, node_pos, col, a[use], b[use], cond, head, n)
     return LinearSystem(matrix=matrix, junctions=junctions, fixed=dict(sorted(fixed.items())),
                         notes=tuple(notes), lu=lu,
-                        isolated=frozenset(junctions[k] for k in np.flatnonzero(floating)))
+                        isolated=frozenset(junctions[k] for k in np.flatnonzero(floating)),
+                        tanks=tanks, tank_coupling=coupling, tank_block=block, tank_area_m2=area)
+
+
+def _tank_terms(wn: wntr.network.WaterNetworkModel, node_pos: dict[str, int], col: np.ndarray,
+                a: np.ndarray, b: np.ndarray, cond: np.ndarray, head: np.ndarray, n: int
+                ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """Return the tanks, ``C`` (junctions x tanks), ``K_TT`` and the tanks' areas at their levels."""
+    tanks = [t for t in wn.tank_name_list if t in node_pos]
+    coupling = np.zeros((n, len(tanks)))
+    block = np.zeros((len(tanks), len(tanks)))
+    area = np.zeros(len(tanks))
+    if not tanks:
+        return tanks, coupling, block, area
+    tank_col = np.full(len(node_pos), -1)
+    tank_col[[node_pos[t] for t in tanks]] = np.arange(len(tanks))
+    ta, tb = tank_col[a], tank_col[b]
+    for here, other, other_tank in ((ta, col[b], tb), (tb, col[a], ta)):
+        at = here >= 0
+        np.add.at(block, (here[at], here[at]), cond[at])
+        to_junction = at & (other >= 0)
+        np.add.at(coupling, (other[to_junction], here[to_junction]), cond[to_junction])
+        between = at & (other_tank >= 0)
+        np.add.at(block, (here[between], other_tank[between]), -cond[between])
+    for k, name in enumerate(tanks):
+        area[k] = _tank_area(wn.get_node(name), float(head[node_pos[name]]))
+    return tanks, coupling, block, area
+
+
+def _tank_area(tank: Any, head_m: float) -> float:
+    """Surface area of a tank at a head, m2: its diameter's circle, or its volume curve's slope."""
+    level = head_m - float(tank.elevation)
+    curve = getattr(tank, "vol_curve", None)
+    if curve is not None and len(curve.points) >= 2:
+        levels = np.array([p[0] for p in curve.points], dtype=float)
+        volumes = np.array([p[1] for p in curve.points], dtype=float)
+        k = int(np.clip(np.searchsorted(levels, level) - 1, 0, len(levels) - 2))
+        rise = levels[k + 1] - levels[k]
+        if rise > 0:
+            return max(float((volumes[k + 1] - volumes[k]) / rise), 1e-6)
+    d = float(tank.diameter or 0.0)
+    return max(np.pi * d * d / 4.0, 1e-6)
 
 
 def _isolate_floating(offdiag: sp.csr_matrix, diag: np.ndarray, held: list[int]
@@ -391,3 +451,88 @@ def pressure_sensitivity(system: LinearSystem, sensors: Sequence[str],
     out[[k for k, s in enumerate(sensors) if s in system.isolated], :] = 0.0
     return pd.DataFrame(out, index=pd.Index(list(sensors), name="sensor"),
                         columns=pd.Index(columns, name="candidate"))
+
+
+@dataclass(frozen=True)
+class TankResponse:
+    """How a demand at a junction reaches the loggers through the tanks over a period.
+
+    With the tanks' heads held, an extra outflow ``dq`` at the junctions changes the heads by
+    ``dH = -M^-1 P dq`` (:func:`pressure_sensitivity`). Over a period the tanks that supply
+    it drain: their outflows change by ``dQ_T = W dq + K dH_T`` and their heads by
+    ``A dH_T/dt = -dQ_T``, and a change of tank head changes the junctions' heads by
+    ``dH = M^-1 P C dH_T``.
+
+    Attributes
+    ----------
+    tanks : list of str
+    area_m2 : numpy.ndarray
+        ``A``, each tank's surface area, (T,).
+    to_sensor : numpy.ndarray
+        d pressure(sensor) / d head(tank), (S, T).
+    outflow : numpy.ndarray
+        ``W``: d outflow(tank) / d demand(candidate), (T, J), dimensionless (the share of a
+        junction's extra demand each tank supplies while the heads of tanks are held).
+    feedback : numpy.ndarray
+        ``K = K_TT - C^T M^-1 P C``: d outflow(tank) / d head(tank), (T, T), (m3/s) per m.
+    """
+
+    tanks: list[str]
+    area_m2: np.ndarray
+    to_sensor: np.ndarray
+    outflow: np.ndarray
+    feedback: np.ndarray
+
+
+def tank_response(system: LinearSystem, sensors: Sequence[str],
+                  candidates: Sequence[str] | None = None) -> TankResponse:
+    """Return the tank terms of the linearised system for sensors and candidate junctions.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        From :func:`linear_system`.
+    sensors : sequence of str
+        Junctions with a pressure logger.
+    candidates : sequence of str, optional
+        Junctions where an extra demand (a leak) may be; default every junction.
+
+    Returns
+    -------
+    TankResponse
+    """
+    index = {j: k for k, j in enumerate(system.junctions)}
+    columns = list(system.junctions) if candidates is None else list(candidates)
+    n_tanks = len(system.tanks)
+    if n_tanks == 0:
+        return TankResponse([], np.zeros(0), np.zeros((len(sensors), 0)), np.zeros((0, len(columns))),
+                            np.zeros((0, 0)))
+    lu = system.lu if system.lu is not None else spla.splu(system.matrix)
+    coupling = _to_rhs(system, index, system.tank_coupling)  # P C
+    heads = np.atleast_2d(lu.solve(coupling))  # M^-1 P C: junction heads per unit tank head
+    if heads.shape[0] != len(system.junctions):
+        heads = heads.T
+    rows = [index[s] for s in sensors]
+    isolated_rows = [k for k, s in enumerate(sensors) if s in system.isolated]
+    to_sensor = heads[rows, :].copy()
+    to_sensor[isolated_rows, :] = 0.0
+    z = np.atleast_2d(lu.solve(system.tank_coupling, trans="T"))  # M^-T C
+    if z.shape[0] != len(system.junctions):
+        z = z.T
+    source = np.array([-1 if c in system.isolated else index.get(_supplier(system.fixed, c), -1)
+                       for c in columns])
+    outflow = np.where(source[None, :] >= 0, z[np.maximum(source, 0), :].T, 0.0)
+    feedback = system.tank_block - system.tank_coupling.T @ heads
+    return TankResponse(list(system.tanks), system.tank_area_m2.copy(), to_sensor, outflow, feedback)
+
+
+def _to_rhs(system: LinearSystem, index: dict[str, int], injection: np.ndarray) -> np.ndarray:
+    """Apply ``P``: an injection at a junction held by a valve enters at the junction supplying it."""
+    out = np.array(injection, dtype=float, copy=True)
+    for held in system.fixed:
+        row = out[index[held]].copy()
+        out[index[held]] = 0.0
+        supplier = index.get(_supplier(system.fixed, held), -1)
+        if supplier >= 0:
+            out[supplier] += row
+    return out

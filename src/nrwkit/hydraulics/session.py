@@ -427,8 +427,8 @@ class HydraulicSession:
         for extra in self._extras:
             value = extra.base if time_s >= extra.start_s else 0.0
             if extra.current != value:
-                self._lib.EN_setbasedemand(self._project, ctypes.c_int(extra.node), ctypes.c_int(extra.demand),
-                                           ctypes.c_double(value))
+                self._lib.EN_setbasedemand(self._project, ctypes.c_int(extra.node),
+                                           ctypes.c_int(extra.demand), ctypes.c_double(value))
                 extra.current = value
 
     # --- solves -----------------------------------------------------------------------

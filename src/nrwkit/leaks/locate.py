@@ -57,8 +57,9 @@ from scipy.special import logsumexp
 
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
+from ..hydraulics.linear import pressure_sensitivity, tank_response
 from .readings import Readings, usable_readings
-from .sensitivity import sensitivity_matrix
+from .sensitivity import linear_systems, tank_drain
 
 __all__ = ["MAX_BINS", "MAX_VARIANCE_FACTOR", "METHODS", "Localisation", "locate"]
 
@@ -137,9 +138,9 @@ class _Bins:
     times: list[int]  # linearisation time of each bin (its first reading time)
     residual: np.ndarray  # (B, S) mean residual, NaN where a logger has no reading in the bin
     count: np.ndarray  # (B, S) readings averaged
-    raw: np.ndarray  # (T, S) residuals of every reading (for the noise estimate)
     reading_times: np.ndarray  # (T,) s
     key: np.ndarray  # (T,) bin of each reading
+    mean_times: np.ndarray  # (B,) mean reading time of each bin, s
 
     def mean(self, values: np.ndarray) -> np.ndarray:
         """Average (T, S) values over the bins, NaN-aware, (B, S)."""
@@ -249,14 +250,10 @@ def locate(
         residual = (values - model).astype(float)
         bins = _bin(residual, times, step)
         say(f"sensitivities at {len(bins.times)} times")
-        lin = sensitivity_matrix(wn, use, bins.times, session=session)
-        assert isinstance(lin, dict)
-        col = {j: k for k, j in enumerate(next(iter(lin.values())).columns)}
-        full = np.stack([lin[t].to_numpy() for t in bins.times])  # (B, S, N) every junction
-        demand = nominal.demand_m3s.reindex(bins.times, method="ffill")[list(col)].to_numpy()  # (B, N)
-        sigma = _noise(bins.raw, noise_m)
+        signature, spread, col = _signatures(wn, session, nominal.demand_m3s, use, bins, step)
+        sigma = _noise(_history(readings, use, nominal.pressure_m, end), noise_m)
         say("generalised least squares")
-        fit = _gls(bins, full, demand, sigma, demand_error, [col[c] for c in cand])
+        fit = _gls(bins, signature, spread * demand_error, sigma, [col[c] for c in cand])
         mean_demand = float(nominal.demand_m3s.loc[times.min():end].sum(axis=1).mean())
         bound, bound_why = _leak_bound(max_leak_m3s, inflow_m3s, values.index, mean_demand)
         post = _posterior(fit, bound)
@@ -294,6 +291,37 @@ def locate(
                         separable=separable, details=details)
 
 
+def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, demand: pd.DataFrame,
+                sensors: list[str], bins: _Bins, step: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Leak signatures and the demand error's spread at the loggers, tanks as states.
+
+    Returns the change of each logger's pressure in each bin per m3/s of a leak at each
+    junction held from the window's start (the tanks that supply it draining meanwhile),
+    ``(B, S, N)``; the change per unit relative error of each junction's demand held from the
+    model's start (its direct effect and the tank levels it has shifted since), ``(B, S,
+    N)``; and the junctions' columns.
+    """
+    start = bins.times[0]
+    every = max(step, (3600 // step) * step)  # tank drift before the window: about hourly
+    before = [t for t in range(0, start, every)]
+    systems = linear_systems(wn, before + bins.times, session)
+    junctions = list(systems[start].junctions)
+    col = {j: k for k, j in enumerate(junctions)}
+    direct = np.stack([pressure_sensitivity(systems[t], sensors).to_numpy() for t in bins.times])  # (B, S, N)
+    grid = before + bins.times
+    tanks = [tank_response(systems[t], sensors) for t in grid]
+    load = demand.reindex(grid, method="ffill")[junctions].to_numpy()  # (G, N)
+    spread = direct * load[len(before):, None, :]
+    if not tanks[0].tanks:
+        return direct, spread, col
+    to_sensor = np.stack([r.to_sensor for r in tanks[len(before):]])  # (B, S, T)
+    leak = tank_drain(tanks[len(before):], bins.times, bins.mean_times, np.ones((len(bins.times), len(col))),
+                      start_s=start)
+    drift = tank_drain(tanks, grid, bins.mean_times, load, start_s=0)
+    return (direct + np.einsum("bst,btn->bsn", to_sensor, leak),
+            spread + np.einsum("bst,btn->bsn", to_sensor, drift), col)
+
+
 def _reading_step(times: np.ndarray) -> int:
     """Return the readings' common step, s (the greatest common divisor of their differences)."""
     steps = np.diff(np.unique(np.concatenate([[0], times])))
@@ -308,7 +336,19 @@ def _bin(residual: pd.DataFrame, times: np.ndarray, step: int) -> _Bins:
     values = residual.to_numpy()
     first = [int(times[key == k].min()) for k in range(int(key.max()) + 1)]
     mean, count = _bin_mean(values, key, len(first))
-    return _Bins(times=first, residual=mean, count=count, raw=values, reading_times=times, key=key)
+    mean_times = np.bincount(key, weights=times.astype(float)) / np.bincount(key)
+    return _Bins(times=first, residual=mean, count=count, reading_times=times, key=key,
+                 mean_times=mean_times)
+
+
+def _history(readings: pd.DataFrame | Readings, sensors: list[str], model: pd.DataFrame, end: int
+             ) -> np.ndarray:
+    """Residuals of the loggers at every reading up to the window's end (before it too), (T, S)."""
+    frame = readings.values if isinstance(readings, Readings) else readings
+    frame = frame.loc[(frame.index >= 0) & (frame.index <= end), sensors]
+    frame = frame.apply(pd.to_numeric, errors="coerce")
+    at = model[sensors].reindex(frame.index.astype(np.int64), method="ffill").to_numpy()
+    return np.asarray(frame.to_numpy(dtype=float) - at)
 
 
 def _noise(residual: np.ndarray, noise_m: float | None) -> np.ndarray:
@@ -316,18 +356,22 @@ def _noise(residual: np.ndarray, noise_m: float | None) -> np.ndarray:
 
     The leak and the demand error change the residual slowly; the difference of two
     successive readings is dominated by the noise (its spread is ``sqrt(2) sigma``), so the
-    median absolute difference x 1.4826 / sqrt(2) estimates ``sigma`` robustly.
+    median absolute difference x 1.4826 / sqrt(2) estimates ``sigma`` robustly. Every reading
+    up to the window's end counts (the readings before the window too). A logger's estimate
+    from a few dozen readings is itself uncertain by 15-25 %, and one that comes out low
+    would make its logger weigh too much: no logger is taken as quieter than the loggers'
+    median (loggers of one network are usually of one kind), a noisier one keeps its own.
     """
     if noise_m is not None:
         return np.full(residual.shape[1], float(noise_m))
-    out = np.full(residual.shape[1], MIN_NOISE_M)
+    out = np.full(residual.shape[1], np.nan)
     for s in range(residual.shape[1]):
         column = residual[:, s]
         diff = np.diff(column[~np.isnan(column)])
         if len(diff):
-            spread = 1.4826 * float(np.median(np.abs(diff - np.median(diff))))
-            out[s] = max(MIN_NOISE_M, spread / math.sqrt(2))
-    return out
+            out[s] = 1.4826 * float(np.median(np.abs(diff - np.median(diff)))) / math.sqrt(2)
+    pooled = float(np.nanmedian(out)) if np.isfinite(out).any() else MIN_NOISE_M
+    return np.maximum(np.where(np.isfinite(out), out, pooled), max(pooled, MIN_NOISE_M))
 
 
 @dataclass
@@ -356,13 +400,16 @@ class _Fit:
             return np.where(self.b > 0, self.rr - self.a ** 2 / self.b, self.rr)
 
 
-def _gls(bins: _Bins, full: np.ndarray, demand: np.ndarray, sigma: np.ndarray, demand_error: float,
-         cand: list[int]) -> _Fit:
-    """Whiten residuals and signatures with the covariance of noise and demand error."""
+def _gls(bins: _Bins, full: np.ndarray, spread: np.ndarray, sigma: np.ndarray, cand: list[int]) -> _Fit:
+    """Whiten residuals and signatures with the covariance of noise and demand error.
+
+    ``full`` (B, S, N): leak signatures; ``spread`` (B, S, N): the loggers' change for one
+    standard error of each junction's demand.
+    """
     observed = ~np.isnan(bins.residual)
     r = bins.residual[observed]  # stacked (bin, logger) with a reading
     noise_var = (sigma[None, :] ** 2 / np.maximum(bins.count, 1))[observed]
-    u = (full * demand[:, None, :])[observed] * demand_error  # (M, N): pressure per unit demand error
+    u = spread[observed]  # (M, N)
     cov = u @ u.T
     cov[np.diag_indices_from(cov)] += noise_var
     chol = sla.cholesky(cov, lower=True, check_finite=False)

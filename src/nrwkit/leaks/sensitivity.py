@@ -9,23 +9,32 @@ from EPANET runs in ``tests/test_leaks_sensitivity.py``.
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import wntr
 
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
-from ..hydraulics.linear import LinkTable, linear_system, link_table, pressure_sensitivity
+from ..hydraulics.linear import (
+    LinearSystem,
+    LinkTable,
+    TankResponse,
+    linear_system,
+    link_table,
+    pressure_sensitivity,
+)
 
 #: The model's link table per open session (the session's model is fixed when it opens).
 _TABLES: weakref.WeakKeyDictionary[HydraulicSession, tuple[tuple[int, int], LinkTable]] = (
     weakref.WeakKeyDictionary())
 
-__all__ = ["sensitivity_matrix", "simulate"]
+__all__ = ["linear_systems", "sensitivity_matrix", "simulate", "tank_drain"]
 
 
 def simulate(wn: wntr.network.WaterNetworkModel, times: Sequence[int], *,
@@ -122,16 +131,93 @@ def sensitivity_matrix(
     own = session is None
     active = HydraulicSession(wn) if session is None else session
     try:
-        states = active.states(when)
+        systems = linear_systems(wn, when, active)
     finally:
         if own:
             active.close()
-    key = (id(wn), len(wn.link_name_list))
-    cached = _TABLES.get(active)
-    if cached is None or cached[0] != key:
-        cached = (key, link_table(wn, list(active.link_names)))
-        if not own:
-            _TABLES[active] = cached
-    out = {t: pressure_sensitivity(linear_system(wn, states[t], links=cached[1]), list(sensors), candidates)
-           for t in when}
+    out = {t: pressure_sensitivity(systems[t], list(sensors), candidates) for t in when}
     return out[when[0]] if single else out
+
+
+def linear_systems(wn: wntr.network.WaterNetworkModel, times: Sequence[int], session: HydraulicSession
+                   ) -> dict[int, LinearSystem]:
+    """Linearise the extended period of an open session at each time (one run, in memory).
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The session's network.
+    times : sequence of int
+        Times in s from the model's start.
+    session : HydraulicSession
+        An open session on ``wn``.
+
+    Returns
+    -------
+    dict
+        time -> :class:`nrwkit.hydraulics.linear.LinearSystem`.
+    """
+    when = sorted({int(t) for t in times})
+    states = session.states(when)
+    key = (id(wn), len(wn.link_name_list))
+    cached = _TABLES.get(session)
+    if cached is None or cached[0] != key:
+        cached = (key, link_table(wn, list(session.link_names)))
+        _TABLES[session] = cached
+    return {t: linear_system(wn, states[t], links=cached[1]) for t in when}
+
+
+def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequence[float],
+               forcing: np.ndarray, *, start_s: float, max_step_s: float = 900.0) -> np.ndarray:
+    """Change of the tanks' heads under extra junction outflows held over a period.
+
+    From ``start_s`` on, an extra outflow ``forcing[i, j]`` (m3/s per unit) at junction ``j``
+    from ``times[i]`` to the next time makes the tanks supply ``W dq`` more while their heads
+    change: ``A dH_T/dt = -(W dq + K dH_T)`` (:class:`nrwkit.hydraulics.linear.TankResponse`,
+    ``W``, ``K`` and ``A`` of the latest linearisation), integrated by implicit Euler in
+    steps of at most ``max_step_s`` (stable for any tank size), zero at ``start_s``.
+
+    Parameters
+    ----------
+    responses : sequence of TankResponse
+        The tank terms at each of ``times``.
+    times : sequence of int
+        Linearisation times, s, increasing.
+    at : sequence of float
+        Times at which to report the tanks' head changes, s (before ``start_s``: zero).
+    forcing : numpy.ndarray
+        (len(times), J) extra outflow per junction in each interval.
+    start_s : float
+        When the extra outflows start.
+    max_step_s : float
+        Longest integration step.
+
+    Returns
+    -------
+    numpy.ndarray
+        (len(at), T, J): d head(tank) per unit of forcing, m per (m3/s).
+    """
+    n_tanks = len(responses[0].tanks) if responses else 0
+    n_junctions = forcing.shape[1]
+    out = np.zeros((len(at), n_tanks, n_junctions))
+    if n_tanks == 0 or not len(at):
+        return out
+    grid = np.asarray(times, dtype=float)
+    marks = np.unique(np.concatenate([grid[grid > start_s], np.asarray(at, dtype=float), [float(start_s)]]))
+    marks = marks[marks >= start_s]
+    heads = np.zeros((n_tanks, n_junctions))
+    eye = np.eye(n_tanks)
+    wanted = {float(t): k for k, t in enumerate(at)}
+    for u, v in itertools.pairwise(marks):
+        i = max(int(np.searchsorted(grid, u, side="right")) - 1, 0)
+        r = responses[i]
+        inv_area = 1.0 / r.area_m2
+        pieces = max(int(np.ceil((v - u) / max_step_s)), 1)
+        dt = (v - u) / pieces
+        step = eye + dt * inv_area[:, None] * r.feedback
+        push = dt * inv_area[:, None] * r.outflow * forcing[i][None, :]
+        for _ in range(pieces):
+            heads = np.linalg.solve(step, heads - push)
+        if float(v) in wanted:
+            out[wanted[float(v)]] = heads
+    return out

@@ -1,0 +1,76 @@
+"""Tank terms of the linearised system against finite differences of EPANET steady states.
+
+The oracle is EPANET (through HydraulicSession, itself checked against EpanetSimulator in
+test_session.py): a tank 1 cm higher, or 1 l/s more demand at a junction, solved again; the
+change of logger pressures and of the tanks' outflows (from the solved link flows) divided by
+the step.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from nrwkit.hydraulics import HydraulicSession
+from nrwkit.hydraulics.linear import linear_system, tank_response
+from nrwkit.networks import load
+
+
+def tank_outflows(state, wn, tanks):
+    """Flow out of each tank into the network, m3/s, from the solved link flows."""
+    position = {name: k for k, name in enumerate(state.link_names)}
+    out = []
+    for tank in tanks:
+        total = 0.0
+        for name in wn.get_links_for_node(tank):
+            link = wn.get_link(name)
+            flow = float(state.flow_m3s[position[name]])
+            total += flow if link.start_node_name == tank else -flow
+        out.append(total)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", ["net3", "l-town"])
+def test_tank_response_equals_finite_differences(name):
+    wn = load(name)
+    junctions = list(wn.junction_name_list)
+    sensors, candidates = junctions[::37][:8], junctions[::53][:5]
+    with HydraulicSession(wn) as session:
+        base = session.state(0)
+        bumped = {}
+        for c in candidates:
+            with session.extra_demand(c, 0.001):
+                bumped[c] = session.state(0)
+    response = tank_response(linear_system(wn, base), sensors, candidates)
+    assert response.tanks == list(wn.tank_name_list)
+    sensor_pos = [base.node_names.index(s) for s in sensors]
+    outflow0 = tank_outflows(base, wn, response.tanks)
+    for k, tank in enumerate(response.tanks):
+        model = copy.deepcopy(wn)
+        model.get_node(tank).init_level += 0.01
+        with HydraulicSession(model) as session:
+            raised = session.state(0)
+        dp = (raised.pressure_m[sensor_pos] - base.pressure_m[sensor_pos]) / 0.01
+        assert response.to_sensor[:, k] == pytest.approx(dp, abs=2e-3)
+        d_out = (tank_outflows(raised, wn, response.tanks) - outflow0) / 0.01
+        assert response.feedback[:, k] == pytest.approx(d_out, rel=0.02, abs=1e-5)
+    for j, c in enumerate(candidates):
+        d_out = (tank_outflows(bumped[c], wn, response.tanks) - outflow0) / 0.001
+        assert response.outflow[:, j] == pytest.approx(d_out, abs=5e-3)
+    # a tank's area: its diameter's circle (neither network has a volume curve)
+    diameters = np.array([float(wn.get_node(t).diameter) for t in response.tanks])
+    assert response.area_m2 == pytest.approx(np.pi * diameters ** 2 / 4)
+
+
+def test_no_tanks_no_terms():
+    wn = load("net1")
+    for control in list(wn.control_name_list):
+        wn.remove_control(control)
+    wn.remove_link("110")
+    wn.remove_node("2")
+    with HydraulicSession(wn) as session:
+        state = session.state(0)
+    response = tank_response(linear_system(wn, state), ["12"], ["13", "22"])
+    assert response.tanks == [] and response.to_sensor.shape == (1, 0) and response.outflow.shape == (0, 2)
