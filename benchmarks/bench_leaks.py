@@ -5,7 +5,7 @@ Part A, performance (issue 7 item 6):
 - BWSN Network 2 (12,523 junctions, from the `epyt` package, the `benchmark` extra):
   `sensitivity_matrix` for every junction and 30 seeded random sensor junctions, given the
   EPANET results of the single period at 0 h (best of REPEAT), and, timed apart, the EPANET
-  run that produces them (`nrwkit.leaks.simulate`). Against it, in the same process, "the
+  run that produces them (WNTR's `EpanetSimulator`, the former path). Against it, in the same process, "the
   usual way": one EPANET solve per candidate leak on the in-memory `HydraulicSession`
   (`extra_demand` of 1 l/s + `solve`) on a seeded sample of CANDIDATES junctions, extrapolated
   to every junction (opening once, one leak-free solve, one solve per junction at the
@@ -79,7 +79,7 @@ from bench_inspect import REPEAT, bwsn2_path
 
 import nrwkit
 from nrwkit.hydraulics import HydraulicSession
-from nrwkit.leaks import METHODS, Leak, locate, sensitivity_matrix, simulate, simulate_leaks
+from nrwkit.leaks import METHODS, Leak, locate, sensitivity_matrix, simulate_leaks
 from nrwkit.networks import load
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
@@ -154,6 +154,14 @@ def the_usual_way(wn: wntr.network.WaterNetworkModel, sensors: list[str], candid
     return {"open_s": t_open, "base_s": t_base, "times": times, "fd": fd, "converged": converged}
 
 
+def epanet_file_run(wn: wntr.network.WaterNetworkModel) -> wntr.sim.SimulationResults:
+    """The former path: WNTR's EpanetSimulator (an .inp written and read back) for time 0."""
+    model = copy.deepcopy(wn)
+    model.options.time.duration = 0
+    with tempfile.TemporaryDirectory(prefix="nrwkit-bench-") as tmp:
+        return wntr.sim.EpanetSimulator(model).run_sim(file_prefix=str(Path(tmp) / "run"))
+
+
 def part_a(repeat: int, n_candidates: int) -> dict[str, Any]:
     path = bwsn2_path()
     wn = wntr.network.WaterNetworkModel(str(path))
@@ -161,7 +169,7 @@ def part_a(repeat: int, n_candidates: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     sensors = [str(s) for s in rng.choice(junctions, size=SENSORS_A, replace=False)]
     sample = [str(c) for c in np.random.default_rng(1).choice(junctions, size=n_candidates, replace=False)]
-    t_run, run_times, results = best_of(lambda: simulate(wn, [0]), repeat)
+    t_run, run_times, results = best_of(lambda: epanet_file_run(wn), repeat)
     t_matrix, matrix_times, matrix = best_of(lambda: sensitivity_matrix(wn, sensors, 0, results), repeat)
     # the session path: the state read in memory from an open session, assembly, LU, solves
     start = time.perf_counter()
@@ -189,7 +197,7 @@ def part_a(repeat: int, n_candidates: int) -> dict[str, Any]:
     print(f"{path.name}: {len(junctions)} junctions, {wn.num_pipes} pipes; {SENSORS_A} sensors")
     print(f"  sensitivity_matrix, every junction, given results {t_matrix:8.2f} s   (best of {repeat})   "
           f"target < {MATRIX_TARGET_S:g} s: {'met' if t_matrix < MATRIX_TARGET_S else 'MISSED'}")
-    print(f"  EPANET run giving the results (leaks.simulate)    {t_run:8.2f} s   (best of {repeat})")
+    print(f"  EPANET run giving the results (EpanetSimulator) {t_run:8.2f} s   (best of {repeat})")
     print(f"  the usual way: session extra_demand + solve       {1000 * per_solve:8.1f} ms per candidate "
           f"(median of {len(sample)}; opening {usual['open_s']:.2f} s)")
     print(f"    extrapolated to {len(junctions)} junctions           {t_usual:8.1f} s")
@@ -580,9 +588,7 @@ def main() -> None:
     parser.add_argument("--report-events", type=int, default=24, help="report events per network")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # WNTR warns about unused curves in BWSN Network 2
-    # nrwkit.leaks.simulate and locate run WNTR's EpanetSimulator without a file prefix: it
-    # writes temp.inp/.rpt/.bin into the working directory, where another process running
-    # the same code (the leak tests) would overwrite them under us. Work in a private folder.
+    # work in a private folder: nothing this benchmark runs may leave files where it was started
     scratch = tempfile.TemporaryDirectory(prefix="nrwkit-bench-leaks-")
     os.chdir(scratch.name)
     repeat, candidates = (1, 10) if args.quick else (REPEAT, CANDIDATES)

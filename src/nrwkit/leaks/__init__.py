@@ -18,7 +18,7 @@ from .locate import METHODS, Localisation, locate
 from .model import Leak, LeakRun, leak_flow, place_leaks, simulate_leaks
 from .placement import Placement, expected_search_area, place_loggers
 from .readings import Readings, read_readings, usable_readings
-from .sensitivity import sensitivity_matrix, simulate
+from .sensitivity import sensitivity_matrix
 
 __all__ = [
     "METHODS",
@@ -42,7 +42,6 @@ __all__ = [
     "read_flows",
     "read_readings",
     "sensitivity_matrix",
-    "simulate",
     "simulate_leaks",
     "usable_readings",
 ]

@@ -10,10 +10,8 @@ from EPANET runs in ``tests/test_leaks_sensitivity.py``.
 from __future__ import annotations
 
 import itertools
-import tempfile
 import weakref
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,32 +32,7 @@ from ..hydraulics.linear import (
 _TABLES: weakref.WeakKeyDictionary[HydraulicSession, tuple[tuple[int, int], LinkTable]] = (
     weakref.WeakKeyDictionary())
 
-__all__ = ["linear_systems", "sensitivity_matrix", "simulate", "tank_drain"]
-
-
-def simulate(wn: wntr.network.WaterNetworkModel, times: Sequence[int], *,
-             report_step_s: int | None = None) -> wntr.sim.SimulationResults:
-    """Run EPANET (WNTR's EpanetSimulator) long enough to report at ``times``.
-
-    Deprecated: kept for :mod:`nrwkit.leaks.locate` until it moves to
-    ``sensitivity_matrix(..., session=...)``; nothing else in the package uses it.
-
-    The run reports every ``report_step_s`` (default the hydraulic step) up to the last time
-    asked for, in a temporary folder (never the working directory, where two runs would read
-    each other's files). The model's time options are restored afterwards.
-    """
-    opts = wn.options.time
-    saved = (opts.duration, opts.report_start, opts.report_timestep, opts.hydraulic_timestep)
-    step = int(report_step_s or opts.hydraulic_timestep or 3600)
-    try:
-        opts.duration = max(int(t) for t in times)
-        opts.report_start = 0
-        opts.report_timestep = max(step, 1)
-        opts.hydraulic_timestep = min(int(opts.hydraulic_timestep or step), max(step, 1))
-        with tempfile.TemporaryDirectory(prefix="nrwkit-leaks-") as tmp:
-            return wntr.sim.EpanetSimulator(wn).run_sim(file_prefix=str(Path(tmp) / "run"))
-    finally:
-        opts.duration, opts.report_start, opts.report_timestep, opts.hydraulic_timestep = saved
+__all__ = ["linear_systems", "sensitivity_matrix", "tank_drain"]
 
 
 def sensitivity_matrix(
