@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from nrwkit.hydraulics import HydraulicSession
-from nrwkit.hydraulics.linear import linear_system, tank_response
+from nrwkit.hydraulics.linear import linear_system, pressure_sensitivity, resistance_spread, tank_response
 from nrwkit.networks import load
 
 
@@ -74,3 +74,32 @@ def test_no_tanks_no_terms():
         state = session.state(0)
     response = tank_response(linear_system(wn, state), ["12"], ["13", "22"])
     assert response.tanks == [] and response.to_sensor.shape == (1, 0) and response.outflow.shape == (0, 2)
+
+
+@pytest.mark.parametrize("name", ["net3", "l-town"])
+def test_resistance_spread_equals_finite_differences(name):
+    """A pipe's Hazen-Williams C 2 % lower: its resistance x 1.02^1.852; the loggers' change."""
+    wn = load(name)
+    junctions = list(wn.junction_name_list)
+    sensors = junctions[::41][:8]
+    with HydraulicSession(wn) as session:
+        base = session.state(0)
+    system = linear_system(wn, base)
+    spread, _ = resistance_spread(system, pressure_sensitivity(system, sensors).to_numpy())
+    sensor_pos = [base.node_names.index(s) for s in sensors]
+    # the pipes whose resistance matters most at these loggers, by the linear model, and some
+    # others with a head loss
+    ranked = np.argsort(-np.abs(spread).max(axis=0))
+    pipes = [int(k) for k in ranked[:3]] + [int(k) for k in ranked[20:60:10]]
+    for k in pipes:
+        model = copy.deepcopy(wn)
+        pipe = model.get_link(base.link_names[k])
+        pipe.roughness = pipe.roughness / 1.02
+        rho = 1.02 ** 1.852 - 1.0
+        with HydraulicSession(model) as session:
+            changed = session.state(0)
+        fd = changed.pressure_m[sensor_pos] - base.pressure_m[sensor_pos]
+        predicted = spread[:, k] * rho
+        assert np.abs(predicted) == pytest.approx(np.abs(fd), rel=0.1, abs=2e-4)
+        if k in pipes[:3]:
+            assert np.abs(fd).max() > 1e-3  # the pipe matters at some logger

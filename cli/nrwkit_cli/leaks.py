@@ -52,6 +52,9 @@ leaks_group.add_command(detect_command)
 @click.option("--demand-error", type=click.FloatRange(0.0, 0.99), default=0.05, show_default=True,
               metavar="FRACTION", help="Relative error of each junction's demand in the model, carried "
                                        "into the probabilities.")
+@click.option("--roughness-error", type=click.FloatRange(0.0, 0.99), default=0.0, show_default=True,
+              metavar="FRACTION", help="Relative error of each pipe's roughness in the model, carried "
+                                       "into the probabilities (0: a calibrated model).")
 @click.option("--max-leak", "max_leak_m3h", type=click.FloatRange(min=0.0, min_open=True), metavar="M3/H",
               help="Largest plausible leak [default: the measured inflow with --flows, else the model's "
                    "mean total demand].")
@@ -69,14 +72,14 @@ leaks_group.add_command(detect_command)
 @handle_errors
 def locate_command(network: str, readings_path: Path, flows_path: Path | None, start: str | None,
                    method: str, noise_m: float | None, window: str | None, demand_error: float,
-                   max_leak_m3h: float | None,
+                   roughness_error: float, max_leak_m3h: float | None,
                    resimulate: int, probability: float, top: int,
                    report_path: Path | None, overwrite: bool, as_json: bool) -> None:
     """Rank the junctions where a leak in NETWORK most probably is, from logger pressures.
 
     Residuals against the leak-free model at the same times are matched with each logger's
     sensitivity to a leak at each junction, weighed by the loggers' noise and the model's
-    demand error; the most probable candidates are re-simulated with the full model. Dead
+    demand (and roughness) error; the most probable candidates are re-simulated with the full model. Dead
     (constant), unknown and empty loggers are dropped with a warning; readings outside the
     model's run are left out. Exit 1, with warnings and no ranking, when the data cannot
     separate the candidates.
@@ -89,6 +92,7 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
     flows = nrwleaks.read_readings(flows_path, start=start, unit="m3/h").values if flows_path else None
     result = nrwleaks.locate(wn, readings, method=method, noise_m=noise_m,  # type: ignore[arg-type]
                              probability=probability, inflow_m3s=flows, demand_error=demand_error,
+                             roughness_error=roughness_error,
                              max_leak_m3s=None if max_leak_m3h is None else max_leak_m3h / 3600.0,
                              resimulate=resimulate, window=_hours(window))
     if report_path is not None:

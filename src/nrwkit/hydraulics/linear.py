@@ -39,7 +39,7 @@ from ..errors import InputError
 from .session import HydraulicState
 
 __all__ = ["LinearSystem", "LinkTable", "TankResponse", "link_table", "linear_system", "pressure_sensitivity",
-           "tank_response"]
+           "resistance_spread", "tank_response"]
 
 #: Smallest link gradient, s/m2: EPANET's RQtol (1e-7 ft/cfs) in SI. It keeps a link with
 #: no flow from getting an infinite conductance.
@@ -82,6 +82,14 @@ class LinearSystem:
     tank_area_m2 : numpy.ndarray
         Each tank's surface area at its solved level (from its diameter, or the slope of
         its volume curve).
+    pipe_terms : (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        For every link, in the state's link order: the matrix columns of its start and end
+        nodes (-1 for a tank or reservoir) and, for an open pipe, ``conductance x (head at
+        start - head at end)`` (m3/s): the flow from start to end it would lose if its
+        resistance rose by 100 % at fixed heads (0 for other links; see
+        :func:`resistance_spread`).
+    pipe_tanks : (numpy.ndarray, numpy.ndarray)
+        For every link: the index in ``tanks`` of its start and end node (-1: not a tank).
     """
 
     matrix: sp.csc_matrix
@@ -94,6 +102,11 @@ class LinearSystem:
     tank_coupling: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False, compare=False)
     tank_block: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)), repr=False, compare=False)
     tank_area_m2: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False, compare=False)
+    pipe_terms: tuple[np.ndarray, np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int), np.zeros(0)),
+        repr=False, compare=False)
+    pipe_tanks: tuple[np.ndarray, np.ndarray] = field(
+        default_factory=lambda: (np.zeros(0, dtype=int), np.zeros(0, dtype=int)), repr=False, compare=False)
 
 
 def _at(frame: pd.DataFrame, time_s: int) -> pd.Series:
@@ -315,10 +328,16 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
                      "largest diagonal term")
         lu = spla.splu(matrix)
     tanks, coupling, block, area = _tank_terms(wn, node_pos, col, a[use], b[use], cond, head, n)
+    pipe_flow = np.zeros(len(kind))
+    pipe_flow[use] = cond * (head[a] - head[b])[use]
+    pipe_terms = (col[a], col[b], np.where(kind <= 1, pipe_flow, 0.0))
+    tank_col = np.full(len(node_pos), -1)
+    tank_col[[node_pos[t] for t in tanks]] = np.arange(len(tanks))
     return LinearSystem(matrix=matrix, junctions=junctions, fixed=dict(sorted(fixed.items())),
                         notes=tuple(notes), lu=lu,
                         isolated=frozenset(junctions[k] for k in np.flatnonzero(floating)),
-                        tanks=tanks, tank_coupling=coupling, tank_block=block, tank_area_m2=area)
+                        tanks=tanks, tank_coupling=coupling, tank_block=block, tank_area_m2=area,
+                        pipe_terms=pipe_terms, pipe_tanks=(tank_col[a], tank_col[b]))
 
 
 def _tank_terms(wn: wntr.network.WaterNetworkModel, node_pos: dict[str, int], col: np.ndarray,
@@ -536,3 +555,45 @@ def _to_rhs(system: LinearSystem, index: dict[str, int], injection: np.ndarray) 
         if supplier >= 0:
             out[supplier] += row
     return out
+
+
+def resistance_spread(system: LinearSystem, to_sensor: np.ndarray,
+                      tanks: TankResponse | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the loggers' and tanks' response to a relative error of each pipe's resistance.
+
+    A pipe whose resistance is off by a relative ``rho`` (its head loss at a given flow off by
+    ``rho h``) carries ``w rho`` less flow from its start to its end at the solved heads
+    (``w``: :attr:`LinearSystem.pipe_terms`): an extra outflow ``w rho`` at its end junction
+    and an inflow at its start; where an end is a tank, the tank's outflow changes by it
+    directly.
+
+    Parameters
+    ----------
+    system : LinearSystem
+        From :func:`linear_system`.
+    to_sensor : numpy.ndarray
+        (S, N) :func:`pressure_sensitivity` of the loggers to every junction of the system.
+    tanks : TankResponse, optional
+        :func:`tank_response` for every junction of the system; default no tank terms.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        (S, L) m and (T, L) (m3/s) per unit relative resistance error, one column per link
+        (0 but for open pipes).
+    """
+    start, end, flow = system.pipe_terms
+    at_start = np.where(start >= 0, to_sensor[:, np.maximum(start, 0)], 0.0)
+    at_end = np.where(end >= 0, to_sensor[:, np.maximum(end, 0)], 0.0)
+    sensors = np.asarray((at_end - at_start) * flow[None, :])
+    if tanks is None or not tanks.tanks:
+        return sensors, np.zeros((0, len(flow)))
+    out_start = np.where(start >= 0, tanks.outflow[:, np.maximum(start, 0)], 0.0)
+    out_end = np.where(end >= 0, tanks.outflow[:, np.maximum(end, 0)], 0.0)
+    outflow = (out_end - out_start) * flow[None, :]
+    tank_start, tank_end = system.pipe_tanks
+    at = np.flatnonzero(tank_start >= 0)
+    np.add.at(outflow, (tank_start[at], at), -flow[at])  # less water leaves a tank at the start
+    at = np.flatnonzero(tank_end >= 0)
+    np.add.at(outflow, (tank_end[at], at), flow[at])
+    return sensors, outflow

@@ -44,6 +44,7 @@ posterior's whatever the method):
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -57,15 +58,19 @@ from scipy.special import logsumexp
 
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
-from ..hydraulics.linear import pressure_sensitivity, tank_response
+from ..hydraulics.linear import pressure_sensitivity, resistance_spread, tank_response
 from .readings import Readings, usable_readings
 from .sensitivity import linear_systems, tank_drain
 
-__all__ = ["MAX_BINS", "MAX_VARIANCE_FACTOR", "METHODS", "Localisation", "locate"]
+__all__ = ["MAX_BINS", "MAX_VARIANCE_FACTOR", "METHODS", "ROUGHNESS_EXPONENT", "Localisation", "locate"]
 
 METHODS = ("bayes", "least-squares", "correlation")
 Method = Literal["bayes", "least-squares", "correlation"]
 
+#: Relative change of a pipe's resistance per relative change of its roughness coefficient:
+#: Hazen-Williams h ~ C^-1.852, Chezy-Manning h ~ n^2, Darcy-Weisbach h ~ f, and f ~ e^0.25
+#: about (fully rough flow, e/D ~ 1e-3, Colebrook-White).
+ROUGHNESS_EXPONENT = {"H-W": 1.852, "C-M": 2.0, "D-W": 0.25}
 #: Most bins the window is cut into (each bin: one linearisation, one averaged residual).
 MAX_BINS = 48
 #: Smallest logger noise assumed, m (a pressure logger's resolution).
@@ -167,6 +172,7 @@ def locate(
     window: tuple[int, int] | None = None,
     noise_m: float | None = None,
     demand_error: float = 0.05,
+    roughness_error: float = 0.0,
     probability: float = 0.9,
     candidates: Sequence[str] | None = None,
     inflow_m3s: pd.DataFrame | None = None,
@@ -195,6 +201,9 @@ def locate(
         differences of successive residuals (at least :data:`MIN_NOISE_M`).
     demand_error : float
         Relative standard error of each junction's demand in the model (0.05: 5 %).
+    roughness_error : float
+        Relative standard error of each pipe's roughness coefficient in the model (0.1: a
+        Hazen-Williams C of 100 may be 90 or 110); 0 (default) for a calibrated model.
     probability : float
         What the search area must hold (e.g. 0.9).
     candidates : sequence of str, optional
@@ -227,6 +236,9 @@ def locate(
         raise InputError(f"probability {probability}: give a value between 0 and 1, e.g. 0.9")
     if not 0 <= demand_error < 1:
         raise InputError(f"demand error {demand_error}: give a relative error between 0 and 1, e.g. 0.05")
+    if not 0 <= roughness_error < 1:
+        raise InputError(f"roughness error {roughness_error}: give a relative error between 0 and 1, "
+                         "e.g. 0.1")
     if noise_m is not None and noise_m <= 0:
         raise InputError(f"noise {noise_m} m: give a positive standard deviation")
     say = progress or (lambda _text: None)
@@ -250,10 +262,11 @@ def locate(
         residual = (values - model).astype(float)
         bins = _bin(residual, times, step)
         say(f"sensitivities at {len(bins.times)} times")
-        signature, spread, col = _signatures(wn, session, nominal.demand_m3s, use, bins, step)
+        signature, spread, col = _signatures(wn, session, nominal.demand_m3s, use, bins, step,
+                                             demand_error=demand_error, roughness_error=roughness_error)
         sigma = _noise(_history(readings, use, nominal.pressure_m, end), noise_m)
         say("generalised least squares")
-        fit = _gls(bins, signature, spread * demand_error, sigma, [col[c] for c in cand])
+        fit = _gls(bins, signature, spread, sigma, [col[c] for c in cand])
         mean_demand = float(nominal.demand_m3s.loc[times.min():end].sum(axis=1).mean())
         bound, bound_why = _leak_bound(max_leak_m3s, inflow_m3s, values.index, mean_demand)
         post = _posterior(fit, bound)
@@ -283,7 +296,8 @@ def locate(
     warnings += why
     details = {
         "noise_m": {s: round(float(v), 4) for s, v in zip(use, sigma, strict=True)},
-        "demand_error": demand_error, "bins": len(bins.times), "reading_step_s": step,
+        "demand_error": demand_error, "roughness_error": roughness_error, "bins": len(bins.times),
+        "reading_step_s": step,
         "variance_factor": round(post.variance_factor, 3), "leak_flow_bound_m3h": round(bound * 3600, 3),
         "leak_flow_bound": bound_why, "leak_evidence": round(post.evidence, 2), "resimulated": n_resim,
     }
@@ -292,14 +306,16 @@ def locate(
 
 
 def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, demand: pd.DataFrame,
-                sensors: list[str], bins: _Bins, step: int) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """Leak signatures and the demand error's spread at the loggers, tanks as states.
+                sensors: list[str], bins: _Bins, step: int, *, demand_error: float, roughness_error: float
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Leak signatures and the model error's spread at the loggers, tanks as states.
 
     Returns the change of each logger's pressure in each bin per m3/s of a leak at each
     junction held from the window's start (the tanks that supply it draining meanwhile),
-    ``(B, S, N)``; the change per unit relative error of each junction's demand held from the
-    model's start (its direct effect and the tank levels it has shifted since), ``(B, S,
-    N)``; and the junctions' columns.
+    ``(B, S, N)``; the change for one standard error of each junction's demand held from the
+    model's start (its direct effect and the tank levels it has shifted since), and, when
+    ``roughness_error`` > 0, of each pipe's roughness, ``(B, S, N [+ L])``; and the
+    junctions' columns.
     """
     start = bins.times[0]
     every = max(step, (3600 // step) * step)  # tank drift before the window: about hourly
@@ -312,14 +328,27 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, d
     tanks = [tank_response(systems[t], sensors) for t in grid]
     load = demand.reindex(grid, method="ffill")[junctions].to_numpy()  # (G, N)
     spread = direct * load[len(before):, None, :]
-    if not tanks[0].tanks:
-        return direct, spread, col
-    to_sensor = np.stack([r.to_sensor for r in tanks[len(before):]])  # (B, S, T)
-    leak = tank_drain(tanks[len(before):], bins.times, bins.mean_times, np.ones((len(bins.times), len(col))),
-                      start_s=start)
-    drift = tank_drain(tanks, grid, bins.mean_times, load, start_s=0)
-    return (direct + np.einsum("bst,btn->bsn", to_sensor, leak),
-            spread + np.einsum("bst,btn->bsn", to_sensor, drift), col)
+    signature = direct
+    if tanks[0].tanks:
+        to_sensor = np.stack([r.to_sensor for r in tanks[len(before):]])  # (B, S, T)
+        leak = tank_drain(tanks[len(before):], bins.times, bins.mean_times,
+                          np.ones((len(bins.times), len(col))), start_s=start)
+        drift = tank_drain(tanks, grid, bins.mean_times, load, start_s=0)
+        signature = direct + np.einsum("bst,btn->bsn", to_sensor, leak)
+        spread = spread + np.einsum("bst,btn->bsn", to_sensor, drift)
+    spread = spread * demand_error
+    if roughness_error > 0:
+        factor = ROUGHNESS_EXPONENT.get(str(wn.options.hydraulic.headloss).upper(), 1.0) * roughness_error
+        blank = np.zeros((len(sensors), len(col)))
+        pieces = [resistance_spread(systems[t], direct[k - len(before)] if k >= len(before) else blank,
+                                    tanks[k]) for k, t in enumerate(grid)]
+        pipes = np.stack([p[0] for p in pieces[len(before):]])  # (B, S, L)
+        if tanks[0].tanks:
+            moved = [dataclasses.replace(r, outflow=p[1]) for r, p in zip(tanks, pieces, strict=True)]
+            drift = tank_drain(moved, grid, bins.mean_times, np.ones((len(grid), pipes.shape[2])), start_s=0)
+            pipes = pipes + np.einsum("bst,btl->bsl", to_sensor, drift)
+        spread = np.concatenate([spread, pipes * factor], axis=2)
+    return signature, spread, col
 
 
 def _reading_step(times: np.ndarray) -> int:

@@ -140,7 +140,7 @@ def linear_systems(wn: wntr.network.WaterNetworkModel, times: Sequence[int], ses
     return {t: linear_system(wn, states[t], links=cached[1]) for t in when}
 
 
-def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequence[float],
+def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequence[float] | np.ndarray,
                forcing: np.ndarray, *, start_s: float, max_step_s: float = 900.0) -> np.ndarray:
     """Change of the tanks' heads under extra junction outflows held over a period.
 
