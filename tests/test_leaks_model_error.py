@@ -47,7 +47,7 @@ def test_covariance_predicts_the_spread_of_perturbed_models(name, kind, error):
     times = window.index.to_numpy().astype(np.int64)
     bins = _bin(window * 0.0, times, STEP)
     with HydraulicSession(wn) as session:
-        _, spread, _ = _signatures(wn, session, nominal.demand_m3s, sensors, bins, STEP,
+        _, spread, _, _ = _signatures(wn, session, nominal, sensors, bins, STEP,
                                    demand_error=error if kind == "demand" else 0.0,
                                    roughness_error=error if kind == "roughness" else 0.0)
     predicted = (spread.reshape(-1, spread.shape[2]) ** 2).sum(axis=1)

@@ -456,3 +456,37 @@ def test_states_equal_an_epanet_run_at_each_time(tmp_path):
         assert state.flow_m3s == pytest.approx(flows, abs=2e-4)
         assert state.open_.dtype == bool and not state.active.any()  # Net3 has no PRV/PSV/FCV
         assert state.demand_model == "DDA"
+
+
+def test_emitters_of_a_run_do_not_reach_the_next(net1):
+    """A leak set by ``emitters`` in one run is gone in the next (the model's own emitters back)."""
+    with HydraulicSession(net1) as session:
+        plain = session.run(duration_s=4 * HOUR, report_step_s=HOUR)
+        leaky = session.run(duration_s=4 * HOUR, report_step_s=HOUR,
+                            emitters=lambda t: {"22": 0.002 if t >= HOUR else 0.0})
+        again = session.run(duration_s=4 * HOUR, report_step_s=HOUR)
+        other = session.run(duration_s=4 * HOUR, report_step_s=HOUR, emitters=lambda t: {"12": 0.002})
+    assert (leaky.pressure_m.loc[2 * HOUR] < plain.pressure_m.loc[2 * HOUR] - 0.01).any()
+    assert again.pressure_m.to_numpy() == pytest.approx(plain.pressure_m.to_numpy(), abs=1e-9)
+    assert leaky.converged and again.converged
+    # a second leak elsewhere: as in a fresh session (22 carries nothing over)
+    with HydraulicSession(net1) as fresh:
+        alone = fresh.run(duration_s=4 * HOUR, report_step_s=HOUR, emitters=lambda t: {"12": 0.002})
+    assert other.pressure_m.to_numpy() == pytest.approx(alone.pressure_m.to_numpy(), abs=1e-9)
+
+
+def test_reading_a_few_junctions_equals_reading_all(net3):
+    """``pressures`` and ``run(junctions=)`` read a subset: the same values as the full reads."""
+    few = ["105", "255", "20"]
+    with HydraulicSession(net3) as session:
+        full = session.run(duration_s=6 * HOUR, report_step_s=HOUR)
+        part = session.run(duration_s=6 * HOUR, report_step_s=HOUR, junctions=few, pressure_only=True)
+        steady = session.solve(3 * HOUR).pressure_m[few].to_numpy()
+        with session.extra_demand("105", 0.01):
+            leak = session.pressures(3 * HOUR, few)
+            leak_full = session.solve(3 * HOUR).pressure_m[few].to_numpy()
+        back = session.pressures(3 * HOUR, few)
+    assert list(part.pressure_m.columns) == few
+    assert part.pressure_m.to_numpy() == pytest.approx(full.pressure_m[few].to_numpy(), abs=1e-9)
+    assert leak == pytest.approx(leak_full, abs=1e-9) and (leak < steady).all()
+    assert back == pytest.approx(steady, abs=1e-9)

@@ -18,7 +18,7 @@ import ctypes
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -460,11 +460,32 @@ class HydraulicSession:
         -------
         SessionState
         """
-        self._set_time(duration=0, pattern_start=self._pattern_start + int(time_s))
+        return self._state(int(time_s), self._solve_steady(int(time_s)), full=full)
+
+    def pressures(self, time_s: int, junctions: Sequence[str]) -> np.ndarray:
+        """Solve one steady state as :meth:`solve` does and read the pressure at a few junctions.
+
+        For loops of many solves that look at a few loggers: reading every junction's
+        values takes longer than the solve on large networks.
+        """
+        indices = [self._index(j, self._node_index, "node") for j in junctions]
+        self._solve_steady(int(time_s))
+        return self._node_values(_EN_PRESSURE, indices)
+
+    def steady_state(self, time_s: int = 0) -> HydraulicState:
+        """Solve one steady state as :meth:`solve` does and return its full state.
+
+        The state to linearise a steady solve at (:func:`nrwkit.hydraulics.linear.linear_system`),
+        e.g. to compare the linear and the non-linear response at the same operating point.
+        """
+        return self._full_state(int(time_s), self._solve_steady(int(time_s)))
+
+    def _solve_steady(self, time_s: int) -> bool:
+        self._set_time(duration=0, pattern_start=self._pattern_start + time_s)
         self._en.ENinitH(_EN_INITFLOW)
-        self._switch_extras(int(time_s))
+        self._switch_extras(time_s)
         _, converged = self._run_step()
-        return self._state(int(time_s), converged, full=full)
+        return converged
 
     def _state(self, time_s: int, converged: bool, *, full: bool) -> SessionState:
         idx = pd.Index(self.junction_names, name="junction")
@@ -496,7 +517,8 @@ class HydraulicSession:
 
     def run(self, *, duration_s: int | None = None, report_step_s: int | None = None,
             links: Iterable[str] = (), pressure_only: bool = False,
-            emitters: Callable[[int], dict[str, float]] | None = None) -> ExtendedPeriod:
+            emitters: Callable[[int], dict[str, float]] | None = None,
+            junctions: Sequence[str] | None = None) -> ExtendedPeriod:
         """Run an extended-period simulation and keep junction values at each reporting time.
 
         Parameters
@@ -515,6 +537,9 @@ class HydraulicSession:
             model's emitter exponent) to use from time ``t`` s, set before every hydraulic
             step (leaks that start, grow or end during the run; EPANET has no emitter
             patterns). Changes take effect at hydraulic steps.
+        junctions : sequence of str, optional
+            Read only these junctions (default every junction): a loop of runs that looks
+            at a few loggers.
 
         Returns
         -------
@@ -524,42 +549,24 @@ class HydraulicSession:
         step = int(report_step_s or self.report_step_s)
         link_names = list(links)
         link_idx = [self._index(n, self._link_index, "link") for n in link_names]
+        read = list(self.junction_names) if junctions is None else [str(j) for j in junctions]
+        read_idx = (self._junction_idx if junctions is None
+                    else [self._index(j, self._node_index, "node") for j in read])
         self._set_time(duration=duration, pattern_start=self._pattern_start)
         self._en.ENinitH(_EN_INITFLOW)
         rows: dict[str, list[np.ndarray]] = {"p": [], "d": [], "x": [], "q": []}
         times: list[int] = []
-        converged = True
         unbalanced: list[int] = []
-        current: dict[str, float] = {}
-        while True:
-            now = int(self._en.ENgettimeparam(_EN_HTIME))
-            self._switch_extras(now)
-            if emitters is not None:
-                for node, coef in emitters(now).items():
-                    if current.get(node) != coef:
-                        self._en.ENsetnodevalue(self._index(node, self._node_index, "node"), _EN_EMITTER,
-                                                coef / _LPS_TO_M3S)
-                        current[node] = coef
-            t, ok = self._run_step()
-            converged &= ok
-            if not ok:
-                unbalanced.append(t)
-            if t % step == 0 and t <= duration and (not times or times[-1] != t):
-                times.append(t)
-                rows["p"].append(self._node_values(_EN_PRESSURE, self._junction_idx))
-                if pressure_only:
-                    rows["d"].append(np.zeros(len(self._junction_idx)))
-                    rows["x"].append(np.zeros(len(self._junction_idx)))
-                else:
-                    rows["d"].append(self._node_values(_EN_DEMAND, self._junction_idx) * _LPS_TO_M3S)
-                    rows["x"].append(np.maximum(
-                        self._node_values(_EN_DEMANDDEFICIT, self._junction_idx), 0.0) * _LPS_TO_M3S)
-                if link_idx:
-                    rows["q"].append(self._link_values(_EN_FLOW, link_idx) * _LPS_TO_M3S)
-            if self._en.ENnextH() <= 0:
-                break
+        original: dict[int, float] = {}
+        try:
+            self._step_through(duration, step, emitters, original, rows, times, unbalanced, link_idx,
+                               read_idx, pressure_only)
+        finally:  # the model's own emitters back for the next run
+            for index, value in original.items():
+                self._en.ENsetnodevalue(index, _EN_EMITTER, value)
+        converged = not unbalanced
         index = pd.Index(times, name="time_s")
-        cols = pd.Index(self.junction_names, name="junction")
+        cols = pd.Index(read, name="junction")
         return ExtendedPeriod(
             pressure_m=pd.DataFrame(np.array(rows["p"]), index=index, columns=cols),
             demand_m3s=pd.DataFrame(np.array(rows["d"]), index=index, columns=cols),
@@ -570,6 +577,44 @@ class HydraulicSession:
             converged=converged,
             unbalanced_s=tuple(unbalanced),
         )
+
+    def _step_through(self, duration: int, step: int, emitters: Callable[[int], dict[str, float]] | None,
+                      original: dict[int, float], rows: dict[str, list[np.ndarray]], times: list[int],
+                      unbalanced: list[int], link_idx: list[int], read_idx: list[int], pressure_only: bool
+                      ) -> None:
+        """Step the extended period of :meth:`run`, filling ``rows``, ``times`` and ``unbalanced``.
+
+        ``original`` receives each node's emitter coefficient before ``emitters`` first set it.
+        """
+        current: dict[str, float] = {}
+        while True:
+            now = int(self._en.ENgettimeparam(_EN_HTIME))
+            self._switch_extras(now)
+            if emitters is not None:
+                for node, coef in emitters(now).items():
+                    if current.get(node) != coef:
+                        index = self._index(node, self._node_index, "node")
+                        if index not in original:
+                            original[index] = float(self._en.ENgetnodevalue(index, _EN_EMITTER))
+                        self._en.ENsetnodevalue(index, _EN_EMITTER, coef / _LPS_TO_M3S)
+                        current[node] = coef
+            t, ok = self._run_step()
+            if not ok:
+                unbalanced.append(t)
+            if t % step == 0 and t <= duration and (not times or times[-1] != t):
+                times.append(t)
+                rows["p"].append(self._node_values(_EN_PRESSURE, read_idx))
+                if pressure_only:
+                    rows["d"].append(np.zeros(len(read_idx)))
+                    rows["x"].append(np.zeros(len(read_idx)))
+                else:
+                    rows["d"].append(self._node_values(_EN_DEMAND, read_idx) * _LPS_TO_M3S)
+                    rows["x"].append(np.maximum(
+                        self._node_values(_EN_DEMANDDEFICIT, read_idx), 0.0) * _LPS_TO_M3S)
+                if link_idx:
+                    rows["q"].append(self._link_values(_EN_FLOW, link_idx) * _LPS_TO_M3S)
+            if self._en.ENnextH() <= 0:
+                break
 
     def states(self, times_s: Iterable[int]) -> dict[int, HydraulicState]:
         """Run the extended period once in memory and return the full state at each time.
