@@ -7,13 +7,17 @@ itself checked against WNTR's leak model in test_leaks_model.py); distances are 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import wntr
 
 from nrwkit.errors import InputError
 from nrwkit.leaks import Leak, simulate_leaks
+from nrwkit.leaks.cases import make_case
 from nrwkit.leaks.locate import METHODS, locate
 from nrwkit.leaks.readings import read_readings
 from nrwkit.networks import load
@@ -148,3 +152,51 @@ def test_methods_rank_differently_and_correlation_ignores_a_common_offset(ltown,
     assert "n497" not in orders["bayes"]
     for result in ranked.values():
         assert not result.separable and any("common to every logger" in w for w in result.warnings)
+
+
+def test_a_model_without_demand_asks_for_a_leak_bound():
+    """No demand, no inflow, no bound: nothing says how large a leak may be (exit 2, the fix named)."""
+    wn = load("net1")
+    for _, junction in wn.junctions():
+        for demand in junction.demand_timeseries_list:
+            demand.base_value = 0.0
+    wn.options.time.duration = 2 * HOUR
+    run = simulate_leaks(wn, [Leak("22", flow_m3s=0.005)], duration_s=2 * HOUR, report_step_s=900)
+    readings = run.pressure_m[["12", "22", "31", "32"]]
+    with pytest.raises(InputError, match=r"draws no demand.*--max-leak"):
+        locate(wn, readings, noise_m=0.05)
+    bounded = locate(wn, readings, noise_m=0.05, max_leak_m3s=0.05)
+    assert bounded.details["leak_flow_bound"] == "the bound given"
+    assert along_pipes(wn, bounded.candidates.node.iloc[0], "22") < 1000.0
+
+
+EPYT = Path(wntr.__file__).parents[1] / "epyt" / "networks" / "asce-tf-wdst"
+#: Public networks the localisation tests were not built on: a junction as a source (Net2),
+#: tanks (Anytown, ky2, ky6), PRVs and pumps (ky2, ky6), a single reservoir (Hanoi), rural (Jilin).
+LOCATE_SWEEP = ["Net2.inp", "Anytown.inp", "Hanoi.inp", "ky2.inp", "ky6.inp",
+                "Jilin including water quality.inp"]
+
+
+@pytest.mark.parametrize("name", LOCATE_SWEEP)
+def test_locate_sweep_public_networks(name):
+    """On networks it was not built on: an answer or an honest "no answer", never a crash."""
+    path = EPYT / name
+    assert path.exists(), f"epyt (a test dependency) does not ship {name}: pick a network it ships"
+    wn = load(path)
+    junctions = list(wn.junction_name_list)
+    sensors = junctions[:: max(len(junctions) // 10, 1)][:10]
+    case = make_case(wn, sensors, seed=3, duration_s=8 * HOUR)
+    window = (case.leak_start_s, case.leak_start_s + 3 * HOUR)
+    result = locate(case.nominal, case.readings, sensors, window=window)
+    p = result.candidates.probability.to_numpy()
+    assert np.isfinite(p).all() and p.sum() == pytest.approx(1.0)
+    assert result.search_area["probability"] >= 0.9 - 1e-9
+    live = result.candidates[result.candidates.probability > 0]
+    bound = result.details["leak_flow_bound_m3h"]
+    assert live.plausible.all()
+    assert (live.leak_flow_m3h > 0).all() and (live.leak_flow_m3h <= bound + 1e-9).all()
+    if not result.separable:
+        assert result.warnings
+    else:  # an answer claims something: a search area shorter than a quarter of the mains
+        total_km = sum(float(p.length) for _, p in wn.pipes()) / 1000.0
+        assert result.search_area["length_km"] <= 0.25 * total_km

@@ -274,7 +274,8 @@ def locate(
         sigma = _noise(_history(readings, use, nominal.pressure_m, end), noise_m)
         say("generalised least squares")
         fit = _gls(bins, signature, spread, sigma, [col[c] for c in cand])
-        mean_demand = float(nominal.demand_m3s.loc[times.min():end].sum(axis=1).mean())
+        # junctions with a negative demand are sources (Net2's inflow junction): count what is drawn
+        mean_demand = float(nominal.demand_m3s.loc[times.min():end].clip(lower=0.0).sum(axis=1).mean())
         bound, bound_why = _leak_bound(max_leak_m3s, inflow_m3s, values.index, mean_demand)
         post = _posterior(fit, bound)
         order = np.argsort(-post.log_p, kind="stable")
@@ -525,7 +526,11 @@ def _leak_bound(max_leak_m3s: float | None, inflow_m3s: pd.DataFrame | None, ind
         measured = float(inflow_m3s.reindex(index).sum(axis=1).mean())
         if np.isfinite(measured) and measured > 0:
             return measured, "the measured inflow over the window"
-    return max(mean_demand_m3s, 1e-6), "the model's mean total demand over the window"
+    if not mean_demand_m3s > 1e-6:
+        raise InputError("the model draws no demand over the window, so nothing bounds a leak's flow: give "
+                         "the largest plausible leak (--max-leak M3/H; Python: max_leak_m3s) or the measured "
+                         "inflows (--flows)")
+    return mean_demand_m3s, "the model's mean total demand over the window"
 
 
 def _resimulate(session: HydraulicSession, fit: _Fit, top: np.ndarray, nodes: list[str],
