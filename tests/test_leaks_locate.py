@@ -200,3 +200,19 @@ def test_locate_sweep_public_networks(name):
     else:  # an answer claims something: a search area shorter than a quarter of the mains
         total_km = sum(float(p.length) for _, p in wn.pipes()) / 1000.0
         assert result.search_area["length_km"] <= 0.25 * total_km
+
+
+def test_a_spike_is_left_out_with_a_warning(ltown, event):
+    """One reading 8 m off at one logger (a pump switching off the model's time): left out, said."""
+    readings, _ = event
+    spiked = readings.copy()
+    spiked.iloc[10, 3] += 8.0
+    plain = locate(ltown, readings, noise_m=0.05, resimulate=0)
+    result = locate(ltown, spiked, noise_m=0.05, resimulate=0)
+    assert any("jump away" in w and spiked.columns[3] in w for w in result.warnings)
+    assert not any("jump away" in w for w in plain.warnings)
+    assert list(result.candidates.node.head(5)) == list(plain.candidates.node.head(5))
+    # a step that stays (a leak, a valve) is not a spike
+    stepped = readings.copy()
+    stepped.iloc[10:, 3] -= 2.0
+    assert not any("jump away" in w for w in locate(ltown, stepped, noise_m=0.05, resimulate=0).warnings)
