@@ -21,7 +21,8 @@ Measures per network and method: top-1 and top-10 hit rate, median distance alon
 (shortest path weighted by pipe length, networkx) from the best candidate to the leak,
 search-area coverage (share of cases whose 90 % search area holds the leak, over every case
 and over the cases locate answers; nrwkit only) and its mean length, the cases it declines
-(no answer) and those it answers with an area that misses the leak, and time per case. Targets (PASS/FAIL): nrwkit median distance
+(no answer) and those it answers with an area that misses the leak, and time per case.
+Targets (PASS/FAIL): nrwkit median distance
 <= 1.25 x the ceiling's, nrwkit top-10 hits >= the ceiling's - 1, coverage within 10 points
 of 90 %. Written to ``results/localisation.md`` and ``results/localisation.json``.
 
@@ -224,7 +225,8 @@ def targets(summary: dict[str, Any], main: str) -> dict[str, Any]:
 def table(results: list[dict[str, Any]]) -> str:
     """Markdown table of every network and method."""
     lines = ["| network | method | cases | top-1 | top-10 | median dist m | coverage 90 % "
-             "| coverage, answered | mean area km | no answer | answered, area misses | s/case | errors | targets |",
+             "| coverage, answered | mean area km | no answer | answered, area misses | s/case | errors "
+             "| targets |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for res in results:
         for method, s in res["summary"].items():
