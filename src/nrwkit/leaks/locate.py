@@ -296,6 +296,7 @@ def locate(
             post = _posterior(fit, bound)
         order = np.argsort(-post.log_p, kind="stable")
         chosen = order[np.isfinite(post.log_p[order])][:MAX_SECANT]
+        n_secant = len(chosen)
         if len(chosen):
             say(f"non-linear correction of {len(chosen)} candidates")
             _secant(session, wn, fit, chosen, [cand[k] for k in chosen], [col[cand[k]] for k in chosen],
@@ -332,6 +333,7 @@ def locate(
         "reading_step_s": step,
         "variance_factor": round(post.variance_factor, 3), "leak_flow_bound_m3h": round(bound * 3600, 3),
         "leak_flow_bound": bound_why, "leak_evidence": round(post.evidence, 2), "resimulated": n_resim,
+        "size_corrected": n_secant,
     }
     return Localisation(candidates=table, search_area=area, method=method, sensors=use, warnings=warnings,
                         separable=separable, details=details)
