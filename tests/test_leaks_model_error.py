@@ -25,27 +25,31 @@ from nrwkit.networks import load
 
 HOUR = 3600
 STEP = 900
-WINDOW = (8 * HOUR, 12 * HOUR)
 
 
-def pressures(wn, sensors):
+def pressures(wn, sensors, window):
     with HydraulicSession(wn) as session:
-        run = session.run(duration_s=WINDOW[1], report_step_s=STEP)
-    return run.pressure_m.loc[WINDOW[0]:WINDOW[1], sensors]
+        run = session.run(duration_s=window[1], report_step_s=STEP)
+    return run.pressure_m.loc[window[0]:window[1], sensors]
 
 
-@pytest.mark.parametrize(("name", "kind", "error"), [("net3", "demand", 0.05), ("net3", "roughness", 0.1),
-                                                      ("l-town", "demand", 0.05)])
-def test_covariance_predicts_the_spread_of_perturbed_models(name, kind, error):
+@pytest.mark.parametrize(("name", "kind", "error", "window"), [
+    ("net3", "demand", 0.05, (8 * HOUR, 12 * HOUR)),
+    ("net3", "roughness", 0.1, (8 * HOUR, 12 * HOUR)),
+    ("l-town", "demand", 0.05, (8 * HOUR, 12 * HOUR)),
+    # six days in: controls have refilled Net3's tanks many times; the drift must not have grown
+    ("net3", "demand", 0.05, (140 * HOUR, 144 * HOUR)),
+])
+def test_covariance_predicts_the_spread_of_perturbed_models(name, kind, error, window):
     wn = load(name)
     wn.options.time.report_timestep = STEP
     junctions = list(wn.junction_name_list)
     sensors = junctions[:: max(1, len(junctions) // 8)][:8]
     with HydraulicSession(wn) as session:
-        nominal = session.run(duration_s=WINDOW[1], report_step_s=STEP)
-    window = nominal.pressure_m.loc[WINDOW[0]:WINDOW[1], sensors]
-    times = window.index.to_numpy().astype(np.int64)
-    bins = _bin(window * 0.0, times, STEP)
+        nominal = session.run(duration_s=window[1], report_step_s=STEP)
+    observed_nominal = nominal.pressure_m.loc[window[0]:window[1], sensors]
+    times = observed_nominal.index.to_numpy().astype(np.int64)
+    bins = _bin(observed_nominal * 0.0, times, STEP)
     with HydraulicSession(wn) as session:
         _, spread, _, _ = _signatures(wn, session, nominal, sensors, bins, STEP,
                                    demand_error=error if kind == "demand" else 0.0,
@@ -63,11 +67,12 @@ def test_covariance_predicts_the_spread_of_perturbed_models(name, kind, error):
         else:
             for p in model.pipe_name_list:
                 model.get_link(p).roughness *= max(1.0 + error * rng.standard_normal(), 0.05)
-        draws.append(_bin(pressures(model, sensors) - window, times, STEP).residual.reshape(-1))
+        moved = pressures(model, sensors, window) - observed_nominal
+        draws.append(_bin(moved, times, STEP).residual.reshape(-1))
     observed = np.mean(np.square(draws), axis=0)
     ratio = observed / predicted
     assert (0.33 if name == "net3" else 0.5) < float(np.median(ratio)) < 2.0
-    if name == "net3" and kind == "demand":
+    if name == "net3" and kind == "demand" and window[0] < 24 * HOUR:
         # without the tanks' drift since the start the spread is far too small: Net3's tanks
         # carry most of it
         with HydraulicSession(wn) as session:

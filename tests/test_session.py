@@ -490,3 +490,18 @@ def test_reading_a_few_junctions_equals_reading_all(net3):
     assert part.pressure_m.to_numpy() == pytest.approx(full.pressure_m[few].to_numpy(), abs=1e-9)
     assert leak == pytest.approx(leak_full, abs=1e-9) and (leak < steady).all()
     assert back == pytest.approx(steady, abs=1e-9)
+
+
+def test_run_reports_at_the_step_asked_even_below_the_hydraulic_step(net3, tmp_path):
+    """Net3 steps hourly; 15-minute reports are solved at each quarter, as EPANET's own run."""
+    with HydraulicSession(net3) as session:
+        run = session.run(duration_s=3 * HOUR, report_step_s=900)
+    assert list(run.pressure_m.index) == list(range(0, 3 * HOUR + 1, 900))
+    model = copy.deepcopy(net3)
+    model.options.time.duration = 3 * HOUR
+    model.options.time.report_timestep = 900
+    model.options.time.report_start = 0
+    ref = wntr.sim.EpanetSimulator(model).run_sim(file_prefix=str(tmp_path / "q"))
+    junctions = list(net3.junction_name_list)
+    expected = ref.node["pressure"].loc[run.pressure_m.index, junctions].to_numpy()
+    assert run.pressure_m[junctions].to_numpy() == pytest.approx(expected, abs=1e-3)

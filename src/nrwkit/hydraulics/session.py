@@ -44,6 +44,8 @@ _EN_QUALITY = 12
 _EN_DEMANDDEFICIT = 27
 _EN_FLOW = 8
 _EN_INITSTATUS = 4
+_EN_TANKLEVEL = 8  # EN_setnodevalue: a tank's initial level
+_EN_PIPE, _EN_PUMP = 1, 2
 _EN_DURATION = 0
 _EN_PATTERNSTART = 4
 _EN_ELEVATION = 0
@@ -55,6 +57,7 @@ _EN_REPORTSTEP = 5
 _EN_NODECOUNT = 0
 _EN_LINKCOUNT = 2
 _EN_JUNCTION = 0
+_EN_TANK = 2
 _EN_DEMANDMULT = 4  # EN_getoption
 _EN_INITFLOW = 10  # ENinitH: start every solve from EPANET's initial flows, not the last solve's
 _LPS_TO_M3S = 1e-3
@@ -422,6 +425,41 @@ class HydraulicSession:
             self._extras.remove(extra)
             self._lib.EN_deletedemand(self._project, ctypes.c_int(index), count)
 
+    @contextlib.contextmanager
+    def hold(self, state: HydraulicState) -> Iterator[None]:
+        """Solve steady states at the operating point of a state of the extended period.
+
+        Inside the block, every tank starts at its level in ``state`` and every pipe and pump
+        at its status in ``state`` (valves keep their own logic), so that :meth:`solve` and
+        :meth:`pressures` at the state's time see what the extended period saw then, not the
+        model's initial levels and statuses. Restored on leaving.
+        """
+        saved_levels: dict[int, float] = {}
+        saved_status: dict[int, float] = {}
+        try:
+            for k, name in enumerate(state.node_names):
+                index = self._node_index.get(name)
+                if index is None or self._en.ENgetnodetype(index) != _EN_TANK:
+                    continue
+                level = float(state.head_m[k]) - float(self._en.ENgetnodevalue(index, _EN_ELEVATION))
+                saved_levels[index] = float(self._en.ENgetnodevalue(index, _EN_TANKLEVEL))
+                self._en.ENsetnodevalue(index, _EN_TANKLEVEL, level)
+            for k, name in enumerate(state.link_names):
+                index = self._link_index.get(name)
+                if index is None or self._link_types[index - 1] not in (_EN_PIPE, _EN_PUMP):
+                    continue
+                saved_status[index] = float(self._en.ENgetlinkvalue(index, _EN_INITSTATUS))
+                try:
+                    self._en.ENsetlinkvalue(index, _EN_INITSTATUS, 1.0 if state.open_[k] else 0.0)
+                except EpanetException:  # a check valve: EPANET decides
+                    del saved_status[index]
+            yield
+        finally:
+            for index, level in saved_levels.items():
+                self._en.ENsetnodevalue(index, _EN_TANKLEVEL, level)
+            for index, status in saved_status.items():
+                self._en.ENsetlinkvalue(index, _EN_INITSTATUS, status)
+
     def _switch_extras(self, time_s: int) -> None:
         """Draw each extra demand from its start time on (zero before it)."""
         for extra in self._extras:
@@ -466,10 +504,12 @@ class HydraulicSession:
         """Solve one steady state as :meth:`solve` does and read the pressure at a few junctions.
 
         For loops of many solves that look at a few loggers: reading every junction's
-        values takes longer than the solve on large networks.
+        values takes longer than the solve on large networks. NaN when the solve does not
+        converge.
         """
         indices = [self._index(j, self._node_index, "node") for j in junctions]
-        self._solve_steady(int(time_s))
+        if not self._solve_steady(int(time_s)):
+            return np.full(len(indices), np.nan)
         return self._node_values(_EN_PRESSURE, indices)
 
     def steady_state(self, time_s: int = 0) -> HydraulicState:
@@ -552,18 +592,26 @@ class HydraulicSession:
         read = list(self.junction_names) if junctions is None else [str(j) for j in junctions]
         read_idx = (self._junction_idx if junctions is None
                     else [self._index(j, self._node_index, "node") for j in read])
-        self._set_time(duration=duration, pattern_start=self._pattern_start)
-        self._en.ENinitH(_EN_INITFLOW)
+        saved_step = int(self._en.ENgettimeparam(_EN_REPORTSTEP))
+        saved_start = int(self._en.ENgettimeparam(_EN_REPORTSTART))
         rows: dict[str, list[np.ndarray]] = {"p": [], "d": [], "x": [], "q": []}
         times: list[int] = []
         unbalanced: list[int] = []
         original: dict[int, float] = {}
         try:
+            # EPANET stops at every reporting time: so every step asked for is solved, not
+            # carried over from the last hydraulic step
+            self._en.ENsettimeparam(_EN_REPORTSTEP, step)
+            self._en.ENsettimeparam(_EN_REPORTSTART, 0)
+            self._set_time(duration=duration, pattern_start=self._pattern_start)
+            self._en.ENinitH(_EN_INITFLOW)
             self._step_through(duration, step, emitters, original, rows, times, unbalanced, link_idx,
                                read_idx, pressure_only)
-        finally:  # the model's own emitters back for the next run
+        finally:  # the model's own emitters and reporting times back for the next run
             for index, value in original.items():
                 self._en.ENsetnodevalue(index, _EN_EMITTER, value)
+            self._en.ENsettimeparam(_EN_REPORTSTEP, saved_step)
+            self._en.ENsettimeparam(_EN_REPORTSTART, saved_start)
         converged = not unbalanced
         index = pd.Index(times, name="time_s")
         cols = pd.Index(read, name="junction")

@@ -72,6 +72,11 @@ Method = Literal["bayes", "least-squares", "correlation"]
 #: Hazen-Williams h ~ C^-1.852, Chezy-Manning h ~ n^2, Darcy-Weisbach h ~ f, and f ~ e^0.25
 #: about (fully rough flow, e/D ~ 1e-3, Colebrook-White).
 ROUGHNESS_EXPONENT = {"H-W": 1.852, "C-M": 2.0, "D-W": 0.25}
+#: Hours before the window over which the model error's tank drift is integrated: pumps and
+#: controls refill tanks, so the drift of a linear model that grows without bound from the
+#: model's start overstates it (Net3, 5 % demand error: 0.74 of the predicted spread at 8-12 h,
+#: 0.26 at 140-144 h); about half a day's fill and draw cycle.
+DRIFT_HOURS = 12
 #: A reading this many noise deviations (and at least 0.5 m) off both its neighbours is a
 #: spike, left out (:func:`_drop_spikes`).
 SPIKE_SIGMAS = 10.0
@@ -307,9 +312,9 @@ def locate(
         if n_resim > 0:
             say(f"re-simulating {n_resim} candidates")
             top = np.argsort(-post.log_p, kind="stable")[:n_resim]
-            _resimulate(session, fit, top, [cand[k] for k in top], nominal.pressure_m, use, bins, step, end,
-                        float(wn.options.hydraulic.emitter_exponent or 0.5))
-            resimulated[top] = True
+            done = _resimulate(session, fit, top, [cand[k] for k in top], nominal.pressure_m, use, bins, step,
+                               end, float(wn.options.hydraulic.emitter_exponent or 0.5), wn)
+            resimulated[done] = True
             post = _posterior(fit, bound)
 
     if not np.isfinite(post.log_p).any():
@@ -347,14 +352,15 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, n
     Returns the change of each logger's pressure in each bin per m3/s of a leak at each
     junction from the window's start (m3/s at the start; it then flows as an orifice,
     :func:`_leak_scale`; the tanks that supply it draining meanwhile), ``(B, S, N)``; the
-    change for one standard error of each junction's demand held from the model's start (its
-    direct effect and the tank levels it has shifted since), and, when ``roughness_error`` >
+    change for one standard error of each junction's demand held over the window and the
+    :data:`DRIFT_HOURS` before it (its direct effect and the tank levels it has shifted), and, when ``roughness_error`` >
     0, of each pipe's roughness, ``(B, S, N [+ L])``; the junctions' columns; and the part
     of the signatures with the tanks held, ``(B, S, N)``.
     """
     start = bins.times[0]
     every = max(step, (3600 // step) * step)  # tank drift before the window: about hourly
-    before = [t for t in range(0, start, every)]
+    since = max(0, start - DRIFT_HOURS * 3600)
+    before = [t for t in range(since - since % every, start, every)]
     systems = linear_systems(wn, before + bins.times, session)
     junctions = list(systems[start].junctions)
     col = {j: k for k, j in enumerate(junctions)}
@@ -368,7 +374,7 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, n
     if tanks[0].tanks:
         to_sensor = np.stack([r.to_sensor for r in tanks[len(before):]])  # (B, S, T)
         leak = tank_drain(tanks[len(before):], bins.times, bins.mean_times, scale, start_s=start)
-        drift = tank_drain(tanks, grid, bins.mean_times, load, start_s=0)
+        drift = tank_drain(tanks, grid, bins.mean_times, load, start_s=grid[0])
         signature = signature + np.einsum("bst,btn->bsn", to_sensor, leak)
         spread = spread + np.einsum("bst,btn->bsn", to_sensor, drift)
     spread = spread * demand_error
@@ -380,7 +386,8 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, n
         pipes = np.stack([p[0] for p in pieces[len(before):]])  # (B, S, L)
         if tanks[0].tanks:
             moved = [dataclasses.replace(r, outflow=p[1]) for r, p in zip(tanks, pieces, strict=True)]
-            drift = tank_drain(moved, grid, bins.mean_times, np.ones((len(grid), pipes.shape[2])), start_s=0)
+            drift = tank_drain(moved, grid, bins.mean_times, np.ones((len(grid), pipes.shape[2])),
+                               start_s=grid[0])
             pipes = pipes + np.einsum("bst,btl->bsl", to_sensor, drift)
         spread = np.concatenate([spread, pipes * factor], axis=2)
     return signature, spread, col, direct * scale[:, None, :]
@@ -397,8 +404,8 @@ def _leak_scale(wn: wntr.network.WaterNetworkModel, pressure: pd.DataFrame, time
     exponent = float(wn.options.hydraulic.emitter_exponent or 0.5)
     at = pressure.reindex(list(times), method="ffill").to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.clip(at, 0.0, None) / at[:1]
-    return np.where(at[:1] > 0, np.nan_to_num(ratio, nan=0.0, posinf=0.0) ** exponent, 1.0)
+        ratio = np.where(at[:1] > 0, np.clip(at, 0.0, None) / np.where(at[:1] > 0, at[:1], 1.0), 1.0)
+    return np.asarray(np.nan_to_num(ratio, nan=1.0, posinf=1.0) ** exponent)
 
 
 def _reading_step(times: np.ndarray) -> int:
@@ -587,31 +594,40 @@ def _leak_bound(max_leak_m3s: float | None, inflow_m3s: pd.DataFrame | None, ind
 
 def _resimulate(session: HydraulicSession, fit: _Fit, top: np.ndarray, nodes: list[str],
                 nominal: pd.DataFrame, sensors: list[str], bins: _Bins, step: int, end: int,
-                exponent: float) -> None:
+                exponent: float, wn: wntr.network.WaterNetworkModel) -> np.ndarray:
     """Refit the top candidates on the non-linear model's change of pressure (in place).
 
-    Each candidate's leak is an emitter from the window's start, sized to flow ``f_j`` at the
-    leak-free pressure there and then.
+    Each candidate's leak is an emitter from the window's start (on top of an emitter the
+    model has there), sized to flow ``f_j`` at the leak-free pressure there and then. A
+    candidate without pressure then, or whose run does not converge, keeps its linear fit.
+    Returns the candidates re-simulated.
     """
     base = _binned(nominal, sensors, bins)
     start = bins.times[0]
+    done = []
     for k, node in zip(top, nodes, strict=True):
         flow = float(fit.flow[k])
         p0 = float(nominal[node].reindex([start], method="ffill").iloc[0])
         if not p0 > 0:
             continue  # no pressure, no orifice: keep the linear fit
-        coefficient = flow / p0 ** exponent
+        own = float(wn.get_node(node).emitter_coefficient or 0.0)
+        coefficient = own + flow / p0 ** exponent
 
-        def leak(t: int, node: str = node, coefficient: float = coefficient) -> dict[str, float]:
-            return {node: coefficient if t >= start else 0.0}
+        def leak(t: int, node: str = node, coefficient: float = coefficient, own: float = own
+                 ) -> dict[str, float]:
+            return {node: coefficient if t >= start else own}
 
         run = session.run(duration_s=end, report_step_s=step, pressure_only=True, emitters=leak,
                           junctions=sensors)
+        if not run.converged:
+            continue
+        done.append(int(k))
         change = (_binned(run.pressure_m, sensors, bins) - base) / flow  # per m3/s
         white = fit.whiten(change[fit.observed])
         fit.a[k] = float(white @ fit.white_r)
         fit.b[k] = float(white @ white)
         fit.white_s[:, k] = white
+    return np.array(done, dtype=int)
 
 
 def _secant(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, fit: _Fit, chosen: np.ndarray,
@@ -622,23 +638,26 @@ def _secant(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, fit: 
     Head losses grow with the square of the flow, so a leak of ``f_j`` lowers the loggers by
     more than ``f_j`` times its sensitivity: 10 % more at 3 l/s in L-Town's main zone, 26 %
     below its PRV-3. At the window's start, one steady solve per candidate with ``f_j`` at
-    ``j`` gives the ratio of the non-linear to the linear change at each logger, at one
-    operating point (tanks at their initial levels; the ratio, not the change, is carried
-    over); the tanks-held part of the candidate's signature is scaled by it in every bin.
+    ``j`` gives the ratio of the non-linear to the linear change at each logger, at the
+    extended period's operating point then (its tank levels and pump and pipe statuses held;
+    the ratio, not the change, is carried over; a solve that does not converge leaves the
+    linear signature); the tanks-held part of the candidate's signature is scaled by it in
+    every bin.
     """
     start = bins.times[0]
-    steady = session.steady_state(start)
-    linear = pressure_sensitivity(linear_system(wn, steady), sensors).to_numpy()  # (S, N)
-    position = [steady.node_names.index(s) for s in sensors]
-    base = steady.pressure_m[position]
-    ratio = np.ones((len(chosen), len(sensors)))
-    for k, (node, column) in enumerate(zip(nodes, columns, strict=True)):
-        flow = float(fit.flow[chosen[k]])
-        with session.extra_demand(node, flow):
-            change = session.pressures(start, sensors) - base
-        predicted = linear[:, column] * flow
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio[k] = np.where(np.abs(predicted) > SECANT_MIN_M, change / predicted, 1.0)
+    with session.hold(session.state(start)):
+        steady = session.steady_state(start)
+        linear = pressure_sensitivity(linear_system(wn, steady), sensors).to_numpy()  # (S, N)
+        position = [steady.node_names.index(s) for s in sensors]
+        base = steady.pressure_m[position]
+        ratio = np.ones((len(chosen), len(sensors)))
+        for k, (node, column) in enumerate(zip(nodes, columns, strict=True)):
+            flow = float(fit.flow[chosen[k]])
+            with session.extra_demand(node, flow):
+                change = session.pressures(start, sensors) - base
+            predicted = linear[:, column] * flow
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio[k] = np.where(np.abs(predicted) > SECANT_MIN_M, change / predicted, 1.0)
     ratio = np.clip(np.nan_to_num(ratio, nan=1.0), 0.5, 3.0)
     corrected = signature[:, :, columns] + (ratio.T[None, :, :] - 1.0) * direct[:, :, columns]  # (B, S, K)
     white = fit.whiten(corrected[fit.observed])
