@@ -353,9 +353,9 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, n
     junction from the window's start (m3/s at the start; it then flows as an orifice,
     :func:`_leak_scale`; the tanks that supply it draining meanwhile), ``(B, S, N)``; the
     change for one standard error of each junction's demand held over the window and the
-    :data:`DRIFT_HOURS` before it (its direct effect and the tank levels it has shifted), and, when ``roughness_error`` >
-    0, of each pipe's roughness, ``(B, S, N [+ L])``; the junctions' columns; and the part
-    of the signatures with the tanks held, ``(B, S, N)``.
+    :data:`DRIFT_HOURS` before it (its direct effect and the tank levels it has shifted),
+    and, when ``roughness_error`` > 0, of each pipe's roughness, ``(B, S, N [+ L])``; the
+    junctions' columns; and the part of the signatures with the tanks held, ``(B, S, N)``.
     """
     start = bins.times[0]
     every = max(step, (3600 // step) * step)  # tank drift before the window: about hourly
