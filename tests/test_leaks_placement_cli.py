@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -98,11 +99,13 @@ def test_place_loggers_command():
 
 
 def test_locate_window_in_hours(readings_csv):
-    # the fixture's readings run 0..4 h: a window of 1..3 h keeps 3 hourly readings
+    # the fixture's readings run 0..4 h every 15 minutes (Net3 steps hourly; the simulation
+    # reports at the step asked): a window of 1..3 h keeps 9 readings, one bin each
+    assert len(pd.read_csv(readings_csv)) == 17
     ok = CliRunner().invoke(cli, ["leaks", "locate", "net3", "--readings", str(readings_csv),
                                   "--window", "1:3", "--json"])
     assert ok.exit_code in (0, 1), ok.output
-    assert json.loads(ok.stdout)["details"]["bins"] == 3
+    assert json.loads(ok.stdout)["details"]["bins"] == 9
     for bad in ("3:1", "x:2", "5"):
         result = CliRunner().invoke(cli, ["leaks", "locate", "net3", "--readings", str(readings_csv),
                                           "--window", bad])
