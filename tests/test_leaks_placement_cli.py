@@ -75,7 +75,10 @@ def test_locate_command_json_and_report(readings_csv, tmp_path):
     assert {"node", "probability", "leak_flow_m3h"} <= set(data["candidates"][0])
     assert {"pipes", "length_km", "probability"} <= set(data["search_area"])
     assert "dead" not in data["sensors"] and any("dead" in w for w in data["warnings"])
-    assert report.exists() and "Leak localisation" in report.read_text()
+    text = report.read_text()
+    assert "Leak localisation" in text and "NO ANSWER" in text
+    # no headline figure a crew could act on: the no-answer card, not "most probable junction"
+    assert "do not send a crew" in text and "most probable junction<" not in text
 
 
 def test_locate_command_text_and_bad_input(readings_csv, tmp_path):

@@ -37,20 +37,30 @@ def locate_report(wn: wntr.network.WaterNetworkModel, result: Localisation, *,
     """
     area = result.search_area
     name = Path(network_path).name if network_path else (wn.name or "network")
+    answer = (f"search area {area['length_km']:.2f} km holding {area['probability']:.0%}" if result.separable
+              else "NO ANSWER: the data cannot separate the candidates (see the warnings)")
     report = Report(title=f"Leak localisation: {name}", kicker="Leaks",
-                    subtitle=f"{result.method}, {len(result.sensors)} loggers; search area "
-                             f"{area['length_km']:.2f} km holding {area['probability']:.0%}")
+                    subtitle=f"{result.method}, {len(result.sensors)} loggers; {answer}")
     for role, path in (("Network", network_path), ("Readings", readings_path)):
         if path is not None and Path(path).is_file():
             report.add_input(role, path)
     best = result.candidates.iloc[0]
-    report.cards = [
-        Card("most probable junction", str(best.node)),
-        Card("its probability", f"{best.probability:.1%}"),
-        Card("leak estimate", f"{best.leak_flow_m3h:.2f} m3/h"),
-        Card("search area", f"{area['length_km']:.2f} km"),
-        Card("loggers used", str(len(result.sensors))),
-    ]
+    if result.separable:
+        report.cards = [
+            Card("most probable junction", str(best.node)),
+            Card("its probability", f"{best.probability:.1%}"),
+            Card("leak estimate", f"{best.leak_flow_m3h:.2f} m3/h"),
+            Card("search area", f"{area['length_km']:.2f} km"),
+            Card("loggers used", str(len(result.sensors))),
+        ]
+    else:  # never a headline figure a crew could act on
+        report.cards = [Card("answer", "none: do not send a crew on this ranking", kind="error"),
+                        Card("why", f"{len(result.warnings)} warning(s) below", kind="warning"),
+                        Card("loggers used", str(len(result.sensors)))]
+        report.add_section("No answer", "<ul>" + "".join(f"<li>{html.escape(w)}</li>"
+                                                        for w in result.warnings) + "</ul>",
+                           lead="The ranking and the map below are what the data would say if they "
+                                "could separate the candidates; they cannot, for these reasons:")
     probability = result.candidates.set_index("node")["probability"]
     fig = network_map(wn, node_values=probability, node_label="probability")
     _leak_layers(fig, wn, result, top)
@@ -65,7 +75,7 @@ def locate_report(wn: wntr.network.WaterNetworkModel, result: Localisation, *,
     report.add_section("Search area", f"<p>{pipes}</p>",
                        lead=f"{len(area['pipes'])} pipes, {area['length_km']:.2f} km: the pipes touching "
                             "the most probable junctions.")
-    if result.warnings:
+    if result.warnings and result.separable:
         report.add_section("Warnings", "<ul>" + "".join(f"<li>{html.escape(w)}</li>"
                                                        for w in result.warnings) + "</ul>")
     return report
