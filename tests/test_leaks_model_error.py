@@ -51,7 +51,7 @@ def test_covariance_predicts_the_spread_of_perturbed_models(name, kind, error, w
     times = observed_nominal.index.to_numpy().astype(np.int64)
     bins = _bin(observed_nominal * 0.0, times, STEP)
     with HydraulicSession(wn) as session:
-        _, spread, _, _ = _signatures(wn, session, nominal, sensors, bins, STEP,
+        _, spread, _, _, _ = _signatures(wn, session, nominal, sensors, bins, STEP,
                                    demand_error=error if kind == "demand" else 0.0,
                                    roughness_error=error if kind == "roughness" else 0.0)
     predicted = (spread.reshape(-1, spread.shape[2]) ** 2).sum(axis=1)

@@ -50,6 +50,13 @@ def _refused(tmp_path, text: str, *extra: str, network: str = "net1") -> str:
     return result.output
 
 
+def _accepted(tmp_path, text: str, *extra: str) -> str:
+    """Run locate on readings it must accept (exit 0, or 1: Net1 cannot separate); its output."""
+    result, _, _ = _locate(tmp_path, text, *extra)
+    assert result.exit_code in (0, 1), result.output
+    return result.output
+
+
 def test_good_readings_run(tmp_path, rows):
     result, _, report = _locate(tmp_path, _csv(rows))
     assert result.exit_code in (0, 1), result.output  # readings accepted (1: Net1 cannot separate)
@@ -58,9 +65,8 @@ def test_good_readings_run(tmp_path, rows):
 
 def test_unknown_logger_is_dropped_with_a_warning(tmp_path, rows):
     text = _csv([f"{r},{k}" for k, r in enumerate(rows)], header="time," + ",".join(LOGGERS) + ",ghost")
-    result, _, _ = _locate(tmp_path, text)
-    assert result.exit_code in (0, 1), result.output  # readings accepted (1: Net1 cannot separate)
-    assert "logger ghost is not a junction of the network: dropped" in result.output
+    output = _accepted(tmp_path, text)
+    assert "logger ghost is not a junction of the network: dropped" in output
 
 
 def test_only_unknown_loggers(tmp_path):
@@ -75,10 +81,9 @@ def test_gaps_are_left_out_and_an_empty_logger_is_dead(tmp_path, rows):
     first[2] = ""  # logger 12 at 3600 s
     lines[1] = ",".join(first)
     text = _csv(lines, header="time," + ",".join(LOGGERS) + ",23")
-    result, _, _ = _locate(tmp_path, text)
-    assert result.exit_code in (0, 1), result.output  # readings accepted (1: Net1 cannot separate)
-    assert "5 missing readings (first at row 2, column '23'); those are left out" in result.output
-    assert "logger 23 has no readings" in result.output
+    output = _accepted(tmp_path, text)
+    assert "5 missing readings (first at row 2, column '23'); those are left out" in output
+    assert "logger 23 has no readings" in output
 
 
 def test_text_in_a_reading(tmp_path):
@@ -96,15 +101,13 @@ def test_date_times_need_a_start(tmp_path, rows):
     lines = [f"2024-03-01 {int(r.split(',')[0]) // HOUR:02d}:00," + r.split(",", 1)[1] for r in rows]
     out = _refused(tmp_path, _csv(lines))
     assert "the times are date-times, and the model's start is not known" in out and "--start" in out
-    result, _, _ = _locate(tmp_path, _csv(lines), "--start", "2024-03-01T00:00")
-    assert result.exit_code in (0, 1), result.output  # readings accepted (1: Net1 cannot separate)
+    _accepted(tmp_path, _csv(lines), "--start", "2024-03-01T00:00")
 
 
 def test_identical_duplicate_rows_are_a_finding(tmp_path, rows):
-    result, _, _ = _locate(tmp_path, _csv([*rows, rows[1]]))
-    assert result.exit_code in (0, 1), result.output  # readings accepted (1: Net1 cannot separate)
+    output = _accepted(tmp_path, _csv([*rows, rows[1]]))
     assert "1 row(s) repeating an earlier time and its readings (first at row 6, a copy of row 3)" \
-        in result.output
+        in output
 
 
 def test_conflicting_duplicate_rows(tmp_path):
@@ -114,9 +117,8 @@ def test_conflicting_duplicate_rows(tmp_path):
 
 
 def test_unsorted_times_are_sorted(tmp_path, rows):
-    result, _, _ = _locate(tmp_path, _csv([rows[1], rows[0], *rows[2:]]))
-    assert result.exit_code in (0, 1), result.output  # readings accepted (1: Net1 cannot separate)
-    assert "earlier than the row before (first at row 3); the readings were sorted by time" in result.output
+    output = _accepted(tmp_path, _csv([rows[1], rows[0], *rows[2:]]))
+    assert "earlier than the row before (first at row 3); the readings were sorted by time" in output
 
 
 def test_readings_outside_the_run(tmp_path):

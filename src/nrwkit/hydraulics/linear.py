@@ -456,10 +456,7 @@ def pressure_sensitivity(system: LinearSystem, sensors: Sequence[str],
     unknown = [c for c in columns if c not in index]
     if unknown:
         raise InputError(f"candidates {', '.join(unknown[:5])} are not junctions of the network")
-    # the right-hand side of a leak at j is P e_j: e_j, or e_across for a junction held by a valve
-    # (a junction held by a valve whose flow comes from a tank or reservoir: no junction's head)
-    source = np.array([-1 if c in system.isolated else index.get(_supplier(system.fixed, c), -1)
-                       for c in columns])
+    source = _sources(system, index, columns)
     bad = [s for s in sensors if s not in index]
     if bad:
         raise InputError(f"sensor {bad[0]} is not a junction of the network")
@@ -528,21 +525,27 @@ def tank_response(system: LinearSystem, sensors: Sequence[str],
                             np.zeros((0, 0)))
     lu = system.lu if system.lu is not None else spla.splu(system.matrix)
     coupling = _to_rhs(system, index, system.tank_coupling)  # P C
-    heads = np.atleast_2d(lu.solve(coupling))  # M^-1 P C: junction heads per unit tank head
-    if heads.shape[0] != len(system.junctions):
-        heads = heads.T
+    heads = lu.solve(coupling)  # M^-1 P C: junction heads per unit tank head, (N, T)
     rows = [index[s] for s in sensors]
     isolated_rows = [k for k, s in enumerate(sensors) if s in system.isolated]
     to_sensor = heads[rows, :].copy()
     to_sensor[isolated_rows, :] = 0.0
-    z = np.atleast_2d(lu.solve(system.tank_coupling, trans="T"))  # M^-T C
-    if z.shape[0] != len(system.junctions):
-        z = z.T
-    source = np.array([-1 if c in system.isolated else index.get(_supplier(system.fixed, c), -1)
-                       for c in columns])
+    z = lu.solve(system.tank_coupling, trans="T")  # M^-T C, (N, T)
+    source = _sources(system, index, columns)
     outflow = np.where(source[None, :] >= 0, z[np.maximum(source, 0), :].T, 0.0)
     feedback = system.tank_block - system.tank_coupling.T @ heads
     return TankResponse(list(system.tanks), system.tank_area_m2.copy(), to_sensor, outflow, feedback)
+
+
+def _sources(system: LinearSystem, index: dict[str, int], columns: list[str]) -> np.ndarray:
+    """Return the matrix row each candidate's injection enters at (-1: no junction's head moves).
+
+    The right-hand side of a leak at j is ``P e_j``: ``e_j``, or ``e_supplier`` for a junction
+    held by a valve; a junction held by a valve fed from a tank or reservoir, or isolated, has
+    none.
+    """
+    return np.array([-1 if c in system.isolated else index.get(_supplier(system.fixed, c), -1)
+                     for c in columns], dtype=int)
 
 
 def _to_rhs(system: LinearSystem, index: dict[str, int], injection: np.ndarray) -> np.ndarray:

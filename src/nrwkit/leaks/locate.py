@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,7 +59,7 @@ from scipy.special import logsumexp
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
 from ..hydraulics.linear import linear_system, pressure_sensitivity, resistance_spread, tank_response
-from ..hydraulics.session import ExtendedPeriod
+from ..hydraulics.session import ExtendedPeriod, HydraulicState
 from .readings import Readings, usable_readings
 from .sensitivity import linear_systems, tank_drain
 
@@ -288,8 +288,8 @@ def locate(
         residual, spikes = _drop_spikes(residual, sigma)
         bins = _bin(residual, times, step)
         say(f"sensitivities at {len(bins.times)} times")
-        signature, spread, col, direct = _signatures(wn, session, nominal, use, bins, step,
-                                             demand_error=demand_error, roughness_error=roughness_error)
+        signature, spread, col, direct, states = _signatures(
+            wn, session, nominal, use, bins, step, demand_error=demand_error, roughness_error=roughness_error)
         say("generalised least squares")
         fit = _gls(bins, signature, spread, sigma, [col[c] for c in cand])
         # junctions with a negative demand are sources (Net2's inflow junction): count what is drawn
@@ -308,7 +308,7 @@ def locate(
         if len(chosen):
             say(f"non-linear correction of {len(chosen)} candidates")
             _secant(session, wn, fit, chosen, [cand[k] for k in chosen], [col[cand[k]] for k in chosen],
-                    signature, direct, bins, use)
+                    signature, direct, bins, use, states)
             post = _posterior(fit, bound)
         n_resim = min(int(resimulate), int(np.isfinite(post.log_p).sum()))
         resimulated = np.zeros(len(cand), dtype=bool)
@@ -349,7 +349,7 @@ def locate(
 
 def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, nominal: ExtendedPeriod,
                 sensors: list[str], bins: _Bins, step: int, *, demand_error: float, roughness_error: float
-                ) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray]:
+                ) -> tuple[np.ndarray, np.ndarray, dict[str, int], np.ndarray, dict[int, HydraulicState]]:
     """Leak signatures and the model error's spread at the loggers, tanks as states.
 
     Returns the change of each logger's pressure in each bin per m3/s of a leak at each
@@ -358,17 +358,19 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, n
     change for one standard error of each junction's demand held over the window and the
     :data:`DRIFT_HOURS` before it (its direct effect and the tank levels it has shifted),
     and, when ``roughness_error`` > 0, of each pipe's roughness, ``(B, S, N [+ L])``; the
-    junctions' columns; and the part of the signatures with the tanks held, ``(B, S, N)``.
+    junctions' columns; the part of the signatures with the tanks held, ``(B, S, N)``; and
+    the solved states at the bins' times (and the hours before the window) they come from.
     """
     start = bins.times[0]
     every = max(step, (3600 // step) * step)  # tank drift before the window: about hourly
     since = max(0, start - DRIFT_HOURS * 3600)
     before = [t for t in range(since - since % every, start, every)]
-    systems = linear_systems(wn, before + bins.times, session)
+    grid = before + bins.times
+    states = session.states(grid)
+    systems = linear_systems(wn, grid, session, states=states)
     junctions = list(systems[start].junctions)
     col = {j: k for k, j in enumerate(junctions)}
     direct = np.stack([pressure_sensitivity(systems[t], sensors).to_numpy() for t in bins.times])  # (B, S, N)
-    grid = before + bins.times
     tanks = [tank_response(systems[t], sensors) for t in grid]
     load = nominal.demand_m3s.reindex(grid, method="ffill")[junctions].to_numpy()  # (G, N)
     spread = direct * load[len(before):, None, :]
@@ -393,7 +395,7 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, n
                                start_s=grid[0])
             pipes = pipes + np.einsum("bst,btl->bsl", to_sensor, drift)
         spread = np.concatenate([spread, pipes * factor], axis=2)
-    return signature, spread, col, direct * scale[:, None, :]
+    return signature, spread, col, direct * scale[:, None, :], states
 
 
 def _leak_scale(wn: wntr.network.WaterNetworkModel, pressure: pd.DataFrame, times: Sequence[int]
@@ -637,7 +639,7 @@ def _resimulate(session: HydraulicSession, fit: _Fit, top: np.ndarray, nodes: li
 
 def _secant(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, fit: _Fit, chosen: np.ndarray,
             nodes: list[str], columns: list[int], signature: np.ndarray, direct: np.ndarray, bins: _Bins,
-            sensors: list[str]) -> None:
+            sensors: list[str], states: Mapping[int, HydraulicState]) -> None:
     """Correct the linear signatures of the chosen candidates for the size of their leak (in place).
 
     Head losses grow with the square of the flow, so a leak of ``f_j`` lowers the loggers by
@@ -649,8 +651,7 @@ def _secant(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, fit: 
     carried over; a solve that does not converge leaves the linear signature); the tanks-held
     part of the candidate's signature is scaled in each bin by the ratio interpolated in time.
     """
-    when = sorted({bins.times[0], bins.times[-1]})
-    states = session.states(when)
+    when = sorted({bins.times[0], bins.times[-1]})  # solved already: states of the bins' times
     ratios = np.ones((len(when), len(chosen), len(sensors)))
     for w, t in enumerate(when):
         with session.hold(states[t]):

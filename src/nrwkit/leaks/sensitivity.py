@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,7 @@ from ..hydraulics.linear import (
     link_table,
     pressure_sensitivity,
 )
+from ..hydraulics.session import HydraulicState
 
 #: The model's link table per open session (the session's model is fixed when it opens).
 _TABLES: weakref.WeakKeyDictionary[HydraulicSession, tuple[tuple[int, int], LinkTable]] = (
@@ -112,8 +113,8 @@ def sensitivity_matrix(
     return out[when[0]] if single else out
 
 
-def linear_systems(wn: wntr.network.WaterNetworkModel, times: Sequence[int], session: HydraulicSession
-                   ) -> dict[int, LinearSystem]:
+def linear_systems(wn: wntr.network.WaterNetworkModel, times: Sequence[int], session: HydraulicSession,
+                   *, states: Mapping[int, HydraulicState] | None = None) -> dict[int, LinearSystem]:
     """Linearise the extended period of an open session at each time (one run, in memory).
 
     Parameters
@@ -124,6 +125,9 @@ def linear_systems(wn: wntr.network.WaterNetworkModel, times: Sequence[int], ses
         Times in s from the model's start.
     session : HydraulicSession
         An open session on ``wn``.
+    states : mapping, optional
+        The session's states at those times (:meth:`HydraulicSession.states`), when the
+        caller has them already; default read here.
 
     Returns
     -------
@@ -131,7 +135,8 @@ def linear_systems(wn: wntr.network.WaterNetworkModel, times: Sequence[int], ses
         time -> :class:`nrwkit.hydraulics.linear.LinearSystem`.
     """
     when = sorted({int(t) for t in times})
-    states = session.states(when)
+    if states is None:
+        states = session.states(when)
     key = (id(wn), len(wn.link_name_list))
     cached = _TABLES.get(session)
     if cached is None or cached[0] != key:
