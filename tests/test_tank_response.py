@@ -15,6 +15,7 @@ import pytest
 
 from nrwkit.hydraulics import HydraulicSession
 from nrwkit.hydraulics.linear import linear_system, pressure_sensitivity, resistance_spread, tank_response
+from nrwkit.leaks.sensitivity import level_switches, linear_systems, tank_drain
 from nrwkit.networks import load
 
 
@@ -103,3 +104,37 @@ def test_resistance_spread_equals_finite_differences(name):
         assert np.abs(predicted) == pytest.approx(np.abs(fd), rel=0.1, abs=2e-4)
         if k in pipes[:3]:
             assert np.abs(fd).max() > 1e-3  # the pipe matters at some logger
+
+
+def test_level_switch_shift_equals_epanet():
+    """Net3's pump 335 and pipe 330 switch on tank 1's level: a demand drains tank 1, the switch
+    comes later, and the tanks' heads after it follow EPANET only with the shift of its time."""
+    wn = load("net3")
+    step = 900
+    junctions = list(wn.junction_name_list)
+    with HydraulicSession(wn) as session:
+        grid = list(range(0, 30 * 3600 + 1, step))
+        states = session.states(grid)
+        systems = linear_systems(wn, grid, session, states=states)
+        tanks = list(systems[0].tanks)
+        switches = level_switches(wn, states, tanks)
+        # one shift per switch of tank 1 (a pump and a pipe switched together), none for the
+        # clock's switches of pump 10
+        assert [(s.time_s, tanks[s.tank]) for s in switches] == [(16200, "1"), (77400, "1"), (97200, "1")]
+        switch = switches[0].time_s
+        start, node, flow = 2 * 3600, junctions[40], 0.005
+        at = [switch - step, switch + 3600, switch + 2 * 3600]
+        with session.extra_demand(node, flow, start_s=start):
+            leaking = session.states(at)
+    position = [states[0].node_names.index(t) for t in tanks]
+    epanet = np.array([leaking[t].head_m[position] - states[t].head_m[position] for t in at])
+    column = list(systems[0].junctions).index(node)
+    period = [t for t in grid if start <= t <= at[-1]]
+    responses = [tank_response(systems[t], junctions[:2]) for t in period]
+    forcing = np.zeros((len(period), len(junctions)))
+    forcing[:, column] = flow
+    shifted = tank_drain(responses, period, at, forcing, start_s=start, switches=switches)[:, :, column]
+    held = tank_drain(responses, period, at, forcing, start_s=start)[:, :, column]
+    assert shifted[0] == pytest.approx(epanet[0], abs=2e-3)  # before the switch: the same
+    assert np.abs(shifted - epanet).max() < 4e-3
+    assert np.abs(held[1:] - epanet[1:]).max() > 3 * np.abs(shifted[1:] - epanet[1:]).max()

@@ -12,10 +12,12 @@ from __future__ import annotations
 import itertools
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import wntr
+from wntr.network.controls import TankLevelCondition
 
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
@@ -33,7 +35,11 @@ from ..hydraulics.session import HydraulicState
 _TABLES: weakref.WeakKeyDictionary[HydraulicSession, tuple[tuple[int, int], LinkTable]] = (
     weakref.WeakKeyDictionary())
 
-__all__ = ["linear_systems", "sensitivity_matrix", "tank_drain"]
+__all__ = ["LevelSwitch", "level_switches", "linear_systems", "sensitivity_matrix", "tank_drain"]
+
+#: Slowest level change, m/s, at which a tank-level switch is shifted (slower: no shift, the
+#: crossing time is ill-defined).
+MIN_LEVEL_RATE = 1e-5
 
 
 def sensitivity_matrix(
@@ -145,8 +151,84 @@ def linear_systems(wn: wntr.network.WaterNetworkModel, times: Sequence[int], ses
     return {t: linear_system(wn, states[t], links=cached[1]) for t in when}
 
 
+@dataclass(frozen=True)
+class LevelSwitch:
+    """A link the model switches on a tank's level between two linearisation times.
+
+    Attributes
+    ----------
+    time_s : int
+        The first linearisation time after the switch.
+    tank : int
+        The controlling tank (index in the tank order of the :class:`TankResponse`).
+    inflow_m3s : float
+        The controlling tank's net inflow before the switch, m3/s.
+    inflow_change_m3s : numpy.ndarray
+        Every tank's net inflow before the switch less after it, (T,), m3/s.
+    """
+
+    time_s: int
+    tank: int
+    inflow_m3s: float
+    inflow_change_m3s: np.ndarray
+
+
+def level_switches(wn: wntr.network.WaterNetworkModel, states: Mapping[int, HydraulicState],
+                   tanks: Sequence[str]) -> list[LevelSwitch]:
+    """Find the links that tank-level controls switch between successive solved states.
+
+    A control ``IF TANK t LEVEL ABOVE/BELOW x THEN LINK l STATUS ...`` switches when the
+    tank's level crosses ``x``; a leak (or a demand error) that changes the level there moves
+    the switch (:func:`tank_drain`). Links switched by time, by several tanks or by rules of
+    several conditions are not listed.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (its controls).
+    states : mapping
+        time -> :class:`nrwkit.hydraulics.session.HydraulicState`, of one extended period.
+    tanks : sequence of str
+        The tanks, in the order of the :class:`TankResponse` they are used with.
+
+    Returns
+    -------
+    list of LevelSwitch
+        In time order.
+    """
+    controlling: dict[str, set[str]] = {}
+    for _, control in wn.controls():
+        condition = getattr(control, "condition", None)
+        if not isinstance(condition, TankLevelCondition):
+            continue
+        tank = str(next(iter(condition.requires())).name)
+        for action in control.actions():
+            target, attribute = action.target()
+            if attribute == "status" and tank in tanks:
+                controlling.setdefault(str(target.name), set()).add(tank)
+    times = sorted(states)
+    if not controlling or len(times) < 2:
+        return []
+    first = states[times[0]]
+    tank_index = [first.node_names.index(t) for t in tanks]
+    links = {name: first.link_names.index(name) for name, by in controlling.items() if len(by) == 1}
+    out = []
+    for before, after in itertools.pairwise(times):
+        a, b = states[before], states[after]
+        by = {next(iter(controlling[name])) for name, k in links.items()
+              if bool(a.open_[k]) != bool(b.open_[k])}
+        if len(by) != 1:
+            continue  # no switch, or several tanks' switches at once: whose shift moved what is not known
+        which = tanks.index(by.pop())  # one shift, however many links it switches (Net3: a pump and a pipe)
+        change = a.demand_m3s[tank_index] - b.demand_m3s[tank_index]
+        out.append(LevelSwitch(int(after), which, float(a.demand_m3s[tank_index[which]]),
+                               np.asarray(change, dtype=float)))
+    return out
+
+
 def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequence[float] | np.ndarray,
-               forcing: np.ndarray, *, start_s: float, max_step_s: float = 900.0) -> np.ndarray:
+               forcing: np.ndarray, *, start_s: float, max_step_s: float = 900.0,
+               switches: Sequence[LevelSwitch] = ()) -> np.ndarray:
     """Change of the tanks' heads under extra junction outflows held over a period.
 
     From ``start_s`` on, an extra outflow ``forcing[i, j]`` (m3/s per unit) at junction ``j``
@@ -154,6 +236,12 @@ def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequ
     change: ``A dH_T/dt = -(W dq + K dH_T)`` (:class:`nrwkit.hydraulics.linear.TankResponse`,
     ``W``, ``K`` and ``A`` of the latest linearisation), integrated by implicit Euler in
     steps of at most ``max_step_s`` (stable for any tank size), zero at ``start_s``.
+
+    A pump or pipe switched on a tank's level (``switches``) switches later or earlier when
+    the heads change: the controlling tank ``c`` crosses its level ``dt = -dH_c / rate``
+    later, and meanwhile every tank keeps its inflow of before the switch, so their heads
+    change by a further ``(Q_before - Q_after) dt / A`` (the sensitivity of an event's time;
+    a level-controlled pump that runs longer refills part of what a leak drains).
 
     Parameters
     ----------
@@ -169,6 +257,8 @@ def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequ
         When the extra outflows start.
     max_step_s : float
         Longest integration step.
+    switches : sequence of LevelSwitch
+        Tank-level switches of the period (:func:`level_switches`), applied at their time.
 
     Returns
     -------
@@ -186,6 +276,11 @@ def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequ
     heads = np.zeros((n_tanks, n_junctions))
     eye = np.eye(n_tanks)
     wanted = {float(t): k for k, t in enumerate(at)}
+    shifts: dict[float, list[LevelSwitch]] = {}
+    for switch in switches:
+        if float(switch.time_s) > start_s:
+            shifts.setdefault(float(switch.time_s), []).append(switch)
+    marks = np.unique(np.concatenate([marks, list(shifts)])) if shifts else marks
     for u, v in itertools.pairwise(marks):
         i = max(int(np.searchsorted(grid, u, side="right")) - 1, 0)
         r = responses[i]
@@ -196,6 +291,12 @@ def tank_drain(responses: Sequence[TankResponse], times: Sequence[int], at: Sequ
         push = dt * inv_area[:, None] * r.outflow * forcing[i][None, :]
         for _ in range(pieces):
             heads = np.linalg.solve(step, heads - push)
+        for switch in shifts.get(float(v), ()):
+            rate = switch.inflow_m3s * inv_area[switch.tank]
+            if abs(rate) < MIN_LEVEL_RATE:
+                continue  # a level that barely moves: no defined crossing time
+            delay = -heads[switch.tank] / rate  # (J,) s per unit forcing
+            heads = heads + (switch.inflow_change_m3s * inv_area)[:, None] * delay[None, :]
         if float(v) in wanted:
             out[wanted[float(v)]] = heads
     return out
