@@ -220,3 +220,39 @@ def test_a_spike_is_left_out_with_a_warning(ltown, event):
     stepped = readings.copy()
     stepped.iloc[10:, 3] -= 2.0
     assert not any("jump away" in w for w in locate(ltown, stepped, noise_m=0.05, resimulate=0).warnings)
+
+
+def test_plausible_flows_weigh_and_reject_by_hand():
+    """Four candidates, bound 1 m3/s, 100 residuals (rr = 1000); by hand, per candidate, the best
+    fit f = a / b and the chi-square of the best plausible flow (f clipped to [1e-4, 1]) beyond it.
+
+    - weak, best fit -0.5 m3/s but b = 4: clipped to 1e-4, penalty 4 x 0.5^2 = 1: kept;
+    - clear, best fit -0.5 m3/s and b = 400: penalty 100: rejected;
+    - huge, best fit 30 m3/s and b = 1: penalty 29^2 = 841: rejected (the "99,000,000 m3/h");
+    - fit, best fit 0.5 m3/s and b = 40: plausible as it is, penalty 0.
+    """
+    from nrwkit.leaks.locate import REJECT_CHI2, TEMPERATURE, _Fit, _posterior
+
+    b = np.array([4.0, 400.0, 1.0, 40.0])
+    f = np.array([-0.5, -0.5, 30.0, 0.5])
+    fit = _Fit(rr=1000.0, a=f * b, b=b, dof=99, white_r=np.zeros(100), white_s=np.zeros((100, 4)),
+               whiten=lambda x: x, observed=np.ones((10, 10), dtype=bool))
+    post = _posterior(fit, bound=1.0)
+    assert REJECT_CHI2 == 9.0
+    assert np.isfinite(post.log_p[[0, 3]]).all() and np.isinf(post.log_p[[1, 2]]).all()
+    assert post.flow == pytest.approx([1e-4, 1e-4, 1.0, 0.5])
+    # the variance factor from the best constrained misfit of the candidates kept (rss = rr -
+    # a^2/b, + penalty): the fitting one's 990 / 99 = 10 (the rejected "huge" one's 941 only
+    # sets the rejection's scale)
+    rss = 1000.0 - f ** 2 * b
+    assert post.variance_factor == pytest.approx(10.0)
+    assert post.evidence == pytest.approx((1000.0 - rss[3]) / post.variance_factor)
+    # the weak candidate keeps a probability, far below the fitting one's: ratio by quadrature
+    grid = np.geomspace(1e-4, 1.0, 20001)
+    scale = post.variance_factor * TEMPERATURE
+
+    def marginal(k):
+        return np.exp(-rss[k] / (2 * scale)) * np.trapezoid(
+            np.exp(-b[k] * (grid - f[k]) ** 2 / (2 * scale)) / grid, grid)
+
+    assert np.exp(post.log_p[0] - post.log_p[3]) == pytest.approx(marginal(0) / marginal(3), rel=0.02)

@@ -600,10 +600,13 @@ def _posterior(fit: _Fit, bound: float) -> _Posterior:
     low = bound * 1e-4
     flow = np.where(has, np.clip(np.nan_to_num(f_hat, nan=low), low, bound), np.nan)
     penalty = np.where(has, fit.b * (np.nan_to_num(flow) - np.nan_to_num(f_hat)) ** 2, np.inf)
-    factor = max(1.0, float(np.min(np.where(has, rss + penalty, np.inf))) / fit.dof) if has.any() else 1.0
-    plausible = has & (penalty / factor <= REJECT_CHI2)
+    constrained = np.where(has, rss + penalty, np.inf)  # misfit with the best plausible flow
+    if not has.any():
+        return _Posterior(np.full(len(f_hat), -np.inf), 1.0, 0.0, flow)
+    plausible = has & (penalty / max(1.0, float(constrained.min()) / fit.dof) <= REJECT_CHI2)
     if not plausible.any():
         return _Posterior(np.full(len(f_hat), -np.inf), 1.0, 0.0, flow)
+    factor = max(1.0, float(constrained[plausible].min()) / fit.dof)  # from the candidates kept
     grid = np.geomspace(low, bound, 97)
     step = np.log(grid[1] / grid[0])
     tempered = factor * TEMPERATURE
