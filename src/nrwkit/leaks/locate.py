@@ -615,7 +615,7 @@ def _posterior(fit: _Fit, bound: float) -> _Posterior:
     misfit = -0.5 * b[:, None] * (grid[None, :] - centre[:, None]) ** 2  # (J, K)
     log_p = -0.5 * rss / tempered + logsumexp(misfit, axis=1) + math.log(step / math.log(1e4))
     log_p = np.where(plausible, log_p, -np.inf)
-    evidence = (fit.rr - float((rss + penalty)[plausible].min())) / factor
+    evidence = (fit.rr - float(constrained[plausible].min())) / factor
     return _Posterior(log_p, factor, evidence, flow)
 
 
