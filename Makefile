@@ -1,7 +1,8 @@
 # nrwkit: the two commands of the README, and a few for developers.
 #   make demo   create .venv if missing, install nrwkit, run the main job into demo-workspace/
 #               (recreated each time), ending with the path of its index report
-#   make test   create .venv if missing, install nrwkit with its test extras, run lint, types, tests
+#   make test   create .venv if missing, install nrwkit with its test extras, run lint (style, types,
+#               complexity, layering: .importlinter and tests/test_architecture.py), then the tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -45,6 +46,8 @@ demo: $(VENV)/.installed
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src cli tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python -m pytest -q -p no:cacheprovider -o addopts= tests/test_architecture.py
 
 test: lint
 	$(BIN)/python -m pytest

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from nrwkit import gis as nrwgis
+from nrwkit.crs import parse_crs
 from nrwkit.hydraulics import steady_state
-from nrwkit.network.checks import CheckContext, parse_crs, run_context
+from nrwkit.network.checks import CheckContext, run_context
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
+from nrwkit.findings import Severity, findings_frame
 from nrwkit.gis import write_geopackage
-from nrwkit.network import Inspection, Severity, findings_frame, inspect_network
+from nrwkit.network import Inspection, inspect_network
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json, write_text
 from nrwkit.workspace import is_workspace, open_workspace

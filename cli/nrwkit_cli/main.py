@@ -35,17 +35,9 @@ def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         lines.append(f"PROJ          {pyproj.proj_version_str}")
     except ImportError:  # pragma: no cover
         pass
-    try:
-        import ctypes
+    from nrwkit.hydraulics import epanet_version
 
-        from wntr.epanet.toolkit import ENepanet
-
-        number = ctypes.c_int()
-        ENepanet().ENlib.EN_getversion(ctypes.byref(number))
-        major, rest = divmod(number.value, 10000)
-        lines.append(f"EPANET        {major}.{rest // 100}.{rest % 100} (WNTR's toolkit library)")
-    except (ImportError, AttributeError, OSError):  # pragma: no cover
-        lines.append("EPANET        unknown")
+    lines.append(f"EPANET        {epanet_version()} (WNTR's toolkit library)")
     click.echo("\n".join(lines))
     ctx.exit(0)
 

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from .network.checks import CheckContext, parse_crs
+from .crs import parse_crs
+from .network.checks import CheckContext
 from .network.layout import link_coordinates, link_midpoint
 
 if TYPE_CHECKING:
@@ -256,7 +257,7 @@ def _polygon_path(geom: Any, *, holes: bool = True) -> Any:
     return MplPath(np.concatenate(vertices), codes)
 
 
-def plot_dma_design(
+def plot_dma_design(  # noqa: C901 (to split)
     wn: wntr.network.WaterNetworkModel,
     design: DmaDesign,
     ax: Any = None,

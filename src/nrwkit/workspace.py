@@ -137,7 +137,7 @@ def init_workspace(
     Workspace
         The new workspace.
     """
-    from .network.checks import parse_crs
+    from .crs import parse_crs
     from .networks import load, resolve
 
     root = Path(root)

@@ -458,7 +458,7 @@ def evaluate(
             sess.close()
 
 
-def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,
+def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,  # noqa: C901 (to split)
               min_pressure: float, fire_flow_m3s: float | None, fire_residual_m: float,
               water_age: bool, progress: Progress | None = None,
               before: ExtendedPeriod | None = None) -> DmaEvaluation:

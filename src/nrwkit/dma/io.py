@@ -207,7 +207,7 @@ def read_settings(path: str | Path) -> dict[str, Any]:
     return {str(k): json.loads(v) for k, v in zip(table["key"], table["value"], strict=True)}
 
 
-def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: Any) -> Any:
+def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: Any) -> Any:  # noqa: C901 (to split)
     """Re-check a saved design: a GeoPackage from ``nrwkit dma design`` or a tagged ``.inp``.
 
     Parameters

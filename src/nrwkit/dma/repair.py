@@ -713,7 +713,7 @@ REBALANCE_TRIES = 3
 SETTLE_RUNS = 3
 
 
-def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | None = None,
+def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | None = None,  # noqa: C901 (to split)
               fire_residual_m: float = 14.0, deadline: float | None = None) -> int:
     """Bring DMAs the repairs left outside the size band back into it where the pressure allows.
 
@@ -1026,7 +1026,7 @@ def _apply_first(state: RepairState, failure: Failure, strategies: tuple[Strateg
     return any(strategy.apply(state, failure) is not None for strategy in strategies)
 
 
-def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,
+def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,  # noqa: C901 (to split)
                 max_rounds: int = DEFAULT_MAX_ROUNDS, progress: Progress | None = None,
                 initial: list[Failure] | None = None, time_budget_s: float | None = None) -> RepairOutcome:
     """Run the day with the valves closed and repair failures until none can be helped.

@@ -43,7 +43,9 @@ from scipy.spatial import cKDTree
 from shapely.ops import substring
 
 from ..errors import LayerError
-from ..network.checks import Finding, Severity, list_ids, run_checks
+from ..findings import Finding, Severity, list_ids
+from ..hydraulics import set_options
+from ..network.checks import run_checks
 from .export import read_model_table
 from .layers import SourceLayers, read_layers
 from .mapping import Mapping
@@ -664,9 +666,7 @@ def _control_elements(control: dict, words: set[str]) -> set[str]:
 
 def _skeleton(flow_units: str) -> dict:
     wn = wntr.network.WaterNetworkModel()
-    wn.options.hydraulic.inpfile_units = flow_units
-    wn.options.hydraulic.headloss = "H-W"
-    wn.options.time.duration = 0
+    set_options(wn, inpfile_units=flow_units, headloss="H-W", duration_s=0)
     return wntr.network.to_dict(wn)
 
 

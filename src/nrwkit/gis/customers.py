@@ -20,8 +20,9 @@ import pandas as pd
 import shapely
 import wntr
 
+from ..crs import parse_crs
 from ..errors import CRSError, InputError
-from ..network.checks import Finding, Severity, list_ids, parse_crs
+from ..findings import Finding, Severity, list_ids
 from ..network.layout import link_coordinates
 
 __all__ = ["DEMAND_UNITS", "Allocation", "allocate_customers", "connections"]
@@ -82,7 +83,7 @@ def _set_connections(junction: wntr.network.Junction, count: int) -> None:
     junction.tag = "|".join(parts)
 
 
-def allocate_customers(
+def allocate_customers(  # noqa: C901 (to split)
     wn: wntr.network.WaterNetworkModel,
     customers: gpd.GeoDataFrame,
     *,

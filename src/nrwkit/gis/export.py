@@ -24,9 +24,10 @@ import pyproj
 import wntr
 from shapely.geometry import LineString, Point
 
+from ..crs import parse_crs
 from ..errors import InputError
+from ..findings import Finding
 from ..hydraulics import SteadyState
-from ..network.checks import Finding, parse_crs
 from ..network.layout import link_coordinates
 from ..outputs import atomic_output
 

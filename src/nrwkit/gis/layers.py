@@ -2,7 +2,7 @@
 
 Every problem that stops an import is a :class:`~nrwkit.errors.LayerError` naming the
 file, the layer, the feature and the fix; every repair that lets it go on is a
-:class:`~nrwkit.network.checks.Finding` with a location.
+:class:`~nrwkit.findings.Finding` with a location.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pyproj
 import shapely
 
 from ..errors import LayerError
-from ..network.checks import Finding, Severity
+from ..findings import Finding, Severity
 from .mapping import ALLOWED_FIELDS, UNIT_FACTORS, LayerSpec, Mapping
 
 __all__ = ["LINE_KINDS", "POINT_KINDS", "SourceLayers", "read_layers"]
@@ -202,7 +202,7 @@ def _anchor(geom: shapely.Geometry) -> tuple[float, float]:
     return (float(point.x), float(point.y))
 
 
-def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path | None = None
+def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path | None = None  # noqa: C901 (to split)
                 ) -> SourceLayers:
     """Read every mapped layer, check it, convert units, bring all into one projected CRS.
 

@@ -37,9 +37,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..crs import parse_crs
 from ..errors import LayerError
 from ..inputs import load_yaml_model
-from ..network.checks import parse_crs
 
 __all__ = [
     "ALLOWED_FIELDS",

@@ -8,10 +8,16 @@ management) goes through this package rather than writing its own EPANET loop:
   traceable path);
 - :mod:`nrwkit.hydraulics.session`: one EPANET project kept open in memory through WNTR's
   :class:`wntr.epanet.toolkit.ENepanet`, for many quick re-solves with statuses or demands
-  changed (DMA verification, fire flows, leak scenarios).
+  changed (DMA verification, fire flows, leak scenarios);
+- :mod:`nrwkit.hydraulics.options`: the one place run options are changed
+  (:func:`set_options`, :func:`changed_options`).
+
+No module outside this package calls an engine (``EpanetSimulator``, ``WNTRSimulator``,
+``wntr.epanet.toolkit``) or assigns ``wn.options``; ``make lint`` enforces it.
 """
 
-from .session import ExtendedPeriod, HydraulicSession, HydraulicState, SessionState
+from .options import changed_options, set_options
+from .session import ExtendedPeriod, HydraulicSession, HydraulicState, SessionState, epanet_version
 from .snapshot import EpanetWarning, SteadyState, peak_demand_time, steady_state, system_demand
 
 __all__ = [
@@ -21,7 +27,10 @@ __all__ = [
     "HydraulicState",
     "SessionState",
     "SteadyState",
+    "changed_options",
+    "epanet_version",
     "peak_demand_time",
+    "set_options",
     "steady_state",
     "system_demand",
 ]

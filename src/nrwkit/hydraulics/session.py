@@ -855,3 +855,20 @@ def _write_session_inp(
         (hyd.demand_model, hyd.required_pressure, hyd.minimum_pressure,
          hyd.pressure_exponent, quality.parameter, times.duration, hyd.unbalanced,
          hyd.unbalanced_value, quality.tolerance, times.hydraulic_timestep) = saved
+
+
+def epanet_version() -> str:
+    """Return the version of the EPANET toolkit library WNTR ships (e.g. ``"2.2.0"``).
+
+    Returns
+    -------
+    str
+        ``major.minor.patch``, or ``"unknown"`` when the library cannot be asked.
+    """
+    number = ctypes.c_int()
+    try:
+        ENepanet().ENlib.EN_getversion(ctypes.byref(number))
+    except (AttributeError, OSError):  # pragma: no cover - a WNTR without the toolkit library
+        return "unknown"
+    major, rest = divmod(number.value, 10000)
+    return f"{major}.{rest // 100}.{rest % 100}"

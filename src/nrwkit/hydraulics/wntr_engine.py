@@ -14,6 +14,8 @@ import pandas as pd
 import wntr
 from scipy.optimize import OptimizeWarning
 
+from .options import changed_options
+
 __all__ = ["WntrRun", "run_wntr"]
 
 
@@ -42,7 +44,7 @@ def run_wntr(model: wntr.network.WaterNetworkModel, *, duration_s: int, report_s
     Parameters
     ----------
     model : wntr.network.WaterNetworkModel
-        The network (its time options are set to the run's; leaks already added).
+        The network (its time options are the run's during the run only; leaks already added).
     duration_s, report_step_s : int
         Length of the run and reporting step, s.
     links : sequence of str
@@ -53,10 +55,9 @@ def run_wntr(model: wntr.network.WaterNetworkModel, *, duration_s: int, report_s
     WntrRun
     """
     step = int(report_step_s)
-    model.options.time.duration = int(duration_s)
-    model.options.time.report_timestep = step
-    model.options.time.hydraulic_timestep = min(int(model.options.time.hydraulic_timestep or step), step)
-    with warnings.catch_warnings():  # WNTR fits 3-point pump curves and warns when they are exact
+    hydraulic_step = min(int(model.options.time.hydraulic_timestep or step), step)
+    with (changed_options(model, duration_s=duration_s, report_step_s=step, hydraulic_step_s=hydraulic_step),
+          warnings.catch_warnings()):  # WNTR fits 3-point pump curves and warns when they are exact
         warnings.simplefilter("ignore", OptimizeWarning)
         results = wntr.sim.WNTRSimulator(model).run_sim()
     junctions = list(model.junction_name_list)

@@ -22,6 +22,7 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
+from ..hydraulics import set_options
 from .model import Leak, simulate_leaks
 
 __all__ = ["DIURNAL", "LocalisationCase", "leak_candidates", "make_case"]
@@ -100,14 +101,13 @@ def _prepare(wn: wntr.network.WaterNetworkModel, duration_s: int, report_step_s:
     model = copy.deepcopy(wn)
     if not _has_pattern(model):
         model.add_pattern(_DIURNAL_NAME, list(DIURNAL))
-        model.options.time.pattern_timestep = 3600
+        set_options(model, pattern_step_s=3600)
         for _, junction in model.junctions():
             for demand in junction.demand_timeseries_list:
                 demand.pattern_name = _DIURNAL_NAME
-    model.options.time.duration = int(duration_s)
-    model.options.time.report_timestep = int(report_step_s)
-    model.options.time.hydraulic_timestep = min(int(model.options.time.hydraulic_timestep or report_step_s),
-                                                int(report_step_s))
+    set_options(model, duration_s=duration_s, report_step_s=report_step_s,
+                hydraulic_step_s=min(int(model.options.time.hydraulic_timestep or report_step_s),
+                                     int(report_step_s)))
     return model
 
 

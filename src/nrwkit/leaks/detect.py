@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..network.checks import Finding, Severity
+from ..findings import Finding, Severity
 from .flows import _EPOCH, DAY_S, FlowSeries, _abs_seconds, _fmt_duration, read_flows
 
 __all__ = [
@@ -426,7 +426,7 @@ def mnf_alarms(
 # --------------------------------------------------------------------------- CUSUM
 
 
-def cusum(
+def cusum(  # noqa: C901 (to split)
     x: pd.Series,
     *,
     mu: float | None = None,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from ..network.checks import Finding, Severity
+from ..findings import Finding, Severity
 from ._table import Words, bad, date_times, numeric_times, parse_values, read_table
 
 __all__ = ["DAY_S", "FLOW_UNITS", "FlowSeries", "read_flows"]

@@ -30,7 +30,7 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
-from ..hydraulics import HydraulicSession
+from ..hydraulics import HydraulicSession, set_options
 from ..hydraulics.wntr_engine import run_wntr
 
 __all__ = ["Leak", "LeakRun", "leak_flow", "place_leaks", "simulate_leaks"]
@@ -246,7 +246,7 @@ def _run_epanet(model: wntr.network.WaterNetworkModel, leaks: Sequence[Leak], no
         raise InputError(f"the model already has emitters (e.g. {existing[0]}) with exponent "
                          f"{model.options.hydraulic.emitter_exponent}: leaks must use the same exponent")
     if leaks:
-        model.options.hydraulic.emitter_exponent = leaks[0].exponent
+        set_options(model, emitter_exponent=leaks[0].exponent)
     base = {n: float(model.get_node(n).emitter_coefficient or 0.0) for n in set(nodes)}
     with HydraulicSession(model) as session:
         def emitters(t: int) -> dict[str, float]:

@@ -7,8 +7,9 @@ from typing import Any
 
 import wntr
 
+from ..findings import Finding, Severity
 from ..hydraulics import SteadyState
-from .checks import CheckContext, Finding, Severity, run_context
+from .checks import CheckContext, run_context
 from .summary import NetworkSummary, summarize
 
 __all__ = ["Inspection", "inspect_network"]

@@ -144,7 +144,7 @@ def _data_lines(path: Path) -> list[tuple[int, str | None, str, list[str]]]:
     return rows
 
 
-def lint_inp(path: str | Path) -> list[InpProblem]:
+def lint_inp(path: str | Path) -> list[InpProblem]:  # noqa: C901 (to split)
     """Check the text of an ``.inp`` file the way EPANET's input reader does.
 
     Parameters

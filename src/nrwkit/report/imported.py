@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..findings import Severity, findings_frame
 from ..gis.build import ImportResult
-from ..network.checks import Severity, findings_frame
 from .html import Card, Report, table_html
 from .maps import network_map
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pandas as pd
 import wntr
 
+from ..findings import findings_frame
 from ..hydraulics import SteadyState
-from ..network.checks import CHECKS, findings_frame
+from ..network.checks import CHECKS
 from ..network.inspection import Inspection
 from .html import Card, Report, figure_svg, table_html
 from .maps import network_map

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from ..network.checks import Finding
+from ..findings import Finding
 from ..network.layout import link_coordinates, link_midpoint
 
 __all__ = ["network_map"]

@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterator
 from typing import ClassVar
 
-from .base import Check, CheckContext, Finding, Severity, list_ids, register
+from ...findings import Finding, Severity, list_ids
+from .base import Check, CheckContext, register
 
 
 @register

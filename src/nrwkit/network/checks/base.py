@@ -13,7 +13,6 @@ import itertools
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -21,7 +20,9 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from ...errors import CRSError, InputError, SimulationError
+from ...crs import parse_crs
+from ...errors import InputError, SimulationError
+from ...findings import Finding, Severity, findings_frame, list_ids
 from ...hydraulics import SteadyState, steady_state
 
 __all__ = [
@@ -38,59 +39,6 @@ __all__ = [
     "run_checks",
     "run_context",
 ]
-
-
-class Severity(StrEnum):
-    """How bad a finding is: errors make results untrustworthy, warnings may, infos inform."""
-
-    ERROR = "error"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """0 for errors, 1 for warnings, 2 for infos (for sorting)."""
-        return ("error", "warning", "info").index(self.value)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem found in a network.
-
-    Attributes
-    ----------
-    severity : Severity
-        error, warning or info.
-    code : str
-        Stable identifier of the check (e.g. ``"no-source"``).
-    elements : tuple of str
-        Ids of the nodes or links concerned (may be empty for network-wide findings).
-    message : str
-        What is wrong and what to do about it.
-    element_type : str
-        ``"node"``, ``"link"`` or ``"network"``.
-    location : tuple of float, optional
-        Where it is, in the coordinates of its source (used by findings from GIS layers,
-        whose elements may not exist in any network).
-    """
-
-    severity: Severity
-    code: str
-    elements: tuple[str, ...]
-    message: str
-    element_type: str = "node"
-    location: tuple[float, float] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the finding as JSON-ready plain data."""
-        return {
-            "severity": self.severity.value,
-            "code": self.code,
-            "elements": list(self.elements),
-            "message": self.message,
-            "element_type": self.element_type,
-            **({"location": list(self.location)} if self.location is not None else {}),
-        }
 
 
 @dataclass
@@ -322,17 +270,6 @@ class CoordinateScale:
     schematic: bool = False
 
 
-def parse_crs(crs: str) -> Any:
-    """Return a :class:`pyproj.CRS`, or raise :class:`CRSError` naming the fix."""
-    import pyproj
-
-    try:
-        return pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError as exc:
-        msg = f"unknown CRS {crs!r}: give an EPSG code such as EPSG:32633 ({exc})"
-        raise CRSError(msg) from exc
-
-
 class Check:
     """Base class of a validation check.
 
@@ -372,13 +309,6 @@ def register(cls: type[Check]) -> type[Check]:
         raise ValueError(msg)
     CHECKS[cls.code] = cls
     return cls
-
-
-def list_ids(names: Iterable[str], limit: int = 5) -> str:
-    """Return ids for a message: the first ``limit`` and how many more."""
-    names = list(names)
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 # --------------------------------------------------------------------------- running
@@ -442,21 +372,3 @@ def run_context(ctx: CheckContext, codes: Iterable[str] | None = None) -> list[F
             continue
         findings.extend(check.run(ctx))
     return sorted(findings, key=lambda f: (f.severity.rank, f.code))
-
-
-def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
-    """Tabulate findings.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per finding with columns severity, code, element_type, n_elements,
-        elements (comma-separated) and message.
-    """
-    rows = [
-        {"severity": f.severity.value, "code": f.code, "element_type": f.element_type,
-         "n_elements": len(f.elements), "elements": ",".join(f.elements), "message": f.message}
-        for f in findings
-    ]
-    columns = ["severity", "code", "element_type", "n_elements", "elements", "message"]
-    return pd.DataFrame(rows, columns=columns)

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from .base import Check, CheckContext, Finding, Severity, list_ids, parse_crs, register
+from ...crs import parse_crs
+from ...findings import Finding, Severity, list_ids
+from .base import Check, CheckContext, register
 
 
 def _geodesic_lengths(ctx: CheckContext, names: pd.Index) -> pd.Series:

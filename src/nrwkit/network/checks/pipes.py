@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .base import Check, CheckContext, Finding, Severity, list_ids, register
+from ...findings import Finding, Severity, list_ids
+from .base import Check, CheckContext, register
 
 
 @register

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ...errors import SimulationError
+from ...findings import Finding, Severity
 from ...hydraulics import SteadyState
-from .base import Check, CheckContext, Finding, Severity, register
+from .base import Check, CheckContext, register
 
 
 @register

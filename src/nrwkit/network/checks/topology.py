@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from .base import Check, CheckContext, Finding, Severity, list_ids, register
+from ...findings import Finding, Severity, list_ids
+from .base import Check, CheckContext, register
 
 
 @register

@@ -1,0 +1,149 @@
+"""Units: every conversion factor nrwkit uses, named once.
+
+nrwkit computes in SI (m, m3/s, s, as WNTR does) and reports in metric engineering units
+(m, l/s, m3/h, m3/day, m3/year, km). Code converts through the constants and tables here, never
+through a literal ``3600`` or ``1e3``; public signatures carry the unit in the name
+(``min_pressure_m``, ``leak_flow_m3h``). Flow units of an EPANET file are WNTR's business
+(:mod:`wntr.epanet.util`); these are the units people type and read.
+
+Part of the foundation: it imports nothing from nrwkit.
+
+Examples
+--------
+>>> to_si(36.0, "m3/h", FLOW_TO_M3S)
+0.01
+>>> round(from_si(0.01, "l/s", FLOW_TO_M3S), 6)
+10.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = [
+    "DAYS_PER_YEAR",
+    "FLOW_TO_M3S",
+    "LENGTH_TO_M",
+    "LITRES_PER_M3",
+    "M3_PER_US_GALLON",
+    "METRES_PER_KM",
+    "METRES_PER_MILE",
+    "SECONDS_PER_DAY",
+    "SECONDS_PER_HOUR",
+    "SECONDS_PER_YEAR",
+    "VOLUME_TO_M3",
+    "from_si",
+    "m3s_to_lps",
+    "m3s_to_m3d",
+    "m3s_to_m3h",
+    "to_si",
+]
+
+SECONDS_PER_HOUR = 3600.0
+SECONDS_PER_DAY = 86400.0
+#: A year of the water balance and of annual figures: 365 days (IWA; leap days ignored).
+DAYS_PER_YEAR = 365.0
+SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
+LITRES_PER_M3 = 1000.0
+METRES_PER_KM = 1000.0
+#: International mile.
+METRES_PER_MILE = 1609.344
+#: US gallon, exactly 3.785411784 litres.
+M3_PER_US_GALLON = 3.785411784e-3
+M3_PER_ACRE_FOOT = 1233.48183754752
+
+#: Cubic metres per second in one of each flow unit.
+FLOW_TO_M3S: Mapping[str, float] = {
+    "m3/s": 1.0,
+    "l/s": 1.0 / LITRES_PER_M3,
+    "m3/h": 1.0 / SECONDS_PER_HOUR,
+    "m3/day": 1.0 / SECONDS_PER_DAY,
+    "m3/month": 12.0 / SECONDS_PER_YEAR,
+    "m3/year": 1.0 / SECONDS_PER_YEAR,
+    "gal/day": M3_PER_US_GALLON / SECONDS_PER_DAY,
+    "gpm": M3_PER_US_GALLON / 60.0,
+}
+
+#: Cubic metres in one of each volume unit.
+VOLUME_TO_M3: Mapping[str, float] = {
+    "m3": 1.0,
+    "l": 1.0 / LITRES_PER_M3,
+    "ML": 1e3,
+    "MG": M3_PER_US_GALLON * 1e6,
+    "acre-ft": M3_PER_ACRE_FOOT,
+}
+
+#: Metres in one of each length unit.
+LENGTH_TO_M: Mapping[str, float] = {
+    "m": 1.0,
+    "km": METRES_PER_KM,
+    "ft": 0.3048,
+    "mi": METRES_PER_MILE,
+}
+
+
+def _factor(unit: str, table: Mapping[str, float]) -> float:
+    try:
+        return table[unit]
+    except KeyError:
+        raise ValueError(f"unknown unit {unit!r}: use one of {', '.join(table)}") from None
+
+
+def to_si(value: float, unit: str, table: Mapping[str, float]) -> float:
+    """Convert a value in ``unit`` to SI through one of the tables of this module.
+
+    Parameters
+    ----------
+    value : float
+        The value in ``unit``.
+    unit : str
+        A key of ``table`` (e.g. ``"m3/h"``).
+    table : mapping
+        :data:`FLOW_TO_M3S`, :data:`VOLUME_TO_M3` or :data:`LENGTH_TO_M`.
+
+    Returns
+    -------
+    float
+        The value in SI.
+
+    Raises
+    ------
+    ValueError
+        For a unit not in the table (the message lists the known ones).
+    """
+    return value * _factor(unit, table)
+
+
+def from_si(value: float, unit: str, table: Mapping[str, float]) -> float:
+    """Convert an SI value to ``unit`` (the inverse of :func:`to_si`).
+
+    Parameters
+    ----------
+    value : float
+        The value in SI.
+    unit : str
+        A key of ``table``.
+    table : mapping
+        :data:`FLOW_TO_M3S`, :data:`VOLUME_TO_M3` or :data:`LENGTH_TO_M`.
+
+    Returns
+    -------
+    float
+        The value in ``unit``.
+    """
+    return value / _factor(unit, table)
+
+
+def m3s_to_lps(flow_m3s: float) -> float:
+    """Return a flow in l/s from m3/s."""
+    return flow_m3s * LITRES_PER_M3
+
+
+def m3s_to_m3h(flow_m3s: float) -> float:
+    """Return a flow in m3/h from m3/s."""
+    return flow_m3s * SECONDS_PER_HOUR
+
+
+def m3s_to_m3d(flow_m3s: float) -> float:
+    """Return a flow in m3/day from m3/s."""
+    return flow_m3s * SECONDS_PER_DAY
