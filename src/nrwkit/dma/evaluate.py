@@ -20,7 +20,7 @@ import wntr
 
 from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod, HydraulicSession, system_demand
-from .divide import TRANSMISSION, dead_ends, inflow, unfed_dmas
+from .divide import TRANSMISSION, dead_ends, unfed_dmas
 from .metrics import modularity, size_cv, todini_index
 from .model import DmaDesign
 from .network import demand_junctions, junction_sizes
@@ -458,7 +458,7 @@ def evaluate(
             sess.close()
 
 
-def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,  # noqa: C901 (to split)
+def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,
               min_pressure: float, fire_flow_m3s: float | None, fire_residual_m: float,
               water_age: bool, progress: Progress | None = None,
               before: ExtendedPeriod | None = None) -> DmaEvaluation:
@@ -500,55 +500,13 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
 
     need = service_pressure(wn, min_pressure)
     table = _dma_table(wn, design, trusted_before, trusted_after, peak, night, min_pressure, need)
-    label = design.assignment.to_dict()
-    unverified_all = ""
-    for t, elements in suspect_after.items():
-        names = ", ".join(elements[:5]) or "EPANET names no element"
-        text = f"did not converge at hour {t / 3600:g} ({names})"
-        dmas = sorted({label[e] for e in elements if e in label})
-        if not elements or any(e not in label for e in elements):
-            unverified_all = unverified_all or text
-        for dma in dmas:
-            if dma in table.index and "did not converge" not in table.at[dma, "problems"]:
-                table.loc[dma, "problems"] = _join(table.at[dma, "problems"], text)
-                table.loc[dma, "status"] = "not verified"
-    for dma, why in _structure_problems(wn, design).items():
-        table.loc[dma, "problems"] = _join(table.at[dma, "problems"], why)
-        if table.at[dma, "status"] == "passes":
-            table.loc[dma, "status"] = "fails"
+    unverified_all = _mark_unverified(table, design, suspect_after)
+    _mark_structure(table, _structure_problems(wn, design))
     if fire_flow_m3s:
-        table["fire_residual_before_m"] = pd.Series(fire_before)
-        table["fire_residual_m"] = pd.Series(fire_after)
-        for dma, residual in fire_after.items():
-            prior = fire_before.get(dma, np.inf)
-            if residual < fire_residual_m and residual < prior - PRESSURE_TOLERANCE_M:
-                text = f"fire flow leaves {residual:.1f} m < {fire_residual_m:g} m"
-                table.loc[dma, "problems"] = _join(table.loc[dma, "problems"], text)
-                if table.at[dma, "status"] == "passes":
-                    table.loc[dma, "status"] = "fails"
-            elif residual < fire_residual_m:
-                warnings.append(f"{dma}: the fire flow left {prior:.1f} m before the design already "
-                                f"(< {fire_residual_m:g} m)")
-    for dma, row in table.iterrows():
-        if row.problems:
-            warnings.append(f"{dma}: {row.problems}")
-        elif row.min_pressure_m < min_pressure:
-            warnings.append(f"{dma}: {row.min_pressure_m:.1f} m at {row.critical_node} at peak, "
-                            f"below {min_pressure:g} m before the design too "
-                            f"({row.min_pressure_before_m:.1f} m)")
-
-    held = [j for j in design.transmission_junctions.index if j in after.pressure_m.columns]
-    low_after = trusted_after.pressure_m[held].min()
-    low_before = trusted_before.pressure_m[held].min()
-    starved = low_after[(low_after < need.reindex(held)) & (low_after < low_before - PRESSURE_TOLERANCE_M)]
-    transmission_problems = ""
-    if len(starved):
-        worst = str(starved.idxmin())
-        transmission_problems = (f"{count(len(starved), 'transmission junction')} fall below their service "
-                                 f"pressure ({min_pressure:g} m, 0 m without demand) "
-                                 f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
-    if unverified_all:
-        transmission_problems = _join(transmission_problems, unverified_all)
+        warnings += _mark_fire(table, fire_before, fire_after, fire_residual_m)
+    warnings += _dma_warnings(table, min_pressure)
+    transmission_problems = _join(_starved_transmission(design, after, trusted_before, trusted_after, need,
+                                                        min_pressure), unverified_all)
     if transmission_problems:
         warnings.append(f"transmission: {transmission_problems}")
 
@@ -556,15 +514,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     dead = _dead_end_ages(session, wn, design, new_dead, closed, water_age)
     tick()
     session.reset_status()
-    stale = dead[dead.age_after_h.notna() & (dead.age_after_h >= AGE_CEILING_H)
-                 & (dead.age_after_h > dead.age_before_h.fillna(0) + 1.0)] if len(dead) else dead
-    if len(stale):
-        names = ", ".join(stale.junction.astype(str).head(5))
-        verb = "reaches" if len(stale) == 1 else "reach"
-        warnings.append(f"{count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h "
-                        "or more "
-                        f"(the run's ceiling: never renewed in {AGE_RUN_S // 3600} h): {names}; flush them, "
-                        "meter the boundary pipe instead of closing it, or loop the main")
+    warnings += _stale_dead_end_warnings(dead)
 
     dist_graph = nx.Graph()
     dist_graph.add_nodes_from(design.assignment.index)
@@ -600,6 +550,94 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     schedule = _schedule(wn, design, before, after, peak, night)
     return DmaEvaluation(dmas=table, metrics=metrics, schedule=schedule, dead_ends=dead,
                          warnings=warnings)
+
+
+def _mark_unverified(table: pd.DataFrame, design: DmaDesign, suspect_after: dict[int, list[str]]) -> str:
+    """Mark DMAs whose run with the valves closed did not converge; return the network-wide text."""
+    label = design.assignment.to_dict()
+    unverified_all = ""
+    for t, elements in suspect_after.items():
+        names = ", ".join(elements[:5]) or "EPANET names no element"
+        text = f"did not converge at hour {t / 3600:g} ({names})"
+        if not elements or any(e not in label for e in elements):
+            unverified_all = unverified_all or text
+        for dma in sorted({label[e] for e in elements if e in label}):
+            if dma in table.index and "did not converge" not in table.at[dma, "problems"]:
+                table.loc[dma, "problems"] = _join(table.at[dma, "problems"], text)
+                table.loc[dma, "status"] = "not verified"
+    return unverified_all
+
+
+def _fail(table: pd.DataFrame, dma: str, why: str) -> None:
+    """Add a problem to a DMA's row; a DMA that passed now fails."""
+    table.loc[dma, "problems"] = _join(table.at[dma, "problems"], why)
+    if table.at[dma, "status"] == "passes":
+        table.loc[dma, "status"] = "fails"
+
+
+def _mark_structure(table: pd.DataFrame, problems: dict[str, str]) -> None:
+    """Fail DMAs in pieces or cut off from every source."""
+    for dma, why in problems.items():
+        _fail(table, dma, why)
+
+
+def _mark_fire(table: pd.DataFrame, fire_before: dict[str, float], fire_after: dict[str, float],
+               fire_residual_m: float) -> list[str]:
+    """Record fire-flow residuals; fail DMAs the design leaves short; warn where it was short before."""
+    table["fire_residual_before_m"] = pd.Series(fire_before)
+    table["fire_residual_m"] = pd.Series(fire_after)
+    warnings = []
+    for dma, residual in fire_after.items():
+        prior = fire_before.get(dma, np.inf)
+        if residual < fire_residual_m and residual < prior - PRESSURE_TOLERANCE_M:
+            _fail(table, dma, f"fire flow leaves {residual:.1f} m < {fire_residual_m:g} m")
+        elif residual < fire_residual_m:
+            warnings.append(f"{dma}: the fire flow left {prior:.1f} m before the design already "
+                            f"(< {fire_residual_m:g} m)")
+    return warnings
+
+
+def _dma_warnings(table: pd.DataFrame, min_pressure: float) -> list[str]:
+    """One warning per DMA with problems, or with a peak pressure already low before the design."""
+    warnings = []
+    for dma, row in table.iterrows():
+        if row.problems:
+            warnings.append(f"{dma}: {row.problems}")
+        elif row.min_pressure_m < min_pressure:
+            warnings.append(f"{dma}: {row.min_pressure_m:.1f} m at {row.critical_node} at peak, "
+                            f"below {min_pressure:g} m before the design too "
+                            f"({row.min_pressure_before_m:.1f} m)")
+    return warnings
+
+
+def _starved_transmission(design: DmaDesign, after: ExtendedPeriod, trusted_before: ExtendedPeriod,
+                          trusted_after: ExtendedPeriod, need: pd.Series, min_pressure: float) -> str:
+    """Transmission junctions the design leaves below their service pressure (empty when none)."""
+    held = [j for j in design.transmission_junctions.index if j in after.pressure_m.columns]
+    low_after = trusted_after.pressure_m[held].min()
+    low_before = trusted_before.pressure_m[held].min()
+    starved = low_after[(low_after < need.reindex(held)) & (low_after < low_before - PRESSURE_TOLERANCE_M)]
+    if not len(starved):
+        return ""
+    worst = str(starved.idxmin())
+    return (f"{count(len(starved), 'transmission junction')} fall below their service "
+            f"pressure ({min_pressure:g} m, 0 m without demand) "
+            f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
+
+
+def _stale_dead_end_warnings(dead: pd.DataFrame) -> list[str]:
+    """Warn about new dead ends whose water reaches the age ceiling."""
+    if not len(dead):
+        return []
+    stale = dead[dead.age_after_h.notna() & (dead.age_after_h >= AGE_CEILING_H)
+                 & (dead.age_after_h > dead.age_before_h.fillna(0) + 1.0)]
+    if not len(stale):
+        return []
+    names = ", ".join(stale.junction.astype(str).head(5))
+    verb = "reaches" if len(stale) == 1 else "reach"
+    return [f"{count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h or more "
+            f"(the run's ceiling: never renewed in {AGE_RUN_S // 3600} h): {names}; flush them, "
+            "meter the boundary pipe instead of closing it, or loop the main"]
 
 
 def _ticker(progress: Progress | None, stage: str, total: int) -> Callable[[], None]:
@@ -839,7 +877,3 @@ def _schedule(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ext
     return frame.sort_values(by=["action", "pipe"], key=lambda s: s.map(order) if s.name == "action"
                              else s).reset_index(drop=True)
 
-
-def inflows(design: DmaDesign, flows: pd.Series, dma: str) -> pd.Series:
-    """Flow into a DMA through each of its boundary pipes in a state (m3/s)."""
-    return inflow(design.boundary, flows, dma)

@@ -713,7 +713,7 @@ REBALANCE_TRIES = 3
 SETTLE_RUNS = 3
 
 
-def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | None = None,  # noqa: C901 (to split)
+def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | None = None,
               fire_residual_m: float = 14.0, deadline: float | None = None) -> int:
     """Bring DMAs the repairs left outside the size band back into it where the pressure allows.
 
@@ -748,13 +748,27 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
     """
     if state.user_drawn:
         return 0
-    low, high = state.band
-    runs = 0
     fire = (fire_flow_m3s, fire_residual_m)
 
     def late() -> bool:
         return deadline is not None and time.perf_counter() > deadline
 
+    runs, failing = _split_large(state, failing, fire, late)
+    used, failing = _merge_small(state, failing, fire, late)
+    runs += used
+    if late():
+        return runs
+    return runs + _move_boundary_junctions(state, failing, fire)
+
+
+Fire = tuple[float | None, float]
+
+
+def _split_large(state: RepairState, failing: set[str], fire: Fire,
+                 late: Callable[[], bool]) -> tuple[int, set[str]]:
+    """Bisect each DMA above the band, or give part of it to a neighbour (see :func:`rebalance`)."""
+    high = state.band[1]
+    runs = 0
     sizes = state.design.dma_size()
     for dma in sorted(sizes.index[sizes > high], key=lambda d: (-sizes[d], d)):
         # (the parts, their ids, the change in words): bisections first, then gifts to a neighbour
@@ -770,7 +784,7 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
                              f"junctions next to {other} to it"))
         for parts, text in options:
             if late():
-                return runs
+                return runs, failing
             assignment = state.design.assignment.copy()
             for key, nodes in parts.items():
                 assignment[sorted(nodes)] = key
@@ -789,6 +803,14 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
             state.gave_up.pop(dma, None)
             failing = now
             break
+    return runs, failing
+
+
+def _merge_small(state: RepairState, failing: set[str], fire: Fire,
+                 late: Callable[[], bool]) -> tuple[int, set[str]]:
+    """Merge each DMA below the band with the smallest neighbour the band allows (see :func:`rebalance`)."""
+    low, high = state.band
+    runs = 0
     sizes = state.design.dma_size()
     for dma in sorted(sizes.index[sizes < low], key=lambda d: (sizes[d], d)):
         sizes = state.design.dma_size()
@@ -803,7 +825,7 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
             if other in tried:
                 continue
             if late() or len(tried) >= REBALANCE_TRIES:
-                return runs
+                return runs, failing
             tried.add(other)
             reason = (f"{dma} ({sizes[dma]:g} junctions) was below the band, and the run with the valves "
                       "closed showed the union keeps its service")
@@ -820,23 +842,27 @@ def rebalance(state: RepairState, failing: set[str], *, fire_flow_m3s: float | N
                 state.gave_up.pop(key, None)
             failing = now
             break
-    if late():
-        return runs
+    return runs, failing
+
+
+def _move_boundary_junctions(state: RepairState, failing: set[str], fire: Fire) -> int:
+    """Move boundary junctions to the DMA they share most pipes with, if service holds; return the runs."""
     moves = _boundary_moves(state)
-    if moves:
-        assignment = state.design.assignment.copy()
-        for node, (_, to) in moves.items():
-            assignment[node] = to
-        keys = {k for pair in moves.values() for k in pair}
-        trial = state.reassigned(assignment, tuple(sorted(keys)))
-        if trial is not None:
-            named = ", ".join(sorted(moves)[:5]) + (", ..." if len(moves) > 5 else "")
-            text = (f"{len(moves)} boundary junctions joined the DMA they share most pipes with ({named}): "
-                    "fewer pipes to meter or close, once the run with the valves closed showed no DMA that "
-                    "served stops serving")
-            runs += _kept_if_it_serves(state, _changer(state, trial, text, keys), failing, *fire,
-                                       still_failing_ok=True)[1]
-    return runs
+    if not moves:
+        return 0
+    assignment = state.design.assignment.copy()
+    for node, (_, to) in moves.items():
+        assignment[node] = to
+    keys = {k for pair in moves.values() for k in pair}
+    trial = state.reassigned(assignment, tuple(sorted(keys)))
+    if trial is None:
+        return 0
+    named = ", ".join(sorted(moves)[:5]) + (", ..." if len(moves) > 5 else "")
+    text = (f"{len(moves)} boundary junctions joined the DMA they share most pipes with ({named}): "
+            "fewer pipes to meter or close, once the run with the valves closed showed no DMA that "
+            "served stops serving")
+    return _kept_if_it_serves(state, _changer(state, trial, text, keys), failing, *fire,
+                              still_failing_ok=True)[1]
 
 
 def _boundary_moves(state: RepairState) -> dict[str, tuple[str, str]]:
@@ -1026,7 +1052,7 @@ def _apply_first(state: RepairState, failure: Failure, strategies: tuple[Strateg
     return any(strategy.apply(state, failure) is not None for strategy in strategies)
 
 
-def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,  # noqa: C901 (to split)
+def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,
                 max_rounds: int = DEFAULT_MAX_ROUNDS, progress: Progress | None = None,
                 initial: list[Failure] | None = None, time_budget_s: float | None = None) -> RepairOutcome:
     """Run the day with the valves closed and repair failures until none can be helped.
@@ -1068,19 +1094,10 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
         if not remaining:
             current = failures  # the design as it is: the rebalance below starts from it
             break
-        transmission = [f for f in remaining if f.key == TRANSMISSION]
-        if transmission:
-            if _apply_first(state, transmission[0], TRANSMISSION_STRATEGIES):
-                continue
-            state.give_up(transmission[0])
-        for failure in remaining:
-            if failure.key == TRANSMISSION or failure.key not in set(state.design.assignment.to_numpy()):
-                continue
-            if time_budget_s is not None and time.perf_counter() - start > time_budget_s:
-                out_of_time = True
-                break
-            if not _apply_first(state, failure, DMA_STRATEGIES):
-                state.give_up(failure)
+        if _repair_transmission(state, remaining):
+            continue
+        budget_end = None if time_budget_s is None else start + time_budget_s
+        out_of_time = not _repair_dmas(state, remaining, budget_end)
     else:
         rounds = max_rounds
     sizes = state.design.dma_size()
@@ -1094,6 +1111,37 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
                             fire_residual_m=fire_residual_m, deadline=deadline)
     stopped = bool(remaining) and any(f.key not in state.gave_up for f in remaining) and (
         rounds >= max_rounds or out_of_time)
+    verdicts = _verdicts(state, remaining, stopped=stopped, out_of_time=out_of_time, max_rounds=max_rounds)
+    return RepairOutcome(rounds=rounds, changes=state.design.changes[first_changes:], verdicts=verdicts,
+                         stopped=stopped, out_of_time=out_of_time)
+
+
+def _repair_transmission(state: RepairState, remaining: list[Failure]) -> bool:
+    """Try the transmission strategies on a transmission failure; True when one applied."""
+    transmission = [f for f in remaining if f.key == TRANSMISSION]
+    if not transmission:
+        return False
+    if _apply_first(state, transmission[0], TRANSMISSION_STRATEGIES):
+        return True
+    state.give_up(transmission[0])
+    return False
+
+
+def _repair_dmas(state: RepairState, remaining: list[Failure], budget_end: float | None) -> bool:
+    """Try the DMA strategies on each failing DMA; False when the time budget ran out."""
+    for failure in remaining:
+        if failure.key == TRANSMISSION or failure.key not in set(state.design.assignment.to_numpy()):
+            continue
+        if budget_end is not None and time.perf_counter() > budget_end:
+            return False
+        if not _apply_first(state, failure, DMA_STRATEGIES):
+            state.give_up(failure)
+    return True
+
+
+def _verdicts(state: RepairState, remaining: list[Failure], *, stopped: bool, out_of_time: bool,
+              max_rounds: int) -> dict[str, str]:
+    """One verdict per DMA (and the transmission, when given up) after the repairs."""
     verdicts: dict[str, str] = {}
     for dma in state.design.dma_ids:
         if dma in state.gave_up:
@@ -1106,5 +1154,4 @@ def run_repairs(state: RepairState, *, fire_flow_m3s: float | None = None, fire_
             verdicts[dma] = "passed first time"
     if TRANSMISSION in state.gave_up:
         verdicts[TRANSMISSION] = "gave up: " + state.gave_up[TRANSMISSION].split(": ", 1)[-1]
-    return RepairOutcome(rounds=rounds, changes=state.design.changes[first_changes:], verdicts=verdicts,
-                         stopped=stopped, out_of_time=out_of_time)
+    return verdicts

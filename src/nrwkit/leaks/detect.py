@@ -426,7 +426,7 @@ def mnf_alarms(
 # --------------------------------------------------------------------------- CUSUM
 
 
-def cusum(  # noqa: C901 (to split)
+def cusum(
     x: pd.Series,
     *,
     mu: float | None = None,
@@ -500,26 +500,7 @@ def cusum(  # noqa: C901 (to split)
         raise InputError(msg)
     values = pd.to_numeric(x, errors="coerce").to_numpy(dtype=float)
     if mu is None or sigma is None:
-        if baseline is None:
-            base = values
-        elif isinstance(baseline, slice):
-            base = pd.to_numeric(x.loc[baseline], errors="coerce").to_numpy(dtype=float)
-        else:
-            base = values[: int(baseline)]
-        base = base[np.isfinite(base)]
-        if mu is None:
-            if not len(base):
-                msg = "the CUSUM baseline has no values to estimate mu from: give mu, or another baseline"
-                raise InputError(msg)
-            mu = float(np.median(base))
-        if sigma is None:
-            sigma = MAD_TO_SIGMA * float(np.median(np.abs(base - np.median(base)))) if len(base) else 0.0
-            if sigma == 0 and len(base) > 1:
-                sigma = float(np.std(base, ddof=1))
-            if not sigma > 0:
-                msg = (f"the CUSUM baseline ({len(base)} values) has no spread to estimate sigma from "
-                       "(a constant meter?): give sigma, or a longer baseline")
-                raise InputError(msg)
+        mu, sigma = _baseline_mu_sigma(x, values, baseline, mu, sigma)
     if not (math.isfinite(mu) and math.isfinite(sigma) and sigma > 0):
         msg = f"mu must be finite and sigma above 0 (mu = {mu}, sigma = {sigma})"
         raise InputError(msg)
@@ -529,25 +510,64 @@ def cusum(  # noqa: C901 (to split)
     statistic = np.full((len(values), len(sides)), np.nan)
     alarms = []
     for col, (side, sign) in enumerate(sides.items()):
-        c, onset, n = 0.0, -1, 0
-        for i, v in enumerate(values):
-            if not np.isfinite(v):
-                continue
-            c = max(0.0, c + sign * (v - mu) - k)
-            statistic[i, col] = c
-            if c == 0.0:
-                onset, n = -1, 0
-                continue
-            if onset < 0:
-                onset = i
-            n += 1
-            if c > threshold:
-                alarms.append((i, x.index[i], side, c, x.index[onset], sign * (k + c / n)))
-                c, onset, n = 0.0, -1, 0
+        found = _one_sided_cusum(values, sign * (values - mu), k, threshold, statistic[:, col])
+        for i, c, onset, shift in found:
+            alarms.append((i, x.index[i], side, c, x.index[onset], sign * shift))
     alarms.sort(key=lambda a: (a[0], a[2]))
     table = pd.DataFrame([a[1:] for a in alarms], columns=["time", "side", "statistic", "onset", "shift"])
     return CusumResult(pd.DataFrame(statistic, index=x.index, columns=list(sides)), table,
                        float(mu), float(sigma), k, threshold)
+
+
+def _baseline_mu_sigma(x: pd.Series, values: np.ndarray, baseline: int | slice | None,
+                       mu: float | None, sigma: float | None) -> tuple[float, float]:
+    """Estimate the missing of ``mu`` and ``sigma`` from the baseline (median and scaled MAD)."""
+    if baseline is None:
+        base = values
+    elif isinstance(baseline, slice):
+        base = pd.to_numeric(x.loc[baseline], errors="coerce").to_numpy(dtype=float)
+    else:
+        base = values[: int(baseline)]
+    base = base[np.isfinite(base)]
+    if mu is None:
+        if not len(base):
+            msg = "the CUSUM baseline has no values to estimate mu from: give mu, or another baseline"
+            raise InputError(msg)
+        mu = float(np.median(base))
+    if sigma is None:
+        sigma = MAD_TO_SIGMA * float(np.median(np.abs(base - np.median(base)))) if len(base) else 0.0
+        if sigma == 0 and len(base) > 1:
+            sigma = float(np.std(base, ddof=1))
+        if not sigma > 0:
+            msg = (f"the CUSUM baseline ({len(base)} values) has no spread to estimate sigma from "
+                   "(a constant meter?): give sigma, or a longer baseline")
+            raise InputError(msg)
+    return mu, sigma
+
+
+def _one_sided_cusum(values: np.ndarray, excess: np.ndarray, k: float, threshold: float,
+                     statistic: np.ndarray) -> list[tuple[int, float, int, float]]:
+    """Run one side of the CUSUM on ``excess`` (signed deviations), filling ``statistic`` in place.
+
+    Returns the alarms as (position, statistic, onset position, estimated shift magnitude).
+    """
+    alarms = []
+    c, onset, n = 0.0, -1, 0
+    for i, v in enumerate(values):
+        if not np.isfinite(v):
+            continue
+        c = max(0.0, c + float(excess[i]) - k)
+        statistic[i] = c
+        if c == 0.0:
+            onset, n = -1, 0
+            continue
+        if onset < 0:
+            onset = i
+        n += 1
+        if c > threshold:
+            alarms.append((i, c, onset, k + c / n))
+            c, onset, n = 0.0, -1, 0
+    return alarms
 
 
 # --------------------------------------------------------------------------- both
