@@ -3,12 +3,14 @@
 #               (recreated each time), ending with the path of its index report
 #   make test   create .venv if missing, install nrwkit with its test extras, run lint (style, types,
 #               complexity, layering: .importlinter and tests/test_architecture.py), then the tests
+#   make docs   create .venv if missing (with the test extras), build the API reference from the numpydoc
+#               docstrings with pdoc into build/docs/api/ (open build/docs/api/index.html)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_WORKSPACE ?= demo-workspace
 
-.PHONY: demo test lint benchmark clean
+.PHONY: demo test lint docs benchmark clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "nrwkit needs Python 3.11 or newer; run: make PYTHON=python3.11 ...")'
@@ -51,6 +53,11 @@ lint: $(VENV)/.installed-test
 
 test: lint
 	$(BIN)/python -m pytest
+
+docs: $(VENV)/.installed-test
+	rm -rf build/docs/api
+	$(BIN)/pdoc -d numpy -o build/docs/api nrwkit
+	@echo "API reference: build/docs/api/index.html"
 
 benchmark: $(VENV)/.installed-benchmark
 	$(BIN)/python benchmarks/bench_inspect.py
