@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
+import math
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-
-from nrwkit.errors import InputError, NrwkitError, OutputExistsError, SimulationError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,6 +21,28 @@ EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 EXIT_RUNTIME = 3
 EXIT_BUG = 4
+#: Ctrl-C (SIGINT): 128 + the signal's number, as shells report it.
+EXIT_INTERRUPTED = 130
+
+
+class FiniteRange(click.FloatRange):
+    """A float option within a range that also refuses nan and inf (click's FloatRange lets nan by)."""
+
+    name = "float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number: give a number such as 10 or 0.5", param, ctx)
+        return number
+
+
+#: A length, a distance, a tolerance or a pressure in m: 0 or more.
+NON_NEGATIVE = FiniteRange(min=0.0)
+#: A quantity that must be more than 0 (a noise, a diameter threshold, a flow).
+POSITIVE = FiniteRange(min=0.0, min_open=True)
+#: Any finite number.
+FINITE = FiniteRange()
 
 json_option = click.option(
     "--json", "as_json", is_flag=True, help="Print the result as JSON on stdout (nothing else)."
@@ -41,12 +61,12 @@ def check_options(func: F) -> F:
     """Options of the validation checks, shared by every command that runs them."""
     options = [
         click.option("--min-pressure", "min_pressure_m", default=10.0, show_default=True,
-                     type=float, metavar="M",
+                     type=NON_NEGATIVE, metavar="M",
                      help="Minimum service pressure (m) at junctions with demand."),
         click.option("--simulation/--no-simulation", "simulate", default=True, show_default=True,
                      help="Run the baseline steady-state simulation checks (at peak demand)."),
         click.option("--snap-tolerance", "snap_tolerance_m", default=0.5, show_default=True,
-                     type=float, metavar="M",
+                     type=NON_NEGATIVE, metavar="M",
                      help="A dead end this close (m) to a node it is not linked to is reported."),
     ]
     for option in reversed(options):
@@ -60,48 +80,46 @@ def verbosity(ctx: click.Context) -> int:
     return int((root.obj or {}).get("verbosity", 0))
 
 
+def _change_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> None:
+    """Add a subcommand's -v/-q to the root's level (so `nrwkit inspect net3 -v` works)."""
+    if not value or ctx.resilient_parsing:
+        return
+    root = ctx.find_root()
+    obj = root.ensure_object(dict)
+    obj["verbosity"] = int(obj.get("verbosity", 0)) + (value if param.name == "verbose" else -value)
+    setup_logging(obj["verbosity"])
+
+
+def verbosity_options(func: F) -> F:
+    """Add -v/--verbose and -q/--quiet to a subcommand (the root group has them too)."""
+    func = click.option("-q", "--quiet", count=True, expose_value=False, callback=_change_verbosity,
+                        help="Less output: only errors.")(func)
+    return click.option("-v", "--verbose", count=True, expose_value=False, callback=_change_verbosity,
+                        help="More detail; -v also shows tracebacks on errors (exit codes unchanged).")(func)
+
+
+def add_verbosity_options(command: click.Command) -> None:
+    """Give ``command`` (and every subcommand of a group) the -v/-q options, once."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_verbosity_options(sub)
+        return
+    if any(p.name == "verbose" for p in command.params):
+        return
+    holder = click.command()(verbosity_options(_nothing))
+    command.params.extend(holder.params)
+
+
+def _nothing() -> None:
+    """The callback of the command that only carries the shared -v/-q options."""
+
+
 def handle_errors(func: F) -> F:
-    """Map library errors to one clean message and an exit code (traceback only with -v)."""
+    """Return ``func`` unchanged: errors are mapped to exit codes once, in the root group.
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        try:
-            return func(*args, **kwargs)
-        except (InputError, OutputExistsError) as exc:
-            _fail(ctx, exc, EXIT_INPUT)
-        except SimulationError as exc:
-            _fail(ctx, exc, EXIT_RUNTIME)
-        except NrwkitError as exc:
-            _fail(ctx, exc, EXIT_RUNTIME)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise
-        except BrokenPipeError:  # `nrwkit ... | head`: the reader left; nothing is wrong
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(0)
-        except Exception as exc:  # an nrwkit bug: say so, and how to report it
-            if verbosity(ctx) > 0:
-                raise
-            click.echo(
-                f"nrwkit: internal error: {type(exc).__name__}: {exc}\n"
-                "Run again with -v for the traceback and report it with the output of "
-                "`nrwkit --show-versions`.",
-                err=True,
-            )
-            ctx.exit(EXIT_BUG)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _fail(ctx: click.Context, exc: Exception, code: int) -> None:
-    if verbosity(ctx) > 0:
-        import traceback
-
-        traceback.print_exception(exc, file=sys.stderr)
-    click.echo(f"nrwkit: error: {exc}", err=True)
-    ctx.exit(code)
+    Kept so that commands written before the mapping moved into the group keep importing it.
+    """
+    return func
 
 
 def number_pair(value: str | None, *, shape: str, example: str, param_hint: str | None = None
@@ -143,6 +161,8 @@ def setup_logging(level: int) -> None:
     """
     if level <= 0:
         warnings.filterwarnings("ignore", module=r"wntr(\.|$)")
+    else:
+        warnings.filterwarnings("default", module=r"wntr(\.|$)")
     logger = logging.getLogger("nrwkit")
     logger.handlers.clear()
     handler = logging.StreamHandler(sys.stderr)

@@ -18,10 +18,9 @@ __all__ = [
     "LayerError",
     "NetworkFileError",
     "NrwkitError",
-    "NrwkitWarning",
+    "OutputError",
     "OutputExistsError",
     "SimulationError",
-    "TopologyError",
 ]
 
 
@@ -117,14 +116,31 @@ class OutputExistsError(NrwkitError, FileExistsError):
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         msg = (
-            f"{self.path} already exists; nrwkit never overwrites earlier work. "
-            "Choose another output name or pass --overwrite (overwrite=True)."
+            f"{self.path} already exists; nrwkit never overwrites earlier work"
+            "\n  fix: choose another output name, or allow replacing it (overwrite=True; "
+            "the command line's --overwrite)"
         )
         super().__init__(msg)
 
 
-class TopologyError(NrwkitError):
-    """The network's connectivity makes the requested analysis impossible."""
+class OutputError(InputError):
+    """An output file cannot be written: its folder is read-only, missing or not a folder.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file that could not be written.
+    problem : str
+        Why (the operating system's reason, in words).
+    fix : str
+        What to do about it.
+    """
+
+    def __init__(self, path: str | Path, problem: str, fix: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(f"{self.path}: cannot be written: {problem}\n  fix: {fix}")
 
 
 class SimulationError(NrwkitError, RuntimeError):
@@ -134,6 +150,3 @@ class SimulationError(NrwkitError, RuntimeError):
 class CRSError(InputError):
     """A coordinate reference system is missing, unknown or unsuitable."""
 
-
-class NrwkitWarning(UserWarning):
-    """A warning issued by nrwkit (its own tests turn these into errors)."""

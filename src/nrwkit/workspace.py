@@ -6,30 +6,42 @@
       workspace.toml        the track (name, mentor, mentee, dates), the network, its CRS
       network/NAME.inp      a copy of the network the track works on
       outputs/              every analysis, with a dated name, never overwritten
+      runs.json             the index of runs: one entry per saved run (its files, its title)
       index.html            links every report (``nrwkit report WORKSPACE``)
 
 Outputs are named ``YYYY-MM-DDTHHMM-<analysis>.<ext>``; a second run in the same minute gets
-``-2``, ``-3``... so earlier work is never replaced.
+``-2``, ``-3``... so earlier work is never replaced. :func:`save_run` is the one way a run is
+saved into a workspace (every command of the command line uses it): it chooses the dated
+name, writes each file atomically, removes the run's files if one of them fails, and adds the
+run's entry to ``runs.json``. Dates honour ``SOURCE_DATE_EPOCH`` (see
+:func:`nrwkit.outputs.creation_time`).
 """
 
 from __future__ import annotations
 
 import datetime
 import html
+import json
 import re
 import shutil
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import tomli_w
 
 from .errors import InputError
-from .outputs import write_text
+from .outputs import creation_time, write_json, write_text
 
-__all__ = ["Workspace", "init_workspace", "is_workspace", "open_workspace"]
+__all__ = ["RUNS", "Workspace", "init_workspace", "is_workspace", "open_workspace", "save_run"]
 
 MANIFEST = "workspace.toml"
+#: The index of saved runs, at the workspace's root.
+RUNS = "runs.json"
+#: A writer of one output: it writes the file at the path it is given.
+Writer = Callable[[Path], Any]
 
 
 @dataclass(frozen=True)
@@ -82,15 +94,47 @@ class Workspace:
         when : datetime, optional
             The run's time (default now).
         """
-        when = when or datetime.datetime.now()
-        slug = re.sub(r"[^a-z0-9]+", "-", analysis.lower()).strip("-")
+        return self.run_stem(analysis, [suffix], when=when).with_suffix(suffix)
+
+    def run_stem(self, analysis: str, suffixes: list[str] | tuple[str, ...], *,
+                 when: datetime.datetime | None = None) -> Path:
+        """Return ``outputs/<dated name>`` (no suffix) under which none of ``suffixes`` exists yet.
+
+        Parameters
+        ----------
+        analysis : str
+            A short name (``inspect``, ``dma-design``...).
+        suffixes : sequence of str
+            The suffixes the run will write (``[".html", ".json"]``).
+        when : datetime, optional
+            The run's time (default :func:`nrwkit.outputs.creation_time`).
+        """
+        when = when or creation_time()
+        slug = re.sub(r"[^a-z0-9]+", "-", analysis.lower()).strip("-") or "run"
         stem = f"{when:%Y-%m-%dT%H%M}-{slug}"
         self.outputs.mkdir(parents=True, exist_ok=True)
-        candidate, k = self.outputs / f"{stem}{suffix}", 1
-        while candidate.exists():
+        candidate, k = self.outputs / stem, 1
+        while any((self.outputs / f"{candidate.name}{suffix}").exists() for suffix in suffixes):
             k += 1
-            candidate = self.outputs / f"{stem}-{k}{suffix}"
+            candidate = self.outputs / f"{stem}-{k}"
         return candidate
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Return the entries of ``runs.json`` (oldest first; [] when no run was saved)."""
+        path = self.root / RUNS
+        if not path.is_file():
+            return []
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            msg = (f"{path}: not valid JSON ({exc}); delete it (it lists the runs in outputs/, which "
+                   "stay) or restore it from a backup")
+            raise InputError(msg) from None
+        runs = data.get("runs") if isinstance(data, dict) else None
+        if not isinstance(runs, list):
+            msg = f"{path}: no 'runs' list; delete the file (the outputs stay) or restore it from a backup"
+            raise InputError(msg)
+        return runs
 
     def reports(self) -> list[tuple[Path, str]]:
         """Return (path, title) of every HTML report in ``outputs``, newest first."""
@@ -101,6 +145,71 @@ class Workspace:
             match = re.search(r"<title>(.*?)</title>", text, re.S)
             found.append((path, html.unescape(match.group(1).strip()) if match else path.stem))
         return found
+
+
+def save_run(workspace: Workspace, analysis: str, writers: Mapping[str, Writer], *, title: str = "",
+             when: datetime.datetime | None = None) -> list[Path]:
+    """Save one run into a workspace: dated names, atomic files, and its entry in ``runs.json``.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        Where to save.
+    analysis : str
+        A short name of the analysis (``inspect``, ``dma-design``); part of the file names.
+    writers : mapping of str to callable
+        For each suffix (``".html"``), a function writing that output at the path it is given
+        (it must not replace an existing file: the path is new). They run in order.
+    title : str, optional
+        What the run is, for the index (default: ``analysis``).
+    when : datetime, optional
+        The run's time [default: :func:`nrwkit.outputs.creation_time`].
+
+    Returns
+    -------
+    list of Path
+        The files written, in the order of ``writers``.
+
+    Raises
+    ------
+    InputError
+        If ``writers`` is empty. Whatever a writer raises is raised again after the files of
+        this run already written have been removed (a run is saved whole or not at all).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from nrwkit.outputs import write_text
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ws = init_workspace(tmp, "net1")
+    ...     when = datetime.datetime(2026, 1, 15, 9, 30)
+    ...     files = save_run(ws, "note", {".txt": lambda p: write_text(p, "hello")}, when=when)
+    ...     [p.name for p in files], ws.runs()[0]["files"]
+    (['2026-01-15T0930-note.txt'], ['outputs/2026-01-15T0930-note.txt'])
+    """
+    if not writers:
+        msg = f"save_run({analysis!r}): no output to write; give at least one writer"
+        raise InputError(msg)
+    when = when or creation_time()
+    stem = workspace.run_stem(analysis, tuple(writers), when=when)
+    written: list[Path] = []
+    try:
+        for suffix, writer in writers.items():
+            path = stem.with_name(stem.name + suffix)
+            writer(path)
+            if not path.exists():
+                msg = f"save_run({analysis!r}): the writer of {suffix} wrote nothing at {path}"
+                raise InputError(msg)
+            written.append(path)
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    entry = {"run": stem.name, "analysis": analysis, "title": title or analysis,
+             "when": when.isoformat(timespec="seconds"),
+             "files": [path.relative_to(workspace.root).as_posix() for path in written]}
+    write_json(workspace.root / RUNS, {"runs": [*workspace.runs(), entry]}, overwrite=True)
+    return written
 
 
 def is_workspace(path: str | Path) -> bool:
@@ -149,7 +258,7 @@ def init_workspace(
     if crs is not None:
         parse_crs(crs)
     if start and end and end < start:
-        msg = f"the track ends ({end}) before it starts ({start}): check --start and --end"
+        msg = f"the track ends ({end}) before it starts ({start}): check the start and end dates"
         raise InputError(msg)
     (root / "network").mkdir(parents=True, exist_ok=True)
     (root / "outputs").mkdir(exist_ok=True)
@@ -166,7 +275,7 @@ def init_workspace(
         "track": track,
         "network": {"file": f"network/{source.name}", "units": "metric",
                     **({"crs": crs} if crs else {})},
-        "created": {"on": datetime.datetime.now().astimezone().replace(microsecond=0).isoformat()},
+        "created": {"on": creation_time().isoformat()},
     }
     write_text(root / MANIFEST, tomli_w.dumps(manifest))
     return open_workspace(root)
