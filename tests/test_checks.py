@@ -8,16 +8,8 @@ from typing import ClassVar
 import pytest
 from planted import PLANTED, combine, make_inp
 
-from nrwkit.network import (
-    CHECKS,
-    Check,
-    Finding,
-    Severity,
-    findings_frame,
-    read_inp,
-    register,
-    run_checks,
-)
+from nrwkit.findings import Finding, Severity, findings_frame
+from nrwkit.network import CHECKS, Check, read_inp, register, run_checks
 
 
 def codes(findings: list[Finding]) -> list[str]:

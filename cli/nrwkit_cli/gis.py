@@ -9,9 +9,10 @@ import click
 from nrwkit import gis as nrwgis
 from nrwkit.crs import parse_crs
 from nrwkit.hydraulics import steady_state
-from nrwkit.network.checks import CheckContext, run_context
+from nrwkit.network.checks import CheckContext, count, run_context
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable
+from nrwkit.units import SECONDS_PER_DAY
 
 from .options import (
     check_options,
@@ -93,7 +94,7 @@ def _layer_counts(path: Path) -> dict[str, dict]:
 @click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file saying which field holds what (default: the layers of "
                    "`nrwkit gis export`).")
-@click.option("--snap", "snap_m", type=float, metavar="M",
+@click.option("--snap", "snap_m", type=click.FloatRange(min=0), metavar="M",
               help="Snapping tolerance in metres (default: the mapping's, 0.5 m).")
 @click.option("--findings", "findings_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every repair and finding, with its location, to this GeoPackage.")
@@ -115,7 +116,9 @@ def import_command(
 
     LAYERS is a GeoPackage, a folder of Shapefiles/GeoJSON files, or one pipe file. Pipe
     ends within the snapping tolerance are joined, T-junctions split the main, valve and
-    pump points on a pipe become valves and pumps, and every repair is reported.
+    pump points on a pipe become valves and pumps, and every repair, and every node nrwkit
+    creates, is reported. The model is solved once with EPANET: if EPANET refuses it, OUT
+    is not written, the findings are (with --findings), and the exit code is 3.
     """
     from nrwkit.gis.mapping import default_mapping, load_mapping
     from nrwkit.network import write_inp
@@ -142,26 +145,39 @@ def import_command(
         mapping, mapping_dir = default_mapping(crs=crs), None
     result = nrwgis.build_network(layers, mapping, snap_m=snap_m, mapping_dir=mapping_dir,
                                   reference_year=reference_year)
-    write_inp(result.wn, out, overwrite=overwrite)
+    if result.refused is None:
+        write_inp(result.wn, out, overwrite=overwrite)
     if findings_path is not None:
         nrwgis.write_findings(result.wn, result.findings, findings_path, crs=result.crs,
                               overwrite=overwrite)
-    if report_path is not None:
+    if report_path is not None and result.refused is None:
         from nrwkit.report import import_report
 
         import_report(result, layers=layers, mapping=mapping_path).write(report_path,
                                                                          overwrite=overwrite)
+    _print_import(result, out, findings_path, as_json)
+    result.raise_if_refused()  # exit 3: the model is no result (the findings say why and where)
+
+
+def _print_import(result: nrwgis.ImportResult, out: Path, findings_path: Path | None,
+                  as_json: bool) -> None:
     counts = result.wn.describe(level=1)
+    written = result.refused is None
     if as_json:
-        echo_json({"output": str(out), "crs": result.crs.to_string() if result.crs else None,
-                   "network": counts, "findings": [f.to_dict() for f in result.findings]})
+        echo_json({"output": str(out) if written else None,
+                   "crs": result.crs.to_string() if result.crs else None,
+                   "network": counts, "findings": [f.to_dict() for f in result.findings],
+                   **({} if written else {"refused": result.refused})})
         return
     nodes, links = counts["Nodes"], counts["Links"]
-    click.echo(f"wrote {out}: {nodes['Junctions']} junctions, {nodes['Tanks']} tanks, "
-               f"{nodes['Reservoirs']} reservoirs, {links['Pipes']} pipes, {links['Pumps']} pumps, "
-               f"{links['Valves']} valves")
+    elements = ", ".join([count(nodes["Junctions"], "junction"), count(nodes["Tanks"], "tank"),
+                          count(nodes["Reservoirs"], "reservoir"), count(links["Pipes"], "pipe"),
+                          count(links["Pumps"], "pump"), count(links["Valves"], "valve")])
+    click.echo(f"wrote {out}: {elements}" if written else
+               f"built, but not written ({out}): {elements}")
     if result.crs is not None:
-        click.echo(f"coordinates in {result.crs.name} (EPSG:{result.crs.to_epsg()})")
+        epsg = result.crs.to_epsg()
+        click.echo(f"coordinates in {result.crs.name}" + (f" (EPSG:{epsg})" if epsg else ""))
     if result.findings:
         click.echo(f"\nRepairs and findings ({len(result.findings)}):")
         click.echo("\n".join(findings_lines(result.findings)))
@@ -179,7 +195,8 @@ def import_command(
 @click.option("--demand-unit", default="m3/year", show_default=True,
               type=click.Choice(["m3/year", "m3/month", "m3/day", "l/s", "m3/s", "m3/h", "gal/day"]),
               help="Unit of --demand-field.")
-@click.option("--max-distance", "max_distance_m", default=50.0, show_default=True, type=float,
+@click.option("--max-distance", "max_distance_m", default=50.0, show_default=True,
+              type=click.FloatRange(min=0),
               metavar="M", help="Customers farther from every pipe are reported, not allocated.")
 @click.option("--add-demands", is_flag=True,
               help="Add the consumption to the existing demands instead of replacing them.")
@@ -224,18 +241,19 @@ def allocate_command(
         write_text(table_path, result.customers.drop(columns="geometry").to_csv(),
                    overwrite=overwrite)
     allocated = int(result.customers["junction"].notna().sum())
+    with_customers = int((result.junctions["connections"] > 0).sum())
     summary = {
         "output": str(out), "customers": len(result.customers), "allocated": allocated,
         "not_allocated": len(result.customers) - allocated,
-        "junctions_with_customers": int((result.junctions["connections"] > 0).sum()),
-        "demand_m3_per_day": float(result.junctions["demand_m3s"].sum() * 86400),
+        "junctions_with_customers": with_customers,
+        "demand_m3_per_day": float(result.junctions["demand_m3s"].sum() * SECONDS_PER_DAY),
         "findings": [f.to_dict() for f in result.findings],
     }
     if as_json:
         echo_json(summary)
         return
-    click.echo(f"wrote {out}: {allocated} of {len(result.customers)} customers allocated to "
-               f"{summary['junctions_with_customers']} junctions, "
+    click.echo(f"wrote {out}: {allocated} of {count(len(result.customers), 'customer')} allocated "
+               f"to {count(with_customers, 'junction')}, "
                f"{summary['demand_m3_per_day']:,.1f} m3/day")
     if result.findings:
         click.echo("\n".join(findings_lines(result.findings)))

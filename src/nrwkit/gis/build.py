@@ -42,16 +42,19 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 from shapely.ops import substring
 
-from ..errors import LayerError
+from ..errors import InputError, LayerError, SimulationError
 from ..findings import Finding, Severity, list_ids
-from ..hydraulics import set_options
+from ..hydraulics import set_options, steady_state
 from ..network.checks import run_checks
 from .export import read_model_table
 from .layers import SourceLayers, read_layers
 from .mapping import Mapping
 from .materials import DEFAULT_MATERIALS, MATERIAL_ALIASES, MaterialRoughness, hazen_williams_c
 
-__all__ = ["ImportResult", "build_network"]
+__all__ = ["MAX_SNAP_M", "ImportResult", "build_network"]
+
+#: The largest snapping tolerance (m) accepted, as in the mapping's ``snap_m``.
+MAX_SNAP_M = 100.0
 
 _CONTROL_VALVES = {"PRV", "PSV", "PBV", "FCV", "TCV", "GPV"}
 
@@ -68,11 +71,24 @@ class ImportResult:
         Every repair and decision, with a location, then the topology checks of the model.
     crs : pyproj.CRS or None
         The CRS of the model's coordinates.
+    refused : str or None
+        Why EPANET refuses the model (it was loaded and solved once, as a steady state, to
+        know), with what to fix in the layers or the mapping; None when EPANET runs it. A
+        refused model comes with a ``gis-model-refused`` error among the findings.
     """
 
     wn: wntr.network.WaterNetworkModel
     findings: list[Finding]
     crs: pyproj.CRS | None
+    refused: str | None = None
+
+    def raise_if_refused(self) -> None:
+        """Raise :class:`~nrwkit.errors.SimulationError` when EPANET refuses the model.
+
+        Call it before saving the model: a model EPANET refuses is no result.
+        """
+        if self.refused is not None:
+            raise SimulationError(self.refused)
 
 
 @dataclass
@@ -116,6 +132,9 @@ class _Builder:
         self.nodes: dict[str, _Node] = {}
         self.links: list[_Link] = []
         self._counter = 0
+        #: nodes nrwkit created (not in any layer): name -> (kind of reason, why, in words)
+        self.invented: dict[str, tuple[str, str]] = {}
+        self._device_gap: dict[str, tuple[str, float]] = {}  # device point -> (pipe, distance m)
         self.materials: dict[str, MaterialRoughness] = dict(DEFAULT_MATERIALS)
         for key, spec in mapping.materials.items():
             code = " ".join(key.upper().split())
@@ -124,18 +143,36 @@ class _Builder:
 
     # ------------------------------------------------------------------ helpers
     def note(self, severity: Severity, code: str, elements: list[str], message: str,
-             location: tuple[float, float] | None, element_type: str = "node") -> None:
+             location: tuple[float, float] | None, element_type: str = "node", *,
+             fix: str = "") -> None:
         self.findings.append(Finding(severity, code, tuple(elements), message, element_type,
-                                     location=location))
+                                     location=location, fix=fix))
 
-    def new_junction(self, xy: tuple[float, float], prefix: str = "J") -> str:
+    def new_junction(self, xy: tuple[float, float], why: tuple[str, str], prefix: str = "J") -> str:
+        """Create a junction no layer has, remembering why (reported as ``gis-invented-node``)."""
         while True:
             self._counter += 1
             name = f"{prefix}{self._counter}"
             if name not in self.nodes:
                 break
         self.nodes[name] = _Node(name, "Junction", (float(xy[0]), float(xy[1])))
+        self.invented[name] = why
         return name
+
+    def default_id(self, layer: str, name: str | None, default: str, named: dict[str, list[str]]) -> str:
+        """Return ``name``, or ``default`` (remembered for ``gis-default-id``) for a feature with none."""
+        if name:
+            return name
+        named.setdefault(layer, []).append(default)
+        return default
+
+    def report_default_ids(self, named: dict[str, list[str]], element_type: str) -> None:
+        for layer, names in named.items():
+            self.note(Severity.WARNING, "gis-default-id", names,
+                      f"{len(names)} feature(s) of the {layer} layer have no id: nrwkit named them "
+                      f"{list_ids(names)} (from the row number)", None, element_type,
+                      fix=f"fill the id field of the {layer} layer (mapping {layer}.fields.id) so "
+                      "that the model's ids are the utility's")
 
     def metres(self, distance: float) -> float:
         return distance * (self.src.metres_per_unit or 1.0)
@@ -151,12 +188,14 @@ class _Builder:
 
     def add_node_points(self) -> None:
         kinds = {"junctions": "Junction", "tanks": "Tank", "reservoirs": "Reservoir"}
+        named: dict[str, list[str]] = {}
         for layer, kind in kinds.items():
             frame = self.src.frames.get(layer)
             if frame is None:
                 continue
             for i, row in frame.iterrows():
-                name = self.check_id(_value(row, "id") or f"{kind[0]}-{i}", layer, str(row["feature"]))
+                name = self.check_id(self.default_id(layer, _value(row, "id"), f"{kind[0]}-{i}", named),
+                                     layer, str(row["feature"]))
                 if name in self.nodes:
                     raise LayerError(layer, f"node id {name!r} is used twice",
                                      "give every junction, tank and reservoir its own id",
@@ -164,10 +203,12 @@ class _Builder:
                 attrs = {k: _value(row, k) for k in frame.columns if k not in ("geometry", "id")}
                 geom = row.geometry
                 self.nodes[name] = _Node(name, kind, (geom.x, geom.y), attrs, from_layer=True)
+        self.report_default_ids(named, "node")
 
     # ------------------------------------------------------------------ step 2: links and ends
     def add_line_links(self) -> None:
         seen: dict[str, int] = {}
+        named: dict[str, list[str]] = {}
         for layer, kind in (("pipes", "Pipe"), ("valves", "Valve"), ("pumps", "Pump")):
             frame = self.src.frames.get(layer)
             if frame is None or not frame.geom_type.eq("LineString").any():
@@ -175,8 +216,8 @@ class _Builder:
             for i, row in frame.iterrows():
                 if row.geometry.geom_type != "LineString":
                     continue
-                name = self.check_id(_value(row, "id") or f"{kind.upper()}-{i}", layer,
-                                     str(row["feature"]))
+                name = self.check_id(self.default_id(layer, _value(row, "id"), f"{kind.upper()}-{i}", named),
+                                     layer, str(row["feature"]))
                 if name in seen:
                     seen[name] += 1
                     new = f"{name}~{seen[name]}"
@@ -188,66 +229,83 @@ class _Builder:
                     seen[name] = 1
                 attrs = {k: _value(row, k) for k in frame.columns if k not in ("geometry", "id")}
                 self.links.append(_Link(name, kind, "", "", row.geometry, attrs))
+        self.report_default_ids(named, "link")
 
     def resolve_ends(self) -> None:
+        """Give every line end a node: a node point within the tolerance, else a new junction."""
         ends = np.array([[ln.geometry.coords[0], ln.geometry.coords[-1]] for ln in self.links],
                         dtype=float).reshape(-1, 2)
         owner = np.repeat(np.arange(len(self.links)), 2)
         which = np.tile([0, 1], len(self.links))
         assigned: list[str | None] = [None] * len(ends)
-        points = [n for n in self.nodes.values() if n.from_layer]
-        if points:
-            xy = np.array([n.xy for n in points])
-            tree = cKDTree(xy)
-            dist, idx = tree.query(ends, k=1, distance_upper_bound=self.tol)
-            index = {n.name: k for k, n in enumerate(points)}
-            for e in range(len(ends)):
-                link = self.links[owner[e]]
-                hint = link.attrs.get("start_node" if which[e] == 0 else "end_node")
-                if hint is not None and str(hint) in index:
-                    k = index[str(hint)]
-                    if math.dist(ends[e], xy[k]) <= self.tol:
-                        assigned[e] = points[k].name
-                        continue
-                if np.isfinite(dist[e]):
-                    assigned[e] = points[int(idx[e])].name
-            moved = [e for e in range(len(ends)) if assigned[e] is not None
-                     and math.dist(ends[e], self.nodes[str(assigned[e])].xy) > 0]
-            if moved:
-                gaps = [math.dist(ends[e], self.nodes[str(assigned[e])].xy) for e in moved]
-                names = sorted({self.links[owner[e]].name for e in moved})
-                self.note(Severity.INFO, "snapped-endpoints", names,
-                          f"{len(moved)} pipe end(s) did not touch their node and were snapped "
-                          f"onto it (up to {self.metres(max(gaps)):.2f} m): {list_ids(names)}",
-                          tuple(ends[moved[int(np.argmax(gaps))]]), "link")
-        free = [e for e in range(len(ends)) if assigned[e] is None]
-        if free:
-            free_xy = ends[free]
-            pairs = cKDTree(free_xy).query_pairs(self.tol, output_type="ndarray")
-            graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
-                               shape=(len(free), len(free))) if len(pairs) else \
-                coo_matrix((len(free), len(free)))
-            _, label = connected_components(graph, directed=False)
-            groups: dict[int, list[int]] = defaultdict(list)
-            for k, lab in enumerate(label):
-                groups[int(lab)].append(k)
-            for members in groups.values():
-                member_xy = free_xy[members]
-                centre = tuple(member_xy.mean(axis=0))
-                name = self.new_junction(centre)
-                for k in members:
-                    assigned[free[k]] = name
-                spread = float(np.max(np.linalg.norm(member_xy - centre, axis=1)))
-                if spread > 0:
-                    self.note(Severity.INFO, "merged-endpoints", [name],
-                              f"{len(members)} pipe ends up to {self.metres(spread):.2f} m apart "
-                              f"were joined at new junction {name}", centre)
+        self._snap_to_points(ends, owner, which, assigned)
+        self._join_free_ends(ends, owner, assigned)
         for e, node_name in enumerate(assigned):
             link = self.links[owner[e]]
             if which[e] == 0:
                 link.start = str(node_name)
             else:
                 link.end = str(node_name)
+
+    def _snap_to_points(self, ends: np.ndarray, owner: np.ndarray, which: np.ndarray,
+                        assigned: list[str | None]) -> None:
+        """Step 1: line ends within the tolerance of a node point take that node."""
+        points = [n for n in self.nodes.values() if n.from_layer]
+        if not points:
+            return
+        xy = np.array([n.xy for n in points])
+        dist, idx = cKDTree(xy).query(ends, k=1, distance_upper_bound=self.tol)
+        index = {n.name: k for k, n in enumerate(points)}
+        for e in range(len(ends)):
+            hint = self.links[owner[e]].attrs.get("start_node" if which[e] == 0 else "end_node")
+            if hint is not None and str(hint) in index:
+                k = index[str(hint)]
+                if math.dist(ends[e], xy[k]) <= self.tol:
+                    assigned[e] = points[k].name
+                    continue
+            if np.isfinite(dist[e]):
+                assigned[e] = points[int(idx[e])].name
+        moved = [e for e in range(len(ends)) if assigned[e] is not None
+                 and math.dist(ends[e], self.nodes[str(assigned[e])].xy) > 0]
+        if moved:
+            gaps = [math.dist(ends[e], self.nodes[str(assigned[e])].xy) for e in moved]
+            names = sorted({self.links[owner[e]].name for e in moved})
+            self.note(Severity.INFO, "snapped-endpoints", names,
+                      f"{len(moved)} pipe end(s) did not touch their node and were snapped "
+                      f"onto it (up to {self.metres(max(gaps)):.2f} m): {list_ids(names)}",
+                      tuple(ends[moved[int(np.argmax(gaps))]]), "link")
+
+    def _join_free_ends(self, ends: np.ndarray, owner: np.ndarray, assigned: list[str | None]) -> None:
+        """Step 2: the other line ends, grouped within the tolerance, each make a new junction."""
+        free = [e for e in range(len(ends)) if assigned[e] is None]
+        if not free:
+            return
+        free_xy = ends[free]
+        pairs = cKDTree(free_xy).query_pairs(self.tol, output_type="ndarray")
+        graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])),
+                           shape=(len(free), len(free))) if len(pairs) else \
+            coo_matrix((len(free), len(free)))
+        _, label = connected_components(graph, directed=False)
+        groups: dict[int, list[int]] = defaultdict(list)
+        for k, lab in enumerate(label):
+            groups[int(lab)].append(k)
+        has_points = any(n.from_layer and n.kind == "Junction" for n in self.nodes.values())
+        for members in groups.values():
+            member_xy = free_xy[members]
+            centre = tuple(member_xy.mean(axis=0))
+            lines = sorted({self.links[owner[free[k]]].name for k in members})
+            if len(members) == 1:
+                why = f"the end of {lines[0]} touches no node point (a dead end, or a T drawn without a node)"
+            else:
+                why = f"{len(members)} ends of {list_ids(lines)} meet where the node layers have no point"
+            name = self.new_junction(centre, ("pipe-end" if has_points else "no-node-layer", why))
+            for k in members:
+                assigned[free[k]] = name
+            spread = float(np.max(np.linalg.norm(member_xy - centre, axis=1)))
+            if spread > 0:
+                self.note(Severity.INFO, "merged-endpoints", [name],
+                          f"{len(members)} pipe ends up to {self.metres(spread):.2f} m apart "
+                          f"were joined at new junction {name}", centre)
 
     # ------------------------------------------------------------------ step 3-4: splits
     def split_pipes(self) -> None:
@@ -275,19 +333,24 @@ class _Builder:
                     splits[int(j)].append((s, node.name, None, {}))
                     if not node.from_layer:  # a drawn T: the junction moves onto the main
                         point = pipe.geometry.interpolate(s)
+                        gap = math.dist(node.xy, (point.x, point.y))
                         node.xy = (float(point.x), float(point.y))
+                        kind, why = self.invented[node.name]
+                        self.invented[node.name] = (kind, f"{why}; it lies on {pipe.name} (moved "
+                                                    f"{self.metres(gap):.2f} m onto it), which it splits")
         self._device_points(pipes, tree, splits)
         for j, cuts in splits.items():
             self._split(pipes[j], sorted(cuts, key=lambda c: c[0]))
 
     def _device_points(self, pipes: list[_Link], tree: shapely.STRtree,
                        splits: dict[int, list[tuple[float, str, str | None, dict]]]) -> None:
+        named: dict[str, list[str]] = {}
         for layer, kind in (("valves", "Valve"), ("pumps", "Pump"), ("hydrants", "Hydrant")):
             frame = self.src.frames.get(layer)
             if frame is None:
                 continue
             for i, row in frame[frame.geom_type == "Point"].iterrows():
-                name = _value(row, "id") or f"{kind.upper()}-{i}"
+                name = self.default_id(layer, _value(row, "id"), f"{kind.upper()}-{i}", named)
                 point = row.geometry
                 j = tree.query_nearest(point, max_distance=self.tol)
                 if len(j) == 0:
@@ -298,12 +361,20 @@ class _Builder:
                     continue
                 pipe = pipes[int(j[0])]
                 s = pipe.geometry.project(point)
+                self._device_gap[name] = (pipe.name, self.metres(pipe.geometry.distance(point)))
                 attrs = {k: _value(row, k) for k in frame.columns if k not in ("geometry", "id")}
                 if s <= self.tol or s >= pipe.geometry.length - self.tol:
                     self._device_at_end(pipe, s <= self.tol, kind, name, attrs)
                 else:
                     splits[int(j[0])].append((s, "", kind if kind != "Hydrant" else "Hydrant",
                                               {"name": name, **attrs}))
+        self.report_default_ids(named, "node")
+
+    def _device_why(self, kind: str, name: str, role: str) -> tuple[str, str]:
+        """Why a junction was created for the device point ``name`` (``role``: where it sits)."""
+        pipe, gap = self._device_gap.get(name, ("", 0.0))
+        moved = f", its point moved {gap:.2f} m onto the pipe" if gap > 0 else ""
+        return ("device", f"{role} of {kind.lower()} {name} on pipe {pipe}{moved}")
 
     def _split(self, pipe: _Link, cuts: list[tuple[float, str, str | None, dict]]) -> None:
         line = pipe.geometry
@@ -317,11 +388,13 @@ class _Builder:
                 point = line.interpolate(s)
                 if device == "Hydrant":
                     node_name = info["name"] if info["name"] not in self.nodes else \
-                        self.new_junction((point.x, point.y), "H")
+                        self.new_junction((point.x, point.y), self._device_why(
+                            "hydrant", info["name"], "the junction (its id is a node's id)"), "H")
                     self.nodes[node_name] = _Node(node_name, "Junction", (point.x, point.y),
                                                   {"tag": "hydrant"})
                 else:
-                    node_name = self.new_junction((point.x, point.y))
+                    node_name = self.new_junction((point.x, point.y), self._device_why(
+                        device or "", info["name"], "the upstream node"))
                     devices.append((node_name, device or "", info))
             nodes.append(node_name)
         nodes.append(pipe.end)
@@ -342,7 +415,8 @@ class _Builder:
         for node_name, device, info in devices:
             k = nodes.index(node_name)
             downstream = parts[k]
-            twin = self.new_junction(self.nodes[node_name].xy)
+            twin = self.new_junction(self.nodes[node_name].xy,
+                                     self._device_why(device, info["name"], "the downstream node"))
             downstream.start = twin
             self._add_device(device, info["name"], node_name, twin, info)
 
@@ -351,7 +425,8 @@ class _Builder:
         if kind == "Hydrant":
             self.nodes[node].attrs.setdefault("tag", "hydrant")
             return
-        twin = self.new_junction(self.nodes[node].xy)
+        twin = self.new_junction(self.nodes[node].xy, self._device_why(
+            kind, name, f"the node between the device and {node} (at the pipe's end)"))
         if at_start:
             pipe.start = twin
             self._add_device(kind, name, node, twin, attrs)
@@ -388,6 +463,30 @@ class _Builder:
         used = {n for link in self.links for n in (link.start, link.end)}
         for name in [n for n, node in self.nodes.items() if not node.from_layer and n not in used]:
             del self.nodes[name]
+
+    def report_invented(self) -> None:
+        """One ``gis-invented-node`` finding per reason, naming each node, where and why."""
+        texts = {
+            "pipe-end": (Severity.WARNING, "junction(s) that no node layer has were created where "
+                         "pipe ends meet", "if a node belongs there, add it to the junction layer with "
+                         "its id and elevation; if the pipe should end on an existing node, move its "
+                         "end onto that node in the GIS"),
+            "no-node-layer": (Severity.INFO, "junction(s) were created at the pipe ends (the mapping "
+                              "has no junction layer)", "map the junction layer (mapping 'junctions:') "
+                              "to keep the utility's node ids and elevations"),
+            "device": (Severity.INFO, "junction(s) were created for valves, pumps and hydrants drawn "
+                       "as points on pipes", "nothing if the devices are where they are drawn; "
+                       "otherwise move the points in the GIS"),
+        }
+        for kind, (severity, what, fix) in texts.items():
+            names = [n for n, (k, _) in self.invented.items() if k == kind and n in self.nodes]
+            if not names:
+                continue
+            where = "; ".join(f"{n} at ({self.nodes[n].xy[0]:.2f}, {self.nodes[n].xy[1]:.2f}): "
+                              f"{self.invented[n][1]}" for n in names[:5])
+            more = f"; and {len(names) - 5} more" if len(names) > 5 else ""
+            self.note(severity, "gis-invented-node", names, f"{len(names)} {what}: {where}{more}",
+                      self.nodes[names[0]].xy, fix=fix)
 
     # ------------------------------------------------------------------ step 6: attributes
     def elevations(self) -> None:
@@ -570,11 +669,33 @@ class _Builder:
         self.resolve_ends()
         self.split_pipes()
         self.drop_degenerate()
+        self.report_invented()
         self.elevations()
         wn = self.assemble()
         checks = run_checks(wn, simulate=False, codes=["no-source", "isolated-node"])
         self.findings.extend(checks)
-        return ImportResult(wn, self.findings, self.src.crs)
+        refused = self.refusal(wn, checks)
+        return ImportResult(wn, self.findings, self.src.crs, refused)
+
+    def refusal(self, wn: wntr.network.WaterNetworkModel, checks: list[Finding]) -> str | None:
+        """Load and solve the model once with EPANET; return why it refuses it, or None.
+
+        A refusal is added to the findings as a ``gis-model-refused`` error.
+        """
+        try:
+            steady_state(wn)
+        except SimulationError as exc:
+            errors = [f for f in checks if f.severity == Severity.ERROR]
+            fix = ("correct these in the layers or the mapping: " + " ".join(str(f) for f in errors)
+                   if errors else "check the layers for nodes no pipe reaches, sources (tanks, "
+                   "reservoirs) that are not mapped or not connected, and pumps or valves without "
+                   "settings; the findings above say what was repaired and where")
+            self.note(Severity.ERROR, "gis-model-refused", [],
+                      f"EPANET refuses the model built from the layers: {exc}", None, "network",
+                      fix=fix)
+            return (f"EPANET refuses the model built from the layers, so it is not saved: {exc}\n"
+                    f"  fix: {fix}")
+        return None
 
 
 def _year(value: Any) -> float | None:
@@ -689,8 +810,8 @@ def build_network(
         Which field holds what (:func:`nrwkit.gis.mapping.load_mapping`, or
         :func:`~nrwkit.gis.mapping.default_mapping` for ``nrwkit gis export`` files).
     snap_m : float, optional
-        Snapping tolerance in metres (default: the mapping's ``snap_m``, 0.5 m). Without a
-        CRS it is in coordinate units.
+        Snapping tolerance in metres, 0 to :data:`MAX_SNAP_M` (default: the mapping's
+        ``snap_m``, 0.5 m). Without a CRS it is in coordinate units.
     mapping_dir : Path, optional
         Folder where relative ``source`` files and the DEM are looked for first.
     reference_year : int, optional
@@ -702,9 +823,22 @@ def build_network(
     Returns
     -------
     ImportResult
-        The model, the findings (each with a location) and the CRS.
+        The model, the findings (each with a location), the CRS, and whether EPANET
+        refuses the model (:attr:`ImportResult.refused`; the model is solved once to know).
+
+    Raises
+    ------
+    InputError
+        For a snapping tolerance out of range.
+    LayerError
+        For layers or a mapping that cannot be used (the message names the file, the layer,
+        the feature and the fix).
     """
     layers = Path(layers)
+    if snap_m is not None and not (math.isfinite(snap_m) and 0 <= snap_m <= MAX_SNAP_M):
+        msg = (f"snap_m={snap_m}: the snapping tolerance is a distance in metres between 0 and "
+               f"{MAX_SNAP_M:g}; give one such as 0.5 (a negative tolerance would silently snap nothing)")
+        raise InputError(msg)
     src = read_layers(layers, mapping, mapping_dir=mapping_dir)
     snap = mapping.snap_m if snap_m is None else float(snap_m)
     tolerance = snap / src.metres_per_unit if src.metres_per_unit else snap

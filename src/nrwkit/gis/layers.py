@@ -202,7 +202,7 @@ def _anchor(geom: shapely.Geometry) -> tuple[float, float]:
     return (float(point.x), float(point.y))
 
 
-def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path | None = None  # noqa: C901 (to split)
+def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path | None = None
                 ) -> SourceLayers:
     """Read every mapped layer, check it, convert units, bring all into one projected CRS.
 
@@ -229,6 +229,23 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
     """
     layers_path = Path(layers_path)
     findings: list[Finding] = []
+    frames, sources = _read_kinds(layers_path, mapping, mapping_dir, findings)
+    if "pipes" not in frames:
+        where = sources["pipes"]
+        raise LayerError(where["path"], "the pipe layer is empty",
+                         "export the mains layer with its features", layer=where["layer"])
+    target = _target_crs(frames["pipes"], sources["pipes"], mapping, findings)
+    for kind in list(frames):
+        frames[kind] = _to_target(frames[kind], kind, target, frames["pipes"].crs, findings)
+    metres = None if target is None else float(target.axis_info[0].unit_conversion_factor)
+    for kind in list(frames):
+        frames[kind] = _explode(frames[kind], kind, findings)
+    return SourceLayers(frames, target, metres, findings)
+
+
+def _read_kinds(layers_path: Path, mapping: Mapping, mapping_dir: Path | None, findings: list[Finding]
+                ) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, dict[str, Any]]]:
+    """Read each mapped kind's sources into one frame (later sources in the first's CRS)."""
     frames: dict[str, gpd.GeoDataFrame] = {}
     sources: dict[str, dict[str, Any]] = {}
     for kind, spec in mapping.layers().items():
@@ -247,26 +264,25 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
                                         f"{source!r} ({part_crs.name}) was reprojected to "
                                         f"{parts[0].crs.name}", element_type="network"))
             parts.append(part)
-        if not parts:
-            continue
-        frame = parts[0] if len(parts) == 1 else gpd.GeoDataFrame(
-            pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
-        frames[kind] = frame
-    if "pipes" not in frames:
-        where = sources["pipes"]
-        raise LayerError(where["path"], "the pipe layer is empty",
-                         "export the mains layer with its features", layer=where["layer"])
+        if parts:
+            frames[kind] = parts[0] if len(parts) == 1 else gpd.GeoDataFrame(
+                pd.concat(parts, ignore_index=True), geometry="geometry", crs=parts[0].crs)
+    return frames, sources
 
-    pipes = frames["pipes"]
+
+def _target_crs(pipes: gpd.GeoDataFrame, where: dict[str, Any], mapping: Mapping,
+                findings: list[Finding]) -> pyproj.CRS | None:
+    """Return the CRS of the import: the pipes', or their UTM zone when they are in degrees."""
     target = pipes.crs
     if target is None:
         if mapping.pipes.field("length") is None:
-            raise LayerError(sources["pipes"]["path"], "the pipe layer has no CRS, so lengths "
+            raise LayerError(where["path"], "the pipe layer has no CRS, so lengths "
                              "cannot be measured", "set 'crs:' in the mapping (e.g. EPSG:32633), or "
-                             "map a length field", layer=sources["pipes"]["layer"])
+                             "map a length field", layer=where["layer"])
         findings.append(Finding(Severity.WARNING, "no-crs", (), "the layers have no CRS: lengths "
                                 "come from the length field and the snapping tolerance is in "
-                                "coordinate units", element_type="network"))
+                                "coordinate units", element_type="network",
+                                fix="set 'crs:' in the mapping (e.g. EPSG:32633)"))
     elif target.is_geographic:
         utm = pipes.estimate_utm_crs()
         findings.append(Finding(Severity.INFO, "reprojected", (), f"the pipe layer is in "
@@ -274,29 +290,32 @@ def read_layers(layers_path: str | Path, mapping: Mapping, *, mapping_dir: Path 
                                 f"(EPSG:{utm.to_epsg()}) to measure lengths in metres",
                                 element_type="network"))
         target = utm
-    for kind, frame in frames.items():
-        if target is None:
-            if frame.crs is not None:
-                findings.append(Finding(Severity.WARNING, "crs-ignored", (), f"the {kind} layer "
-                                        f"is in {frame.crs.name} but the pipes have no CRS: its "
-                                        "coordinates are used as they are", element_type="network"))
-            continue
-        if frame.crs is None:
-            findings.append(Finding(Severity.WARNING, "crs-assumed", (), f"the {kind} layer has "
-                                    f"no CRS; taken to be the pipes' ({pipes.crs.name}). If it is "
-                                    "not, assign its CRS in QGIS", element_type="network"))
-            frame = frames[kind] = frame.set_crs(pipes.crs)
-        if not frame.crs.equals(target):
-            if kind != "pipes" or frame.crs.is_geographic:
-                if kind != "pipes":
-                    findings.append(Finding(Severity.INFO, "reprojected", (), f"the {kind} layer "
-                                            f"({frame.crs.name}) was reprojected to the pipes' CRS "
-                                            f"({target.name})", element_type="network"))
-                frames[kind] = frame.to_crs(target)
-    metres = None if target is None else float(target.axis_info[0].unit_conversion_factor)
-    for kind in list(frames):
-        frames[kind] = _explode(frames[kind], kind, findings)
-    return SourceLayers(frames, target, metres, findings)
+    return target
+
+
+def _to_target(frame: gpd.GeoDataFrame, kind: str, target: pyproj.CRS | None,
+               pipes_crs: pyproj.CRS | None, findings: list[Finding]) -> gpd.GeoDataFrame:
+    """Bring one kind's frame into the import's CRS, saying what was assumed or reprojected."""
+    if target is None:
+        if frame.crs is not None:
+            findings.append(Finding(Severity.WARNING, "crs-ignored", (), f"the {kind} layer "
+                                    f"is in {frame.crs.name} but the pipes have no CRS: its "
+                                    "coordinates are used as they are", element_type="network",
+                                    fix="give the pipe layer its CRS (or 'crs:' in the mapping)"))
+        return frame
+    if frame.crs is None:
+        findings.append(Finding(Severity.WARNING, "crs-assumed", (), f"the {kind} layer has "
+                                f"no CRS; taken to be the pipes' ({getattr(pipes_crs, 'name', target.name)})",
+                                element_type="network",
+                                fix="if it is not, assign the layer's CRS in QGIS"))
+        frame = frame.set_crs(pipes_crs or target)
+    if frame.crs.equals(target) or (kind == "pipes" and not frame.crs.is_geographic):
+        return frame
+    if kind != "pipes":
+        findings.append(Finding(Severity.INFO, "reprojected", (), f"the {kind} layer "
+                                f"({frame.crs.name}) was reprojected to the pipes' CRS "
+                                f"({target.name})", element_type="network"))
+    return frame.to_crs(target)
 
 
 def _explode(frame: gpd.GeoDataFrame, kind: str, findings: list[Finding]) -> gpd.GeoDataFrame:

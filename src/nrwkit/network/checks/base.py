@@ -33,12 +33,24 @@ __all__ = [
     "Finding",
     "Severity",
     "findings_frame",
+    "count",
     "list_ids",
     "parse_crs",
     "register",
     "run_checks",
     "run_context",
 ]
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """Return ``n`` and ``noun`` in agreement: ``1 tank``, ``2 tanks``, ``0 valves``.
+
+    Examples
+    --------
+    >>> count(1, "tank"), count(3, "node"), count(2, "junction", "junctions")
+    ('1 tank', '3 nodes', '2 junctions')
+    """
+    return f"{n} {noun if n == 1 else (plural or noun + 's')}"
 
 
 @dataclass
