@@ -672,7 +672,7 @@ class _Builder:
         self.report_invented()
         self.elevations()
         wn = self.assemble()
-        checks = run_checks(wn, simulate=False, codes=["no-source", "isolated-node"])
+        checks = run_checks(wn, simulate=False, codes=["no-source", "isolated-node", "no-demand"])
         self.findings.extend(checks)
         refused = self.refusal(wn, checks)
         return ImportResult(wn, self.findings, self.src.crs, refused)

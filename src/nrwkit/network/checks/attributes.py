@@ -139,3 +139,27 @@ class ValveSettingCheck(Check):
                     [name], f"GPV {name} has no headloss curve. Assign one in [CURVES].",
                     element_type="link",
                 )
+
+
+@register
+class NoDemandCheck(Check):
+    """A network in which no junction draws any water (e.g. built from GIS layers without customers)."""
+
+    code = "no-demand"
+    severity = Severity.WARNING
+    title = "no demand anywhere"
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        junctions = ctx.wn.junction_name_list
+        if not junctions or ctx.junctions_with_demand:
+            return
+        yield self.finding(
+            [],
+            f"none of the {len(junctions)} junctions has a demand (every base demand is 0, or its "
+            "pattern is 0 throughout): the model carries no water to customers, so its pressures are "
+            "static heads and flows, DMA sizes, water balances and leak analyses describe an empty "
+            "network",
+            element_type="network",
+            fix="give the junctions their demands: allocate the customers' billed consumption "
+            "(nrwkit.gis.allocate_customers), or fill the base demands in the model",
+        )

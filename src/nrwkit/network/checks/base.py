@@ -175,6 +175,24 @@ class CheckContext:
         return {n for comp in self.unsupplied_components for n in comp}
 
     @cached_property
+    def junctions_with_demand(self) -> list[str]:
+        """Junctions that draw water at some time: a positive base demand whose pattern is not all 0.
+
+        A demand without a pattern counts with a multiplier of 1 (EPANET's default pattern
+        is not looked up: it only scales).
+        """
+        found = []
+        for name, junction in self.wn.junctions():
+            for demand in junction.demand_timeseries_list:
+                pattern = demand.pattern
+                peak = 1.0 if pattern is None or len(pattern.multipliers) == 0 else \
+                    float(np.max(pattern.multipliers))
+                if float(demand.base_value) > 0 and peak > 0:
+                    found.append(name)
+                    break
+        return found
+
+    @cached_property
     def coordinates(self) -> pd.DataFrame:
         """Node coordinates (index = node names; columns x, y)."""
         names = self.wn.node_name_list
@@ -183,9 +201,15 @@ class CheckContext:
 
     @cached_property
     def missing_coordinates(self) -> list[str]:
-        """Nodes at exactly (0, 0): WNTR's value for a node absent from [COORDINATES]."""
+        """Nodes at exactly (0, 0), or with no number: WNTR's value for a node absent from [COORDINATES]."""
         xy = self.coordinates
-        return list(xy.index[(xy["x"] == 0) & (xy["y"] == 0)])
+        missing = ((xy["x"] == 0) & (xy["y"] == 0)) | xy["x"].isna() | xy["y"].isna()
+        return list(xy.index[missing])
+
+    @property
+    def no_coordinates(self) -> bool:
+        """True when the network has nodes and none has coordinates."""
+        return len(self.coordinates) > 0 and len(self.missing_coordinates) == len(self.coordinates)
 
     @cached_property
     def drawn_lengths(self) -> pd.Series:
@@ -305,9 +329,11 @@ class Check:
         *,
         element_type: str = "node",
         severity: Severity | None = None,
+        fix: str = "",
     ) -> Finding:
         """Build a finding of this check."""
-        return Finding(severity or self.severity, self.code, tuple(elements), message, element_type)
+        return Finding(severity or self.severity, self.code, tuple(elements), message, element_type,
+                       fix=fix)
 
 
 #: The registry: code -> check class, in registration order.

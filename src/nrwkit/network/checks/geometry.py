@@ -86,11 +86,32 @@ class MissingCoordinatesCheck(Check):
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
         missing = ctx.missing_coordinates
-        if missing:
+        if missing and not ctx.no_coordinates:  # none at all: no-coordinates says so once
             yield self.finding(
                 missing,
                 f"{len(missing)} node(s) have no coordinates ({list_ids(missing)}): they cannot be "
                 "mapped, exported to GIS or used in DMA design. Add them to [COORDINATES].",
+            )
+
+
+@register
+class NoCoordinatesCheck(Check):
+    """A network in which no node has coordinates (all at 0, 0 or absent from [COORDINATES])."""
+
+    code = "no-coordinates"
+    severity = Severity.WARNING
+    title = "no coordinates at all"
+
+    def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if ctx.no_coordinates:
+            yield self.finding(
+                [],
+                f"none of the {len(ctx.coordinates)} nodes has coordinates (every node is at 0, 0 or "
+                "absent from [COORDINATES]): the network cannot be mapped, exported to GIS, checked "
+                "against its pipe lengths, or divided into DMAs with polygons",
+                element_type="network",
+                fix="add the node positions: export the model from the GIS or the modelling software "
+                "with its [COORDINATES], or build it from the GIS layers (nrwkit.gis.build_network)",
             )
 
 
@@ -115,8 +136,10 @@ class CoincidentNodesCheck(Check):
                 names = sorted(group.index)
                 if len(names) == 2 and frozenset(names) in device_pairs:
                     continue  # a pump or valve drawn as a point: normal modelling practice
+                x, y = group.iloc[0]
                 yield self.finding(
                     names,
-                    f"nodes {list_ids(names)} are drawn at the same point: a duplicate node, or "
-                    "coordinates copied by mistake. Merge the duplicates or correct the position.",
+                    f"{len(names)} nodes ({list_ids(names, limit=10)}) are drawn at the same point "
+                    f"({x:g}, {y:g}): a duplicate node, or coordinates copied by mistake",
+                    fix="merge the duplicates, or correct the positions",
                 )

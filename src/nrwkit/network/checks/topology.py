@@ -105,6 +105,8 @@ class DeadEndWithoutDemandCheck(Check):
     title = "dead ends without demand"
 
     def run(self, ctx: CheckContext) -> Iterator[Finding]:
+        if not ctx.junctions_with_demand:
+            return  # no demand anywhere: no-demand says so once
         found = [
             name for name in ctx.dead_ends()
             if all(float(d.base_value) == 0.0
