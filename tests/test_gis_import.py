@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from planted import make_inp
 from scipy.spatial import cKDTree
-from utility_layers import write_utility_layers
+from utility_layers import OFFSET, write_utility_layers
 
 from nrwkit.errors import LayerError
 from nrwkit.gis import build_network, default_mapping, load_mapping, write_geopackage
@@ -82,8 +82,9 @@ def test_messy_layers_recover_the_topology_exactly(messy):
     original, rebuilt = load("l-town"), result.wn
     names = original.node_name_list
     tree = cKDTree([original.get_node(n).coordinates for n in names])
-    dist, idx = tree.query([rebuilt.get_node(n).coordinates for n in rebuilt.node_name_list])
-    assert dist.max() < 0.5  # every rebuilt node sits on an original node...
+    placed = [np.subtract(rebuilt.get_node(n).coordinates, OFFSET) for n in rebuilt.node_name_list]
+    dist, idx = tree.query(placed)
+    assert dist.max() < 0.5  # every rebuilt node sits on an original node (placed by OFFSET)...
     match = {n: names[k] for n, k in zip(rebuilt.node_name_list, idx, strict=True)}
     assert len(set(match.values())) == len(names) == len(match)  # ... one to one
     edges = lambda wn, rename: sorted(  # noqa: E731
@@ -319,7 +320,7 @@ def test_cli_import(tmp_path, messy):
     assert data["network"]["Links"]["Pipes"] == 905
     assert read_inp(out).num_pipes == 905
     layer = gpd.read_file(findings, layer="findings")
-    assert layer.crs.to_epsg() == 3857
+    assert layer.crs.to_epsg() == 32633  # the layers' true CRS: L-Town placed in UTM 33N
     assert {"duplicate-dropped", "zero-length-dropped", "split-pipe"} <= set(layer["code"])
     html = report.read_text()
     assert "Model built from water_mains.gpkg" in html and "duplicate-dropped" in html
@@ -350,6 +351,24 @@ def test_committed_demo_utility_layers_import(tmp_path):
     assert result.wn.describe(level=1)["Links"] == {"Pipes": 905, "Pumps": 1, "Valves": 3}
     assert {"duplicate-dropped", "zero-length-dropped", "split-pipe", "reprojected"} <= {
         f.code for f in result.findings}
+    assert result.crs.to_epsg() == 32633
+
+
+def test_committed_demo_layers_carry_their_true_crs():
+    # L-Town's local grid placed in UTM 33N by OFFSET: every layer says so, none claims EPSG:3857
+    from pathlib import Path
+
+    folder = Path(__file__).parents[1] / "networks" / "demo-utility"
+    for path in sorted(folder.glob("*.gpkg")):
+        assert pyogrio.read_info(path)["crs"] == "EPSG:32633", path.name
+    assert pyogrio.read_info(folder / "mains_wgs84.geojson")["crs"] == "EPSG:4326"
+    nodes = gpd.read_file(folder / "nodes.gpkg").set_index("NODE_REF")
+    ltown = load("l-town")
+    for name in ("n1", "n100", "n500"):
+        point = nodes.geometry[name]
+        assert np.allclose(np.subtract((point.x, point.y), OFFSET), ltown.get_node(name).coordinates)
+    lon, lat = gpd.read_file(folder / "mains_wgs84.geojson").geometry[0].coords[0]
+    assert 14 < lon < 16 and 44 < lat < 46  # about 45.2 N 15.0 E, not 0 N 0 E
 
 
 def test_docs_list_every_mapping_key_and_unit():

@@ -1,8 +1,11 @@
 """Messy 'utility layers' generated from a known network, with the faults a GIS export has.
 
-From L-Town (coordinates in metres, stated here as EPSG:3857 near its origin, where its
-scale is 1): a pipe layer with the utility's own field names and diameters in mm, a node
-layer, and these planted faults, each of which the importer must repair and report:
+From L-Town, whose coordinates are a local grid in metres with no real-world position: the
+grid is placed in WGS 84 / UTM zone 33N (EPSG:32633) by the offset :data:`OFFSET` (easting +
+500 000 m, northing + 5 000 000 m), so the layers carry a true projected CRS and distances
+on the grid are L-Town's own. The place is illustrative: L-Town is a hypothetical town.
+A pipe layer with the utility's own field names and diameters in mm, a node layer, and these
+planted faults, each of which the importer must repair and report:
 
 - every pipe end jittered by up to 0.2 m (tolerance 0.5 m);
 - a duplicate of pipe p10 (DUP-1);
@@ -22,8 +25,11 @@ import shapely
 import yaml
 
 from nrwkit.networks import load
+from nrwkit.units import LENGTH_TO_M
 
-CRS = "EPSG:3857"
+CRS = "EPSG:32633"
+#: Added to L-Town's local coordinates (m) to place them in :data:`CRS`.
+OFFSET = np.array([500_000.0, 5_000_000.0])
 JITTER_M = 0.2
 MAPPING = {
     "pipes": {
@@ -65,9 +71,14 @@ def _other(link, node):
     return link.end_node if link.start_node_name == node else link.start_node
 
 
+def placed(xy) -> np.ndarray:
+    """Return local L-Town coordinates (m) placed in :data:`CRS`."""
+    return np.add(np.asarray(xy, dtype=float), OFFSET)
+
+
 def _line(wn, link, rng):
     pts = [link.start_node.coordinates, *link.vertices, link.end_node.coordinates]
-    pts = np.array(pts, dtype=float)
+    pts = placed(np.array(pts, dtype=float))
     jitter = rng.uniform(-1, 1, size=(2, 2))
     jitter *= JITTER_M / np.sqrt(2) / np.abs(jitter).max()
     pts[0] += jitter[0]
@@ -99,10 +110,10 @@ def write_utility_layers(folder: Path, *, seed: int = 7) -> dict:
     if b.end_node_name == t_node:
         b_pts = b_pts[::-1]
     rows.append({"ASSET_ID": "MAIN-T", "DIAM_MM": round(a.diameter * 1000, 1), "HW_C": a.roughness,
-                 "STATE": "IN SERVICE", "geometry": shapely.LineString(a_pts + b_pts[1:])})
+                 "STATE": "IN SERVICE", "geometry": shapely.LineString(placed(a_pts + b_pts[1:]))})
     dup = next(r for r in rows if r["ASSET_ID"] == "p10")
     rows.append({**dup, "ASSET_ID": "DUP-1"})
-    x, y = wn.get_node("n20").coordinates
+    x, y = placed(wn.get_node("n20").coordinates)
     rows.append({"ASSET_ID": "ZERO-1", "DIAM_MM": 110.0, "HW_C": 130.0, "STATE": "IN SERVICE",
                  "geometry": shapely.LineString([(x, y), (x + 0.1, y + 0.05)])})
     pipes = gpd.GeoDataFrame(rows, geometry="geometry", crs=CRS)
@@ -110,15 +121,16 @@ def write_utility_layers(folder: Path, *, seed: int = 7) -> dict:
     pipes[pipes["ASSET_ID"] != "p50"].to_file(folder / "water_mains.gpkg", layer="water_mains")
     other.to_crs("EPSG:4326").to_file(folder / "mains_wgs84.geojson")
     nodes = gpd.GeoDataFrame(
-        [{"NODE_REF": n, "Z_FT": j.elevation / 0.3048, "geometry": shapely.Point(j.coordinates)}
+        [{"NODE_REF": n, "Z_FT": j.elevation / LENGTH_TO_M["ft"],
+          "geometry": shapely.Point(placed(j.coordinates))}
          for n, j in wn.junctions() if n != t_node], geometry="geometry", crs=CRS)
     nodes.to_file(folder / "nodes.gpkg", layer="nodes")
-    gpd.GeoDataFrame([{"SRC": n, "HEAD_M": r.base_head, "geometry": shapely.Point(r.coordinates)}
+    gpd.GeoDataFrame([{"SRC": n, "HEAD_M": r.base_head, "geometry": shapely.Point(placed(r.coordinates))}
                       for n, r in wn.reservoirs()], geometry="geometry", crs=CRS
                      ).to_file(folder / "sources.gpkg", layer="sources")
     gpd.GeoDataFrame([{"TANK": n, "BOTTOM_M": t.elevation, "INIT_M": t.init_level,
                        "MIN_M": t.min_level, "MAX_M": t.max_level, "DIAM_M": t.diameter,
-                       "geometry": shapely.Point(t.coordinates)} for n, t in wn.tanks()],
+                       "geometry": shapely.Point(placed(t.coordinates))} for n, t in wn.tanks()],
                      geometry="geometry", crs=CRS).to_file(folder / "tanks.gpkg", layer="tanks")
     gpd.GeoDataFrame([{"VALVE_ID": n, "KIND": v.valve_type, "DN": v.diameter * 1000,
                         "SET_M": v.initial_setting, "geometry": _line(wn, v, rng)}
