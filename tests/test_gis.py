@@ -120,3 +120,43 @@ def test_results_attributes_match_the_simulation(tmp_path):
     assert pumps.loc["9", "head_change_m"] == pytest.approx(
         state.head_m["10"] - state.head_m["9"], rel=1e-3)
     assert pumps.loc["9", "head_change_m"] > 0
+
+
+# ----------------------------------------------------------------------------- determinism
+def _contents(path):
+    import sqlite3
+
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT table_name, last_change FROM gpkg_contents ORDER BY table_name").fetchall()
+
+
+def test_same_inputs_give_the_same_bytes_with_source_date_epoch(net1, tmp_path, monkeypatch):
+    import hashlib
+    import time
+
+    findings = run_checks(net1, simulate=False)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    first = gis.write_geopackage(net1, tmp_path / "a.gpkg", crs="EPSG:32633", findings=findings)
+    time.sleep(1.1)  # GDAL's own stamp would differ by now
+    second = gis.write_geopackage(net1, tmp_path / "b.gpkg", crs="EPSG:32633", findings=findings)
+    digest = lambda p: hashlib.sha256(p.read_bytes()).hexdigest()  # noqa: E731
+    assert digest(first) == digest(second)
+    stamps = _contents(first)
+    assert {stamp for _, stamp in stamps} == {"2026-01-01T00:00:00.000Z"}
+    assert [name for name, _ in stamps] == sorted([*gis.LAYER_GEOMETRY, "findings", "nrwkit_model"])
+    found = [gis.write_findings(net1, findings, tmp_path / f"f{k}.gpkg") for k in (1, 2)]
+    assert digest(found[0]) == digest(found[1])
+    assert {stamp for _, stamp in _contents(found[0])} == {"2026-01-01T00:00:00.000Z"}
+
+
+def test_without_source_date_epoch_gdal_stamps_now_and_layers_still_match(net1, tmp_path, monkeypatch):
+    import datetime
+
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    first = gis.write_geopackage(net1, tmp_path / "a.gpkg")
+    second = gis.write_geopackage(net1, tmp_path / "b.gpkg")
+    year = datetime.datetime.now(datetime.UTC).year
+    assert all(stamp.startswith(str(year)) for _, stamp in _contents(first))
+    for layer in gis.LAYER_GEOMETRY:
+        a, b = (gpd.read_file(p, layer=layer) for p in (first, second))
+        assert a.equals(b), layer

@@ -14,6 +14,7 @@ from .export import (
     findings_layer,
     network_layers,
     read_model_table,
+    reproducible_gpkg,
     write_findings,
     write_geopackage,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "materials",
     "network_layers",
     "read_model_table",
+    "reproducible_gpkg",
     "write_findings",
     "write_geopackage",
 ]

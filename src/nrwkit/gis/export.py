@@ -12,9 +12,12 @@ from the layers after the GIS team has edited them.
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
+import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -29,7 +32,8 @@ from ..errors import InputError
 from ..findings import Finding
 from ..hydraulics import SteadyState
 from ..network.layout import link_coordinates
-from ..outputs import atomic_output
+from ..outputs import SOURCE_DATE_EPOCH, atomic_output, creation_time
+from ..units import METRES_PER_KM
 
 __all__ = [
     "LAYER_GEOMETRY",
@@ -37,6 +41,7 @@ __all__ = [
     "findings_layer",
     "network_layers",
     "read_model_table",
+    "reproducible_gpkg",
     "write_findings",
     "write_geopackage",
 ]
@@ -57,6 +62,29 @@ _RENAME = {
     "power": "power_w", "initial_setting": "initial_setting_si",
     "start_node_name": "start_node", "end_node_name": "end_node",
 }
+
+
+@contextlib.contextmanager
+def reproducible_gpkg() -> Iterator[None]:
+    """Stamp GeoPackages written in this block with ``SOURCE_DATE_EPOCH``, when it is set.
+
+    GDAL's GeoPackage driver writes the time of writing as ``last_change`` in
+    ``gpkg_contents``; it takes it from the ``OGR_CURRENT_DATE`` configuration option when
+    that is set. Within the block the option is set from :func:`nrwkit.outputs.creation_time`
+    (only when ``SOURCE_DATE_EPOCH`` is set: otherwise GDAL stamps the real time), and the
+    previous value is restored afterwards. With it, the same layers written twice give the
+    same bytes.
+    """
+    if not os.environ.get(SOURCE_DATE_EPOCH, "").strip():
+        yield
+        return
+    stamp = creation_time().astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    before = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": stamp})
+    try:
+        yield
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": before})
 
 
 def _check_crs(crs: str | None) -> str | None:
@@ -125,7 +153,7 @@ def _with_results(frame: gpd.GeoDataFrame, layer: str, results: SteadyState) -> 
     )
     headloss = names.map(results.headloss).to_numpy(dtype=float)
     if layer == "pipes":
-        return frame.assign(unit_headloss_m_per_km=headloss * 1000.0)
+        return frame.assign(unit_headloss_m_per_km=headloss * METRES_PER_KM)
     return frame.assign(head_change_m=-headloss)  # head at the end minus head at the start
 
 
@@ -178,7 +206,9 @@ def write_geopackage(
 ) -> Path:
     """Write the network (and optionally its findings and results) to one GeoPackage.
 
-    The file is written to a temporary name and renamed when complete.
+    The file is written to a temporary name and renamed when complete. The same inputs
+    give the same layers, in the same order; with ``SOURCE_DATE_EPOCH`` set, the same bytes
+    (:func:`reproducible_gpkg`).
 
     Parameters
     ----------
@@ -213,7 +243,7 @@ def write_geopackage(
     if findings is not None:
         layers["findings"] = findings_layer(wn, findings, crs=crs)
     model = pd.DataFrame({"key": ["wntr_dict"], "json": [json.dumps(wntr.network.to_dict(wn))]})
-    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings(), reproducible_gpkg():
         # without a CRS pyogrio warns on every layer; the caller has been told once already
         warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
         for layer, frame in layers.items():
@@ -234,11 +264,14 @@ def write_findings(
     crs: str | pyproj.CRS | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write findings as a point layer ``findings`` in a GeoPackage, atomically."""
+    """Write findings as a point layer ``findings`` in a GeoPackage, atomically.
+
+    Stamped with ``SOURCE_DATE_EPOCH`` when it is set (:func:`reproducible_gpkg`).
+    """
     layer = findings_layer(wn, findings, crs=None)
     if crs is not None:
         layer = layer.set_crs(crs)
-    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings(), reproducible_gpkg():
         warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
         pyogrio.write_dataframe(layer, tmp, layer="findings", driver="GPKG", geometry_type="Point")
     return Path(path)
