@@ -21,6 +21,7 @@ import wntr
 
 from ..errors import InputError
 from ..gis.customers import connections as stored_connections
+from ..network.supply import supplied_nodes
 
 __all__ = ["ON_MAIN", "SIZE_UNITS", "DistributionNetwork", "SizeBy", "demand_junctions",
            "distribution_network", "junction_sizes", "link_ends"]
@@ -307,10 +308,9 @@ def open_graph(wn: wntr.network.WaterNetworkModel, closed: set[str], *, multi: b
 
 
 def supplied(wn: wntr.network.WaterNetworkModel, closed: set[str]) -> set[str]:
-    """Nodes with an open path to a tank or reservoir once ``closed`` are closed."""
-    sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)
-    fed: set[str] = set()
-    for component in nx.connected_components(open_graph(wn, closed)):
-        if component & sources:
-            fed |= component
-    return fed
+    """Nodes with an open path to a tank or reservoir once ``closed`` are closed.
+
+    The one rule of :func:`nrwkit.network.supply.supplied_nodes`: links closed in the model
+    that no control opens stay closed, pumps count as open.
+    """
+    return supplied_nodes(wn, closed)
