@@ -163,7 +163,7 @@ def test_a_model_without_demand_asks_for_a_leak_bound():
     wn.options.time.duration = 2 * HOUR
     run = simulate_leaks(wn, [Leak("22", flow_m3s=0.005)], duration_s=2 * HOUR, report_step_s=900)
     readings = run.pressure_m[["12", "22", "31", "32"]]
-    with pytest.raises(InputError, match=r"draws no demand.*--max-leak"):
+    with pytest.raises(InputError, match=r"draws no demand.*max_leak_m3s"):
         locate(wn, readings, noise_m=0.05)
     bounded = locate(wn, readings, noise_m=0.05, max_leak_m3s=0.05)
     assert bounded.details["leak_flow_bound"] == "the bound given"

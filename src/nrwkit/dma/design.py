@@ -34,7 +34,8 @@ import wntr
 
 from ..errors import InputError
 from ..gis.customers import connections as stored_connections
-from ..hydraulics import ExtendedPeriod
+from ..hydraulics import ExtendedPeriod, system_demand
+from ..units import SECONDS_PER_HOUR
 from .baseline import baseline_cut
 from .divide import TRANSMISSION, boundary_pipes, choose_meters, inlets_per_dma, supplied
 from .evaluate import (
@@ -65,7 +66,8 @@ from .repair import DEFAULT_MAX_ROUNDS, RepairOutcome, RepairState, feed_unfed, 
 from .stages import Progress, StageLog
 from .transmission import MAX_TRANSMISSION_SHARE, trunk_mains
 
-__all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "default_band", "design", "from_assignment"]
+__all__ = ["DEFAULT_CONNECTION_BAND", "DesignResult", "assemble", "default_band", "design", "from_assignment",
+           "period_warnings"]
 
 #: IWA DMA Guidance Notes: 500-3000 properties, 1000-2500 typical.
 DEFAULT_CONNECTION_BAND = (500.0, 3000.0)
@@ -192,7 +194,7 @@ def design(
         When EPANET cannot solve the network as given.
     """
     if max_inlets < 1:
-        raise InputError("--max-inlets must be at least 1: every DMA needs a metered inlet")
+        raise InputError(f"max_inlets = {max_inlets}: give at least 1, every DMA needs a metered inlet")
     if trunk not in ("auto", "none"):
         raise InputError(f"trunk={trunk!r}: use 'auto' or 'none'")
     if not (wn.num_tanks or wn.num_reservoirs):
@@ -242,10 +244,44 @@ def design(
         session.close()
 
 
+#: Relative spread of the system demand over the run below which demands count as constant.
+CONSTANT_DEMAND_SPREAD = 0.01
+
+
+def period_warnings(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Warn when the checks' day is not the model's own: a single-period model, constant demands.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+
+    Returns
+    -------
+    list of str
+        Empty for a model with an extended period and demands that vary over it.
+    """
+    out = []
+    duration = run_duration(wn)
+    if int(wn.options.time.duration) <= 0:
+        hours = duration / SECONDS_PER_HOUR
+        out.append(f"the model is a single period (duration 0 h): the checks ran {hours:g} h of its demand "
+                   "patterns; set [TIMES] DURATION (e.g. 24:00) so that the model says which "
+                   "day the design was checked over")
+    step = int(wn.options.time.pattern_timestep or SECONDS_PER_HOUR)
+    demand = system_demand(wn, list(range(0, duration + 1, max(step, 1))))
+    top = float(demand.abs().max()) if len(demand) else 0.0
+    if top > 0 and float(demand.max() - demand.min()) <= CONSTANT_DEMAND_SPREAD * top:
+        out.append("demands do not vary over the run (no demand patterns): peak and night are the same "
+                   "demand, so the night pressures (AZNP) and the peak-hour checks describe one instant, "
+                   "not a day; add diurnal demand patterns before trusting the design")
+    return out
+
+
 def _check_band(size: tuple[float, float]) -> tuple[float, float]:
     low, high = float(size[0]), float(size[1])
     if not 0 <= low <= high or high <= 0:
-        msg = f"size band {low:g}:{high:g} is empty: give --size MIN:MAX with 0 <= MIN <= MAX"
+        msg = f"size band {low:g}:{high:g} is empty: give size = (MIN, MAX) with 0 <= MIN <= MAX"
         raise InputError(msg)
     return low, high
 
@@ -262,7 +298,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
     t_peak = peak_hour(wn)
     flows_all = before.flowrate_m3s
     peak_flows = flows_all.loc[t_peak] if t_peak in flows_all.index else flows_all.iloc[0]
-    warnings: list[str] = []
+    warnings: list[str] = period_warnings(wn)
     with log.stage("transmission") as stage:
         forced = forced_transmission(wn, exclude_diameter_above=exclude_diameter_above,
                                      transmission=transmission)
@@ -300,7 +336,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                 f"{MAX_TRANSMISSION_SHARE:.0%}): "
                 + ("pumps, valves and the links of tanks and reservoirs alone touch this many"
                    if method != "diameter" else
-                   f"--exclude-diameter-above {exclude_diameter_above:g} m makes many distribution pipes "
+                   f"exclude_diameter_above = {exclude_diameter_above:g} m makes many distribution pipes "
                    "transmission mains; raise it, or leave it out to find the trunk from the flows"))
     with log.stage("partition") as stage:
         # a default band is filled to its preferred top (IWA: 2500 of 3000), leaving room for repairs
@@ -313,7 +349,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
             total = float(dist.size.reindex(list(dist.graph.nodes)).sum())
             msg = (f"no DMA can be formed in the size band {band[0]:g}-{band[1]:g} {unit}: the "
                    f"distribution mains hold {total:g} {unit} in {len(parts.too_small)} separate groups, "
-                   "each below the minimum; lower the minimum with --size, or raise --exclude-diameter-above")
+                   "each below the minimum; lower the minimum of size, or raise exclude_diameter_above")
             raise InputError(msg)
         stage.summary = (f"{len(all_parts)} DMAs, {len(left_out)} junctions in groups cut off by "
                          "transmission too small for a DMA")
@@ -547,7 +583,7 @@ def from_assignment(
             out = replace(out, warnings=out.warnings + [t for k, t in work.gave_up.items()
                                                         if _still_failing(k, result)])
     inlets = inlets_per_dma(out.boundary)
-    extra = [f"{d}: {int(n)} inlet meters, more than --max-inlets {max_inlets}"
+    extra = [f"{d}: {int(n)} inlet meters, more than max_inlets = {max_inlets}"
              for d, n in inlets.items() if d != TRANSMISSION and n > max_inlets]
     demand_nodes = demand_junctions(wn)
     _add_coverage(result, out, demand_nodes, (size_band[0], size_band[1]) if size_band else band)

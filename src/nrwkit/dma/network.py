@@ -110,7 +110,7 @@ def junction_sizes(wn: wntr.network.WaterNetworkModel, size_by: SizeBy,
         counts = counts.reindex(names).fillna(0).astype(float)
         if counts.sum() <= 0:
             msg = ("the network has no service connections to size DMAs by: allocate customers "
-                   "first (nrwkit gis allocate-customers), or use --size-by nodes, demand or length")
+                   "first (nrwkit gis allocate-customers), or size DMAs by nodes, demand or length (size_by)")
             raise InputError(msg)
         return counts.rename("connections")
     if size_by == "nodes":

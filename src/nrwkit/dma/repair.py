@@ -288,11 +288,11 @@ class RepairState:
                     "boundary pipe next to them raises their pressure")
         elif self.user_drawn:
             text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
-                    f"{self.max_inlets} inlet meters; allow more inlets (--max-inlets) or redraw the DMA")
+                    f"{self.max_inlets} inlet meters; allow more inlets (max_inlets) or redraw the DMA")
         else:
             text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
                     f"{self.max_inlets} inlet meters and no merge or split helped; allow more inlets "
-                    "(--max-inlets), widen --size, or keep this area out of DMAs (--transmission)")
+                    "(max_inlets), widen the size band (size), or keep this area out of DMAs (transmission)")
         self.gave_up[key] = text
 
     def candidates(self, dma: str, heads: pd.Series | None, time_s: int | None = None

@@ -632,8 +632,8 @@ def _leak_bound(max_leak_m3s: float | None, inflow_m3s: pd.DataFrame | None, ind
             return measured, "the measured inflow over the window"
     if not mean_demand_m3s > 1e-6:
         raise InputError("the model draws no demand over the window, so nothing bounds a leak's flow: give "
-                         "the largest plausible leak (--max-leak M3/H; Python: max_leak_m3s) or the measured "
-                         "inflows (--flows)")
+                         "the largest plausible leak (max_leak_m3s) or the measured "
+                         "inflows (flows)")
     return mean_demand_m3s, "the model's mean total demand over the window"
 
 
