@@ -22,12 +22,15 @@ from collections.abc import Mapping
 
 __all__ = [
     "DAYS_PER_YEAR",
+    "DAY_S",
     "FLOW_TO_M3S",
+    "HOUR_S",
     "LENGTH_TO_M",
     "LITRES_PER_M3",
     "M3_PER_US_GALLON",
     "METRES_PER_KM",
     "METRES_PER_MILE",
+    "MM_PER_M",
     "SECONDS_PER_DAY",
     "SECONDS_PER_HOUR",
     "SECONDS_PER_YEAR",
@@ -41,6 +44,12 @@ __all__ = [
 
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
+#: An hour and a day in whole seconds, for time steps and durations (EPANET counts time in
+#: integer seconds).
+HOUR_S = 3600
+DAY_S = 86400
+#: Millimetres in a metre (pipe diameters are reported in mm).
+MM_PER_M = 1000.0
 #: A year of the water balance and of annual figures: 365 days (IWA; leap days ignored).
 DAYS_PER_YEAR = 365.0
 SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY

@@ -35,7 +35,7 @@ import wntr
 from ..errors import InputError
 from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod, system_demand
-from ..units import SECONDS_PER_HOUR
+from ..units import HOUR_S, SECONDS_PER_HOUR
 from .baseline import baseline_cut
 from .divide import TRANSMISSION, boundary_pipes, choose_meters, inlets_per_dma, supplied
 from .evaluate import (
@@ -215,7 +215,7 @@ def design(
         duration = run_duration(wn)
         pipes = list(wn.link_name_list)
         clock = time.perf_counter()
-        before = session.run(duration_s=duration, report_step_s=3600, links=pipes)
+        before = session.run(duration_s=duration, report_step_s=HOUR_S, links=pipes)
         run_seconds = time.perf_counter() - clock
         bounds = physical_bounds(wn, before)
         before_suspect = suspect_hours(wn, before, bounds)
@@ -228,7 +228,7 @@ def design(
         stage.figures = {"junctions": wn.num_junctions, "demand_junctions": len(demand_nodes),
                          "unsupplied": len(unsupplied), "size_by": used_by, "size_by_reason": why_by,
                          "size": list(band), "size_reason": why_band,
-                         "hours_not_converged_before": [t / 3600 for t in before_suspect]}
+                         "hours_not_converged_before": [t / HOUR_S for t in before_suspect]}
     try:
         return _design(wn, session, log, before=before, before_suspect=before_suspect, bounds=bounds,
                        band=band,
@@ -561,7 +561,7 @@ def from_assignment(
         if roles is not None:
             out = _apply_roles(out, roles)
         else:
-            before = session.run(duration_s=run_duration(wn), report_step_s=3600,
+            before = session.run(duration_s=run_duration(wn), report_step_s=HOUR_S,
                                  links=list(wn.link_name_list))
             bounds = physical_bounds(wn, before)
             work = RepairState(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,

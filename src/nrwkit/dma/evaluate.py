@@ -20,6 +20,7 @@ import wntr
 
 from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod, HydraulicSession, system_demand
+from ..units import DAY_S, HOUR_S, LITRES_PER_M3, METRES_PER_KM, MM_PER_M
 from .divide import TRANSMISSION, dead_ends, unfed_dmas
 from .metrics import modularity, size_cv, todini_index
 from .model import DmaDesign
@@ -34,7 +35,7 @@ __all__ = ["DmaEvaluation", "PRESSURE_TOLERANCE_M", "evaluate", "open_session",
 #: A junction fails when the design lowers it below the service pressure by more than this.
 PRESSURE_TOLERANCE_M = 1.0
 #: Water age is averaged over the last day of a run this long.
-AGE_RUN_S = 72 * 3600
+AGE_RUN_S = 72 * HOUR_S
 #: A new dead end whose mean age over the last day is this high was never renewed in the run.
 AGE_CEILING_H = 48.0
 
@@ -345,8 +346,8 @@ def check_step(wn: wntr.network.WaterNetworkModel) -> int:
     same hourly pressures.
     """
     times = wn.options.time
-    step = int(times.hydraulic_timestep or 3600)
-    return max(step, min(int(times.pattern_timestep or 3600), 3600))
+    step = int(times.hydraulic_timestep or HOUR_S)
+    return max(step, min(int(times.pattern_timestep or HOUR_S), HOUR_S))
 
 
 def open_session(wn: wntr.network.WaterNetworkModel, min_pressure: float,
@@ -362,7 +363,7 @@ def open_session(wn: wntr.network.WaterNetworkModel, min_pressure: float,
 
 #: The checks' run covers the model's duration up to this long (multi-day models whose
 #: patterns do not repeat daily, like BWSN Network 2's 48 hours, are checked whole).
-MAX_RUN_S = 72 * 3600
+MAX_RUN_S = 72 * HOUR_S
 
 
 def run_duration(wn: wntr.network.WaterNetworkModel) -> int:
@@ -371,7 +372,7 @@ def run_duration(wn: wntr.network.WaterNetworkModel) -> int:
     A single-period model is run for 24 h.
     """
     duration = int(wn.options.time.duration)
-    return min(duration, MAX_RUN_S) if duration > 0 else 86400
+    return min(duration, MAX_RUN_S) if duration > 0 else DAY_S
 
 
 def peak_hour(wn: wntr.network.WaterNetworkModel) -> int:
@@ -380,7 +381,7 @@ def peak_hour(wn: wntr.network.WaterNetworkModel) -> int:
     The single-period solves of a DMA check (first meter choice, fire flow, Todini) use this
     hour, so that they and the extended-period run talk about the same peak.
     """
-    times = range(0, run_duration(wn) + 1, 3600)
+    times = range(0, run_duration(wn) + 1, HOUR_S)
     return int(system_demand(wn, times=times).round(12).idxmax())
 
 
@@ -396,7 +397,7 @@ def _peak_and_night(wn: wntr.network.WaterNetworkModel, run: ExtendedPeriod) -> 
 
 
 def _eps(session: HydraulicSession, wn: wntr.network.WaterNetworkModel, links: list[str]) -> ExtendedPeriod:
-    return session.run(duration_s=run_duration(wn), report_step_s=3600, links=links)
+    return session.run(duration_s=run_duration(wn), report_step_s=HOUR_S, links=links)
 
 
 def evaluate(
@@ -490,7 +491,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     suspect_before = suspect_hours(wn, before, bounds)
     suspect_after = {t: e for t, e in suspect_hours(wn, after, bounds).items() if t not in suspect_before}
     if suspect_before:
-        hours = ", ".join(f"{t / 3600:g}" for t in suspect_before)
+        hours = ", ".join(f"{t / HOUR_S:g}" for t in suspect_before)
         warnings.append(f"the network as given does not converge at hour(s) {hours} with every pipe open: "
                         "those hours are left out of the before/after comparison; check the model "
                         "(nrwkit inspect)")
@@ -541,8 +542,8 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
         "night_time_s": night,
         "transmission_problems": transmission_problems,
         "verified": verified,
-        "unconverged_hours": [t / 3600 for t in suspect_after],
-        "hours_left_out": [t / 3600 for t in suspect_before],
+        "unconverged_hours": [t / HOUR_S for t in suspect_after],
+        "hours_left_out": [t / HOUR_S for t in suspect_before],
         "passes": bool((statuses == "passes").all()) and not transmission_problems and verified,
     }
     metrics["resilience_index"] = metrics["todini_after"]
@@ -558,7 +559,7 @@ def _mark_unverified(table: pd.DataFrame, design: DmaDesign, suspect_after: dict
     unverified_all = ""
     for t, elements in suspect_after.items():
         names = ", ".join(elements[:5]) or "EPANET names no element"
-        text = f"did not converge at hour {t / 3600:g} ({names})"
+        text = f"did not converge at hour {t / HOUR_S:g} ({names})"
         if not elements or any(e not in label for e in elements):
             unverified_all = unverified_all or text
         for dma in sorted({label[e] for e in elements if e in label}):
@@ -636,7 +637,7 @@ def _stale_dead_end_warnings(dead: pd.DataFrame) -> list[str]:
     names = ", ".join(stale.junction.astype(str).head(5))
     verb = "reaches" if len(stale) == 1 else "reach"
     return [f"{count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h or more "
-            f"(the run's ceiling: never renewed in {AGE_RUN_S // 3600} h): {names}; flush them, "
+            f"(the run's ceiling: never renewed in {AGE_RUN_S // HOUR_S} h): {names}; flush them, "
             "meter the boundary pipe instead of closing it, or loop the main"]
 
 
@@ -717,7 +718,7 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
     for _, pipe in wn.pipes():
         a = label.get(pipe.start_node_name)
         if a is not None and a == label.get(pipe.end_node_name):
-            length_km[a] = length_km.get(a, 0.0) + float(pipe.length) / 1000.0
+            length_km[a] = length_km.get(a, 0.0) + float(pipe.length) / METRES_PER_KM
     rows = []
     for dma in design.dma_ids:
         nodes = design.junctions(dma)
@@ -858,17 +859,17 @@ def _schedule(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ext
             "dma_end": row.dma_end,
             "start_node": link.start_node_name,
             "end_node": link.end_node_name,
-            "diameter_mm": row.diameter_m * 1000.0,
+            "diameter_mm": row.diameter_m * MM_PER_M,
             "peak_flow_lps": np.nan,
             "night_flow_lps": np.nan,
             "max_flow_lps": np.nan,
         }
         if row.role == "meter" and flows is not None and pipe in flows:
-            q = flows[pipe].abs() * 1000.0
+            q = flows[pipe].abs() * LITRES_PER_M3
             entry.update(peak_flow_lps=float(q.loc[peak]), night_flow_lps=float(q.loc[night]),
                          max_flow_lps=float(q.max()))
         elif before.flowrate_m3s is not None and pipe in before.flowrate_m3s:
-            entry["peak_flow_lps"] = float(abs(before.flowrate_m3s.loc[peak, pipe]) * 1000.0)
+            entry["peak_flow_lps"] = float(abs(before.flowrate_m3s.loc[peak, pipe]) * LITRES_PER_M3)
         rows.append(entry)
     frame = pd.DataFrame(rows)
     if frame.empty:

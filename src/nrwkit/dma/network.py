@@ -22,6 +22,7 @@ import wntr
 from ..errors import InputError
 from ..gis.customers import connections as stored_connections
 from ..network.supply import supplied_nodes
+from ..units import MM_PER_M, SECONDS_PER_DAY
 
 __all__ = ["ON_MAIN", "SIZE_UNITS", "DistributionNetwork", "SizeBy", "demand_junctions",
            "distribution_network", "junction_sizes", "link_ends"]
@@ -127,7 +128,7 @@ def junction_sizes(wn: wntr.network.WaterNetworkModel, size_by: SizeBy,
             for demand in junction.demand_timeseries_list:
                 pname = demand.pattern_name or default
                 total += float(demand.base_value) * mean_mult.get(pname, 1.0)
-            values[name] = total * float(wn.options.hydraulic.demand_multiplier) * 86400.0
+            values[name] = total * float(wn.options.hydraulic.demand_multiplier) * SECONDS_PER_DAY
         return pd.Series(values, name="demand_m3_per_day")
     if size_by == "length":
         km = dict.fromkeys(names, 0.0)
@@ -173,8 +174,8 @@ def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_a
             which = next(end for end in ends if end in storage)
             reasons[name] = f"connects {'tank' if which in wn.tank_name_list else 'reservoir'} {which}"
         elif exclude_diameter_above is not None and link.diameter > exclude_diameter_above + 1e-9:
-            reasons[name] = (f"transmission main (diameter {link.diameter * 1000:.0f} mm "
-                             f"> {exclude_diameter_above * 1000:.0f} mm)")
+            reasons[name] = (f"transmission main (diameter {link.diameter * MM_PER_M:.0f} mm "
+                             f"> {exclude_diameter_above * MM_PER_M:.0f} mm)")
         elif trunk and name in trunk:
             reasons[name] = trunk[name]
     return reasons

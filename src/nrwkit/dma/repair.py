@@ -49,6 +49,7 @@ import pandas as pd
 import wntr
 
 from ..hydraulics import HydraulicSession
+from ..units import HOUR_S, LITRES_PER_M3
 from .divide import TRANSMISSION, boundary_pipes, inflow, inlets_per_dma, supplied, unfed_dmas
 from .evaluate import (
     PRESSURE_TOLERANCE_M,
@@ -191,7 +192,7 @@ class RepairState:
     def lowest(self, nodes: list[str], design: DmaDesign | None = None) -> float:
         """Lowest pressure over the run at ``nodes`` with a design's valves closed (unreliable hours out)."""
         self.close_valves(design)
-        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True,
+        run = self.session.run(duration_s=self.duration, report_step_s=HOUR_S, pressure_only=True,
                                links=self.wn.pump_name_list)
         pressure = run.pressure_m[nodes].drop(index=list(suspect_hours(self.wn, run, self.bounds)),
                                              errors="ignore")
@@ -200,7 +201,7 @@ class RepairState:
     def failures(self) -> list[Failure]:
         """Run the day with the valves closed: DMAs and transmission that fail, transmission first."""
         self.close_valves()
-        run = self.session.run(duration_s=self.duration, report_step_s=3600, pressure_only=True,
+        run = self.session.run(duration_s=self.duration, report_step_s=HOUR_S, pressure_only=True,
                                links=self.wn.pump_name_list)
         after = run.pressure_m
         label = self.design.assignment.reindex(after.columns).fillna(TRANSMISSION)
@@ -216,7 +217,7 @@ class RepairState:
                     nodes = [e for e in elements if str(label.get(e, TRANSMISSION)) == key]
                     # heads of an unconverged hour mean nothing: repairs go by the flows before
                     out[key] = Failure(key, "not converged",
-                                       f"the run did not converge at hour {t / 3600:g} ({named})",
+                                       f"the run did not converge at hour {t / HOUR_S:g} ({named})",
                                        None, nodes, time_s=int(t))
         trusted = after.drop(index=list(suspect) + list(self.before_suspect), errors="ignore")
         before = self.before.reindex(index=trusted.index, columns=trusted.columns).fillna(np.inf)
@@ -231,7 +232,7 @@ class RepairState:
             worst = str(failing_p.min().idxmin())
             t = int(failing_p[worst].idxmin())
             heads = (trusted.loc[t] + self.elevation).rename(t)
-            reason = (f"{trusted.at[t, worst]:.1f} m at {worst} at {t / 3600:g} h < {self.need[worst]:g} m "
+            reason = (f"{trusted.at[t, worst]:.1f} m at {worst} at {t / HOUR_S:g} h < {self.need[worst]:g} m "
                       f"(was {before.at[t, worst]:.1f} m)")
             out[str(key)] = Failure(str(key), "pressure", reason, heads, names, time_s=t,
                                     lowest_m=float(trusted[names].min().min()))
@@ -447,8 +448,8 @@ class MoveInlet(Strategy):
         state.swaps[dma] = state.swaps.get(dma, 0) + 1
         state.design = state.design.with_valves([weakest]).with_meter(best, dma)
         return state.change(f"{dma}: inlet meter moved from {weakest} to {best} (which carried "
-                            f"{carried[best] * 1000:.1f} l/s in before the design, against "
-                            f"{carried[weakest] * 1000:.1f} l/s): {failure.reason}", dma)
+                            f"{carried[best] * LITRES_PER_M3:.1f} l/s in before the design, against "
+                            f"{carried[weakest] * LITRES_PER_M3:.1f} l/s): {failure.reason}", dma)
 
 
 class MoveBoundary(Strategy):

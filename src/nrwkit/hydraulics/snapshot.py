@@ -19,6 +19,7 @@ import wntr
 from wntr.epanet.exceptions import EN_ERROR_CODES, EpanetException
 
 from ..errors import SimulationError
+from ..units import HOUR_S
 
 __all__ = ["EpanetWarning", "SteadyState", "peak_demand_time", "steady_state", "system_demand"]
 
@@ -109,7 +110,7 @@ def system_demand(wn: wntr.network.WaterNetworkModel, times: Sequence[int] | Non
         Total demand in m3/s (index = time in seconds).
     """
     opts = wn.options.time
-    step = max(int(opts.pattern_timestep or 3600), 1)
+    step = max(int(opts.pattern_timestep or HOUR_S), 1)
     base_by_pattern: dict[str | None, float] = {}
     for _, junction in wn.junctions():
         for demand in junction.demand_timeseries_list:

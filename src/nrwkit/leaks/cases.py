@@ -23,6 +23,7 @@ import wntr
 
 from ..errors import InputError
 from ..hydraulics import set_options
+from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
 from .model import Leak, simulate_leaks
 
 __all__ = ["DIURNAL", "LocalisationCase", "leak_candidates", "make_case"]
@@ -83,7 +84,7 @@ class LocalisationCase:
     @property
     def leak_flow_m3h(self) -> float:
         """Leak flow at its start, m3/h."""
-        return self.leak_flow_m3s * 3600.0
+        return self.leak_flow_m3s * SECONDS_PER_HOUR
 
 
 def _has_pattern(wn: wntr.network.WaterNetworkModel) -> bool:
@@ -101,7 +102,7 @@ def _prepare(wn: wntr.network.WaterNetworkModel, duration_s: int, report_step_s:
     model = copy.deepcopy(wn)
     if not _has_pattern(model):
         model.add_pattern(_DIURNAL_NAME, list(DIURNAL))
-        set_options(model, pattern_step_s=3600)
+        set_options(model, pattern_step_s=HOUR_S)
         for _, junction in model.junctions():
             for demand in junction.demand_timeseries_list:
                 demand.pattern_name = _DIURNAL_NAME
@@ -154,7 +155,7 @@ def make_case(
     roughness_error: float = 0.0,
     noise_m: float = 0.05,
     quantisation_m: float = 0.01,
-    duration_s: int = 86400,
+    duration_s: int = DAY_S,
     report_step_s: int = 900,
     inlets: Sequence[str] | None = None,
     min_pressure_m: float = 5.0,
@@ -226,8 +227,8 @@ def make_case(
     flow_m3h = float(leak_flow_m3h if leak_flow_m3h is not None else rng.uniform(*size_range_m3h))
     if flow_m3h <= 0:
         raise InputError(f"leak flow {flow_m3h} m3/h: give a positive flow")
-    last_start_h = max(int(duration_s) // 2 // 3600, 0)
-    start = int(start_s if start_s is not None else int(rng.integers(0, last_start_h + 1)) * 3600)
+    last_start_h = max(int(duration_s) // 2 // HOUR_S, 0)
+    start = int(start_s if start_s is not None else int(rng.integers(0, last_start_h + 1)) * HOUR_S)
     link_names = list(inlets) if inlets is not None else _inlets(true)
     free = simulate_leaks(true, [], duration_s=duration_s, report_step_s=report_step_s).pressure_m
     if node is None:
@@ -239,7 +240,7 @@ def make_case(
     p0 = float(free.loc[at, node])
     if p0 <= 0:
         raise InputError(f"leak node {node}: no pressure ({p0:.2f} m) at the leak's start")
-    flow_m3s = flow_m3h / 3600.0
+    flow_m3s = flow_m3h / SECONDS_PER_HOUR
     leak = Leak(node, on="junction", flow_m3s=flow_m3s, reference_pressure_m=p0, start_s=start,
                 exponent=float(true.options.hydraulic.emitter_exponent or 0.5))
     run = simulate_leaks(true, [leak], duration_s=duration_s, report_step_s=report_step_s, links=link_names)

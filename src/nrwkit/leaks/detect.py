@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..findings import Finding, Severity
+from ..units import SECONDS_PER_HOUR
 from .flows import _EPOCH, DAY_S, FlowSeries, _abs_seconds, _fmt_duration, read_flows
 
 __all__ = [
@@ -149,7 +150,7 @@ def _clock(text: str) -> float:
     if len(parts) > 2 or not (0 <= hours <= 24 and 0 <= minutes < 60) or hours * 60 + minutes > 1440:
         msg = f"night time {text!r} is not a clock time: give HH:MM, e.g. 02:00"
         raise InputError(msg)
-    return float(hours * 3600 + minutes * 60)
+    return float(hours * SECONDS_PER_HOUR + minutes * 60)
 
 
 def _night_bounds(night: Sequence[str]) -> tuple[float, float]:
@@ -259,7 +260,7 @@ def minimum_night_flow(
     dates = isinstance(flows.index, pd.DatetimeIndex)
     series = flows if flows.index.is_monotonic_increasing else flows.sort_index(kind="stable")
     t = _abs_seconds(series.index)
-    q = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float) * 3600.0
+    q = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float) * SECONDS_PER_HOUR
     columns = ["mnf_m3h", "mnf_time", "samples", "coverage"]
     step = float(np.median(np.diff(t))) if len(t) > 1 else float("nan")
     inside = ((t - begin) % DAY_S) < length

@@ -63,6 +63,7 @@ from ..errors import InputError
 from ..hydraulics import HydraulicSession
 from ..hydraulics.linear import linear_system, pressure_sensitivity, resistance_spread, tank_response
 from ..hydraulics.session import ExtendedPeriod, HydraulicState
+from ..units import HOUR_S, METRES_PER_KM, SECONDS_PER_HOUR
 from .readings import Readings, usable_readings
 from .sensitivity import level_switches, linear_systems, tank_drain
 
@@ -341,15 +342,16 @@ def locate(
 
     if not np.isfinite(post.log_p).any():
         raise InputError("no plausible leak explains the readings: every candidate needs a leak flow that "
-                         f"is not positive or above {bound * 3600:.1f} m3/h ({bound_why}); check that the "
-                         "readings are pressures in m at the logger junctions and the model's times match")
+                         f"is not positive or above {bound * SECONDS_PER_HOUR:.1f} m3/h ({bound_why}); check "
+                         "that the readings are pressures in m at the logger junctions and the model's times "
+                         "match")
     prob = np.exp(post.log_p - post.log_p[np.isfinite(post.log_p)].max())
     prob = prob / prob.sum()
     score = _score(method, post, fit, prob, fit.white_s)
     order = np.lexsort((-prob, -score))
     table = pd.DataFrame({
         "node": np.array(cand, dtype=object)[order], "score": score[order], "probability": prob[order],
-        "leak_flow_m3h": post.flow[order] * 3600.0, "plausible": np.isfinite(post.log_p)[order],
+        "leak_flow_m3h": post.flow[order] * SECONDS_PER_HOUR, "plausible": np.isfinite(post.log_p)[order],
         "resimulated": resimulated[order]}).reset_index(drop=True)
     area = _search_area(wn, table, probability)
     separable, why = _separability(wn, area, fit, post, spikes)
@@ -359,7 +361,7 @@ def locate(
         "demand_error": demand_error, "roughness_error": roughness_error, "bins": len(bins.times),
         "reading_step_s": step,
         "variance_factor": round(post.variance_factor, 3), "temperature": TEMPERATURE,
-        "leak_flow_bound_m3h": round(bound * 3600, 3),
+        "leak_flow_bound_m3h": round(bound * SECONDS_PER_HOUR, 3),
         "leak_flow_bound": bound_why, "leak_evidence": round(post.evidence, 2), "resimulated": n_resim,
         "size_corrected": n_secant,
     }
@@ -382,8 +384,8 @@ def _signatures(wn: wntr.network.WaterNetworkModel, session: HydraulicSession, n
     the solved states at the bins' times (and the hours before the window) they come from.
     """
     start = bins.times[0]
-    every = max(step, (3600 // step) * step)  # tank drift before the window: about hourly
-    since = max(0, start - DRIFT_HOURS * 3600)
+    every = max(step, (HOUR_S // step) * step)  # tank drift before the window: about hourly
+    since = max(0, start - DRIFT_HOURS * HOUR_S)
     before = [t for t in range(since - since % every, start, every)]
     grid = before + bins.times
     states = session.states(grid)
@@ -440,7 +442,7 @@ def _leak_scale(wn: wntr.network.WaterNetworkModel, pressure: pd.DataFrame, time
 def _reading_step(times: np.ndarray) -> int:
     """Return the readings' common step, s (the greatest common divisor of their differences)."""
     steps = np.diff(np.unique(np.concatenate([[0], times])))
-    return max(int(np.gcd.reduce(steps.astype(np.int64))) if len(steps) else 3600, 1)
+    return max(int(np.gcd.reduce(steps.astype(np.int64))) if len(steps) else HOUR_S, 1)
 
 
 def _bin(residual: pd.DataFrame, times: np.ndarray, step: int) -> _Bins:
@@ -494,7 +496,7 @@ def _drop_spikes(residual: pd.DataFrame, sigma: np.ndarray) -> tuple[pd.DataFram
     cleaned = residual.mask(pd.DataFrame(spike, index=residual.index, columns=residual.columns))
     return cleaned, [f"{len(rows)} reading(s) jump away from the readings before and after them and back "
                      f"(the largest {values[rows[worst], cols[worst]]:+.2f} m against the model at logger "
-                     f"{logger}, {at / 3600:.2f} h): left out; a pump or valve switched at another time "
+                     f"{logger}, {at / HOUR_S:.2f} h): left out; a pump or valve switched at another time "
                      "than in the model (a leak can make it switch), or a logger glitch"]
 
 
@@ -768,7 +770,7 @@ def _separability(wn: wntr.network.WaterNetworkModel, area: dict[str, Any], fit:
     """Whether the answer separates candidates; warnings saying why not."""
     why: list[str] = [f"{w}; the ranking is no answer: cut the window to avoid the switch, or give the "
                       "model the control" for w in spikes]
-    total_km = sum(float(p.length) for _, p in wn.pipes()) / 1000.0
+    total_km = sum(float(p.length) for _, p in wn.pipes()) / METRES_PER_KM
     if post.evidence < 9.0:  # a leak improves the fit by less than 3 standard deviations
         why.append("the readings show no leak signal above the loggers' noise and the model's demand "
                    f"error (evidence {post.evidence:.1f} < 9): the ranking is no answer; check for a leak "
@@ -806,6 +808,6 @@ def _search_area(wn: wntr.network.WaterNetworkModel, table: pd.DataFrame, probab
     count = min(int(np.searchsorted(cumulative, probability - 1e-12) + 1), len(cumulative))
     nodes = set(by_prob.node.iloc[:count])
     pipes = sorted(name for name, p in wn.pipes() if p.start_node_name in nodes or p.end_node_name in nodes)
-    length = sum(float(wn.get_link(p).length) for p in pipes) / 1000.0
+    length = sum(float(wn.get_link(p).length) for p in pipes) / METRES_PER_KM
     return {"nodes": sorted(nodes), "pipes": pipes, "length_km": round(length, 3),
             "probability": round(float(cumulative[count - 1]), 4)}

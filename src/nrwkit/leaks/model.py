@@ -32,6 +32,7 @@ import wntr
 from ..errors import InputError
 from ..hydraulics import HydraulicSession, set_options
 from ..hydraulics.wntr_engine import run_wntr
+from ..units import HOUR_S
 
 __all__ = ["Leak", "LeakRun", "leak_flow", "place_leaks", "simulate_leaks"]
 
@@ -225,7 +226,7 @@ def simulate_leaks(
     """
     model, nodes = place_leaks(wn, leaks)
     duration = int(model.options.time.duration if duration_s is None else duration_s)
-    step = int(report_step_s or model.options.time.report_timestep or 3600)
+    step = int(report_step_s or model.options.time.report_timestep or HOUR_S)
     link_names = list(links)
     if engine == "epanet":
         return _run_epanet(model, leaks, nodes, duration, step, link_names)
