@@ -25,6 +25,7 @@ OPTION_PATHS: dict[str, tuple[str, str]] = {
     "hydraulic_step_s": ("time", "hydraulic_timestep"),
     "pattern_step_s": ("time", "pattern_timestep"),
     "pattern_start_s": ("time", "pattern_start"),
+    "report_start_s": ("time", "report_start"),
     "emitter_exponent": ("hydraulic", "emitter_exponent"),
     "headloss": ("hydraulic", "headloss"),
     "inpfile_units": ("hydraulic", "inpfile_units"),
@@ -88,10 +89,10 @@ def changed_options(wn: wntr.network.WaterNetworkModel,
     >>> import wntr
     >>> wn = wntr.network.WaterNetworkModel()
     >>> with changed_options(wn, duration_s=3600):
-    ...     wn.options.time.duration
-    3600
-    >>> wn.options.time.duration
-    0
+    ...     wn.options.time.duration == 3600
+    True
+    >>> wn.options.time.duration == 0
+    True
     """
     previous = set_options(wn, **changes)
     try:

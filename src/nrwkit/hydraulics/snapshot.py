@@ -20,6 +20,7 @@ from wntr.epanet.exceptions import EN_ERROR_CODES, EpanetException
 
 from ..errors import SimulationError
 from ..units import HOUR_S
+from .options import changed_options
 
 __all__ = ["EpanetWarning", "SteadyState", "peak_demand_time", "steady_state", "system_demand"]
 
@@ -185,12 +186,8 @@ def steady_state(
         rejects); the message carries EPANET's error.
     """
     when = peak_demand_time(wn) if time_s is None else int(time_s)
-    opts = wn.options.time
-    saved = (opts.duration, opts.pattern_start, opts.report_start, opts.report_timestep)
-    try:
-        opts.duration = 0
-        opts.pattern_start = saved[1] + when
-        opts.report_start = 0
+    pattern_start = int(wn.options.time.pattern_start) + when
+    with changed_options(wn, duration_s=0, pattern_start_s=pattern_start, report_start_s=0):
         with tempfile.TemporaryDirectory(prefix="nrwkit-") as tmp:
             sim = wntr.sim.EpanetSimulator(wn)
             prefix = Path(tmp) / "snapshot"
@@ -206,8 +203,6 @@ def steady_state(
                 msg = f"EPANET could not solve the network: {detail}"
                 raise SimulationError(msg) from exc
             messages = list(getattr(sim.enData, "errcodelist", []) or [])
-    finally:
-        opts.duration, opts.pattern_start, opts.report_start, opts.report_timestep = saved
     node = results.node
     link = results.link
     if node["pressure"].empty:
