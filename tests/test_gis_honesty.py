@@ -207,3 +207,35 @@ def test_negative_max_distance_is_refused(tmp_path):
     with pytest.raises(InputError, match="max_distance_m=-1"):
         allocate_customers(load("net1"), customers, max_distance_m=-1.0)
 
+
+
+# ----------------------------------------------------------------------------- DMA polygons
+def test_dma_polygons_layer_asked_for_is_named_with_the_file_and_its_layers(tmp_path):
+    from nrwkit.dma.polygons import read_polygons
+    from nrwkit.errors import LayerError
+
+    path = tmp_path / "dmas.gpkg"
+    gpd.GeoDataFrame({"dma": ["A"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=CRS).to_file(
+        path, layer="zones")
+    gpd.GeoDataFrame({"ID": ["M"]}, geometry=[shapely.Point(0, 0)], crs=CRS).to_file(
+        path, layer="meters")
+    with pytest.raises(LayerError) as info:
+        read_polygons(path, "nope")
+    message = str(info.value)
+    assert str(path) in message and "'nope' does not exist" in message
+    assert "'zones' (polygon)" in message and "'meters' (point)" in message
+    with pytest.raises(LayerError, match="'meters' is not a polygon layer"):
+        read_polygons(path, "meters")
+    assert list(read_polygons(path)["dma"]) == ["A"]  # the only polygon layer
+    assert read_polygons(path, crs="EPSG:4326").crs.to_epsg() == 4326
+    with pytest.raises(LayerError, match="no such file"):
+        read_polygons(tmp_path / "missing.gpkg")
+
+
+def test_cli_dma_from_polygons_unknown_layer_is_exit_2(tmp_path):
+    path = tmp_path / "dmas.gpkg"
+    gpd.GeoDataFrame({"dma": ["A"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=CRS).to_file(path, layer="zones")
+    result = CliRunner().invoke(cli, ["dma", "from-polygons", "net1", str(path), "--layer", "nope"])
+    assert result.exit_code == 2, result.output
+    assert "nope" in result.output and "zones" in result.output and str(path) in result.output
+    assert "Traceback" not in result.output

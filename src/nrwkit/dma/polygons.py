@@ -13,19 +13,21 @@ another DMA's cell cuts into the area its pipes enclose.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 import wntr
 
-from ..errors import InputError
+from ..errors import InputError, LayerError
 from ..network.layout import link_coordinates
 from .divide import TRANSMISSION
 from .model import DmaDesign
 
 __all__ = ["assignment_from_polygons", "buffer_distance", "dma_polygons", "has_coordinates",
-           "label_points"]
+           "label_points", "read_polygons"]
 
 #: The buffer around a DMA's pipes, as a fraction of the median drawn pipe length ...
 BUFFER_PIPE_FRACTION = 0.5
@@ -287,3 +289,57 @@ def _overlaps(polys: gpd.GeoDataFrame) -> list[str]:
             if j > i and geom.intersection(geoms[j]).area > 1e-9 * max(geom.area, 1.0):
                 out.append(f"{ids[i]}/{ids[j]}")
     return out
+
+
+def read_polygons(path: str | Path, layer: str | None = None, *, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Read the DMA polygons a GIS team drew: one polygon layer of a GeoPackage (or any GIS file).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+    layer : str, optional
+        The polygon layer; default ``dmas`` when the file has it, else its first polygon layer.
+    crs : str, optional
+        The network's CRS: polygons with a CRS are reprojected to it.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The layer's features.
+
+    Raises
+    ------
+    LayerError
+        When the file is missing or unreadable, has no polygon layer, or has no polygon
+        layer named ``layer``: the message names the file, the layer asked for and the
+        layers the file has.
+    """
+    import pyogrio
+
+    path = Path(path)
+    if not path.is_file():
+        raise LayerError(path, "no such file", "check the path of the DMA polygons")
+    try:
+        found = [(str(name), str(geom) if geom else None) for name, geom in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio/GDAL raise several types for a file they cannot open
+        raise LayerError(path, f"cannot be read as a GIS file ({exc})",
+                         "give a GeoPackage (or another file QGIS opens) with one polygon per DMA") from exc
+    polygons = [name for name, geom in found if geom and "POLYGON" in geom.upper()]
+    listed = ", ".join(f"{name!r} ({(geom or 'no geometry').lower()})" for name, geom in found) or "none"
+    if layer is not None and layer not in polygons:
+        what = "is not a polygon layer" if layer in dict(found) else "does not exist"
+        raise LayerError(path, f"layer {layer!r} {what}; the file's layers: {listed}",
+                         "name the layer that holds the DMA polygons (layer)", layer=layer)
+    chosen = layer or ("dmas" if "dmas" in polygons else (polygons[0] if polygons else None))
+    if chosen is None:
+        raise LayerError(path, f"has no polygon layer (its layers: {listed})",
+                         "draw one polygon per DMA in a polygon layer")
+    try:
+        frame = gpd.read_file(path, layer=chosen)
+    except Exception as exc:  # as above
+        raise LayerError(path, f"the layer cannot be read ({exc})", "open it in QGIS and save it again",
+                         layer=chosen) from exc
+    if crs is not None and frame.crs is not None:
+        frame = frame.to_crs(crs)
+    return frame
