@@ -11,14 +11,15 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from ..findings import Finding, Severity
 from ..hydraulics import system_demand
+from ..units import METRES_PER_KM, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 __all__ = ["DIAMETER_CLASS_EDGES_MM", "NetworkSummary", "length_by_diameter_class", "summarize"]
 
 #: Upper edges (mm, inclusive) of the diameter classes used in summaries.
 DIAMETER_CLASS_EDGES_MM: tuple[float, ...] = (100, 150, 200, 300, 400, 600)
 
-SECONDS_PER_DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,13 @@ class NetworkSummary:
     report_timestep_s: int
     extent: dict[str, float] | None
     crs: str | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the summary as JSON-ready plain data."""
-        return asdict(self)
+        """Return the summary as JSON-ready plain data (notes as findings' dicts)."""
+        data = asdict(self)
+        data["notes"] = [note.to_dict() for note in self.notes]
+        return data
 
 
 def _class_labels(edges: tuple[float, ...]) -> list[str]:
@@ -117,7 +120,7 @@ def length_by_diameter_class(
     which = np.digitize(diameter_mm, np.asarray(edges_mm, dtype=float), right=True)
     sums = np.bincount(which, weights=length_m.reindex(diameter_m.index).to_numpy(float),
                        minlength=len(labels))
-    return pd.Series(sums / 1000.0, index=labels, name="length_km")
+    return pd.Series(sums / METRES_PER_KM, index=labels, name="length_km")
 
 
 def _extent(wn: wntr.network.WaterNetworkModel) -> dict[str, float] | None:
@@ -180,7 +183,7 @@ def summarize(
     return NetworkSummary(
         name=name or (Path(wn.name).name if wn.name else "network"),
         counts=counts,
-        mains_length_km=float(length.sum()) / 1000.0,
+        mains_length_km=float(length.sum()) / METRES_PER_KM,
         length_by_diameter_km={k: round(float(v), 6) for k, v in by_class.items()},
         elevation_min_m=float(elevation.min()) if len(elevation) else None,
         elevation_max_m=float(elevation.max()) if len(elevation) else None,
@@ -189,12 +192,15 @@ def summarize(
         demand_model=str(opts.hydraulic.demand_model),
         base_demand_m3_per_day=base * SECONDS_PER_DAY,
         peak_demand_m3_per_day=float(demand.max()) * SECONDS_PER_DAY if len(demand) else 0.0,
-        peak_time_h=peak_t / 3600.0,
-        duration_h=float(opts.time.duration) / 3600.0,
+        peak_time_h=peak_t / SECONDS_PER_HOUR,
+        duration_h=float(opts.time.duration) / SECONDS_PER_HOUR,
         hydraulic_timestep_s=int(opts.time.hydraulic_timestep),
         pattern_timestep_s=int(opts.time.pattern_timestep),
         report_timestep_s=int(opts.time.report_timestep),
         extent=_extent(wn),
         crs=crs,
-        notes=[] if crs else ["no CRS: EPANET .inp files carry none; pass --crs to state it"],
+        notes=[] if crs else [Finding(
+            Severity.INFO, "no-crs", (), "no CRS: an EPANET .inp file carries none, so the extent and "
+            "lengths are in the model's own units", "network",
+            fix="state the coordinates' CRS (crs), e.g. EPSG:32633")],
     )
