@@ -45,7 +45,7 @@ from shapely.ops import substring
 from ..errors import InputError, LayerError, SimulationError
 from ..findings import Finding, Severity, list_ids
 from ..hydraulics import set_options, steady_state
-from ..network.checks import run_checks
+from ..network.checks import count, run_checks
 from .export import read_model_table
 from .layers import SourceLayers, read_layers
 from .mapping import Mapping
@@ -465,17 +465,17 @@ class _Builder:
             del self.nodes[name]
 
     def report_invented(self) -> None:
-        """One ``gis-invented-node`` finding per reason, naming each node, where and why."""
+        """Report the nodes nrwkit created: a ``gis-invented-node`` finding per reason, where and why."""
         texts = {
-            "pipe-end": (Severity.WARNING, "junction(s) that no node layer has were created where "
-                         "pipe ends meet", "if a node belongs there, add it to the junction layer with "
+            "pipe-end": (Severity.WARNING, "that no node layer has, created where pipe ends meet",
+                         "if a node belongs there, add it to the junction layer with "
                          "its id and elevation; if the pipe should end on an existing node, move its "
                          "end onto that node in the GIS"),
-            "no-node-layer": (Severity.INFO, "junction(s) were created at the pipe ends (the mapping "
-                              "has no junction layer)", "map the junction layer (mapping 'junctions:') "
+            "no-node-layer": (Severity.INFO, "created at the pipe ends (the mapping has no junction "
+                              "layer)", "map the junction layer (mapping 'junctions:') "
                               "to keep the utility's node ids and elevations"),
-            "device": (Severity.INFO, "junction(s) were created for valves, pumps and hydrants drawn "
-                       "as points on pipes", "nothing if the devices are where they are drawn; "
+            "device": (Severity.INFO, "created for valves, pumps and hydrants drawn as points on "
+                       "pipes", "nothing if the devices are where they are drawn; "
                        "otherwise move the points in the GIS"),
         }
         for kind, (severity, what, fix) in texts.items():
@@ -485,7 +485,8 @@ class _Builder:
             where = "; ".join(f"{n} at ({self.nodes[n].xy[0]:.2f}, {self.nodes[n].xy[1]:.2f}): "
                               f"{self.invented[n][1]}" for n in names[:5])
             more = f"; and {len(names) - 5} more" if len(names) > 5 else ""
-            self.note(severity, "gis-invented-node", names, f"{len(names)} {what}: {where}{more}",
+            self.note(severity, "gis-invented-node", names,
+                      f"{count(len(names), 'junction')} {what}: {where}{more}",
                       self.nodes[names[0]].xy, fix=fix)
 
     # ------------------------------------------------------------------ step 6: attributes
@@ -523,9 +524,12 @@ class _Builder:
             dist, idx = cKDTree(survey_xy).query([n.xy for n in missing])
             for node, _d, k in zip(missing, dist, idx, strict=True):
                 node.attrs["elevation"] = float(survey_z[k])
-            self.note(Severity.INFO, "elevation-estimated", [n.name for n in missing],
+            names = [n.name for n in missing]
+            self.note(Severity.INFO, "elevation-estimated", names,
                       f"{len(missing)} node(s) took the elevation of {source} "
-                      f"(up to {self.metres(float(np.max(dist))):.1f} m away)", None)
+                      f"(up to {self.metres(float(np.max(dist))):.1f} m away): {list_ids(names)}", None,
+                      fix="map a node elevation field, a DEM or survey points (mapping 'elevation:') "
+                      "if these are not close enough")
         elif missing:
             for node in missing:
                 node.attrs["elevation"] = 0.0
