@@ -20,6 +20,7 @@ import wntr
 from .crs import parse_crs
 from .network.checks import CheckContext
 from .network.layout import link_coordinates, link_midpoint
+from .units import METRES_PER_KM
 
 if TYPE_CHECKING:
     from .dma.model import DmaDesign
@@ -178,7 +179,7 @@ def _scale_bar(ax: Any, wn: wntr.network.WaterNetworkModel, crs: str | None) -> 
     if scale.metres_per_unit:
         xmin, xmax = ax.get_xlim()
         metres = nice_length((xmax - xmin) * scale.metres_per_unit / 5)
-        label = f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+        label = (f"{metres / METRES_PER_KM:g} km" if metres >= METRES_PER_KM else f"{metres:g} m")
         ax.add_artist(AnchoredSizeBar(ax.transData, metres / scale.metres_per_unit, label,
                                       "lower right", frameon=False, size_vertical=0, pad=0.6))
     else:
@@ -257,7 +258,130 @@ def _polygon_path(geom: Any, *, holes: bool = True) -> Any:
     return MplPath(np.concatenate(vertices), codes)
 
 
-def plot_dma_design(  # noqa: C901 (to split)
+def _draw_dma_areas(ax: Any, polygons: Any, colour: dict[str, str], handles: list[Any]) -> None:
+    """Fill each DMA's polygon lightly in its colour, outlined along the outside only."""
+    from matplotlib.patches import Patch, PathPatch
+
+    for dma, geom in zip(polygons.dma, polygons.geometry, strict=True):
+        path = _polygon_path(geom)
+        if path is not None:  # filled with its holes, outlined along the outside only
+            ax.add_patch(PathPatch(path, facecolor=colour[dma], alpha=0.16, edgecolor="none", zorder=0))
+            ax.add_patch(PathPatch(_polygon_path(geom, holes=False), facecolor="none",
+                                   edgecolor=colour[dma], alpha=0.6, linewidth=0.7, zorder=0.5))
+    if len(polygons):
+        handles.append(Patch(facecolor="#8c9ba5", alpha=0.3, edgecolor="#8c9ba5", label="DMA areas"))
+
+
+def _draw_dma_pipes(ax: Any, wn: wntr.network.WaterNetworkModel, design: DmaDesign,
+                    colour: dict[str, str], handles: list[Any]) -> None:
+    """Draw pipes in their DMA's colour, transmission mains and boundary pipes in grey."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    where = _pipe_classes(wn, design)
+    segments, colours, widths = [], [], []
+    for name, kind in where.items():
+        segments.append(link_coordinates(wn.get_link(name)))
+        colours.append(colour.get(kind, TRANSMISSION_COLOUR if kind == "transmission" else BOUNDARY_COLOUR))
+        widths.append(2.4 if kind == "transmission" else 1.6 if kind == "boundary" else 1.0)
+    order = np.argsort([{"transmission": 2, "boundary": 1}.get(k, 0) for k in where.values()], kind="stable")
+    ax.add_collection(LineCollection([segments[i] for i in order], colors=[colours[i] for i in order],
+                                     linewidths=[widths[i] for i in order], zorder=1, capstyle="round"))
+    handles.append(Line2D([], [], color=QUALITATIVE[0], lw=1.5, label="pipes in a DMA (its colour)"))
+    kinds = set(where.values())
+    if "transmission" in kinds:
+        handles.append(Line2D([], [], color=TRANSMISSION_COLOUR, lw=2.4, label="transmission mains"))
+    if "boundary" in kinds:
+        handles.append(Line2D([], [], color=BOUNDARY_COLOUR, lw=1.6, label="boundary pipes"))
+
+
+def _draw_devices(ax: Any, wn: wntr.network.WaterNetworkModel, handles: list[Any]) -> None:
+    """Draw pumps and valves as thick lines with a diamond at their middle."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+
+    devices = [n for n in wn.link_name_list if wn.get_link(n).link_type != "Pipe"]
+    if not devices:
+        return
+    ax.add_collection(LineCollection([link_coordinates(wn.get_link(n)) for n in devices],
+                                     colors=TRANSMISSION_COLOUR, linewidths=2.4, zorder=1))
+    mids = np.array([link_midpoint(wn.get_link(n)) for n in devices])
+    ax.scatter(mids[:, 0], mids[:, 1], marker="D", s=40, color="#8e44ad", edgecolor="white", zorder=3)
+    handles.append(Line2D([], [], marker="D", ls="", color="#8e44ad", label="pumps and valves"))
+
+
+def _draw_boundary_fittings(ax: Any, wn: wntr.network.WaterNetworkModel, design: DmaDesign,
+                            handles: list[Any]) -> None:
+    """Draw meters (green squares), valves to close and existing closed valves (crosses)."""
+    from matplotlib.lines import Line2D
+
+    for role, marker, fill, size, label in (
+            ("meter", "s", METER_COLOUR, 46, "meters"),
+            ("valve", "x", VALVE_COLOUR, 50, "boundary valves (close)"),
+            ("existing valve", "x", EXISTING_VALVE_COLOUR, 40, "existing closed valves")):
+        chosen = design.boundary.index[design.boundary.role == role]
+        if not len(chosen):
+            continue
+        mids = np.array([link_midpoint(wn.get_link(p)) for p in chosen]).reshape(-1, 2)
+        if marker == "s":
+            ax.scatter(mids[:, 0], mids[:, 1], marker=marker, s=size, color=fill, edgecolor="white",
+                       linewidths=0.8, zorder=4)
+            handles.append(Line2D([], [], marker=marker, ls="", color=fill, markeredgecolor="white",
+                                  markersize=8, label=label))
+        else:
+            ax.scatter(mids[:, 0], mids[:, 1], marker=marker, s=size, color=fill, linewidths=2.2, zorder=4)
+            handles.append(Line2D([], [], marker=marker, ls="", color=fill, markeredgewidth=2.2,
+                                  markersize=8, label=label))
+
+
+def _draw_sources(ax: Any, wn: wntr.network.WaterNetworkModel, handles: list[Any]) -> None:
+    """Draw tanks and reservoirs."""
+    from matplotlib.lines import Line2D
+
+    for names, marker, fill, label in ((wn.tank_name_list, "s", "#16a085", "tanks"),
+                                       (wn.reservoir_name_list, "^", "#1f618d", "reservoirs")):
+        if names:
+            pts = np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
+            ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=110, color=fill, edgecolor="white", zorder=5)
+            handles.append(Line2D([], [], marker=marker, ls="", color=fill, markersize=10, label=label))
+
+
+def _draw_dma_ids(ax: Any, polygons: Any, colour: dict[str, str], handles: list[Any]) -> None:
+    """Write each DMA's id at a point inside its polygon."""
+    from matplotlib.lines import Line2D
+
+    from .dma.polygons import label_points
+
+    for dma, point in zip(polygons.dma, label_points(polygons), strict=True):
+        if point.is_empty:
+            continue
+        ax.text(point.x, point.y, str(dma), ha="center", va="center", fontsize=9, fontweight="bold",
+                color="#1c2833", zorder=6,
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour[dma],
+                      "linewidth": 1.2, "alpha": 0.85})
+    if len(polygons):
+        handles.append(Line2D([], [], marker="s", ls="", markerfacecolor="white",
+                              markeredgecolor="#1c2833", markersize=9, label="DMA ids"))
+
+
+def _finish_map(ax: Any, wn: wntr.network.WaterNetworkModel, crs: str | None, handles: list[Any]) -> None:
+    """Set the aspect, plain axes titled with their unit, the legend outside, the scale bar."""
+    ax.set_aspect("equal")
+    ax.autoscale_view()
+    ax.margins(0.02)
+    ax.ticklabel_format(style="plain", useOffset=False)
+    ax.tick_params(labelsize=8, colors="#5b6b78")
+    xlabel, ylabel = axis_labels(wn, crs)
+    ax.set_xlabel(xlabel, fontsize=9, color="#5b6b78")
+    ax.set_ylabel(ylabel, fontsize=9, color="#5b6b78")
+    for spine in ax.spines.values():
+        spine.set_color("#d9e1e7")
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
+              frameon=False, borderaxespad=0.0)
+    _scale_bar(ax, wn, crs)
+
+
+def plot_dma_design(
     wn: wntr.network.WaterNetworkModel,
     design: DmaDesign,
     ax: Any = None,
@@ -295,99 +419,21 @@ def plot_dma_design(  # noqa: C901 (to split)
         The map.
     """
     import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch, PathPatch
 
-    from .dma.polygons import dma_polygons, label_points
+    from .dma.polygons import dma_polygons
 
     if ax is None:
         _, ax = plt.subplots(figsize=(12, 8))
-    ids = design.dma_ids
-    colour = dma_colours(ids)
+    colour = dma_colours(design.dma_ids)
     handles: list[Any] = []
-
     polygons = dma_polygons(wn, design, crs=crs)
-    for dma, geom in zip(polygons.dma, polygons.geometry, strict=True):
-        path = _polygon_path(geom)
-        if path is not None:  # filled with its holes, outlined along the outside only
-            ax.add_patch(PathPatch(path, facecolor=colour[dma], alpha=0.16, edgecolor="none", zorder=0))
-            ax.add_patch(PathPatch(_polygon_path(geom, holes=False), facecolor="none",
-                                   edgecolor=colour[dma], alpha=0.6, linewidth=0.7, zorder=0.5))
-    if len(polygons):
-        handles.append(Patch(facecolor="#8c9ba5", alpha=0.3, edgecolor="#8c9ba5", label="DMA areas"))
-
-    where = _pipe_classes(wn, design)
-    segments, colours, widths = [], [], []
-    for name, kind in where.items():
-        segments.append(link_coordinates(wn.get_link(name)))
-        colours.append(colour.get(kind, TRANSMISSION_COLOUR if kind == "transmission" else BOUNDARY_COLOUR))
-        widths.append(2.4 if kind == "transmission" else 1.6 if kind == "boundary" else 1.0)
-    order = np.argsort([{"transmission": 2, "boundary": 1}.get(k, 0) for k in where.values()], kind="stable")
-    ax.add_collection(LineCollection([segments[i] for i in order], colors=[colours[i] for i in order],
-                                     linewidths=[widths[i] for i in order], zorder=1, capstyle="round"))
-    handles.append(Line2D([], [], color=QUALITATIVE[0], lw=1.5, label="pipes in a DMA (its colour)"))
-    kinds = set(where.values())
-    if "transmission" in kinds:
-        handles.append(Line2D([], [], color=TRANSMISSION_COLOUR, lw=2.4, label="transmission mains"))
-    if "boundary" in kinds:
-        handles.append(Line2D([], [], color=BOUNDARY_COLOUR, lw=1.6, label="boundary pipes"))
-    devices = [n for n in wn.link_name_list if wn.get_link(n).link_type != "Pipe"]
-    if devices:
-        ax.add_collection(LineCollection([link_coordinates(wn.get_link(n)) for n in devices],
-                                         colors=TRANSMISSION_COLOUR, linewidths=2.4, zorder=1))
-        mids = np.array([link_midpoint(wn.get_link(n)) for n in devices])
-        ax.scatter(mids[:, 0], mids[:, 1], marker="D", s=40, color="#8e44ad", edgecolor="white", zorder=3)
-        handles.append(Line2D([], [], marker="D", ls="", color="#8e44ad", label="pumps and valves"))
-
-    for role, marker, fill, size, label in (
-            ("meter", "s", METER_COLOUR, 46, "meters"),
-            ("valve", "x", VALVE_COLOUR, 50, "boundary valves (close)"),
-            ("existing valve", "x", EXISTING_VALVE_COLOUR, 40, "existing closed valves")):
-        chosen = design.boundary.index[design.boundary.role == role]
-        if not len(chosen):
-            continue
-        mids = np.array([link_midpoint(wn.get_link(p)) for p in chosen]).reshape(-1, 2)
-        if marker == "s":
-            ax.scatter(mids[:, 0], mids[:, 1], marker=marker, s=size, color=fill, edgecolor="white",
-                       linewidths=0.8, zorder=4)
-            handles.append(Line2D([], [], marker=marker, ls="", color=fill, markeredgecolor="white",
-                                  markersize=8, label=label))
-        else:
-            ax.scatter(mids[:, 0], mids[:, 1], marker=marker, s=size, color=fill, linewidths=2.2, zorder=4)
-            handles.append(Line2D([], [], marker=marker, ls="", color=fill, markeredgewidth=2.2,
-                                  markersize=8, label=label))
-    for names, marker, fill, label in ((wn.tank_name_list, "s", "#16a085", "tanks"),
-                                       (wn.reservoir_name_list, "^", "#1f618d", "reservoirs")):
-        if names:
-            pts = np.array([wn.get_node(n).coordinates for n in names], dtype=float).reshape(-1, 2)
-            ax.scatter(pts[:, 0], pts[:, 1], marker=marker, s=110, color=fill, edgecolor="white", zorder=5)
-            handles.append(Line2D([], [], marker=marker, ls="", color=fill, markersize=10, label=label))
-
-    for dma, point in zip(polygons.dma, label_points(polygons), strict=True):
-        if point.is_empty:
-            continue
-        ax.text(point.x, point.y, str(dma), ha="center", va="center", fontsize=9, fontweight="bold",
-                color="#1c2833", zorder=6,
-                bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": colour[dma],
-                      "linewidth": 1.2, "alpha": 0.85})
-    if len(polygons):
-        handles.append(Line2D([], [], marker="s", ls="", markerfacecolor="white",
-                              markeredgecolor="#1c2833", markersize=9, label="DMA ids"))
-
-    ax.set_aspect("equal")
-    ax.autoscale_view()
-    ax.margins(0.02)
-    ax.ticklabel_format(style="plain", useOffset=False)
-    ax.tick_params(labelsize=8, colors="#5b6b78")
-    xlabel, ylabel = axis_labels(wn, crs)
-    ax.set_xlabel(xlabel, fontsize=9, color="#5b6b78")
-    ax.set_ylabel(ylabel, fontsize=9, color="#5b6b78")
-    for spine in ax.spines.values():
-        spine.set_color("#d9e1e7")
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8,
-              frameon=False, borderaxespad=0.0)
-    _scale_bar(ax, wn, crs)
+    _draw_dma_areas(ax, polygons, colour, handles)
+    _draw_dma_pipes(ax, wn, design, colour, handles)
+    _draw_devices(ax, wn, handles)
+    _draw_boundary_fittings(ax, wn, design, handles)
+    _draw_sources(ax, wn, handles)
+    _draw_dma_ids(ax, polygons, colour, handles)
+    _finish_map(ax, wn, crs, handles)
     if title:
         ax.set_title(title)
     return ax
