@@ -12,7 +12,7 @@ import copy
 import itertools
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -84,7 +84,6 @@ class CheckContext:
     length_tolerance: float = 0.5
     crs: str | None = None
     simulate: bool = True
-    _notes: list[str] = field(default_factory=list)
 
     @cached_property
     def links(self) -> pd.DataFrame:
