@@ -141,9 +141,24 @@ def test_defaults_and_warnings():
     assert r.volumes["data_handling_errors"].value == pytest.approx(0.0025 * 6_800_000)
     assert r.volumes["unbilled_authorized"].value == pytest.approx(40_000 + 0.0125 * 10_000_000)
     assert len(r.defaults_used) == 3
-    text = " ".join(r.warnings)
-    assert "fewer than 3,000" in text and "below 20/km" in text and "below 25 m" in text
-    assert "intermittent" in text
+    codes = [w.code for w in r.warnings]
+    # 2,000 connections < 3,000; 2,000 / 500 km = 4/km < 20/km; 20 m < 25 m; half the day supplied
+    assert codes == ["balance-uarl-applicability", "balance-low-connection-density",
+                     "balance-pressure-outside-uarl-range", "balance-intermittent-supply"]
+    text = " ".join(str(w) for w in r.warnings)
+    assert "fewer than 3,000" in text and "4.0/km is below 20/km" in text and "20.0 m is below 25 m" in text
+    assert all(w.fix for w in r.warnings)
+    assert r.to_dict()["warnings"][0] == r.warnings[0].to_dict()
+    assert r.to_dict()["warnings"][0]["code"] == "balance-uarl-applicability"
+    assert [w.code for w in compute_balance(BalanceInput.model_validate(EXAMPLE)).warnings] == []
+    no_network = {k: v for k, v in EXAMPLE.items() if k != "network"}
+    assert [w.code for w in compute_balance(BalanceInput.model_validate(no_network)).warnings] == [
+        "balance-no-network-data"]
+    negative = {**copy.deepcopy(EXAMPLE), "billed_metered": {"volume": 9_500_000, "ci95": 0.01}}
+    # 10,000,000 - 9,750,000 authorized = 250,000 lost, below the apparent losses
+    # 9,540,000 x 0.025 / 0.975 + 50,000 + 17,000 = 311,615
+    assert "balance-negative-real-losses" in [
+        w.code for w in compute_balance(BalanceInput.model_validate(negative)).warnings]
     # intermittent supply halves the UARL: (18 x 500 + 0.8 x 2000 + 25 x 400) x 20 x 0.5 l/day
     assert r.indicators["uarl"].value == pytest.approx(206_000 * 365 / 1000)
 

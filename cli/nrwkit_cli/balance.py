@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from nrwkit.balance import compute_balance, load_balance, monte_carlo
+from nrwkit.balance import BalanceResult, compute_balance, load_balance, monte_carlo
+from nrwkit.balance.labels import Figure, input_name
 from nrwkit.outputs import check_writable
 
 from .options import (
@@ -21,19 +22,37 @@ from .options import (
 
 
 class _BalanceGroup(click.Group):
-    """`nrwkit balance INPUT.yaml` computes; `nrwkit balance trend FILE...` compares."""
+    """`nrwkit balance INPUT.yaml` computes; `nrwkit balance trend FILE...` compares.
+
+    The compute command is the default, so the group's help shows its usage and options
+    (every option of `nrwkit balance INPUT.yaml` is in `nrwkit balance --help`).
+    """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
             args = ["compute", *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] INPUT.yaml")
+        formatter.write_usage(ctx.command_path, "trend [OPTIONS] FILE...", prefix="   or: ")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        compute = self.commands["compute"]
+        with click.Context(compute, info_name="compute", parent=ctx) as sub:
+            compute.format_options(sub, formatter)
+        self.format_commands(ctx, formatter)
+
 
 @click.group("balance", cls=_BalanceGroup)
 def balance_group() -> None:
-    """The IWA/AWWA water balance: `nrwkit balance INPUT.yaml` computes one balance,
-    `nrwkit balance trend FILE...` follows NRW %, real losses per connection and ILI over a
-    partnership."""
+    """The IWA/AWWA water balance: `nrwkit balance INPUT.yaml` computes one balance (the
+    options below), `nrwkit balance trend FILE...` follows NRW %, real losses per connection
+    and ILI over a partnership (`nrwkit balance trend --help`).
+
+    Every figure is shown with its name, its unit and its 95 % confidence limits: the range
+    (lower and upper bound, in the figure's unit) and the limit relative to the value (± %).
+    """
 
 
 @balance_group.command("compute")
@@ -42,7 +61,8 @@ def balance_group() -> None:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Also write a self-contained HTML report.")
 @click.option("--monte-carlo", "samples", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Also estimate the limits from N Monte Carlo draws (normal inputs).")
+              help="Also estimate the 95 % ranges from N Monte Carlo draws (normal inputs), "
+                   "shown beside the first-order ones.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
 @overwrite_option
 @handle_errors
@@ -54,34 +74,61 @@ def balance_command(input_path: Path, as_json: bool, report_path: Path | None, s
         check_writable(report_path, overwrite=overwrite)
     result = compute_balance(load_balance(input_path))
     data = result.to_dict()
+    mc = None
     if samples:
-        data["monte_carlo"] = {"samples": samples, "seed": seed,
-                               "results": monte_carlo(result.input, samples=samples, seed=seed)}
+        mc = monte_carlo(result.input, samples=samples, seed=seed)
+        data["monte_carlo"] = {"samples": samples, "seed": seed, "results": mc}
     if report_path is not None:
         from nrwkit.report.balance import balance_report
 
-        balance_report(result, input_path=input_path).write(report_path, overwrite=overwrite)
+        balance_report(result, input_path=input_path, monte_carlo=data.get("monte_carlo")
+                       ).write(report_path, overwrite=overwrite)
     if as_json:
         echo_json(data)
         return
     if verbosity(click.get_current_context()) < 0:
         return
-    unit = result.input.units.volume
-    rows = [(k.replace("_", " "), f"{q.value:,.0f}", f"± {q.ci95:.1%}")
-            for k, q in result.volumes.items()]
-    click.echo(f"{result.input.utility or input_path.name}: {result.input.period_days:g} days, "
-               f"volumes in {unit}\n")
-    click.echo(format_table(rows, ["component", "volume", "95 % limit"]))
-    rows = [(k.replace("_", " "), f"{q.value:,.3f}", f"± {q.ci95:.1%}")
-            for k, q in result.indicators.items()]
-    click.echo("\n" + format_table(rows, ["indicator", "value", "95 % limit"]))
+    click.echo("\n".join(_text(result, input_path, mc, samples, seed)))
+
+
+def _figure_table(figures: list[Figure], first: str, mc: dict[str, dict[str, float]] | None,
+                  *, with_unit: bool) -> str:
+    """Return a table of figures: name, (unit,) value, 95 % range, relative limit (, Monte Carlo)."""
+    headers = [first, *(["unit"] if with_unit else []), "value", "95 % range", "± 95 %",
+               *(["Monte Carlo 95 % range"] if mc else [])]
+    rows = []
+    for f in figures:
+        row = [f.label.name, *([f.label.unit] if with_unit else []), f.value_text(), f.range_text(),
+               f.limit_text()]
+        if mc:
+            d = f.label.decimals
+            row.append(f"{mc[f.key]['low']:,.{d}f} to {mc[f.key]['high']:,.{d}f}" if f.key in mc else "")
+        rows.append(row)
+    return format_table(rows, headers)
+
+
+def _text(result: BalanceResult, input_path: Path, mc: dict[str, dict[str, float]] | None,
+          samples: int, seed: int) -> list[str]:
+    """Return the terminal report of a balance (the same names, units and limits as the HTML)."""
+    figures = result.figures()
+    volumes = [f for f in figures if f.key in result.volumes]
+    indicators = [f for f in figures if f.key not in result.volumes]
+    unit = volumes[0].label.unit
+    lines = [f"{result.input.utility or input_path.name}: {result.input.period_days:g} days, "
+             f"volumes in {unit}; 95 % confidence limits as a range and as ± % of the value"
+             + (f"; Monte Carlo from {samples:,} draws, seed {seed}" if mc else ""), "",
+             _figure_table(volumes, f"volume ({unit})", mc, with_unit=False), "",
+             _figure_table(indicators, "indicator", mc, with_unit=True)]
     if result.bands:
-        click.echo(f"\nWBI band: {result.bands['developed']} (developed), "
-                   f"{result.bands['developing']} (developing)")
+        lines += ["", f"World Bank Institute band (from ILI): {result.bands['developed']} (developed), "
+                  f"{result.bands['developing']} (developing)"]
     top = list(result.variance_shares.items())[:3]
-    click.echo("measure next: " + ", ".join(f"{k} ({s:.0%})" for k, s in top))
-    for line in [*result.defaults_used, *result.warnings]:
-        click.echo(f"note: {line}")
+    lines.append("measure next: " + ", ".join(f"{input_name(k)} ({s:.0%} of the variance of real "
+                                              "losses)" if i == 0 else f"{input_name(k)} ({s:.0%})"
+                                              for i, (k, s) in enumerate(top)))
+    lines += [f"default: {d}" for d in result.defaults_used]
+    lines += [f"{w.severity.value}: {w.code}: {w}" for w in result.warnings]
+    return lines
 
 
 @balance_group.command("trend")

@@ -22,8 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from ..findings import Finding, Severity, warning
+from ..units import LITRES_PER_M3, M3_PER_US_GALLON, METRES_PER_KM, METRES_PER_MILE, VOLUME_TO_M3
+from .labels import INDICATOR_ORDER, Figure, figure_labels
 from .night_flow import NightFlowResult, night_flow
-from .schema import BalanceInput, Measured
+from .schema import BalanceInput, Measured, NetworkData
 
 __all__ = [
     "AWWA_DEFAULTS",
@@ -41,10 +44,14 @@ AWWA_DEFAULTS = {
     "unbilled_unmetered": ("water_supplied", 0.0125, 0.5),
     "data_handling_errors": ("billed_metered", 0.0025, 0.5),
 }
-#: Cubic metres in one unit of each volume unit (US gallon = 3.785411784 l exactly).
-M3_PER_UNIT = {"m3": 1.0, "ML": 1e3, "MG": 3785.411784, "acre-ft": 1233.48183754752}
+#: Cubic metres in one unit of each volume unit of a balance (US gallon = 3.785411784 l exactly).
+M3_PER_UNIT = {unit: VOLUME_TO_M3[unit] for unit in ("m3", "ML", "MG", "acre-ft")}
 #: Litres (metric) or US gallons in one unit of each volume unit.
-SMALL_UNITS = {"m3": 1e3, "ML": 1e6, "MG": 1e6, "acre-ft": 325_851.428_571_43}
+SMALL_UNITS = {"m3": LITRES_PER_M3, "ML": VOLUME_TO_M3["ML"] * LITRES_PER_M3,
+               "MG": VOLUME_TO_M3["MG"] / M3_PER_US_GALLON,
+               "acre-ft": VOLUME_TO_M3["acre-ft"] / M3_PER_US_GALLON}
+#: Metres of water head per psi (AWWA Free Water Audit Software's conversion).
+M_HEAD_PER_PSI = 0.70324961490
 #: WBI bands: upper ILI bounds of A, B, C (D above), for developed and developing countries.
 WBI_BOUNDS = {"developed": (2.0, 4.0, 8.0), "developing": (4.0, 8.0, 16.0)}
 Z95 = 1.959963984540054
@@ -103,8 +110,10 @@ class BalanceResult:
         Share of each input in the variance of real losses (sums to 1), largest first.
     defaults_used : list of str
         Components filled with the AWWA default.
-    warnings : list of str
-        Applicability and data warnings.
+    warnings : list of Finding
+        Applicability and data warnings, each with a stable code (``balance-...``) and a fix.
+    bottom_up : NightFlowResult, optional
+        The bottom-up check from the night flow, when the input has a ``night_flow`` section.
     """
 
     input: BalanceInput
@@ -114,7 +123,7 @@ class BalanceResult:
     inputs: dict[str, tuple[float, float]]
     variance_shares: dict[str, float]
     defaults_used: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
     bottom_up: NightFlowResult | None = None
 
     def top_down_m3_per_day(self) -> float:
@@ -122,8 +131,28 @@ class BalanceResult:
         return self.volumes["real_losses"].value * M3_PER_UNIT[self.input.units.volume] / \
             self.input.period_days
 
+    def figures(self) -> list[Figure]:
+        """Return every volume and indicator with its name, unit and 95 % limits.
+
+        Volumes come first, in the IWA table's order, then the indicators the balance has
+        (see :func:`nrwkit.balance.labels.figure_labels`). The CLI table, the JSON
+        (``figures``) and the HTML report all show these.
+        """
+        labels = figure_labels(self.input.units, self.input.period_days)
+        quantities = {**self.volumes, **self.indicators}
+        keys = [*self.volumes, *(k for k in INDICATOR_ORDER if k in self.indicators),
+                *(k for k in self.indicators if k not in INDICATOR_ORDER)]
+        return [Figure(labels[k], q.value, q.low, q.high, 100.0 * q.ci95)
+                for k in keys if k in labels for q in (quantities[k],)]
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of ``nrwkit balance --json``."""
+        """Return the JSON shape of ``nrwkit balance --json``.
+
+        ``volumes``, ``indicators``, ``ci95`` (relative, a fraction) and ``low_high`` keep their
+        keys; ``figures`` gives each figure's name and unit beside its value, absolute 95 %
+        bounds and relative limit in percent, as the terminal table and the report show them.
+        ``warnings`` are findings (``code``, ``message``, ``fix``).
+        """
         units = self.input.units
         small = "litres" if units.metric else "gallons"
         return {
@@ -142,8 +171,9 @@ class BalanceResult:
                       "per_length": ("m3 per km per day" if units.metric
                                      else "gallons per mile per day"),
                       "uarl_carl": f"{units.volume} per period"},
+            "figures": {f.key: f.to_dict() for f in self.figures()},
             "defaults_used": list(self.defaults_used),
-            "warnings": list(self.warnings),
+            "warnings": [w.to_dict() for w in self.warnings],
             "bottom_up": None if self.bottom_up is None else {
                 **asdict(self.bottom_up),
                 "top_down_real_losses_m3_per_day": self.top_down_m3_per_day()},
@@ -249,7 +279,7 @@ def evaluate(x: dict[str, Any], bal: BalanceInput) -> dict[str, Any]:
         lp, p = x["network:private_pipe_length"], x["network:average_pressure"]
         if bal.units.metric:
             uarl_small_per_day = (18.0 * lm + 0.8 * nc + 25.0 * lp) * p * share   # litres/day
-            per_length = rl * (small / 1e3) / (lm * days * share)                 # m3/km/day
+            per_length = rl * (small / LITRES_PER_M3) / (lm * days * share)       # m3/km/day
         else:
             uarl_small_per_day = (5.41 * lm + 0.15 * nc + 7.5 * lp) * p * share   # gallons/day
             per_length = rl * small / (lm * days * share)                         # gal/mi/day
@@ -314,38 +344,61 @@ def compute_balance(bal: BalanceInput) -> BalanceResult:
     return BalanceResult(bal, volumes, indicators, bands, x, shares, defaults, warnings, bottom_up)
 
 
-def _warnings(bal: BalanceInput, values: dict[str, float]) -> list[str]:
-    warnings = []
+def _warnings(bal: BalanceInput, values: dict[str, float]) -> list[Finding]:
+    """Return the data and applicability warnings of a balance, as findings."""
+    found = []
     if values["real_losses"] < 0:
-        warnings.append("real losses are negative: an input volume is wrong (units, period or "
-                        "meter error); the indicators based on them are meaningless")
-    n = bal.network
-    if n is None:
-        warnings.append("no network data: UARL, ILI and the per-connection indicators need "
-                        "mains length, connections and average pressure")
-        return warnings
-    metric = bal.units.metric
-    length_km = n.mains_length if metric else n.mains_length * 1.609344
-    pressure_m = n.average_pressure if metric else n.average_pressure * 0.70324961490
+        found.append(warning(
+            "balance-negative-real-losses",
+            f"real losses are negative ({values['real_losses']:,.0f} {bal.units.volume}): an input "
+            "volume is wrong, and the indicators based on real losses are meaningless",
+            fix="check the units, the period and the meter errors of the system input and of the "
+                "billed volumes"))
+    if bal.network is None:
+        found.append(warning(
+            "balance-no-network-data",
+            "no network data: UARL, ILI and the per-connection indicators are not computed",
+            fix="add a network section with mains_length, connections and average_pressure"))
+        return found
+    return found + _applicability(bal.network, metric=bal.units.metric)
+
+
+def _applicability(n: NetworkData, *, metric: bool) -> list[Finding]:
+    """Return where the UARL formula is outside its range (Lambert et al., AWWA)."""
+    length_km = n.mains_length if metric else n.mains_length * METRES_PER_MILE / METRES_PER_KM
+    pressure_m = n.average_pressure if metric else n.average_pressure * M_HEAD_PER_PSI
     density = n.connections / length_km
+    with_care = "treat ILI with care and compare real losses per connection per day instead"
+    found = []
     if n.connections < 3000:
-        warnings.append(f"UARL applicability: {n.connections:,.0f} connections, fewer than 3,000 "
-                        "(Lambert et al.): treat ILI with care")
+        found.append(warning(
+            "balance-uarl-applicability",
+            f"UARL applicability: {n.connections:,.0f} connections, fewer than 3,000 (Lambert et al.)",
+            fix=with_care))
     if not metric and n.connections + 32 * n.mains_length < 3000:
-        warnings.append("AWWA leaves ILI blank when connections + 32 x mains miles < 3,000")
+        found.append(warning(
+            "balance-awwa-ili-not-applicable",
+            f"connections + 32 x mains miles is {n.connections + 32 * n.mains_length:,.0f}, below "
+            "3,000: the AWWA Free Water Audit Software leaves ILI blank",
+            fix="report real losses per connection per day rather than ILI"))
     if density < 20:
-        warnings.append(f"connection density {density:.1f}/km is below 20/km: real losses per km "
-                        "of mains per day is the primary indicator, and UARL is outside its range")
-    if pressure_m > 100:
-        warnings.append(f"average pressure {pressure_m:.1f} m is above 100 m: UARL is outside its "
-                        "calibrated range")
-    if pressure_m < 25:
-        warnings.append(f"average pressure {pressure_m:.1f} m is below 25 m: UARL is outside its "
-                        "calibrated range")
+        found.append(warning(
+            "balance-low-connection-density",
+            f"connection density {density:.1f}/km is below 20/km: UARL is outside its range",
+            fix="read real losses per km of mains per day as the primary indicator, not ILI"))
+    if not 25 <= pressure_m <= 100:
+        side = "above 100 m" if pressure_m > 100 else "below 25 m"
+        found.append(warning(
+            "balance-pressure-outside-uarl-range",
+            f"average pressure {pressure_m:.1f} m is {side}: UARL is outside its calibrated range",
+            fix=with_care))
     if n.pressurised_fraction < 1:
-        warnings.append(f"intermittent supply: UARL and per-connection real losses scaled by the "
-                        f"pressurised fraction {n.pressurised_fraction:g}")
-    return warnings
+        found.append(Finding(
+            Severity.INFO, "balance-intermittent-supply", (),
+            f"intermittent supply: UARL and per-connection real losses scaled by the pressurised "
+            f"fraction {n.pressurised_fraction:g}", element_type="network",
+            fix="compare per-connection figures only with systems of similar supply hours"))
+    return found
 
 
 def monte_carlo(bal: BalanceInput, *, samples: int = 20000, seed: int = 0

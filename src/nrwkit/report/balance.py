@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from ..balance.compute import BalanceResult
-from .html import Card, Report, figure_svg, table_html
+from ..balance.labels import Figure, input_name
+from ..balance.night_flow import NightFlowResult
+from .html import Card, Report, figure_svg, findings_html, table_html
 
 __all__ = ["balance_figure", "balance_report", "trend_report"]
 
-_LABELS = {
-    "system_input": "System input volume", "water_supplied": "Water supplied",
-    "authorized_consumption": "Authorized consumption", "water_losses": "Water losses",
-    "billed_authorized": "Billed authorized", "unbilled_authorized": "Unbilled authorized",
-    "apparent_losses": "Apparent losses", "real_losses": "Real losses",
-    "revenue_water": "Revenue water", "non_revenue_water": "Non-revenue water",
-    "unauthorized_consumption": "Unauthorized consumption",
-    "customer_metering_inaccuracies": "Customer metering inaccuracies",
-    "data_handling_errors": "Systematic data handling errors",
-}
+_EXPORTED = "Water exported"
 
 
 def balance_figure(result: BalanceResult):
@@ -45,7 +39,8 @@ def balance_figure(result: BalanceResult):
     ]
     total = max(v["system_input"], 1e-9)
     fig, ax = plt.subplots(figsize=(11, 5.2))
-    unit = result.input.units.volume
+    figures = {f.key: f for f in result.figures()}
+    unit = figures["system_input"].label.unit
     for c, blocks in enumerate(columns):
         top = total
         for key, value, colour in blocks:
@@ -54,9 +49,12 @@ def balance_figure(result: BalanceResult):
             height = value / total
             ax.add_patch(Rectangle((c, top / total - height), 0.96, height, facecolor=colour,
                                    edgecolor="white", linewidth=1.5))
-            label = _LABELS.get(key, "Water exported")
-            ci = result.volumes[key].ci95 if key in result.volumes else 0.0
-            text = f"{label}\n{value:,.0f} {unit}" + (f" ± {ci:.0%}" if ci else "")
+            f = figures.get(key)
+            if f is None:
+                text = f"{_EXPORTED}\n{value:,.0f} {unit}"
+            else:
+                text = f"{f.label.name}\n{f.value_text()} {unit}" + (
+                    f" {f.limit_text()}" if f.ci95_percent else "")
             if height > 0.045:
                 ax.text(c + 0.48, top / total - height / 2, text, ha="center", va="center",
                         color="white", fontsize=8.5 if height > 0.08 else 7)
@@ -67,85 +65,118 @@ def balance_figure(result: BalanceResult):
     return fig
 
 
+def _figure_frame(figures: list[Figure], first: str, mc: dict[str, Any] | None, *,
+                  with_unit: bool) -> pd.DataFrame:
+    """Tabulate figures as the CLI does: name, (unit,) value, 95 % range, ± 95 % (, Monte Carlo)."""
+    rows = []
+    for f in figures:
+        row = [f.label.name, *([f.label.unit] if with_unit else []), f.value_text(), f.range_text(),
+               f.limit_text()]
+        if mc is not None:
+            d, r = f.label.decimals, mc["results"].get(f.key)
+            row.append("" if r is None else f"{r['low']:,.{d}f} to {r['high']:,.{d}f}")
+        rows.append(row)
+    columns = [first, *(["unit"] if with_unit else []), "value", "95 % range", "± 95 %",
+               *(["Monte Carlo 95 % range"] if mc is not None else [])]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _cards(result: BalanceResult, figures: dict[str, Figure]) -> list[Card]:
+    """Return the key figures, each with its name, unit and 95 % range."""
+    def card(key: str, kind: str = "") -> Card:
+        f = figures[key]
+        return Card(f.label.title, f.value_text(), kind,
+                    detail=f"95 % range {f.range_text()} ({f.limit_text()})")
+
+    cards = [card("nrw_percent_of_system_input"), card("non_revenue_water")]
+    if "ili" in figures:
+        cards += [card("ili", "error" if result.bands["developed"] in "CD" else ""),
+                  Card("World Bank Institute band (developed / developing)",
+                       f"{result.bands['developed']} / {result.bands['developing']}"),
+                  card("real_losses_per_connection_per_day")]
+    return cards
+
+
 def balance_report(result: BalanceResult, *, input_path: str | Path | None = None,
-                   kicker: str = "IWA/AWWA water balance") -> Report:
-    """Build the HTML report of a water balance."""
+                   kicker: str = "IWA/AWWA water balance",
+                   monte_carlo: dict[str, Any] | None = None) -> Report:
+    """Build the HTML report of a water balance.
+
+    Parameters
+    ----------
+    result : BalanceResult
+        The balance.
+    input_path : str or Path, optional
+        The balance file, named in the header with its checksum.
+    kicker : str
+        The line above the title.
+    monte_carlo : dict, optional
+        ``{"samples", "seed", "results"}`` as in ``nrwkit balance --json`` (results from
+        :func:`nrwkit.balance.monte_carlo`): adds the Monte Carlo 95 % range beside each figure.
+
+    Returns
+    -------
+    Report
+        Every figure with its name, unit, value, 95 % range and relative limit, as
+        ``nrwkit balance`` prints them.
+    """
     bal = result.input
-    units = bal.units
-    ind = result.indicators
-    small = "l" if units.metric else "gal"
+    figures = result.figures()
+    by_key = {f.key: f for f in figures}
+    volume_unit = by_key["system_input"].label.unit
     title = f"Water balance: {bal.utility or 'utility'}" + (f", {bal.year}" if bal.year else "")
     report = Report(title=title, kicker=kicker,
-                    subtitle=f"{bal.period_days:g} days, volumes in {units.volume}, 95 % "
-                             "confidence limits propagated from every input")
+                    subtitle=f"{bal.period_days:g} days, volumes in {volume_unit}; 95 % confidence "
+                             "limits propagated from every input, as a range and as ± % of the value")
     if input_path is not None:
         report.add_input("Balance input", input_path)
-    nrw = result.volumes["non_revenue_water"]
-    cards = [Card("NRW, % of system input",
-                  f"{ind['nrw_percent_of_system_input'].value:.1f} ± "
-                  f"{1.96 * ind['nrw_percent_of_system_input'].sd:.1f}"),
-             Card(f"non-revenue water, {units.volume}", f"{nrw.value:,.0f}")]
-    if "ili" in ind:
-        cards += [Card("ILI", f"{ind['ili'].value:.2f} ± {1.96 * ind['ili'].sd:.2f}",
-                       "error" if result.bands["developed"] in "CD" else ""),
-                  Card("WBI band (developed / developing)",
-                       f"{result.bands['developed']} / {result.bands['developing']}"),
-                  Card(f"real losses, {small}/connection/day",
-                       f"{ind['real_losses_per_connection_per_day'].value:,.0f}")]
-    report.cards = cards
+    if monte_carlo is not None:
+        report.options = {"Monte Carlo draws": f"{monte_carlo['samples']:,}", "seed": monte_carlo["seed"]}
+    report.cards = _cards(result, by_key)
     report.add_section("The balance", figure_svg(balance_figure(result), caption=(
         "The IWA/AWWA water balance; each block's height is to scale. Real losses are the "
         "residual of the balance.")))
-    rows = [(_LABELS[k], q.value, f"± {q.ci95:.1%}", q.low, q.high)
-            for k, q in result.volumes.items()]
-    table = pd.DataFrame(rows, columns=["component", f"volume ({units.volume})", "95 % limit",
-                                        "low", "high"])
-    report.add_section("Volumes", table_html(table, numeric_format="{:,.0f}"))
-    names = {
-        "nrw_percent_of_system_input": "NRW, % of system input (IWA)",
-        "nrw_percent_of_water_supplied": "NRW, % of water supplied (AWWA)",
-        "nrw_percent_by_cost": "NRW, % of annual operating cost",
-        "real_losses_per_connection_per_day": f"Real losses, {small}/connection/day",
-        "real_losses_per_km_per_day": ("Real losses, m3/km of mains/day" if units.metric
-                                       else "Real losses, gal/mile of mains/day"),
-        "real_losses_per_connection_per_day_per_pressure":
-            f"Real losses, {small}/connection/day per {units.pressure} of pressure",
-        "apparent_losses_per_connection_per_day": f"Apparent losses, {small}/connection/day",
-        "carl": f"CARL, {units.volume} for the period",
-        "uarl": f"UARL, {units.volume} for the period",
-        "ili": "Infrastructure Leakage Index (ILI)",
-    }
-    rows = [(names[k], q.value, f"± {q.ci95:.1%}", q.low, q.high)
-            for k, q in ind.items() if k in names]
-    report.add_section("Performance indicators", table_html(pd.DataFrame(
-        rows, columns=["indicator", "value", "95 % limit", "low", "high"])),
-        lead="First-order propagation of the inputs' 95 % limits (see docs/analysts.md).")
-    shares = pd.DataFrame([(k, s * 100) for k, s in result.variance_shares.items()],
+    volumes = [f for f in figures if f.key in result.volumes]
+    indicators = [f for f in figures if f.key not in result.volumes]
+    report.add_section("Volumes", table_html(_figure_frame(volumes, f"volume ({volume_unit})", monte_carlo,
+                                                           with_unit=False)))
+    report.add_section("Performance indicators", table_html(_figure_frame(
+        indicators, "indicator", monte_carlo, with_unit=True)),
+        lead="First-order propagation of the inputs' 95 % limits (see docs/analysts.md)."
+             + (" WBI band (developed / developing): "
+                f"{result.bands['developed']} / {result.bands['developing']}." if result.bands else ""))
+    shares = pd.DataFrame([(input_name(k), s * 100) for k, s in result.variance_shares.items()],
                           columns=["input", "share of the variance of real losses (%)"])
     report.add_section("What to measure next", table_html(shares, numeric_format="{:,.1f}"),
                        lead="Inputs ranked by their share of the uncertainty of real losses: "
                             "better data on the first ones narrows the real losses most.")
     if result.bottom_up is not None:
-        b = result.bottom_up
-        top_down = result.top_down_m3_per_day()
-        night: list[tuple[str, float]] = [
-                ("minimum night flow (m3/h)", bal.night_flow.mnf_m3h if bal.night_flow else 0.0),
-                ("legitimate night use (m3/h)", b.legitimate_night_use_m3h),
-                ("net night flow (m3/h)", b.net_night_flow_m3h),
-                ("night-day factor (h/day)", b.ndf_h),
-                ("real losses, bottom-up (m3/day)", b.real_losses_m3_per_day),
-                ("real losses, top-down balance (m3/day)", top_down),
-                ("of which background leakage, BABE (m3/day)", b.background_m3_per_day),
-                ("bursts and detectable leaks (m3/day)", b.bursts_and_detectable_m3_per_day)]
-        report.add_section("Bottom-up check", table_html(pd.DataFrame(night, columns=["", "value"])),
+        report.add_section("Bottom-up check", _bottom_up(result, result.bottom_up),
                            lead="Real losses from the minimum night flow (FAVAD night-day factor, "
                                 "BABE background leakage) beside the balance's residual. A large "
                                 "gap points at an error in the balance's volumes or the night data.")
-    notes = [*[f"Default: {d}" for d in result.defaults_used], *result.warnings]
-    if notes:
-        report.add_section("Defaults and warnings", "<ul>" + "".join(
-            f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>")
+    if result.defaults_used:
+        report.add_section("Defaults", "<ul>" + "".join(
+            f"<li>{html.escape(d)}</li>" for d in result.defaults_used) + "</ul>",
+            lead="Components the input did not give, filled with the AWWA default.")
+    if result.warnings:
+        report.add_section("Warnings", findings_html(result.warnings))
     return report
+
+
+def _bottom_up(result: BalanceResult, b: NightFlowResult) -> str:
+    """Return the bottom-up check's table."""
+    night_input = result.input.night_flow
+    night: list[tuple[str, str, float]] = [
+        ("Minimum night flow", "m3/h", night_input.mnf_m3h if night_input else 0.0),
+        ("Legitimate night use", "m3/h", b.legitimate_night_use_m3h),
+        ("Net night flow", "m3/h", b.net_night_flow_m3h),
+        ("Night-day factor", "h/day", b.ndf_h),
+        ("Real losses, bottom-up", "m3/day", b.real_losses_m3_per_day),
+        ("Real losses, top-down balance", "m3/day", result.top_down_m3_per_day()),
+        ("of which background leakage (BABE)", "m3/day", b.background_m3_per_day),
+        ("Bursts and detectable leaks", "m3/day", b.bursts_and_detectable_m3_per_day)]
+    return table_html(pd.DataFrame(night, columns=["figure", "unit", "value"]))
 
 
 def trend_report(results: list, *, inputs: list | None = None,

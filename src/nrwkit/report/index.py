@@ -7,7 +7,7 @@ import html
 from pathlib import Path
 
 from ..workspace import Workspace
-from .html import Card, Report
+from .html import Card, Report, created_stamp
 
 __all__ = ["index_report", "write_index"]
 
@@ -74,5 +74,5 @@ def write_index(workspace: Workspace) -> Path:
     """
     path = workspace.root / "index.html"
     report = index_report(workspace)
-    report.created = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
+    report.created = created_stamp()
     return report.write(path, overwrite=True)
