@@ -44,7 +44,7 @@ def test_existing_loggers_are_kept_and_bad_candidates_refused():
     assert "105" not in placement.loggers and len(placement.loggers) == 2
     with pytest.raises(InputError, match="not junctions"):
         place_loggers(wn, 2, candidates=["nope"])
-    with pytest.raises(InputError, match="--count"):
+    with pytest.raises(InputError, match="count=0"):
         place_loggers(wn, 0)
 
 

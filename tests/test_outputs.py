@@ -12,7 +12,7 @@ from nrwkit.outputs import atomic_output, write_json, write_text
 
 def test_write_text_refuses_existing(tmp_path):
     target = write_text(tmp_path / "a.txt", "one")
-    with pytest.raises(OutputExistsError, match="--overwrite"):
+    with pytest.raises(OutputExistsError, match="overwrite=True"):
         write_text(target, "two")
     assert target.read_text() == "one"
     write_text(target, "two", overwrite=True)

@@ -10,13 +10,16 @@ from typing import Any
 import click
 
 from nrwkit import dma as nrwdma
-from nrwkit.errors import InputError
+from nrwkit.errors import LayerError
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json
-from nrwkit.workspace import is_workspace, open_workspace
+from nrwkit.units import LITRES_PER_M3
+from nrwkit.workspace import is_workspace, open_workspace, save_run
 
 from .options import (
     EXIT_FINDINGS,
+    NON_NEGATIVE,
+    POSITIVE,
     ProgressBars,
     crs_option,
     echo_json,
@@ -51,15 +54,15 @@ def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
                           "the design's own, else the same rule]."),
         click.option("--max-inlets", type=click.IntRange(1, 10), default=2, show_default=True,
                      help="Inlet meters allowed per DMA (one is tried first)."),
-        click.option("--min-pressure", type=float, default=15.0, show_default=True, metavar="M",
+        click.option("--min-pressure", type=NON_NEGATIVE, default=15.0, show_default=True, metavar="M",
                      help="Service pressure after closure at every hour of the run, m (0 m at junctions "
                           "without demand; full demand at this pressure, none at 0 m: EPANET's "
                           "pressure-dependent demand)."),
-        click.option("--fire-flow", "fire_flow_lps", type=click.FloatRange(min=0), metavar="L/S",
+        click.option("--fire-flow", "fire_flow_lps", type=NON_NEGATIVE, metavar="L/S",
                      help="Also draw this fire flow at each DMA's critical node at peak."),
-        click.option("--fire-residual", type=float, default=14.0, show_default=True, metavar="M",
+        click.option("--fire-residual", type=NON_NEGATIVE, default=14.0, show_default=True, metavar="M",
                      help="Residual pressure the fire flow must leave, m."),
-        click.option("--exclude-diameter-above", type=float, metavar="M",
+        click.option("--exclude-diameter-above", type=POSITIVE, metavar="M",
                      help="Pipes wider than this (m) are transmission mains and stay outside DMAs "
                           "[design: none: the trunk mains are found from the flows at peak, relative "
                           "to the network; from-polygons and check: none]."),
@@ -128,12 +131,15 @@ class _Run:
                                                     overwrite=self.overwrite)]
         if self.out_workspace is not None:
             assert report is not None
-            html_path = self.out_workspace.output_path(analysis, ".html")
-            saved.append(report.write(html_path))
-            path, notes = nrwdma.write_design_geopackage(self.wn, design, evaluation,
-                                                         html_path.with_suffix(".gpkg"), crs=self.crs)
-            saved += [path, nrwdma.write_design_inp(self.wn, design, html_path.with_suffix(".inp")),
-                      write_json(html_path.with_suffix(".json"), nrwdma.design_json(design, evaluation))]
+            layers: list[list[str]] = []
+            saved += save_run(self.out_workspace, analysis, {
+                ".html": report.write,
+                ".gpkg": lambda p: layers.append(nrwdma.write_design_geopackage(
+                    self.wn, design, evaluation, p, crs=self.crs)[1]),
+                ".inp": lambda p: nrwdma.write_design_inp(self.wn, design, p),
+                ".json": lambda p: write_json(p, nrwdma.design_json(design, evaluation)),
+            }, title=title)
+            notes = layers[0]
         if self.report_path is not None:
             assert report is not None
             saved.append(report.write(self.report_path, overwrite=self.overwrite))
@@ -234,7 +240,7 @@ def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {
         "size_by": kwargs["size_by"], "max_inlets": kwargs["max_inlets"],
         "min_pressure": kwargs["min_pressure"],
-        "fire_flow_m3s": fire / 1000.0 if fire else None, "fire_residual_m": kwargs["fire_residual"],
+        "fire_flow_m3s": fire / LITRES_PER_M3 if fire else None, "fire_residual_m": kwargs["fire_residual"],
         "transmission": tuple(kwargs["transmission"]), "water_age": not kwargs["no_water_age"],
     }
 
@@ -344,16 +350,26 @@ def _read_polygons(path: Path, layer: str | None, crs: str | None) -> Any:
     import pyogrio
 
     if not path.exists():
-        raise InputError(f"{path}: no such file")
+        raise LayerError(path, "no such file", "check the path of the DMA polygons")
     try:
-        layers = [name for name, geom in pyogrio.list_layers(path) if geom and "POLYGON" in str(geom).upper()]
+        found = list(pyogrio.list_layers(path))
     except Exception as exc:
-        raise InputError(f"{path}: cannot be read as a GIS file ({exc})") from exc
+        raise LayerError(path, f"cannot be read as a GIS file ({exc})",
+                         "give a GeoPackage (or another file QGIS opens) with one polygon per DMA") from exc
+    layers = [name for name, geom in found if geom and "POLYGON" in str(geom).upper()]
+    if layer is not None and layer not in layers:
+        names = ", ".join(repr(str(n)) for n, _ in found) or "none"
+        raise LayerError(path, f"no polygon layer {layer!r} (the file's layers: {names})",
+                         "give --layer the name of the layer holding the DMA polygons", layer=layer)
     if layer is None:
         layer = "dmas" if "dmas" in layers else (layers[0] if layers else None)
     if layer is None:
-        raise InputError(f"{path}: no polygon layer; draw one polygon per DMA")
-    frame = gpd.read_file(path, layer=layer)
+        raise LayerError(path, "no polygon layer", "draw one polygon per DMA in a polygon layer")
+    try:
+        frame = gpd.read_file(path, layer=layer)
+    except Exception as exc:
+        raise LayerError(path, f"the layer cannot be read ({exc})", "open it in QGIS and save it again",
+                         layer=layer) from exc
     if crs is not None and frame.crs is not None:
         frame = frame.to_crs(crs)
     return frame

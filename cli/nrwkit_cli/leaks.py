@@ -7,12 +7,17 @@ from pathlib import Path
 import click
 
 from nrwkit import leaks as nrwleaks
+from nrwkit.errors import InputError
 from nrwkit.networks import load, resolve
-from nrwkit.outputs import check_writable
+from nrwkit.outputs import check_writable, write_json
+from nrwkit.units import LITRES_PER_M3, SECONDS_PER_HOUR
+from nrwkit.workspace import is_workspace, open_workspace, save_run
 
 from .leaks_detect import detect_command
 from .options import (
     EXIT_FINDINGS,
+    POSITIVE,
+    FiniteRange,
     echo_json,
     format_table,
     handle_errors,
@@ -45,22 +50,22 @@ leaks_group.add_command(detect_command)
 @click.option("--start", metavar="ISO", help="The model's start, when the files hold date-times.")
 @click.option("--method", type=click.Choice(nrwleaks.METHODS), default="bayes", show_default=True,
               help="How candidates are ranked.")
-@click.option("--noise", "noise_m", type=float, metavar="M",
+@click.option("--noise", "noise_m", type=POSITIVE, metavar="M",
               help="Loggers' noise (standard deviation), m [default: each logger's residual spread].")
 @click.option("--window", metavar="FROM:TO", help="The hours of the readings to use, from the model's "
                                                    "start, e.g. 11:15 [default: all].")
-@click.option("--demand-error", type=click.FloatRange(0.0, 0.99), default=0.05, show_default=True,
+@click.option("--demand-error", type=FiniteRange(0.0, 0.99), default=0.05, show_default=True,
               metavar="FRACTION", help="Relative error of each junction's demand in the model, carried "
                                        "into the probabilities.")
-@click.option("--roughness-error", type=click.FloatRange(0.0, 0.99), default=0.0, show_default=True,
+@click.option("--roughness-error", type=FiniteRange(0.0, 0.99), default=0.0, show_default=True,
               metavar="FRACTION", help="Relative error of each pipe's roughness in the model, carried "
                                        "into the probabilities (0: a calibrated model).")
-@click.option("--max-leak", "max_leak_m3h", type=click.FloatRange(min=0.0, min_open=True), metavar="M3/H",
+@click.option("--max-leak", "max_leak_m3h", type=FiniteRange(min=0.0, min_open=True), metavar="M3/H",
               help="Largest plausible leak [default: the measured inflow with --flows, else the model's "
                    "mean total demand].")
 @click.option("--resimulate", type=click.IntRange(0, 1000), default=30, show_default=True, metavar="K",
               help="Re-simulate the K most probable candidates with the full model (0: linear only).")
-@click.option("--probability", type=click.FloatRange(0.01, 0.999), default=0.9, show_default=True,
+@click.option("--probability", type=FiniteRange(0.01, 0.999), default=0.9, show_default=True,
               help="What the search area must hold.")
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="Candidates to list.")
@@ -93,13 +98,20 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
     result = nrwleaks.locate(wn, readings, method=method, noise_m=noise_m,  # type: ignore[arg-type]
                              probability=probability, inflow_m3s=flows, demand_error=demand_error,
                              roughness_error=roughness_error,
-                             max_leak_m3s=None if max_leak_m3h is None else max_leak_m3h / 3600.0,
+                             max_leak_m3s=None if max_leak_m3h is None else max_leak_m3h / SECONDS_PER_HOUR,
                              resimulate=resimulate, window=_hours(window))
-    if report_path is not None:
+    saved: list[Path] = []
+    if report_path is not None or is_workspace(network):
         from nrwkit.report.leaks import locate_report
 
-        locate_report(wn, result, network_path=resolve(network), readings_path=readings_path,
-                      top=top).write(report_path, overwrite=overwrite)
+        report = locate_report(wn, result, network_path=resolve(network), readings_path=readings_path,
+                               top=top)
+        if report_path is not None:
+            saved.append(report.write(report_path, overwrite=overwrite))
+        if is_workspace(network):
+            saved += save_run(open_workspace(network), "leaks-locate", {
+                ".html": report.write, ".json": lambda p: write_json(p, result.to_dict(top=top))},
+                title="Leak localisation")
     ctx = click.get_current_context()
     if as_json:
         echo_json(result.to_dict(top=top))
@@ -109,7 +121,7 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
         click.echo(f"no answer: the readings of {len(result.sensors)} loggers cannot separate the candidates "
                    "(see the warnings; --json lists them anyway)")
     elif verbosity(ctx) >= 0:
-        _print_localisation(result, top, report_path)
+        _print_localisation(result, top, saved)
     if not result.separable:
         ctx.exit(EXIT_FINDINGS)
 
@@ -124,10 +136,10 @@ def _hours(window: str | None) -> tuple[int, int] | None:
     if not 0 <= first < last:
         raise click.BadParameter(f"{window!r}: the first hour must be at least 0 and before the last",
                                  param_hint="--window")
-    return round(first * 3600), round(last * 3600)
+    return round(first * SECONDS_PER_HOUR), round(last * SECONDS_PER_HOUR)
 
 
-def _print_localisation(result: nrwleaks.Localisation, top: int, report_path: Path | None) -> None:
+def _print_localisation(result: nrwleaks.Localisation, top: int, saved: list[Path]) -> None:
     best = result.candidates.head(top)
     rows = [(k + 1, r.node, f"{r.probability:.3f}", f"{r.score:.4g}", f"{r.leak_flow_m3h:.2f}")
             for k, r in enumerate(best.itertuples())]
@@ -137,8 +149,8 @@ def _print_localisation(result: nrwleaks.Localisation, top: int, report_path: Pa
                f"{area['probability']:.0%} ({result.method}, {len(result.sensors)} loggers)")
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
-    if report_path is not None:
-        click.echo(f"wrote {report_path}")
+    for path in saved:
+        click.echo(f"wrote {path}")
 
 
 @leaks_group.command("place-loggers")
@@ -147,9 +159,11 @@ def _print_localisation(result: nrwleaks.Localisation, top: int, report_path: Pa
 @click.option("--candidates", "candidates_path", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Junction ids where a logger can go, one per line [default: all].")
 @click.option("--existing", multiple=True, metavar="JUNCTION", help="A logger already installed (repeat).")
-@click.option("--leak-flow", "leak_flow_lps", type=click.FloatRange(min=0.01), default=2.0, show_default=True,
+@click.option("--leak-flow", "leak_flow_lps", type=FiniteRange(min=0.01, max=1e5), default=2.0,
+              show_default=True,
               metavar="L/S", help="The leak size to design for.")
-@click.option("--noise", "noise_m", type=click.FloatRange(min=1e-4), default=0.05, show_default=True,
+@click.option("--noise", "noise_m", type=FiniteRange(min=1e-4, max=100.0), default=0.05,
+              show_default=True,
               metavar="M", help="Loggers' noise, m.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @json_option
@@ -165,9 +179,10 @@ def place_loggers_command(network: str, count: int, candidates_path: Path | None
     wn = load(network)
     candidates = None
     if candidates_path is not None:
-        candidates = [line.strip() for line in candidates_path.read_text().splitlines() if line.strip()]
+        candidates = _read_candidates(candidates_path)
     placement = nrwleaks.place_loggers(wn, count, candidates=candidates, existing=existing,
-                                       leak_flow_m3s=leak_flow_lps / 1000.0, noise_m=noise_m, seed=seed)
+                                       leak_flow_m3s=leak_flow_lps / LITRES_PER_M3, noise_m=noise_m,
+                                       seed=seed)
     if as_json:
         echo_json({"loggers": placement.loggers, "expected_search_km": placement.expected_search_km,
                    "random_km": placement.random_km, "spread_km": placement.spread_km,
@@ -179,3 +194,19 @@ def place_loggers_command(network: str, count: int, candidates_path: Path | None
         (f"{count} random (mean of 5)", f"{placement.random_km:.2f}"),
         (f"{count} evenly spread", f"{placement.spread_km:.2f}"),
     ], ["loggers", "expected search area (km)"]))
+
+
+def _read_candidates(path: Path) -> list[str]:
+    """Read the junction ids of a candidates file, one per line (blank lines and # comments skipped)."""
+    fix = "write one junction id per line, as plain text (UTF-8)"
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such candidates file\n  fix: check the path") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file of junction ids\n  fix: {fix}") from None
+    names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    names = [name for name in names if name]
+    if not names:
+        raise InputError(f"{path}: the candidates file lists no junction\n  fix: {fix}")
+    return names

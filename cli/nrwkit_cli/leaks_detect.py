@@ -12,6 +12,8 @@ from nrwkit.leaks.detect import SERVICE_BURST_M3H, DetectionResult, detect, read
 
 from .options import (
     EXIT_FINDINGS,
+    NON_NEGATIVE,
+    POSITIVE,
     echo_json,
     findings_lines,
     format_table,
@@ -40,20 +42,20 @@ def _night(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[st
               help="Night period in which the minimum night flow is sought.")
 @click.option("--window", default="1h", show_default=True, metavar="DURATION",
               help="Averaging window of the minimum night flow (UKWIR: the minimum rolling hour).")
-@click.option("--threshold", "threshold_m3h", type=click.FloatRange(min=0), default=SERVICE_BURST_M3H,
+@click.option("--threshold", "threshold_m3h", type=NON_NEGATIVE, default=SERVICE_BURST_M3H,
               show_default=True, metavar="M3H",
               help="A night alarms when its MNF exceeds the recent minimum by more than this (m3/h; "
                    "default: a service connection burst at 50 m) and by more than --threshold-fraction.")
-@click.option("--threshold-fraction", type=click.FloatRange(min=0), default=0.1, show_default=True,
+@click.option("--threshold-fraction", type=NON_NEGATIVE, default=0.1, show_default=True,
               metavar="SHARE", help="Smallest alarming excess as a share of the recent minimum.")
 @click.option("--baseline-nights", type=click.IntRange(min=1), default=7, show_default=True, metavar="N",
               help="Previous nights whose minimum is the MNF trend's baseline.")
 @click.option("--cusum-baseline", "cusum_baseline_nights", type=click.IntRange(min=2), default=14,
               show_default=True, metavar="N",
               help="First nights (without new leaks) that set the CUSUM's mean and sigma.")
-@click.option("--cusum-h", type=click.FloatRange(min=0, min_open=True), default=5.0, show_default=True,
+@click.option("--cusum-h", type=POSITIVE, default=5.0, show_default=True,
               metavar="H", help="CUSUM decision interval, in sigmas.")
-@click.option("--cusum-delta", type=click.FloatRange(min=0), default=1.0, show_default=True,
+@click.option("--cusum-delta", type=NON_NEGATIVE, default=1.0, show_default=True,
               metavar="DELTA", help="Shift the CUSUM is tuned to detect, in sigmas.")
 @json_option
 @handle_errors

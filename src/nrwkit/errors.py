@@ -117,8 +117,7 @@ class OutputExistsError(NrwkitError, FileExistsError):
         self.path = str(path)
         msg = (
             f"{self.path} already exists; nrwkit never overwrites earlier work"
-            "\n  fix: choose another output name, or allow replacing it (overwrite=True; "
-            "the command line's --overwrite)"
+            "\n  fix: choose another output name, or allow replacing it with overwrite=True"
         )
         super().__init__(msg)
 

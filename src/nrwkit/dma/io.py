@@ -26,7 +26,7 @@ import shapely
 import wntr
 
 from ..errors import InputError, LayerError
-from ..network.io import write_inp
+from ..network.io import read_inp, write_inp
 from ..network.layout import link_coordinates, link_midpoint
 from ..outputs import atomic_output
 from .design import from_assignment
@@ -197,17 +197,37 @@ def write_design_inp(wn: wntr.network.WaterNetworkModel, design: DmaDesign, path
 
 
 def read_settings(path: str | Path) -> dict[str, Any]:
-    """Return the settings a design GeoPackage was made with ({} for other files)."""
+    """Return the settings a design GeoPackage was made with ({} for other files).
+
+    Raises
+    ------
+    LayerError
+        If a ``.gpkg`` cannot be read as a GeoPackage, or its settings table is damaged.
+    """
     path = Path(path)
-    if path.suffix.lower() != ".gpkg" or not path.exists():
+    if path.suffix.lower() != ".gpkg" or not path.is_file():
         return {}
-    if SETTINGS_TABLE not in [name for name, _ in pyogrio.list_layers(path)]:
+    if SETTINGS_TABLE not in _layer_names(path):
         return {}
-    table = pyogrio.read_dataframe(path, layer=SETTINGS_TABLE)
-    return {str(k): json.loads(v) for k, v in zip(table["key"], table["value"], strict=True)}
+    try:
+        table = pyogrio.read_dataframe(path, layer=SETTINGS_TABLE)
+        return {str(k): json.loads(v) for k, v in zip(table["key"], table["value"], strict=True)}
+    except (KeyError, ValueError, TypeError) as exc:
+        raise LayerError(path, f"the settings table is damaged ({exc})",
+                         "write the design again with nrwkit dma design (or delete the table to use the "
+                         "options given)", layer=SETTINGS_TABLE) from exc
 
 
-def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: Any) -> Any:  # noqa: C901 (to split)
+def _layer_names(path: Path) -> set[str]:
+    """Return the layers of a GeoPackage; a file that is not one is a LayerError."""
+    try:
+        return {str(name) for name, _ in pyogrio.list_layers(path)}
+    except Exception as exc:
+        raise LayerError(path, f"not a design GeoPackage ({exc})",
+                         "give the .gpkg or the tagged .inp written by nrwkit dma design") from exc
+
+
+def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: Any) -> Any:
     """Re-check a saved design: a GeoPackage from ``nrwkit dma design`` or a tagged ``.inp``.
 
     Parameters
@@ -222,49 +242,73 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
     Returns
     -------
     DesignResult
+
+    Raises
+    ------
+    InputError
+        If the file is missing, a folder, not a readable .inp or GeoPackage, or lacks the
+        design's tags, layers or fields; the message names the file and the fix.
     """
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path}: no such design file")
+        raise InputError(f"{path}: no such design file\n  fix: check the path of the design (.gpkg or .inp)")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder\n  fix: give the design's .gpkg or tagged .inp file")
     if path.suffix.lower() == ".inp":
-        tagged = wntr.network.WaterNetworkModel(str(path))
-        labels = {}
-        outside: dict[str, str] = {}
-        for name, junction in tagged.junctions():
-            for part in str(junction.tag or "").split("|"):
-                if part.startswith(_TAG_KEY) and part[len(_TAG_KEY):] != "transmission":
-                    labels[name] = part[len(_TAG_KEY):]
-                elif part == _TAG_KEY + "transmission":
-                    outside[name] = "left out of every DMA by the design (tag dma=transmission)"
-        check.setdefault("left_out", outside)
-        if not labels:
-            msg = f"{path}: no junction carries a dma= tag; write the design with nrwkit dma design"
-            raise InputError(msg)
-        rows = {}
-        listed = [name for name, link in tagged.links() if str(link.tag or "") == "transmission"]
-        check["transmission"] = tuple(check.get("transmission", ())) + tuple(listed)
-        for name, link in tagged.links():
-            tag = str(link.tag or "")
-            if tag.startswith("meter="):
-                rows[name] = ("meter", tag[len("meter="):])
-            elif tag == "boundary-valve":
-                rows[name] = ("valve", "")
-        roles = pd.DataFrame.from_dict(rows, orient="index", columns=["role", "feeds"])
-        return from_assignment(wn, pd.Series(labels, dtype=object), roles=roles, **check)
+        return _read_tagged_inp(wn, path, check)
+    return _read_design_geopackage(wn, path, check)
+
+
+def _read_tagged_inp(wn: wntr.network.WaterNetworkModel, path: Path, check: dict[str, Any]) -> Any:
+    """Re-check the design carried by the ``[TAGS]`` of an ``.inp`` (see :func:`tag_network`)."""
+    tagged = read_inp(path)
+    labels: dict[str, str] = {}
+    outside: dict[str, str] = {}
+    for name, junction in tagged.junctions():
+        for part in str(junction.tag or "").split("|"):
+            if part.startswith(_TAG_KEY) and part[len(_TAG_KEY):] != "transmission":
+                labels[name] = part[len(_TAG_KEY):]
+            elif part == _TAG_KEY + "transmission":
+                outside[name] = "left out of every DMA by the design (tag dma=transmission)"
+    check.setdefault("left_out", outside)
+    if not labels:
+        msg = (f"{path}: no junction carries a dma= tag in [TAGS]\n  fix: give the .inp written by "
+               "nrwkit dma design (or its .gpkg)")
+        raise InputError(msg)
+    listed = [name for name, link in tagged.links() if str(link.tag or "") == "transmission"]
+    check["transmission"] = tuple(check.get("transmission", ())) + tuple(listed)
+    rows = {}
+    for name, link in tagged.links():
+        tag = str(link.tag or "")
+        if tag.startswith("meter="):
+            rows[name] = ("meter", tag[len("meter="):])
+        elif tag == "boundary-valve":
+            rows[name] = ("valve", "")
+    roles = pd.DataFrame.from_dict(rows, orient="index", columns=["role", "feeds"])
+    return from_assignment(wn, pd.Series(labels, dtype=object), roles=roles, **check)
+
+
+def _read_layer(path: Path, layer: str, need: set[str]) -> pd.DataFrame:
+    """Read one attribute table of a design GeoPackage, checking it has the fields ``need``."""
     try:
-        junctions = pyogrio.read_dataframe(path, layer="junctions", read_geometry=False)
-        boundary = pyogrio.read_dataframe(path, layer="boundary", read_geometry=False)
+        frame = pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
     except Exception as exc:
         raise LayerError(path, f"not a design GeoPackage ({exc})",
                          "give the .gpkg of nrwkit dma design (layers junctions and boundary)") from exc
-    for need, frame, layer in (({"name", "dma"}, junctions, "junctions"),
-                               ({"pipe", "role"}, boundary, "boundary")):
-        if not need <= set(frame.columns):
-            missing = ", ".join(sorted(need - set(frame.columns)))
-            raise LayerError(path, f"the layer lacks the fields {missing}",
-                             "keep the fields nrwkit dma design wrote", layer=layer)
+    if not need <= set(frame.columns):
+        missing = ", ".join(sorted(need - set(frame.columns)))
+        raise LayerError(path, f"the layer lacks the fields {missing}",
+                         "keep the fields nrwkit dma design wrote", layer=layer)
+    return frame
+
+
+def _read_design_geopackage(wn: wntr.network.WaterNetworkModel, path: Path, check: dict[str, Any]) -> Any:
+    """Re-check the design held by the layers of a GeoPackage (see :func:`design_layers`)."""
+    names = _layer_names(path)
+    junctions = _read_layer(path, "junctions", {"name", "dma"})
+    boundary = _read_layer(path, "boundary", {"pipe", "role"})
     # the design's own transmission links (a design without them: the options given decide)
-    if "pipes" in {name for name, _ in pyogrio.list_layers(path)}:
+    if "pipes" in names:
         pipes = pyogrio.read_dataframe(path, layer="pipes", read_geometry=False)
         if {"name", "dma", "reason"} <= set(pipes.columns):
             on_main = (pipes.dma.astype(str) == "transmission") & pipes.reason.fillna("").astype(bool)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -203,6 +204,37 @@ class _Extra:
     current: float | None = None
 
 
+#: EPANET's input errors that a model can carry, with what they mean and the fix (EPANET 2.2 manual).
+_INPUT_ERRORS = {
+    223: ("the network has too few nodes for EPANET to solve",
+          "give the model at least one junction and one reservoir or tank, linked by a pipe"),
+    224: ("the network has no tank or reservoir, so EPANET has no fixed head to solve from",
+          "add a reservoir (a [RESERVOIRS] line 'ID Head') or a tank linked to the network by a pipe, "
+          "at the point where the water enters it"),
+    233: ("a node is not connected to any link",
+          "link every node to the network with a pipe, or delete the nodes that stand alone"),
+}
+
+
+def _open_error(name: str, exc: EpanetException) -> InputError | SimulationError:
+    """Return the nrwkit error for EPANET refusing to open a model.
+
+    EPANET's input errors (codes 200-299) are an :class:`InputError` naming the network and the
+    fix; other failures are a :class:`SimulationError`.
+    """
+    text = str(exc).replace(" %s", "").replace("'%s'", "").strip()
+    found = re.match(r"\(Error (\d+)\)\s*(.*)", text, re.S)
+    code = int(found.group(1)) if found else 0
+    where = name or "the network"
+    if code in _INPUT_ERRORS:
+        problem, fix = _INPUT_ERRORS[code]
+        return InputError(f"{where}: {problem} (EPANET error {code})\n  fix: {fix}")
+    if 200 <= code < 300:
+        return InputError(f"{where}: EPANET refuses the model: {text}\n  fix: correct the model where "
+                          "EPANET's message points (inspecting the network lists its faults)")
+    return SimulationError(f"EPANET could not open the network {where}: {text}")
+
+
 class HydraulicSession:
     """An EPANET project open in memory: change statuses or demands, re-solve, read back.
 
@@ -283,8 +315,7 @@ class HydraulicSession:
             self._en.ENopenH()
         except EpanetException as exc:
             self.close()
-            msg = f"EPANET could not open the network {name}: {exc}".replace(" %s", "")
-            raise SimulationError(msg) from exc
+            raise _open_error(name, exc) from exc
         self._open = True
         self._lib = self._en.ENlib
         self._project = self._en._project

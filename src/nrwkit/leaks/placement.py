@@ -149,12 +149,22 @@ def place_loggers(
     Placement
     """
     junctions = list(wn.junction_name_list)
-    pool = list(candidates) if candidates is not None else junctions
+    pool = list(dict.fromkeys(candidates)) if candidates is not None else junctions
     unknown = sorted(set(pool) - set(junctions)) + sorted(set(existing) - set(junctions))
     if unknown:
-        raise InputError(f"logger candidates {', '.join(unknown[:5])} are not junctions of the network")
-    if not 0 < count <= len(pool):
-        raise InputError(f"--count {count}: give between 1 and {len(pool)} loggers")
+        more = f" and {len(unknown) - 5} more" if len(unknown) > 5 else ""
+        raise InputError(f"logger candidates {', '.join(map(repr, unknown[:5]))}{more} are not junctions of "
+                         "the network\n  fix: give candidates and existing loggers as junction ids of the "
+                         "network's [JUNCTIONS]")
+    if not [c for c in pool if c not in set(existing)]:
+        raise InputError("no junction where a new logger can go: the candidates are empty, already loggers, "
+                         "or the network has no junctions\n  fix: give at least one candidate junction id "
+                         "without a logger")
+    free = [c for c in pool if c not in set(existing)]
+    if not 0 < count <= len(free):
+        raise InputError(f"count={count}: there are {len(free)} candidate junction(s) without a logger, so "
+                         f"between 1 and {len(free)} loggers can be placed\n  fix: lower the count, or give "
+                         "more candidates")
     from ..hydraulics import peak_demand_time
 
     when = peak_demand_time(wn) if time_s is None else int(time_s)

@@ -29,7 +29,7 @@ _WORDS = Words(
     "time",
     no_time="no 'time' column",
     no_time_fix="the first row must name the columns: 'time' (seconds from the model's start, or ISO "
-    "date-times with --start), then one logger junction id per column",
+    "date-times with the model's start given as start), then one logger junction id per column",
     unnamed_fix="name every logger column after the junction id the logger is on",
     no_column_fix="add one column per logger, named after the junction id it is on",
     no_rows_fix="add one row per reading time",
@@ -107,26 +107,26 @@ def _parse_times(path: Path, text: pd.Series, rows: np.ndarray, start: str | Non
     """Return the times in whole seconds from the model's start."""
     text, numeric = numeric_times(path, text, rows, "row", label="time ",
                                   fix="give every time in seconds from the model's start, or every time as "
-                                  "an ISO date-time (with --start)")
+                                  "an ISO date-time (with the model's start given as start)")
     if numeric is not None:
         return np.round(numeric).astype(np.int64)
     stamps, _ = date_times(path, text, rows, "row",
                            problem="time {time} is neither seconds nor an ISO date-time",
                            fix="write times as seconds from the model's start, or as ISO date-times such as "
-                           "2024-03-01 02:15 (with --start)")
+                           "2024-03-01 02:15 (with the model's start given as start)")
     if start is None:
         raise _bad(path, "the times are date-times, and the model's start is not known",
-                   "give the model's start (--start ISO), e.g. --start 2024-03-01T00:00")
+                   "give the model's start as an ISO date-time (start='2024-03-01T00:00')")
     try:
         origin = pd.Timestamp(start)
     except (ValueError, TypeError):
         raise _bad(path, f"the start {start!r} is not a date-time",
-                   "give --start as an ISO date-time, e.g. 2024-03-01T00:00") from None
+                   "give start as an ISO date-time, e.g. '2024-03-01T00:00'") from None
     try:
         delta = (stamps - origin).dt.total_seconds().to_numpy(dtype=float)
     except TypeError:  # one of them has a UTC offset, the other not
         raise _bad(path, f"the times carry a UTC offset and the start {start!r} does not (or the reverse)",
-                   "give --start and the times both with an offset (e.g. +01:00) or both without") from None
+                   "give start and the times both with an offset (e.g. +01:00) or both without") from None
     return np.round(delta).astype(np.int64)
 
 
@@ -230,7 +230,7 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
     if len(times) and outside.all():
         raise _bad(source, f"every reading lies outside the model's run: the model runs 0..{duration} s "
                    f"(0..{_hours(duration)}) and the readings span {_span(times)}",
-                   "give --start (the model's start date-time) so the readings' times count from it, or "
+                   "give start (the model's start date-time) so the readings' times count from it, or "
                    "lengthen [TIMES] Duration in the network's .inp file to cover the readings")
     if outside.any():
         n = int(outside.sum())

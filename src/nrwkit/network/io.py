@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import wntr
@@ -95,7 +95,7 @@ def _decode(path: Path, raw: bytes) -> str:
         If the bytes are not text at all (e.g. a binary EPANET .net file).
     """
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark (Notepad's "UTF-8 with BOM") is dropped
     except UnicodeDecodeError as exc:
         first_bad = exc.start
     if b"\x00" not in raw:
@@ -144,7 +144,27 @@ def _data_lines(path: Path) -> list[tuple[int, str | None, str, list[str]]]:
     return rows
 
 
-def lint_inp(path: str | Path) -> list[InpProblem]:  # noqa: C901 (to split)
+#: Sections whose lines start with the id of a node (or a link) defined elsewhere.
+_NODE_REFERENCES = ("[COORDINATES]", "[DEMANDS]", "[EMITTERS]")
+_LINK_REFERENCES = ("[VERTICES]",)
+
+
+@dataclass
+class _Lint:
+    """What :func:`lint_inp` gathers while it reads the lines."""
+
+    problems: list[InpProblem] = field(default_factory=list)
+    nodes: dict[str, int] = field(default_factory=dict)
+    links: dict[str, int] = field(default_factory=dict)
+    link_rows: list[tuple[int, str, list[str]]] = field(default_factory=list)
+    references: list[tuple[int, str, str, list[str]]] = field(default_factory=list)
+    units: str | None = None
+
+    def add(self, line: int | None, text: str, problem: str, fix: str) -> None:
+        self.problems.append(InpProblem(line, text, problem, fix))
+
+
+def lint_inp(path: str | Path) -> list[InpProblem]:
     """Check the text of an ``.inp`` file the way EPANET's input reader does.
 
     Parameters
@@ -161,96 +181,101 @@ def lint_inp(path: str | Path) -> list[InpProblem]:  # noqa: C901 (to split)
     -----
     Checks: unknown sections (EPANET error 201), data before the first section (201),
     too few fields on an element line (201), duplicate node or link ids (215), links whose
-    ends are undefined nodes (203) or the same node (222), a missing or unknown flow
+    ends are undefined nodes (203) or the same node (222), coordinates, demands and emitters
+    of undefined nodes and vertices of undefined links (203, 204), a missing or unknown flow
     unit (213), and a file with no nodes (223).
     """
     path = Path(path)
-    rows = _data_lines(path)
-    problems: list[InpProblem] = []
-    nodes: dict[str, int] = {}
-    links: dict[str, int] = {}
-    link_rows: list[tuple[int, str, list[str]]] = []
-    units: str | None = None
-    for lnum, section, text, tokens in rows:
-        if section is None:
-            problems.append(InpProblem(
-                lnum, text, "data before the first section header",
-                "put the line under its section (such as [JUNCTIONS]), or make it a comment "
-                "by starting it with ';'",
-            ))
-            continue
-        if section == HEADER:
-            sec = tokens[0]
-            if sec not in KNOWN_SECTIONS:
-                problems.append(InpProblem(
-                    lnum, text, f"unknown section {sec}",
-                    "rename it to one of EPANET's sections ([JUNCTIONS], [PIPES], [OPTIONS], ...) "
-                    "or delete it with its lines",
-                ))
-            continue
-        if section == "[OPTIONS]" and tokens[0].upper() == "UNITS" and len(tokens) > 1:
-            units = tokens[1].upper()
-            if units not in _FLOW_UNITS:
-                problems.append(InpProblem(
-                    lnum, text, f"unknown flow unit {tokens[1]!r}",
-                    f"use one of {', '.join(_FLOW_UNITS)} (SI: LPS, LPM, MLD, CMH, CMD)",
-                ))
-        bad = [t for t in tokens[1:] if t.lower().lstrip("+-") in _NON_FINITE]
-        if bad:
-            problems.append(InpProblem(
-                lnum, text, f"{bad[0]!r} is not a finite number",
-                "give the value as a number (elevations, demands, lengths, coordinates...)",
-            ))
-            continue
-        minimum = _NODE_SECTIONS.get(section) or _LINK_SECTIONS.get(section)
-        if minimum is not None and len(tokens) < minimum:
-            problems.append(InpProblem(
-                lnum, text,
-                f"{section} line has {len(tokens)} field{'s' if len(tokens) != 1 else ''}, "
-                f"at least {minimum} are needed",
-                f"complete the line as: {_FIELDS[section]}",
-            ))
-            continue
-        if section in _NODE_SECTIONS or section in _LINK_SECTIONS:
-            kind, seen = ("node", nodes) if section in _NODE_SECTIONS else ("link", links)
-            if tokens[0] in seen:
-                problems.append(InpProblem(
-                    lnum, text, f"duplicate {kind} id {tokens[0]!r} (first defined at line "
-                    f"{seen[tokens[0]]})",
-                    f"give each {_KINDS[kind]} a unique id, or delete the repeated line",
-                ))
-            else:
-                seen[tokens[0]] = lnum
-            if kind == "link":
-                link_rows.append((lnum, text, tokens))
-    for lnum, text, tokens in link_rows:
+    state = _Lint()
+    for lnum, section, text, tokens in _data_lines(path):
+        _lint_line(state, lnum, section, text, tokens)
+    _lint_links(state)
+    _lint_references(state)
+    _lint_whole(state)
+    state.problems.sort(key=lambda p: (p.line is None, p.line or 0))
+    return state.problems
+
+
+def _lint_line(state: _Lint, lnum: int, section: str | None, text: str, tokens: list[str]) -> None:
+    """Check one data line (or section header)."""
+    if section is None:
+        state.add(lnum, text, "data before the first section header",
+                  "put the line under its section (such as [JUNCTIONS]), or make it a comment by starting "
+                  "it with ';'")
+        return
+    if section == HEADER:
+        if tokens[0] not in KNOWN_SECTIONS:
+            state.add(lnum, text, f"unknown section {tokens[0]}",
+                      "rename it to one of EPANET's sections ([JUNCTIONS], [PIPES], [OPTIONS], ...) or "
+                      "delete it with its lines")
+        return
+    if section == "[OPTIONS]" and tokens[0].upper() == "UNITS" and len(tokens) > 1:
+        state.units = tokens[1].upper()
+        if state.units not in _FLOW_UNITS:
+            state.add(lnum, text, f"unknown flow unit {tokens[1]!r}",
+                      f"use one of {', '.join(_FLOW_UNITS)} (SI: LPS, LPM, MLD, CMH, CMD)")
+    bad = [t for t in tokens[1:] if t.lower().lstrip("+-") in _NON_FINITE]
+    if bad:
+        state.add(lnum, text, f"{bad[0]!r} is not a finite number",
+                  "give the value as a number (elevations, demands, lengths, coordinates...)")
+        return
+    if section in _NODE_REFERENCES or section in _LINK_REFERENCES:
+        state.references.append((lnum, section, text, tokens))
+        return
+    minimum = _NODE_SECTIONS.get(section) or _LINK_SECTIONS.get(section)
+    if minimum is None:
+        return
+    if len(tokens) < minimum:
+        state.add(lnum, text, f"{section} line has {len(tokens)} field{'s' if len(tokens) != 1 else ''}, "
+                  f"at least {minimum} are needed", f"complete the line as: {_FIELDS[section]}")
+        return
+    kind, seen = ("node", state.nodes) if section in _NODE_SECTIONS else ("link", state.links)
+    if tokens[0] in seen:
+        state.add(lnum, text, f"duplicate {kind} id {tokens[0]!r} (first defined at line {seen[tokens[0]]})",
+                  f"give each {_KINDS[kind]} a unique id, or delete the repeated line")
+    else:
+        seen[tokens[0]] = lnum
+    if kind == "link":
+        state.link_rows.append((lnum, text, tokens))
+
+
+def _lint_links(state: _Lint) -> None:
+    """Check that every link joins two defined, different nodes."""
+    for lnum, text, tokens in state.link_rows:
         name, start, end = tokens[0], tokens[1], tokens[2]
         for node in (start, end):
-            if node not in nodes:
-                problems.append(InpProblem(
-                    lnum, text, f"link {name!r} connects to node {node!r}, which is not defined",
-                    f"add {node!r} to [JUNCTIONS], [RESERVOIRS] or [TANKS], or correct the "
-                    f"link's node ids",
-                ))
+            if node not in state.nodes:
+                state.add(lnum, text, f"link {name!r} connects to node {node!r}, which is not defined",
+                          f"add {node!r} to [JUNCTIONS], [RESERVOIRS] or [TANKS], or correct the link's "
+                          "node ids")
         if start == end:
-            problems.append(InpProblem(
-                lnum, text, f"link {name!r} starts and ends at the same node {start!r}",
-                "connect the link to two different nodes, or delete it",
-            ))
-    if not nodes and not problems:
-        problems.append(InpProblem(
-            None, "", "the file defines no junctions, reservoirs or tanks (is it empty?)",
-            "export the network again from EPANET or your modelling software "
-            "(File > Export > Network) and check that the copy is complete",
-        ))
-    elif units is None and not problems:
-        problems.append(InpProblem(
-            None, "", "the file has no '[OPTIONS] Units' line, so its flow units are unknown",
-            "add an [OPTIONS] section with a line such as 'Units LPS' (EPANET would silently "
-            "assume GPM; nrwkit asks you to say it)",
-        ))
-    problems.sort(key=lambda p: (p.line is None, p.line or 0))
-    return problems
+            state.add(lnum, text, f"link {name!r} starts and ends at the same node {start!r}",
+                      "connect the link to two different nodes, or delete it")
+
+
+def _lint_references(state: _Lint) -> None:
+    """Check that coordinates, demands, emitters and vertices name defined elements."""
+    for lnum, section, text, tokens in state.references:
+        is_node = section in _NODE_REFERENCES
+        known = state.nodes if is_node else state.links
+        if tokens[0] in known:
+            continue
+        kind, where = (("node", "[JUNCTIONS], [RESERVOIRS] or [TANKS]") if is_node
+                       else ("link", "[PIPES], [PUMPS] or [VALVES]"))
+        state.add(lnum, text, f"{section} line for {kind} {tokens[0]!r}, which is not defined",
+                  f"correct the {kind} id, define {tokens[0]!r} in {where}, or delete the line")
+
+
+def _lint_whole(state: _Lint) -> None:
+    """Check the file as a whole: some nodes, and a stated flow unit."""
+    if not state.nodes and not state.problems:
+        state.add(None, "", "the file defines no junctions, reservoirs or tanks (is it empty?)",
+                  "export the network again from EPANET or your modelling software (File > Export > "
+                  "Network) and check that the copy is complete")
+    elif state.units is None and not state.problems:
+        state.add(None, "", "the file has no '[OPTIONS] Units' line, so its flow units are unknown",
+                  "add an [OPTIONS] section with a line such as 'Units LPS' (EPANET would silently assume "
+                  "GPM; nrwkit asks you to say it)")
 
 
 _LINE_RE = re.compile(r"at line (\d+)")
@@ -323,9 +348,11 @@ def _read_with_wntr(path: Path) -> wntr.network.WaterNetworkModel:
     """Read with WNTR, which only reads UTF-8: other encodings go through a UTF-8 copy."""
     raw = path.read_bytes()
     try:
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raise UnicodeDecodeError("utf-8", raw, 0, 3, "a byte-order mark")
         raw.decode("utf-8")
     except UnicodeDecodeError:
-        logger.info("%s is not UTF-8; reading it as Windows-1252", path)
+        logger.info("%s is not plain UTF-8 (Windows-1252, or a byte-order mark); reading a clean copy", path)
         with tempfile.TemporaryDirectory(prefix="nrwkit-") as tmp:
             copy = Path(tmp) / path.name
             copy.write_text(_decode(path, raw), encoding="utf-8")
@@ -383,6 +410,9 @@ def write_inp(
 ) -> Path:
     """Write a model to an EPANET ``.inp`` file atomically, in the model's flow units.
 
+    The same model gives the same bytes; the header's creation stamp is
+    :func:`nrwkit.outputs.creation_time` (``SOURCE_DATE_EPOCH`` when set).
+
     Parameters
     ----------
     wn : wntr.network.WaterNetworkModel
@@ -397,9 +427,15 @@ def write_inp(
     Path
         The file written.
     """
-    from ..outputs import atomic_output
+    from ..outputs import atomic_output, creation_time
 
     units = wn.options.hydraulic.inpfile_units or "LPS"
     with atomic_output(path, overwrite=overwrite) as tmp:
         wntr.network.write_inpfile(wn, str(tmp), units=units)
+        # WNTR stamps the clock time: stamp the run's creation time (SOURCE_DATE_EPOCH) instead
+        stamp = f"; Created: {creation_time():%Y-%m-%d %H:%M:%S}".encode()
+        tmp.write_bytes(_CREATED_RE.sub(stamp, tmp.read_bytes(), count=1))
     return Path(path)
+
+
+_CREATED_RE = re.compile(rb"^; Created: [^\r\n]*", re.M)
