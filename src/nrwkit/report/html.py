@@ -43,6 +43,7 @@ _SUFFIX_UNITS = {
     "m3": "m3", "km": "km", "mm": "mm", "m": "m", "s": "s", "h": "h", "kpa": "kPa",
     "pct": "%", "percent": "%", "psi": "psi",
 }
+_MODEL_ID = re.compile(r'"id":"(p\d+)"')
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -228,6 +229,11 @@ class Report:
             return ids.setdefault(match.group(0), f"nrwkit-map{self.maps}-{len(ids) + 1}")
 
         script, div = _UUID.sub(stable, script), _UUID.sub(stable, div)
+        # models the document adds itself (its config), numbered from Bokeh's counter
+        def model(match: re.Match[str]) -> str:
+            return f'"id":"{ids.setdefault(match.group(1), f"m{self.maps}d{len(ids) + 1}")}"'
+
+        script = _MODEL_ID.sub(model, script)
         self.needs_bokeh = True
         return self.add_section(title, f'<div class="map">{div}</div>{script}', lead=lead)
 
