@@ -25,7 +25,7 @@ from ..plot import (
     axis_labels,
     dma_colours,
 )
-from .html import Card, Report, table_html
+from .html import MM_PER_M, Card, Report, findings_html, table_html
 
 __all__ = ["dma_map", "dma_report"]
 
@@ -120,7 +120,7 @@ def dma_map(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: D
         rows["dma"].append(inside or kind)
         rows["colour"].append(colour[inside] if inside else
                               TRANSMISSION_COLOUR if kind == "transmission" else BOUNDARY_COLOUR)
-        rows["dn"].append(pipe.diameter * 1000.0)
+        rows["dn"].append(pipe.diameter * MM_PER_M)
     pipes = ColumnDataSource(rows)
     for kind, width, legend in (("dma", 1.6, "Pipes in a DMA (its colour)"),
                                 ("boundary", 2.0, "Boundary pipes"),
@@ -146,7 +146,7 @@ def dma_map(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation: D
         src = ColumnDataSource({
             "x": mids[:, 0], "y": mids[:, 1], "id": list(chosen),
             "between": [f"{r.dma_start} / {r.dma_end}" for r in design.boundary.loc[chosen].itertuples()],
-            "dn": design.boundary.loc[chosen, "diameter_m"].to_numpy() * 1000.0,
+            "dn": design.boundary.loc[chosen, "diameter_m"].to_numpy() * MM_PER_M,
             "peak": info.get("peak_flow_lps", pd.Series(np.nan, index=chosen)).to_numpy(dtype=float),
             "night": info.get("night_flow_lps", pd.Series(np.nan, index=chosen)).to_numpy(dtype=float),
         })
@@ -285,8 +285,7 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
                                 "averaged over hours 48-72 of a 72-hour run that starts from age 0. "
                                 "48 h or more means water that is never renewed (warned).")
     if design.warnings:
-        items = "".join(f"<li>{html.escape(w)}</li>" for w in design.warnings)
-        report.add_section("Warnings", f"<ul>{items}</ul>")
+        report.add_section("Warnings", findings_html(design.warnings))
     if len(design.transmission_junctions):
         reasons = design.transmission_junctions.groupby(design.transmission_junctions.to_numpy()).size()
         frame = pd.DataFrame({"reason": reasons.index, "junctions": reasons.to_numpy()}).sort_values(

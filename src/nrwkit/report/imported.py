@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..findings import Severity, findings_frame
 from ..gis.build import ImportResult
+from ..units import METRES_PER_KM
 from .html import Card, Report, table_html
 from .maps import network_map
 
@@ -63,7 +64,7 @@ def import_report(result: ImportResult, *, layers: str | Path, mapping: str | Pa
         body = '<p class="note">Nothing needed repair.</p>'
     report.add_section("Repairs and findings", body, lead="What the import changed or decided, "
                        "and what to correct in the GIS. docs/gis-teams.md explains every code.")
-    length_km = sum(wn.get_link(n).length for n in wn.pipe_name_list) / 1000
+    length_km = sum(wn.get_link(n).length for n in wn.pipe_name_list) / METRES_PER_KM
     rows = [("Mains length", f"{length_km:,.2f} km"), ("Flow units", wn.options.hydraulic.inpfile_units),
             ("CRS of the coordinates", crs)]
     report.add_section("The model", table_html(pd.DataFrame(rows, columns=["", "value"])))

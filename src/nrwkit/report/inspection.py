@@ -11,6 +11,7 @@ from ..findings import findings_frame
 from ..hydraulics import SteadyState
 from ..network.checks import CHECKS
 from ..network.inspection import Inspection
+from ..units import SECONDS_PER_HOUR
 from .html import Card, Report, figure_svg, table_html
 from .maps import network_map
 
@@ -139,6 +140,7 @@ def inspection_report(
     if state is not None:
         report.add_section("Pressures at peak demand",
                            _pressure_figure(state, wn, float(inspection.options["min_pressure_m"])),
-                           lead=f"Snapshot at model time {state.time_s / 3600:.2f} h, tank levels "
-                                "and pump and valve statuses as at the start of the simulation.")
+                           lead=f"Snapshot at model time {state.time_s / SECONDS_PER_HOUR:.2f} h, "
+                                "tank levels and pump and valve statuses as at the start of the "
+                                "simulation.")
     return report

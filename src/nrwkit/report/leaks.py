@@ -13,7 +13,7 @@ from shapely.ops import unary_union
 
 from ..leaks.locate import Localisation
 from ..network.layout import link_coordinates
-from .html import Card, Report, table_html
+from .html import Card, Report, findings_html, table_html
 from .maps import network_map
 
 __all__ = ["locate_report"]
@@ -57,8 +57,7 @@ def locate_report(wn: wntr.network.WaterNetworkModel, result: Localisation, *,
         report.cards = [Card("answer", "none: do not send a crew on this ranking", kind="error"),
                         Card("why", f"{len(result.warnings)} warning(s) below", kind="warning"),
                         Card("loggers used", str(len(result.sensors)))]
-        report.add_section("No answer", "<ul>" + "".join(f"<li>{html.escape(w)}</li>"
-                                                        for w in result.warnings) + "</ul>",
+        report.add_section("No answer", findings_html(result.warnings),
                            lead="The ranking and the map below are what the data would say if they "
                                 "could separate the candidates; they cannot, for these reasons:")
     probability = result.candidates.set_index("node")["probability"]
@@ -76,8 +75,7 @@ def locate_report(wn: wntr.network.WaterNetworkModel, result: Localisation, *,
                        lead=f"{len(area['pipes'])} pipes, {area['length_km']:.2f} km: the pipes touching "
                             "the most probable junctions.")
     if result.warnings and result.separable:
-        report.add_section("Warnings", "<ul>" + "".join(f"<li>{html.escape(w)}</li>"
-                                                       for w in result.warnings) + "</ul>")
+        report.add_section("Warnings", findings_html(result.warnings))
     return report
 
 

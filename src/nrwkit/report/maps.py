@@ -17,6 +17,7 @@ import wntr
 
 from ..findings import Finding
 from ..network.layout import link_coordinates, link_midpoint
+from .html import MM_PER_M
 
 __all__ = ["network_map"]
 
@@ -87,7 +88,7 @@ def network_map(
 
     pipes = wn.pipe_name_list
     xs, ys = _link_lines(wn, pipes)
-    diameter_mm = np.array([wn.get_link(n).diameter * 1000 for n in pipes])
+    diameter_mm = np.array([wn.get_link(n).diameter * MM_PER_M for n in pipes])
     width = np.clip(diameter_mm / 100.0, 0.8, 5.0)
     pipe_data: dict[str, Any] = {"xs": xs, "ys": ys, "id": pipes, "diameter_mm": diameter_mm,
                                  "length_m": [wn.get_link(n).length for n in pipes], "width": width}
