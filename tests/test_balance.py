@@ -275,13 +275,14 @@ def test_trend_changes_and_their_limits(tmp_path):
     first = compute_balance(BalanceInput.model_validate({**EXAMPLE, "year": 2025}))
     second = compute_balance(BalanceInput.model_validate(later))
     table = trend_table([first, second]).set_index(["label", "indicator"])
-    row = table.loc[("2027", "NRW, % of system input")]
+    row = table.loc[("2027", "Non-revenue water by volume (IWA)")]
+    assert row["unit"] == "% of system input volume"
     a, b = first.indicators["nrw_percent_of_system_input"], second.indicators["nrw_percent_of_system_input"]
     assert row["change"] == pytest.approx(b.value - a.value)
     assert row["change"] == pytest.approx(100 * (2_550_000 / 9_500_000 - 0.305))
     assert row["change_ci95"] == pytest.approx(1.959963984540054 * math.sqrt(a.variance + b.variance))
     assert bool(row["significant"]) == (abs(row["change"]) > row["change_ci95"])
-    assert table.loc[("2025", "ILI"), "change"] == 0
+    assert table.loc[("2025", "Infrastructure Leakage Index (ILI)"), "change"] == 0
     # the CLI, from a workspace's balances/ folder, in name order
     ws = tmp_path / "ws"
     assert CliRunner().invoke(cli, ["init", str(ws), "--network", "net1"]).exit_code == 0

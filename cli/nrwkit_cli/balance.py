@@ -169,8 +169,8 @@ def trend_command(inputs: tuple[Path, ...], as_json: bool, report_path: Path | N
     if as_json:
         echo_json({"balances": [str(f) for f in files], "trend": table.to_dict("records")})
         return
-    rows = [(r.label, r.indicator, f"{r.value:,.2f}", f"{r.low:,.2f} to {r.high:,.2f}",
+    rows = [(r.label, r.indicator, r.unit, f"{r.value:,.2f}", f"{r.low:,.2f} to {r.high:,.2f}",
              "" if r.change_ci95 == 0 else f"{r.change:+,.2f} ± {r.change_ci95:,.2f}",
              "yes" if r.significant else "") for r in table.itertuples()]
-    click.echo(format_table(rows, ["balance", "indicator", "value", "95 % range",
-                                   "change from baseline", "significant"]))
+    click.echo(format_table(rows, ["balance", "indicator", "unit", "value", "95 % range",
+                                   "change from baseline (± 95 %)", "significant"]))

@@ -14,14 +14,18 @@ import pandas as pd
 
 from ..errors import InputError
 from .compute import Z95, BalanceResult
+from .labels import figure_labels
+from .schema import Units
+
+FIGURE_NAMES = {k: f.name for k, f in figure_labels(Units(), 365).items()}
 
 __all__ = ["TREND_INDICATORS", "trend_table"]
 
-#: Indicators followed over the partnership, and their labels.
+#: Indicators followed over the partnership, and their names (units from
+#: :func:`nrwkit.balance.labels.figure_labels`).
 TREND_INDICATORS = {
-    "nrw_percent_of_system_input": "NRW, % of system input",
-    "real_losses_per_connection_per_day": "real losses per connection per day",
-    "ili": "ILI",
+    key: FIGURE_NAMES[key]
+    for key in ("nrw_percent_of_system_input", "real_losses_per_connection_per_day", "ili")
 }
 
 
@@ -36,8 +40,8 @@ def trend_table(results: list[BalanceResult]) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per (balance, indicator): ``label`` (year or utility), ``indicator``,
-        ``value``, ``low``, ``high``, ``change`` from the baseline, ``change_ci95`` and
+        One row per (balance, indicator): ``label`` (year or utility), ``indicator`` (its
+        IWA name), ``unit``, ``value``, ``low``, ``high``, ``change`` from the baseline, ``change_ci95`` and
         ``significant`` (the change exceeds its 95 % limit).
     """
     if not results:
@@ -51,16 +55,18 @@ def trend_table(results: list[BalanceResult]) -> pd.DataFrame:
         raise InputError(msg)
     rows = []
     base = results[0]
+    labels = figure_labels(base.input.units, base.input.period_days)
     for k, result in enumerate(results):
         label = str(result.input.year) if result.input.year else f"balance {k + 1}"
-        for key, name in TREND_INDICATORS.items():
+        for key in TREND_INDICATORS:
             q = result.indicators.get(key)
             if q is None:
                 continue
             b = base.indicators.get(key)
             change = q.value - b.value if b is not None else math.nan
             limit = Z95 * math.sqrt(q.variance + b.variance) if b is not None and k else 0.0
-            rows.append({"label": label, "indicator": name, "value": q.value, "low": q.low,
+            rows.append({"label": label, "indicator": labels[key].name, "unit": labels[key].unit,
+                         "value": q.value, "low": q.low,
                          "high": q.high, "change": change, "change_ci95": limit,
                          "significant": bool(k) and abs(change) > limit})
     return pd.DataFrame(rows)
@@ -79,7 +85,8 @@ def trend_figure(table: pd.DataFrame):
                                                   part["high"] - part["value"]],
                     fmt="o-", color="#1b7fa6", ecolor="#8395a1", capsize=4)
         ax.set_xticks(list(x), list(part["label"]))
-        ax.set_title(name, fontsize=10)
+        unit = part["unit"].iloc[0] if "unit" in part else ""
+        ax.set_title(f"{name}\n{unit}" if unit else name, fontsize=9)
         ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     return fig

@@ -195,7 +195,7 @@ def trend_report(results: list, *, inputs: list | None = None,
     latest = table[table["label"] == table["label"].iloc[-1]]
     for _, row in latest.iterrows():
         arrow = "down" if row["change"] < 0 else "up"
-        report.cards.append(Card(f"{row['indicator']} ({arrow} {abs(row['change']):,.2f})",
+        report.cards.append(Card(f"{row['indicator']}, {row['unit']} ({arrow} {abs(row['change']):,.2f})",
                                  f"{row['value']:,.2f}",
                                  "ok" if row["significant"] and row["change"] < 0 else ""))
     report.add_section("Trend", figure_svg(trend_figure(table), caption=(
