@@ -52,3 +52,25 @@ def no_epanet_scratch_files(request):
     for path in left:
         Path(path).unlink()
     assert not left, f"{request.node.nodeid} ran EPANET in the working directory: {', '.join(left)}"
+
+
+#: Files tools make on their own in the repository root (not left by a test).
+_TOOL_FILES = {".pytest_cache", ".coverage", "__pycache__", ".mypy_cache", ".ruff_cache",
+               ".import_linter_cache"}
+
+
+def _entries(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir()} - _TOOL_FILES if folder.is_dir() else set()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_files_left_in_the_repository():
+    """Fail the session if any test left a new file or folder in the repository root or the cwd.
+
+    Commands and tests write only into their output and temporary folders (tmp_path).
+    """
+    places = {_ROOT, Path.cwd()}
+    before = {place: _entries(place) for place in places}
+    yield
+    left = sorted(str(place / name) for place in places for name in _entries(place) - before[place])
+    assert not left, f"tests left files outside their temporary folders: {', '.join(left)}"

@@ -59,7 +59,10 @@ def load_yaml_model(path: str | Path, model: type[M], *, error: ErrorFactory, wh
     if not path.is_file():
         raise error(path, f"{what} not found", "check the path")
     try:
-        data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data: Any = yaml.safe_load(path.read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise error(path, f"not a text file (a {what} is YAML text, UTF-8)",
+                    f"give the {what} itself; see {reference} for an example") from None
     except yaml.YAMLError as exc:
         raise error(path, f"not valid YAML: {exc}", "fix the YAML syntax (indentation, colons)") from exc
     if not isinstance(data, dict):
