@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +53,9 @@ def balance_figure(result: BalanceResult):
             f = figures.get(key)
             if f is None:
                 text = f"{_EXPORTED}\n{value:,.0f} {unit}"
-            else:
-                text = f"{f.label.name}\n{f.value_text()} {unit}" + (
-                    f" {f.limit_text()}" if f.ci95_percent else "")
+            else:  # the name wrapped to the block's width, then the value, unit and limit
+                text = "\n".join([*textwrap.wrap(f.label.name, 20), f"{f.value_text()} {unit}"]) + (
+                    f"\n{f.limit_text()}" if f.ci95_percent else "")
             if height > 0.045:
                 ax.text(c + 0.48, top / total - height / 2, text, ha="center", va="center",
                         color="white", fontsize=8.5 if height > 0.08 else 7)
@@ -138,10 +139,11 @@ def balance_report(result: BalanceResult, *, input_path: str | Path | None = Non
         "residual of the balance.")))
     volumes = [f for f in figures if f.key in result.volumes]
     indicators = [f for f in figures if f.key not in result.volumes]
+    figures_text = ("value", "95 % range", "± 95 %", "Monte Carlo 95 % range")
     report.add_section("Volumes", table_html(_figure_frame(volumes, f"volume ({volume_unit})", monte_carlo,
-                                                           with_unit=False)))
+                                                           with_unit=False), nowrap_columns=figures_text))
     report.add_section("Performance indicators", table_html(_figure_frame(
-        indicators, "indicator", monte_carlo, with_unit=True)),
+        indicators, "indicator", monte_carlo, with_unit=True), nowrap_columns=figures_text),
         lead="First-order propagation of the inputs' 95 % limits (see docs/analysts.md)."
              + (" WBI band (developed / developing): "
                 f"{result.bands['developed']} / {result.bands['developing']}." if result.bands else ""))

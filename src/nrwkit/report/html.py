@@ -130,11 +130,12 @@ def figure_svg(fig: Any, *, caption: str | None = None) -> str:
 
 
 def table_html(frame: pd.DataFrame, *, numeric_format: str = "{:,.2f}", index: bool = False,
-               raw_columns: tuple[str, ...] = ()) -> str:
+               raw_columns: tuple[str, ...] = (), nowrap_columns: tuple[str, ...] = ()) -> str:
     """Return a DataFrame as a styled HTML table; numbers right-aligned and formatted.
 
     Column names are shown through :func:`readable_header` (``leak_flow_m3h`` reads
-    "leak flow (m3/h)"). Columns named in ``raw_columns`` hold HTML already (not escaped).
+    "leak flow (m3/h)"). Columns named in ``raw_columns`` hold HTML already (not escaped); those
+    in ``nowrap_columns`` (figures as text, e.g. "1,920 to 5,760") are not broken across lines.
     """
     data = frame.reset_index() if index else frame
     head = "".join(
@@ -152,6 +153,8 @@ def table_html(frame: pd.DataFrame, *, numeric_format: str = "{:,.2f}", index: b
                 cells.append(f'<td class="num">{numeric_format.format(value)}</td>')
             elif isinstance(value, int) and not isinstance(value, bool):
                 cells.append(f'<td class="num">{value:,}</td>')
+            elif column in nowrap_columns:
+                cells.append(f'<td class="nowrap">{html.escape(str(value))}</td>')
             else:
                 cells.append(f"<td>{html.escape(str(value))}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
