@@ -13,11 +13,9 @@ are shown in one way (:func:`findings_html`).
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import html
 import io
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,7 +27,7 @@ import jinja2
 import pandas as pd
 
 from ..findings import Finding
-from ..outputs import write_text
+from ..outputs import creation_time, write_text
 
 __all__ = ["Card", "Report", "Section", "created_stamp", "figure_svg", "file_checksum",
            "findings_html", "readable_header", "table_html"]
@@ -57,15 +55,7 @@ def created_stamp() -> str:
     str
         ISO 8601 to the second, with the UTC offset.
     """
-    try:
-        from ..outputs import creation_time  # the one reading of SOURCE_DATE_EPOCH
-    except ImportError:  # pragma: no cover - an outputs module without it
-        epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-        when = (datetime.datetime.fromtimestamp(int(epoch), tz=datetime.UTC) if epoch
-                else datetime.datetime.now().astimezone())
-    else:
-        when = creation_time()
-    return when.isoformat(timespec="seconds")
+    return creation_time().isoformat(timespec="seconds")
 
 
 def readable_header(name: str) -> str:
