@@ -178,3 +178,26 @@ def test_console_script_end_to_end(tmp_path):
     assert bad.returncode == 2
     assert bad.stdout == ""
     assert bad.stderr.startswith("nrwkit: error: ") and "Traceback" not in bad.stderr
+
+
+def test_table_headers_are_words_with_units():
+    from nrwkit_cli.options import column_label, format_table
+
+    assert column_label("leak_flow_m3h") == "leak flow (m3/h)"
+    assert column_label("demand_m3_per_day") == "demand (m3/day)"
+    assert column_label("min_pressure_m") == "min pressure (m)"
+    assert column_label("size (nodes)") == "size (nodes)"
+    assert format_table([(1, 2.5)], ["rank", "leak_flow_m3h"]).splitlines()[0] == "rank  leak flow (m3/h)"
+
+
+def test_dma_design_saves_into_a_workspace_through_save_run(tmp_path):
+    import json
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(tmp_path / "ws"), "--network", "net1"]).exit_code == 0
+    result = runner.invoke(cli, ["dma", "design", str(tmp_path / "ws"), "--no-water-age", "-q"])
+    assert result.exit_code in (0, 1), result.output
+    runs = json.loads((tmp_path / "ws" / "runs.json").read_text(encoding="utf-8"))["runs"]
+    assert len(runs) == 1 and runs[0]["analysis"] == "dma-design"
+    assert sorted(f.rsplit(".", 1)[1] for f in runs[0]["files"]) == ["gpkg", "html", "inp", "json"]
+    assert all((tmp_path / "ws" / f).is_file() for f in runs[0]["files"])

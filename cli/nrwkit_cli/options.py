@@ -139,11 +139,29 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, allow_nan=False))
 
 
+#: Unit suffixes of the library's column names, and how a table header writes them.
+_UNITS = {"m3h": "m3/h", "m3s": "m3/s", "lps": "l/s", "m3d": "m3/day", "m3_per_day": "m3/day", "km": "km",
+          "mm": "mm", "m": "m", "s": "s", "h": "h", "pct": "%"}
+
+
+def column_label(name: str) -> str:
+    """Return a table header for a library column name: ``leak_flow_m3h`` -> ``leak flow (m3/h)``.
+
+    Names that are already words (with a space, or without an underscore) are kept.
+    """
+    if " " in name or "_" not in name:
+        return name
+    for suffix, unit in sorted(_UNITS.items(), key=lambda item: -len(item[0])):
+        if name.endswith("_" + suffix) and len(name) > len(suffix) + 1:
+            return f"{name[:-len(suffix) - 1].replace('_', ' ')} ({unit})"
+    return name.replace("_", " ")
+
+
 def format_table(rows: Sequence[Sequence[Any]], headers: Sequence[str] | None = None) -> str:
-    """Format rows as a plain-text table with aligned columns."""
+    """Format rows as a plain-text table with aligned columns (headers as words with units)."""
     cells = [[str(c) for c in row] for row in rows]
     if headers:
-        cells.insert(0, list(headers))
+        cells.insert(0, [column_label(str(h)) for h in headers])
     if not cells:
         return ""
     widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
