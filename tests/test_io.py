@@ -160,3 +160,38 @@ def test_several_problems_are_counted(write_inp):
 
 def test_clean_file_has_no_lint(write_inp):
     assert lint_inp(write_inp(make_inp())) == []
+
+
+def test_a_utf8_byte_order_mark_is_dropped(tmp_path):
+    """Notepad's "UTF-8 with BOM": the mark is not data before the first section."""
+    text = make_inp()
+    path = tmp_path / "bom.inp"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    plain = tmp_path / "plain.inp"
+    plain.write_text(text, encoding="utf-8")
+    assert lint_inp(path) == []
+    assert sorted(read_inp(path).node_name_list) == sorted(read_inp(plain).node_name_list)
+
+
+@pytest.mark.parametrize(("section", "line", "kind"), [("[COORDINATES]", "32 5 5", "node"),
+                                                         ("[DEMANDS]", "32 1.0", "node"),
+                                                         ("[VERTICES]", "P99 1 1", "link")])
+def test_lines_about_undefined_elements_are_named(write_inp, section, line, kind):
+    text = make_inp().replace("[END]", "") + f"\n{section}\n{line}\n[END]\n"
+    path = write_inp(text)
+    lnum = text.splitlines().index(line) + 1
+    with pytest.raises(NetworkFileError) as info:
+        read_inp(path)
+    assert info.value.line == lnum
+    assert f"{section} line for {kind} {line.split()[0]!r}, which is not defined" in str(info.value)
+
+
+def test_write_inp_gives_the_same_bytes_and_honours_source_date_epoch(tmp_path, monkeypatch):
+    from nrwkit.network.io import write_inp
+    from nrwkit.networks import load
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "86400")  # one day after 1970-01-01T00:00Z
+    wn = load("net1")
+    first, second = write_inp(wn, tmp_path / "a.inp"), write_inp(wn, tmp_path / "b.inp")
+    assert first.read_bytes() == second.read_bytes()
+    assert "; Created: 1970-01-02 00:00:00\n" in first.read_text(encoding="utf-8")
