@@ -5,51 +5,21 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 import nrwkit
-from nrwkit.errors import InputError, NrwkitError, OutputExistsError
 
 from . import balance, dma, gis, inspect, leaks, networks, workspace
-from .options import (
-    EXIT_BUG,
-    EXIT_INPUT,
-    EXIT_INTERRUPTED,
-    EXIT_RUNTIME,
-    add_verbosity_options,
-    setup_logging,
-    verbosity,
-)
-
-
-def exit_code(exc: BaseException) -> tuple[int, str]:
-    """Return the exit code and the message for an error a command raised.
-
-    The one mapping of errors to exit codes (documented in `nrwkit --help`): input errors and
-    files that cannot be read or written are 2, failed simulations and analyses 3, anything
-    else is an nrwkit bug, 4.
-    """
-    if isinstance(exc, OutputExistsError):
-        return EXIT_INPUT, (f"{exc.path} already exists; nrwkit never overwrites earlier work\n"
-                            "  fix: choose another output name, or pass --overwrite to replace it")
-    if isinstance(exc, InputError):
-        return EXIT_INPUT, str(exc)
-    if isinstance(exc, NrwkitError):
-        return EXIT_RUNTIME, str(exc)
-    if isinstance(exc, OSError) and exc.filename is not None:
-        where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
-        return EXIT_INPUT, (f"{where}: cannot be read or written ({exc.strerror or type(exc).__name__})\n"
-                            "  fix: check the path; write outputs to a folder you can write to, and give "
-                            "inputs you can read")
-    return EXIT_BUG, (f"internal error: {type(exc).__name__}: {exc}\n"
-                      "Run again with -v for the traceback, and report it with the output of "
-                      "`nrwkit --show-versions`.")
+from .options import EXIT_INTERRUPTED, add_verbosity_options, fail, setup_logging
 
 
 class NrwkitGroup(click.Group):
     """The root group: every subcommand gets -v/-q, and every error one exit code, here."""
+
+    #: Tells :func:`nrwkit_cli.options.handle_errors` that errors are mapped here.
+    maps_errors = True
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         add_verbosity_options(cmd)
@@ -67,18 +37,7 @@ class NrwkitGroup(click.Group):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             ctx.exit(0)
         except Exception as exc:
-            _fail(ctx, exc)
-
-
-def _fail(ctx: click.Context, exc: Exception) -> NoReturn:
-    """Print the error (its traceback too with -v) and exit with its documented code."""
-    code, message = exit_code(exc)
-    if verbosity(ctx) > 0:
-        import traceback
-
-        traceback.print_exception(exc, file=sys.stderr)
-    click.echo(f"nrwkit: error: {message}" if code != EXIT_BUG else f"nrwkit: {message}", err=True)
-    ctx.exit(code)
+            fail(ctx, exc)
 
 
 def _show_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:

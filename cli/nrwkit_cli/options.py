@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -9,9 +10,11 @@ import sys
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
+
+from nrwkit.errors import InputError, NrwkitError, OutputExistsError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -114,12 +117,61 @@ def _nothing() -> None:
     """The callback of the command that only carries the shared -v/-q options."""
 
 
-def handle_errors(func: F) -> F:
-    """Return ``func`` unchanged: errors are mapped to exit codes once, in the root group.
+def exit_code(exc: BaseException) -> tuple[int, str]:
+    """Return the exit code and the message for an error a command raised.
 
-    Kept so that commands written before the mapping moved into the group keep importing it.
+    The one mapping of errors to exit codes (documented in `nrwkit --help`): input errors and
+    files that cannot be read or written are 2, failed simulations and analyses 3, anything
+    else is an nrwkit bug, 4.
     """
-    return func
+    if isinstance(exc, OutputExistsError):
+        return EXIT_INPUT, (f"{exc.path} already exists; nrwkit never overwrites earlier work\n"
+                            "  fix: choose another output name, or pass --overwrite to replace it")
+    if isinstance(exc, InputError):
+        return EXIT_INPUT, str(exc)
+    if isinstance(exc, NrwkitError):
+        return EXIT_RUNTIME, str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+        return EXIT_INPUT, (f"{where}: cannot be read or written ({exc.strerror or type(exc).__name__})\n"
+                            "  fix: check the path; write outputs to a folder you can write to, and give "
+                            "inputs you can read")
+    return EXIT_BUG, (f"internal error: {type(exc).__name__}: {exc}\n"
+                      "Run again with -v for the traceback, and report it with the output of "
+                      "`nrwkit --show-versions`.")
+
+
+def fail(ctx: click.Context, exc: Exception) -> NoReturn:
+    """Print the error (its traceback too with -v) and exit with its documented code."""
+    code, message = exit_code(exc)
+    if verbosity(ctx) > 0:
+        import traceback
+
+        traceback.print_exception(exc, file=sys.stderr)
+    click.echo(f"nrwkit: error: {message}" if code != EXIT_BUG else f"nrwkit: {message}", err=True)
+    ctx.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Map errors to exit codes for a command run outside the nrwkit group (a test's own group).
+
+    Under ``nrwkit`` the root group maps them (:func:`exit_code`, once); this wrapper then only
+    calls the command.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        if getattr(ctx.find_root().command, "maps_errors", False):
+            return func(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:
+            fail(ctx, exc)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def number_pair(value: str | None, *, shape: str, example: str, param_hint: str | None = None
