@@ -120,6 +120,8 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
             click.echo(f"warning: {warning}", err=True)
         click.echo(f"no answer: the readings of {len(result.sensors)} loggers cannot separate the candidates "
                    "(see the warnings; --json lists them anyway)")
+        for path in saved:
+            click.echo(f"wrote {path}")
     elif verbosity(ctx) >= 0:
         _print_localisation(result, top, saved)
     if not result.separable:
