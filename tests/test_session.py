@@ -420,7 +420,7 @@ def test_unopenable_network_raises(write_inp):
     text = text.replace("[VALVES]", "[PUMPS]\n PU1  J33  J60  HEAD  C1\n\n[VALVES]")
     text = text.replace("[OPTIONS]", "[CURVES]\n C1  5  -10\n\n[OPTIONS]")
     wn = read_inp(write_inp(text))
-    with pytest.raises(SimulationError, match="EPANET"), HydraulicSession(wn) as session:
+    with pytest.raises(InputError, match="EPANET refuses the model"), HydraulicSession(wn) as session:
         session.solve(0)
 
 
