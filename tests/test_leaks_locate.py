@@ -112,7 +112,7 @@ def test_readings_file(tmp_path, ltown):
     stamped = tmp_path / "stamped.csv"
     stamped.write_text("time,n1\n2018-01-01 00:15:00,50\n2018-01-01 00:30:00,51\n")
     assert list(read_readings(stamped, start="2018-01-01").values.index) == [900, 1800]
-    with pytest.raises(InputError, match="model.s start is not known"):
+    with pytest.raises(InputError, match="start is not known"):
         read_readings(stamped)
     broken = tmp_path / "broken.csv"
     broken.write_text("time,n1\n0,50\n900,abc\n")
