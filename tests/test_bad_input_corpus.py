@@ -117,11 +117,7 @@ def _read_only(folder: Path) -> None:
 
 #: (id, files, setup, arguments, exit code, substrings of the output); paths are relative to tmp_path.
 Case = tuple[str, Files, Callable[[Path], None] | None, list[str], int, list[str]]
-XFAIL: dict[str, str] = {
-    "dma-design-no-source": (
-        "src/nrwkit/dma/design.py: 'the network has no tank or reservoir' does not name the file (wn.name)"
-    ),
-}
+XFAIL: dict[str, str] = {}
 
 CASES: list[Case] = [
     # --- .inp files, through inspect (and its outputs) ---

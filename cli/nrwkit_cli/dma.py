@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from nrwkit import dma as nrwdma
-from nrwkit.errors import LayerError
+from nrwkit.dma.polygons import read_polygons
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json
 from nrwkit.units import LITRES_PER_M3
@@ -309,7 +309,7 @@ def from_polygons_command(run: _Run, polygons: Path, layer: str | None, id_field
     are an error; junctions outside every polygon are reported and left in transmission.
     """
     kwargs["size_by"] = _size_by(run, kwargs["size_by"])
-    frame = _read_polygons(polygons, layer, run.crs)
+    frame = read_polygons(polygons, layer, crs=run.crs)
     assignment, left_out, findings = nrwdma.assignment_from_polygons(run.wn, frame, id_field=id_field,
                                                                      source=polygons.name)
     design, evaluation = nrwdma.from_assignment(run.wn, assignment, left_out=left_out, findings=findings,
@@ -343,33 +343,3 @@ def check_command(run: _Run, design_path: Path, exclude_diameter_above: float | 
                                             size_band=tuple(band) if band else None, **_common(kwargs))
     saved = run.write(design, evaluation, analysis="dma-check", title="DMA design check")
     _print(design, evaluation, saved, run.notes, as_json)
-
-
-def _read_polygons(path: Path, layer: str | None, crs: str | None) -> Any:
-    import geopandas as gpd
-    import pyogrio
-
-    if not path.exists():
-        raise LayerError(path, "no such file", "check the path of the DMA polygons")
-    try:
-        found = list(pyogrio.list_layers(path))
-    except Exception as exc:
-        raise LayerError(path, f"cannot be read as a GIS file ({exc})",
-                         "give a GeoPackage (or another file QGIS opens) with one polygon per DMA") from exc
-    layers = [name for name, geom in found if geom and "POLYGON" in str(geom).upper()]
-    if layer is not None and layer not in layers:
-        names = ", ".join(repr(str(n)) for n, _ in found) or "none"
-        raise LayerError(path, f"no polygon layer {layer!r} (the file's layers: {names})",
-                         "give --layer the name of the layer holding the DMA polygons", layer=layer)
-    if layer is None:
-        layer = "dmas" if "dmas" in layers else (layers[0] if layers else None)
-    if layer is None:
-        raise LayerError(path, "no polygon layer", "draw one polygon per DMA in a polygon layer")
-    try:
-        frame = gpd.read_file(path, layer=layer)
-    except Exception as exc:
-        raise LayerError(path, f"the layer cannot be read ({exc})", "open it in QGIS and save it again",
-                         layer=layer) from exc
-    if crs is not None and frame.crs is not None:
-        frame = frame.to_crs(crs)
-    return frame

@@ -15,6 +15,7 @@ from nrwkit.outputs import check_writable
 from nrwkit.units import SECONDS_PER_DAY
 
 from .options import (
+    NON_NEGATIVE,
     check_options,
     crs_option,
     echo_json,
@@ -94,13 +95,13 @@ def _layer_counts(path: Path) -> dict[str, dict]:
 @click.option("--mapping", "mapping_path", type=click.Path(dir_okay=False, path_type=Path),
               help="YAML file saying which field holds what (default: the layers of "
                    "`nrwkit gis export`).")
-@click.option("--snap", "snap_m", type=click.FloatRange(min=0), metavar="M",
+@click.option("--snap", "snap_m", type=NON_NEGATIVE, metavar="M",
               help="Snapping tolerance in metres (default: the mapping's, 0.5 m).")
 @click.option("--findings", "findings_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write every repair and finding, with its location, to this GeoPackage.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="Also write a self-contained HTML report with a map of the repairs.")
-@click.option("--year", "reference_year", type=int,
+@click.option("--year", "reference_year", type=click.IntRange(1800, 2200),
               help="Year the model represents, for ageing pipes in the roughness table.")
 @click.option("--crs", metavar="CRS",
               help="CRS of layers that carry none, e.g. EPSG:32633 (overrides the mapping's crs).")
@@ -196,7 +197,7 @@ def _print_import(result: nrwgis.ImportResult, out: Path, findings_path: Path | 
               type=click.Choice(["m3/year", "m3/month", "m3/day", "l/s", "m3/s", "m3/h", "gal/day"]),
               help="Unit of --demand-field.")
 @click.option("--max-distance", "max_distance_m", default=50.0, show_default=True,
-              type=click.FloatRange(min=0),
+              type=NON_NEGATIVE,
               metavar="M", help="Customers farther from every pipe are reported, not allocated.")
 @click.option("--add-demands", is_flag=True,
               help="Add the consumption to the existing demands instead of replacing them.")

@@ -11,7 +11,7 @@ from nrwkit.gis import write_geopackage
 from nrwkit.network import Inspection, inspect_network
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json, write_text
-from nrwkit.workspace import is_workspace, open_workspace
+from nrwkit.workspace import is_workspace, open_workspace, save_run
 
 from .options import (
     EXIT_FINDINGS,
@@ -136,11 +136,12 @@ def inspect_command(
         if report_path is not None:
             saved.append(report.write(report_path, overwrite=overwrite))
         if workspace is not None:
-            html_path = workspace.output_path("inspect", ".html")  # one name for the run's files
-            saved.append(report.write(html_path))
-            saved.append(write_json(html_path.with_suffix(".json"), result.to_dict()))
-            saved.append(write_geopackage(wn, html_path.with_suffix(".gpkg"), crs=crs,
-                                          findings=result.findings, results=result.state))
+            saved += save_run(workspace, "inspect", {
+                ".html": report.write,
+                ".json": lambda p: write_json(p, result.to_dict()),
+                ".gpkg": lambda p: write_geopackage(wn, p, crs=crs, findings=result.findings,
+                                                    results=result.state),
+            }, title="Network inspection")
     if as_json:
         echo_json(result.to_dict())
     elif verbosity(ctx) >= 0:

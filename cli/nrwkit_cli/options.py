@@ -260,6 +260,9 @@ def findings_lines(findings: Sequence[Any], *, max_per_code: int = MAX_PER_CODE)
         lines.append(f"{f.severity.value.upper():<8}{f.code}")
         lines.append(textwrap.fill(f.message, width=96, initial_indent="    ",
                                    subsequent_indent="    "))
+        if getattr(f, "fix", ""):
+            lines.append(textwrap.fill(f"fix: {f.fix}", width=96, initial_indent="    ",
+                                       subsequent_indent="         "))
     for code, n in shown.items():
         if n > max_per_code:
             lines.append(f"... and {n - max_per_code} more {code} findings "

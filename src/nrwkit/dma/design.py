@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
-from ..errors import InputError
+from ..errors import InputError, NetworkFileError
 from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod, system_demand
 from ..units import HOUR_S, SECONDS_PER_HOUR
@@ -198,8 +198,8 @@ def design(
     if trunk not in ("auto", "none"):
         raise InputError(f"trunk={trunk!r}: use 'auto' or 'none'")
     if not (wn.num_tanks or wn.num_reservoirs):
-        raise InputError("the network has no tank or reservoir: nothing supplies it; add its source "
-                         "([RESERVOIRS] or [TANKS]) to the .inp file")
+        raise NetworkFileError(wn.name or "the network", "it has no tank or reservoir: nothing supplies it",
+                               "add its source ([RESERVOIRS] or [TANKS]) to the .inp file")
     if size is not None:
         _check_band(size)
     log = StageLog(progress)

@@ -26,6 +26,7 @@ import shapely
 import wntr
 
 from ..errors import InputError, LayerError
+from ..gis.export import reproducible_gpkg
 from ..network.io import read_inp, write_inp
 from ..network.layout import link_coordinates, link_midpoint
 from ..outputs import atomic_output
@@ -156,7 +157,7 @@ def write_design_geopackage(wn: wntr.network.WaterNetworkModel, design: DmaDesig
         notes.append("the network has no coordinates: the GeoPackage has no DMA polygons and its "
                      "points all lie at the origin")
     kinds = {"dmas": "MultiPolygon", "boundary": "Point", "junctions": "Point", "pipes": "LineString"}
-    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings():
+    with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings(), reproducible_gpkg():
         warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
         for layer, frame in layers.items():
             if layer == "dmas" and frame.empty:

@@ -268,7 +268,7 @@ def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.G
     left_out = {j: f"outside every polygon ({source})" for j in outside}
     if assignment.empty:
         msg = (f"no junction lies inside {source}: check that the polygons and the network share a "
-               "coordinate system (give --crs)")
+               "coordinate system (give the polygons' CRS)")
         raise InputError(msg)
     empty = sorted(set(polys.dma) - set(assignment.to_numpy()))
     if empty:

@@ -857,5 +857,5 @@ def build_network(
     result = _Builder(src, mapping, tolerance, stored, year, dup).run()
     if result.wn.num_pipes == 0:
         raise LayerError(layers, "no pipe is left after snapping (every pipe's ends fell on one "
-                         "node)", "use a snapping tolerance smaller than the pipes (--snap)")
+                         "node)", "use a snapping tolerance (snap_m) smaller than the pipes")
     return result

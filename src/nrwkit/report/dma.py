@@ -25,7 +25,8 @@ from ..plot import (
     axis_labels,
     dma_colours,
 )
-from .html import MM_PER_M, Card, Report, findings_html, table_html
+from ..units import MM_PER_M
+from .html import Card, Report, findings_html, table_html
 
 __all__ = ["dma_map", "dma_report"]
 

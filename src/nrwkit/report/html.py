@@ -32,8 +32,6 @@ from ..outputs import creation_time, write_text
 __all__ = ["Card", "Report", "Section", "created_stamp", "figure_svg", "file_checksum",
            "findings_html", "readable_header", "table_html"]
 
-#: Millimetres per metre, for pipe diameters in reports (nrwkit.units has no millimetre yet).
-MM_PER_M = 1000.0
 #: The salt of matplotlib's SVG ids (random without one), so figures are the same bytes each run.
 SVG_HASH_SALT = "nrwkit"
 

@@ -17,7 +17,7 @@ import wntr
 
 from ..findings import Finding
 from ..network.layout import link_coordinates, link_midpoint
-from .html import MM_PER_M
+from ..units import MM_PER_M
 
 __all__ = ["network_map"]
 

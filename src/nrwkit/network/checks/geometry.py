@@ -50,7 +50,7 @@ class LengthMismatchCheck(Check):
                 [],
                 "pipe lengths are not proportional to the distances between their drawn "
                 "ends: the coordinates look schematic, so lengths were not checked against "
-                "them. Give real coordinates (and --crs) to enable this check.",
+                "them. Give real coordinates (and their CRS) to enable this check.",
                 element_type="network",
                 severity=Severity.INFO,
             )
