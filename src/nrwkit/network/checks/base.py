@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
@@ -24,6 +25,7 @@ from ...crs import parse_crs
 from ...errors import InputError, SimulationError
 from ...findings import Finding, Severity, findings_frame, list_ids
 from ...hydraulics import SteadyState, steady_state
+from ..supply import permanently_closed_links, supplied_nodes
 
 __all__ = [
     "CHECKS",
@@ -129,39 +131,25 @@ class CheckContext:
     @cached_property
     def permanently_closed_links(self) -> set[str]:
         """Pipes and valves closed in [STATUS]/[PIPES] that no control ever acts on."""
-        controlled: set[str] = set()
-        for _, control in self.wn.controls():
-            for action in control.actions():
-                target = action.target()[0]
-                controlled.add(getattr(target, "name", str(target)))
-        closed = set()
-        for name, link in self.wn.links():
-            is_pump = isinstance(link, wntr.network.Pump)
-            if not is_pump and link.initial_status == wntr.network.LinkStatus.Closed:
-                if name not in controlled:
-                    closed.add(name)
-        return closed
+        return permanently_closed_links(self.wn)
 
     @cached_property
     def unsupplied_components(self) -> list[list[str]]:
-        """Groups of connected nodes with no tank or reservoir (through open links)."""
-        from scipy.sparse import coo_matrix
-        from scipy.sparse.csgraph import connected_components
+        """Groups of connected nodes with no tank or reservoir (through open links).
 
-        names = self.wn.node_name_list
-        index = {name: i for i, name in enumerate(names)}
-        open_links = self.links.drop(index=list(self.permanently_closed_links))
-        rows = open_links["start"].map(index).to_numpy()
-        cols = open_links["end"].map(index).to_numpy()
-        adjacency = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(names),) * 2)
-        _, labels = connected_components(adjacency, directed=False)
-        supplied = {labels[index[s]] for s in self.sources}
+        "Supplied" is :func:`nrwkit.network.supply.supplied_nodes`, the rule DMA design uses.
+        """
+        supplied = supplied_nodes(self.wn)
         isolated = set(self.isolated_nodes)
-        groups: dict[int, list[str]] = {}
-        for name, label in zip(names, labels, strict=True):
-            if label not in supplied and name not in isolated:
-                groups.setdefault(int(label), []).append(name)
-        return sorted((sorted(g) for g in groups.values()), key=lambda g: (-len(g), g[0]))
+        cut_off = [n for n in self.wn.node_name_list if n not in supplied and n not in isolated]
+        graph = nx.Graph()
+        graph.add_nodes_from(cut_off)
+        shut = self.permanently_closed_links
+        graph.add_edges_from((start, end) for name, start, end in
+                             zip(self.links.index, self.links["start"], self.links["end"], strict=True)
+                             if name not in shut and start in graph and end in graph)
+        groups = [sorted(g) for g in nx.connected_components(graph)]
+        return sorted(groups, key=lambda g: (-len(g), g[0]))
 
     def links_touching(self, nodes: set[str]) -> list[str]:
         """Links with at least one end in ``nodes``."""
