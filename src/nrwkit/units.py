@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .errors import InputError
+
 __all__ = [
     "DAYS_PER_YEAR",
     "DAY_S",
@@ -95,7 +97,7 @@ def _factor(unit: str, table: Mapping[str, float]) -> float:
     try:
         return table[unit]
     except KeyError:
-        raise ValueError(f"unknown unit {unit!r}: use one of {', '.join(table)}") from None
+        raise InputError(f"unknown unit {unit!r}: use one of {', '.join(table)}") from None
 
 
 def to_si(value: float, unit: str, table: Mapping[str, float]) -> float:
@@ -117,7 +119,7 @@ def to_si(value: float, unit: str, table: Mapping[str, float]) -> float:
 
     Raises
     ------
-    ValueError
+    InputError
         For a unit not in the table (the message lists the known ones).
     """
     return value * _factor(unit, table)

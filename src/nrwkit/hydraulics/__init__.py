@@ -18,10 +18,17 @@ No module outside this package calls an engine (``EpanetSimulator``, ``WNTRSimul
 
 from .options import changed_options, set_options
 from .session import ExtendedPeriod, HydraulicSession, HydraulicState, SessionState, epanet_version
-from .snapshot import EpanetWarning, SteadyState, peak_demand_time, steady_state, system_demand
+from .snapshot import (
+    EPANET_WARNINGS,
+    SteadyState,
+    epanet_warning,
+    peak_demand_time,
+    steady_state,
+    system_demand,
+)
 
 __all__ = [
-    "EpanetWarning",
+    "EPANET_WARNINGS",
     "ExtendedPeriod",
     "HydraulicSession",
     "HydraulicState",
@@ -29,6 +36,7 @@ __all__ = [
     "SteadyState",
     "changed_options",
     "epanet_version",
+    "epanet_warning",
     "peak_demand_time",
     "set_options",
     "steady_state",

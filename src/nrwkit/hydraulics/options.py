@@ -30,6 +30,13 @@ OPTION_PATHS: dict[str, tuple[str, str]] = {
     "headloss": ("hydraulic", "headloss"),
     "inpfile_units": ("hydraulic", "inpfile_units"),
     "demand_model": ("hydraulic", "demand_model"),
+    "required_pressure_m": ("hydraulic", "required_pressure"),
+    "minimum_pressure_m": ("hydraulic", "minimum_pressure"),
+    "pressure_exponent": ("hydraulic", "pressure_exponent"),
+    "unbalanced": ("hydraulic", "unbalanced"),
+    "unbalanced_trials": ("hydraulic", "unbalanced_value"),
+    "quality_parameter": ("quality", "parameter"),
+    "quality_tolerance": ("quality", "tolerance"),
 }
 
 
@@ -47,7 +54,7 @@ def set_options(wn: wntr.network.WaterNetworkModel, **changes: Any) -> dict[str,
     Returns
     -------
     dict
-        The previous value of every option changed, to give back to :func:`set_options`.
+        The previous value of every option changed (:func:`changed_options` restores them).
 
     Raises
     ------
@@ -98,4 +105,6 @@ def changed_options(wn: wntr.network.WaterNetworkModel,
     try:
         yield wn
     finally:
-        set_options(wn, **previous)
+        for name, value in previous.items():  # directly: a previous value may be None
+            section, attribute = OPTION_PATHS[name]
+            setattr(getattr(wn.options, section), attribute, value)

@@ -31,6 +31,7 @@ from wntr.epanet.exceptions import EpanetException
 from wntr.epanet.toolkit import ENepanet
 
 from ..errors import InputError, SimulationError
+from .options import changed_options
 
 __all__ = ["ExtendedPeriod", "HydraulicSession", "HydraulicState", "SessionState"]
 
@@ -851,41 +852,30 @@ def _write_session_inp(
     hydraulic_step_s: int | None = None,
 ) -> None:
     """Write ``wn`` for the session (LPS units, the asked demand model), restoring ``wn``."""
-    hyd = wn.options.hydraulic
-    quality = wn.options.quality
-    times = wn.options.time
-    saved = (hyd.demand_model, hyd.required_pressure, hyd.minimum_pressure,
-             hyd.pressure_exponent, quality.parameter, times.duration, hyd.unbalanced,
-             hyd.unbalanced_value, quality.tolerance, times.hydraulic_timestep)
-    try:
-        if hydraulic_step_s is not None:
-            times.hydraulic_timestep = int(hydraulic_step_s)
-        if demand_model is not None:
-            hyd.demand_model = demand_model
-        if required is not None:
-            hyd.required_pressure = float(required)
-        if minimum is not None:
-            hyd.minimum_pressure = float(minimum)
-        if exponent is not None:
-            hyd.pressure_exponent = float(exponent)
+    changes: dict[str, Any] = {
+        "hydraulic_step_s": hydraulic_step_s, "demand_model": demand_model,
+        "required_pressure_m": None if required is None else float(required),
+        "minimum_pressure_m": None if minimum is None else float(minimum),
+        "pressure_exponent": None if exponent is None else float(exponent),
         # "Unbalanced Stop" would end an extended-period run at the first step that does not
         # converge, silently short: carry on (10 more trials, then the last solution) and
         # report the step as unbalanced instead
-        hyd.unbalanced = "CONTINUE"
-        hyd.unbalanced_value = 10
-        if water_age:
-            quality.parameter = "AGE"
+        "unbalanced": "CONTINUE", "unbalanced_trials": 10,
+    }
+    if water_age:
+        times = wn.options.time
+        step_s = int(hydraulic_step_s or times.hydraulic_timestep or 3600)
+        changes |= {
+            "quality_parameter": "AGE",
             # segments whose ages differ by less than this merge: 0.1 h keeps ages within
             # 0.05 h of EPANET's default 0.01 h on BWSN Network 2 with 50 pipes closed, and
             # runs three times faster (stagnant pipes otherwise breed segments)
-            quality.tolerance = max(float(quality.tolerance or 0.0), AGE_TOLERANCE_H)
+            "quality_tolerance": max(float(wn.options.quality.tolerance or 0.0), AGE_TOLERANCE_H),
             # EPANET skips water quality altogether for a file whose duration is 0
-            times.duration = max(int(times.duration), int(times.hydraulic_timestep or 3600))
+            "duration_s": max(int(times.duration), step_s),
+        }
+    with changed_options(wn, **changes):
         wntr.network.write_inpfile(wn, str(path), units="LPS")
-    finally:
-        (hyd.demand_model, hyd.required_pressure, hyd.minimum_pressure,
-         hyd.pressure_exponent, quality.parameter, times.duration, hyd.unbalanced,
-         hyd.unbalanced_value, quality.tolerance, times.hydraulic_timestep) = saved
 
 
 def epanet_version() -> str:

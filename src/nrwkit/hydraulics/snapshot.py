@@ -19,27 +19,50 @@ import wntr
 from wntr.epanet.exceptions import EN_ERROR_CODES, EpanetException
 
 from ..errors import SimulationError
+from ..findings import Finding, Severity
 from ..units import HOUR_S
 from .options import changed_options
 
-__all__ = ["EpanetWarning", "SteadyState", "peak_demand_time", "steady_state", "system_demand"]
+__all__ = ["EPANET_WARNINGS", "SteadyState", "epanet_warning", "peak_demand_time", "steady_state",
+           "system_demand"]
 
 
-@dataclass(frozen=True)
-class EpanetWarning:
-    """A warning EPANET raised while solving (codes 1-6 of the EPANET 2.2 manual).
+#: Finding codes of EPANET's solver warnings (codes 1-6 of the EPANET 2.2 manual), with their
+#: severity: an unbalanced system is no hydraulic solution; the others may still be usable.
+EPANET_WARNINGS: dict[int, tuple[str, Severity]] = {
+    1: ("epanet-unbalanced", Severity.ERROR),
+    2: ("epanet-unstable", Severity.WARNING),
+    3: ("epanet-disconnected", Severity.WARNING),
+    4: ("epanet-pump-cannot-deliver", Severity.WARNING),
+    5: ("epanet-valve-cannot-deliver", Severity.WARNING),
+    6: ("epanet-negative-pressure", Severity.WARNING),
+}
 
-    Attributes
+
+def epanet_warning(message: str) -> Finding:
+    """Return EPANET's warning text as a finding, its code from the EPANET warning number.
+
+    Parameters
     ----------
-    code : int
-        1 unbalanced (no convergence), 2 unstable, 3 disconnected, 4 pump cannot deliver,
-        5 valve cannot deliver, 6 negative pressures.
     message : str
-        EPANET's text.
-    """
+        EPANET's text (as WNTR collects it from the toolkit).
 
-    code: int
-    message: str
+    Returns
+    -------
+    Finding
+        Code ``epanet-unbalanced`` (warning 1, severity error), ``epanet-unstable`` (2),
+        ``epanet-disconnected`` (3), ``epanet-pump-cannot-deliver`` (4),
+        ``epanet-valve-cannot-deliver`` (5), ``epanet-negative-pressure`` (6), or
+        ``epanet-warning`` for a text none of these match.
+
+    Examples
+    --------
+    >>> epanet_warning("At 1:00:00, system disconnected - one or more nodes with positive "
+    ...                "demands were disconnected for all supply sources").code
+    'epanet-disconnected'
+    """
+    code, severity = EPANET_WARNINGS.get(_warning_code(message), ("epanet-warning", Severity.WARNING))
+    return Finding(severity, code, (), message.strip(), "network")
 
 
 @dataclass(frozen=True)
@@ -63,8 +86,8 @@ class SteadyState:
     headloss : pandas.Series
         EPANET's headloss (index = link names): for pipes per unit length (m/m), for pumps
         and valves the head difference across the link (m).
-    warnings : tuple of EpanetWarning
-        EPANET's warnings for the solve.
+    warnings : tuple of Finding
+        EPANET's warnings for the solve (:func:`epanet_warning`).
     """
 
     time_s: int
@@ -74,12 +97,12 @@ class SteadyState:
     flowrate_m3s: pd.Series
     velocity_ms: pd.Series
     headloss: pd.Series
-    warnings: tuple[EpanetWarning, ...] = field(default_factory=tuple)
+    warnings: tuple[Finding, ...] = field(default_factory=tuple)
 
     @property
     def converged(self) -> bool:
         """False when EPANET reported the system hydraulically unbalanced (warning 1)."""
-        return all(w.code != 1 for w in self.warnings)
+        return all(w.code != "epanet-unbalanced" for w in self.warnings)
 
 
 def _multipliers(wn: wntr.network.WaterNetworkModel, name: str | None) -> np.ndarray | None:
@@ -208,7 +231,7 @@ def steady_state(
     if node["pressure"].empty:
         msg = "EPANET returned no results: the network could not be solved at the first step"
         raise SimulationError(msg)
-    warns = tuple(EpanetWarning(_warning_code(m), m) for m in messages)
+    warns = tuple(epanet_warning(m) for m in messages)
     return SteadyState(
         time_s=when,
         pressure_m=node["pressure"].iloc[0].rename("pressure_m"),

@@ -42,15 +42,16 @@ class ConvergenceCheck(Check):
         if sim is None:
             return
         for warning in sim.warnings:
-            if warning.code == 1:
+            if warning.code == "epanet-unbalanced":
                 yield self.finding(
                     [], f"EPANET: {warning.message}. Results are not a hydraulic solution. "
                     "Look for pumps and valves that switch back and forth, very short or very "
                     "rough pipes, and disconnected zones.", element_type="network",
                 )
-            elif warning.code == 3 and ctx.unsupplied_nodes:
+            elif warning.code == "epanet-disconnected" and ctx.unsupplied_nodes:
                 continue  # already reported by no-source
-            elif warning.code in (2, 3, 4, 5):
+            elif warning.code in ("epanet-unstable", "epanet-disconnected", "epanet-pump-cannot-deliver",
+                                  "epanet-valve-cannot-deliver"):
                 yield self.finding(
                     [], f"EPANET: {warning.message}. Review the pumps, valves and controls "
                     "involved.", element_type="network", severity=Severity.WARNING,
