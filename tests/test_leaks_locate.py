@@ -7,6 +7,7 @@ itself checked against WNTR's leak model in test_leaks_model.py); distances are 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +17,7 @@ import pytest
 import wntr
 
 from nrwkit.errors import InputError
+from nrwkit.findings import Finding, Severity
 from nrwkit.leaks import Leak, simulate_leaks
 from nrwkit.leaks.cases import make_case
 from nrwkit.leaks.locate import METHODS, locate
@@ -23,6 +25,8 @@ from nrwkit.leaks.readings import read_readings
 from nrwkit.networks import load
 
 HOUR = 3600
+#: A finding code: lower-case words joined by hyphens.
+KEBAB = re.compile(r"[a-z0-9]+(-[a-z0-9]+)+")
 #: The 33 pressure sensors of BattLeDIM 2020 on L-Town (Vrachimis et al.).
 BATTLEDIM = ("n1 n4 n31 n54 n105 n114 n163 n188 n215 n229 n288 n296 n332 n342 n410 n415 n429 n458 n469 "
              "n495 n506 n516 n519 n549 n613 n636 n644 n679 n722 n726 n740 n752 n769").split()
@@ -80,8 +84,12 @@ def test_dead_unknown_and_gappy_loggers_are_dropped_not_used(ltown, event):
     bad.iloc[::3, bad.columns.get_loc("n1")] = np.nan  # gaps
     result = locate(ltown, bad, method="bayes", noise_m=0.05)
     assert "n4" not in result.sensors and "ghost" not in result.sensors and "n1" in result.sensors
-    assert any("dead logger" in w and "n4" in w for w in result.warnings)
-    assert any("ghost" in w for w in result.warnings)
+    codes = {w.code: w for w in result.warnings}
+    dead = codes["leaks-logger-dead"]
+    assert "dead logger" in dead.message and dead.elements == ("n4",) and dead.element_type == "node"
+    assert codes["leaks-logger-not-junction"].elements == ("ghost",)
+    assert codes["leaks-readings-missing"].elements == ("n1",)
+    assert all(isinstance(w, Finding) and w.severity == Severity.WARNING for w in result.warnings)
     assert along_pipes(ltown, result.candidates.node.iloc[0], "n497") < 300.0
 
 
@@ -90,7 +98,8 @@ def test_times_outside_the_model_are_left_out(ltown, event):
     late = readings.copy()
     late.index = late.index + 3 * HOUR  # the last half now lies beyond the 6-hour model
     result = locate(ltown, late, noise_m=0.05)
-    assert any("outside the model" in w for w in result.warnings)
+    outside = [w for w in result.warnings if w.code == "leaks-readings-outside-run"]
+    assert len(outside) == 1 and "outside the model" in outside[0].message and "Duration" in outside[0].fix
 
 
 def test_no_leak_gives_a_wide_search_area(ltown, event):
@@ -151,7 +160,8 @@ def test_methods_rank_differently_and_correlation_ignores_a_common_offset(ltown,
     assert along_pipes(ltown, orders["correlation"][0], "n497") < 300.0
     assert "n497" not in orders["bayes"]
     for result in ranked.values():
-        assert not result.separable and any("common to every logger" in w for w in result.warnings)
+        assert not result.separable and any("common to every logger" in w.message for w in result.warnings)
+        assert "leaks-uniform-change" in {w.code for w in result.warnings}
 
 
 def test_a_model_without_demand_asks_for_a_leak_bound():
@@ -200,6 +210,10 @@ def test_locate_sweep_public_networks(name):
     else:  # an answer claims something: a search area shorter than a quarter of the mains
         total_km = sum(float(p.length) for _, p in wn.pipes()) / 1000.0
         assert result.search_area["length_km"] <= 0.25 * total_km
+    # every warning a Finding with a stable leaks- code, in the JSON as its dict
+    assert all(isinstance(w, Finding) and KEBAB.fullmatch(w.code) and w.code.startswith("leaks-")
+               for w in result.warnings)
+    assert result.to_dict()["warnings"] == [w.to_dict() for w in result.warnings]
 
 
 def test_a_spike_is_left_out_with_a_warning(ltown, event):
@@ -209,8 +223,10 @@ def test_a_spike_is_left_out_with_a_warning(ltown, event):
     spiked.iloc[10, 3] += 8.0
     plain = locate(ltown, readings, noise_m=0.05, resimulate=0)
     result = locate(ltown, spiked, noise_m=0.05, resimulate=0)
-    assert any("jump away" in w and spiked.columns[3] in w for w in result.warnings)
-    assert not any("jump away" in w for w in plain.warnings)
+    spikes = [w for w in result.warnings if w.code == "leaks-readings-spikes"]
+    assert len(spikes) == 1 and "jump away" in spikes[0].message and spiked.columns[3] in spikes[0].message
+    assert spikes[0].elements == (spiked.columns[3],) and "cut the window" in spikes[0].fix
+    assert "leaks-readings-spikes" not in {w.code for w in plain.warnings}
     # one reading fewer: the same leading candidates (the fifth may swap with a near tie)
     assert list(result.candidates.node.head(3)) == list(plain.candidates.node.head(3))
     assert len(set(result.candidates.node.head(5)) & set(plain.candidates.node.head(5))) >= 4
@@ -219,7 +235,7 @@ def test_a_spike_is_left_out_with_a_warning(ltown, event):
     # a step that stays (a leak, a valve) is not a spike
     stepped = readings.copy()
     stepped.iloc[10:, 3] -= 2.0
-    assert not any("jump away" in w for w in locate(ltown, stepped, noise_m=0.05, resimulate=0).warnings)
+    assert not any("jump away" in str(w) for w in locate(ltown, stepped, noise_m=0.05, resimulate=0).warnings)
 
 
 def test_plausible_flows_weigh_and_reject_by_hand():

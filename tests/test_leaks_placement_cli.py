@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -69,12 +70,17 @@ def test_locate_command_json_and_report(readings_csv, tmp_path):
     # said with exit 1 and a warning, the ranking still in the JSON
     assert result.exit_code == 1, result.output
     data = json.loads(result.stdout)
-    assert data["separable"] is False and any("cannot separate" in w for w in data["warnings"])
+    assert data["separable"] is False and any("cannot separate" in w["message"] for w in data["warnings"])
+    for w in data["warnings"]:  # each warning a finding's dict: code, severity, message (and fix)
+        assert {"code", "severity", "message", "elements", "element_type"} <= set(w)
+        assert w["severity"] == "warning" and re.fullmatch(r"leaks(-[a-z0-9]+)+", w["code"])
     assert {"candidates", "search_area", "method", "warnings", "sensors"} <= set(data)
     assert len(data["candidates"]) == 5
     assert {"node", "probability", "leak_flow_m3h"} <= set(data["candidates"][0])
     assert {"pipes", "length_km", "probability"} <= set(data["search_area"])
-    assert "dead" not in data["sensors"] and any("dead" in w for w in data["warnings"])
+    assert "dead" not in data["sensors"] and any("dead" in w["message"] for w in data["warnings"])
+    dropped = [w for w in data["warnings"] if w["code"] == "leaks-logger-not-junction"]
+    assert [w["elements"] for w in dropped] == [["dead"]] and dropped[0]["fix"]
     text = report.read_text()
     assert "Leak localisation" in text and "NO ANSWER" in text
     # no headline figure a crew could act on: the no-answer card, not "most probable junction"

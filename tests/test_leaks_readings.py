@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from nrwkit.errors import InputError
+from nrwkit.findings import Finding, Severity
 from nrwkit.leaks import Leak, read_readings, simulate_leaks, usable_readings
 from nrwkit.networks import load, resolve
 from nrwkit_cli.main import cli
@@ -51,10 +52,11 @@ def _refused(tmp_path, text: str, *extra: str, network: str = "net1") -> str:
 
 
 def _accepted(tmp_path, text: str, *extra: str) -> str:
-    """Run locate on readings it must accept (exit 0, or 1: Net1 cannot separate); its output."""
+    """Run locate on readings it must accept (exit 0, or 1: Net1 cannot separate); its output,
+    with the lines of each wrapped warning joined (one space between words)."""
     result, _, _ = _locate(tmp_path, text, *extra)
     assert result.exit_code in (0, 1), result.output
-    return result.output
+    return " ".join(result.output.split())
 
 
 def test_good_readings_run(tmp_path, rows):
@@ -66,7 +68,9 @@ def test_good_readings_run(tmp_path, rows):
 def test_unknown_logger_is_dropped_with_a_warning(tmp_path, rows):
     text = _csv([f"{r},{k}" for k, r in enumerate(rows)], header="time," + ",".join(LOGGERS) + ",ghost")
     output = _accepted(tmp_path, text)
+    assert "WARNING leaks-logger-not-junction" in output
     assert "logger ghost is not a junction of the network: dropped" in output
+    assert "fix: name the column after the junction id the logger is on" in output
 
 
 def test_only_unknown_loggers(tmp_path):
@@ -168,3 +172,32 @@ def test_library_raises_input_error_naming_the_file(tmp_path):
         usable_readings(load("net1"), readings)
     with pytest.raises(InputError, match=r"given\.csv"):
         usable_readings(load("net1"), readings.values, source="given.csv")
+
+
+def test_every_readings_warning_is_a_finding(tmp_path, rows):
+    """The file's findings and the loggers dropped: warnings with a stable leaks- code, ids in elements."""
+    lines = [r + ",NaN,50,77" for r in rows]
+    lines = [lines[1], lines[0], *lines[2:], lines[2]]  # unsorted, and a repeated row
+    first = lines[3].split(",")
+    first[2] = ""  # one reading of logger 12 missing
+    lines[3] = ",".join(first)
+    path = tmp_path / "readings.csv"
+    path.write_text(_csv(lines, header="time," + ",".join(LOGGERS) + ",23,10,ghost"))
+    readings = read_readings(path)
+    assert [f.code for f in readings.findings] == ["leaks-readings-unsorted", "leaks-readings-repeated",
+                                                   "leaks-readings-missing"]
+    assert set(readings.findings[-1].elements) == {"12", "23"}
+    _, use, warnings = usable_readings(load("net1"), readings)
+    assert use == LOGGERS
+    codes = {w.code: w for w in warnings}
+    assert {"leaks-logger-empty", "leaks-logger-dead", "leaks-logger-not-junction"} <= set(codes)
+    assert codes["leaks-logger-empty"].elements == ("23",)
+    assert codes["leaks-logger-dead"].elements == ("10",)
+    assert codes["leaks-logger-not-junction"].elements == ("ghost",)
+    for w in warnings:
+        assert isinstance(w, Finding) and w.severity == Severity.WARNING
+        assert re.fullmatch(r"leaks(-[a-z0-9]+)+", w.code), w.code
+        assert "--" not in str(w)  # library text names parameters, not CLI flags
+    assert str(codes["leaks-logger-not-junction"]) == ("logger ghost is not a junction of the network: "
+                                                       "dropped (name the column after the junction id "
+                                                       "the logger is on)")

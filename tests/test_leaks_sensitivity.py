@@ -16,6 +16,7 @@ import pytest
 import wntr
 
 from nrwkit.errors import InputError
+from nrwkit.findings import Finding, Severity
 from nrwkit.hydraulics import HydraulicSession
 from nrwkit.hydraulics.linear import linear_system
 from nrwkit.leaks import sensitivity_matrix
@@ -242,7 +243,10 @@ def test_every_link_state_gives_finite_non_positive_sensitivities(case, tmp_path
     assert isinstance(system.notes, tuple)
     if case != "isolated-open":  # J8, J9 behind the closed P8: no head, sensitivity 0
         assert matrix.loc[["J8", "J9"]].abs().to_numpy().max() == 0.0
-        assert any("no path" in n for n in system.notes)
+        floating = [n for n in system.notes if n.code == "linear-floating-junctions"]
+        assert len(floating) == 1 and "no path" in floating[0].message
+        assert floating[0].severity == Severity.INFO and {"J8", "J9"} <= set(floating[0].elements)
+    assert all(isinstance(n, Finding) and n.code.startswith("linear-") for n in system.notes)
     live = [k for k, j in enumerate(nodes) if j not in system.isolated]
     fd = finite_differences(wn, nodes, nodes)
     errors = relative_errors(values[np.ix_(live, live)], fd[np.ix_(live, live)])
@@ -325,7 +329,8 @@ def test_singular_factor_is_regularised_not_raised(monkeypatch):
         state = session.state(0)
     monkeypatch.setattr(linear.spla, "splu", singular_once)
     system = linear_system(wn, state)
-    assert any("singular" in n for n in system.notes)
+    assert [n.code for n in system.notes] == ["linear-regularised"]
+    assert system.notes[0].severity == Severity.WARNING and "singular" in str(system.notes[0])
     monkeypatch.setattr(linear.spla, "splu", real)
     plain = linear_system(wn, state)
     assert plain.notes == ()

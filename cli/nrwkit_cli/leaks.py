@@ -19,6 +19,7 @@ from .options import (
     POSITIVE,
     FiniteRange,
     echo_json,
+    findings_lines,
     format_table,
     handle_errors,
     json_option,
@@ -116,8 +117,7 @@ def locate_command(network: str, readings_path: Path, flows_path: Path | None, s
     if as_json:
         echo_json(result.to_dict(top=top))
     elif verbosity(ctx) >= 0 and not result.separable:
-        for warning in result.warnings:
-            click.echo(f"warning: {warning}", err=True)
+        _echo_warnings(result)
         click.echo(f"no answer: the readings of {len(result.sensors)} loggers cannot separate the candidates "
                    "(see the warnings; --json lists them anyway)")
         for path in saved:
@@ -149,10 +149,15 @@ def _print_localisation(result: nrwleaks.Localisation, top: int, saved: list[Pat
     area = result.search_area
     click.echo(f"\nsearch area: {len(area['pipes'])} pipes, {area['length_km']:.2f} km, holding "
                f"{area['probability']:.0%} ({result.method}, {len(result.sensors)} loggers)")
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    _echo_warnings(result)
     for path in saved:
         click.echo(f"wrote {path}")
+
+
+def _echo_warnings(result: nrwleaks.Localisation) -> None:
+    """Print the warnings (severity, code, message and fix) on stderr."""
+    if result.warnings:
+        click.echo("\n".join(findings_lines(result.warnings)), err=True)
 
 
 @leaks_group.command("place-loggers")

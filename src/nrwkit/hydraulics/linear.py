@@ -36,6 +36,7 @@ from scipy.optimize import OptimizeWarning
 from scipy.sparse import csgraph
 
 from ..errors import InputError
+from ..findings import Finding, Severity, list_ids, warning
 from .session import HydraulicState
 
 __all__ = ["LinearSystem", "LinkTable", "TankResponse", "link_table", "linear_system", "pressure_sensitivity",
@@ -66,9 +67,11 @@ class LinearSystem:
         held junction changes no junction's head).
     isolated : frozenset of str
         Junctions with no path to a fixed head (behind closed links): sensitivity 0.
-    notes : tuple of str
-        What was done to keep the system solvable (floating junctions isolated, a singular
-        factor regularised); empty for a regular system.
+    notes : tuple of Finding
+        What was done to keep the system solvable: ``linear-floating-junctions`` (an info
+        naming the junctions with no path to a fixed head, given sensitivity 0) and
+        ``linear-regularised`` (a warning: the factor was singular and was regularised);
+        empty for a regular system.
     tanks : list of str
         The tanks, whose heads are held in ``M`` but change over a period (see
         :func:`tank_response`).
@@ -95,7 +98,7 @@ class LinearSystem:
     matrix: sp.csc_matrix
     junctions: list[str]
     fixed: dict[str, str]
-    notes: tuple[str, ...] = ()
+    notes: tuple[Finding, ...] = ()
     isolated: frozenset[str] = frozenset()
     lu: Any = field(default=None, repr=False, compare=False)
     tanks: list[str] = field(default_factory=list)
@@ -279,7 +282,7 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
     use &= ~(active & ((kind == 3) | (kind == 4) | (kind == 6)))
     cond = 1.0 / np.maximum(g[use], MIN_GRADIENT)
     ca, cb = col[a[use]], col[b[use]]
-    notes: list[str] = []
+    notes: list[Finding] = []
     diag = np.bincount(ca[ca >= 0], weights=cond[ca >= 0], minlength=n)
     diag += np.bincount(cb[cb >= 0], weights=cond[cb >= 0], minlength=n)
     both = (ca >= 0) & (cb >= 0)
@@ -298,8 +301,10 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
     offdiag, diag, floating = _isolate_floating(offdiag, diag, held_idx)
     n_floating = int(floating.sum())
     if n_floating:
-        notes.append(f"{n_floating} junctions with no path to a fixed head (closed or isolated) "
-                     "have sensitivity 0")
+        ids = [junctions[k] for k in np.flatnonzero(floating)]
+        notes.append(Finding(Severity.INFO, "linear-floating-junctions", tuple(ids),
+                             f"{n_floating} junctions with no path to a fixed head (closed or isolated) "
+                             f"have sensitivity 0: {list_ids(ids)}", "node"))
     matrix = (offdiag + sp.diags(diag, format="csr")).tocsr()
     if fixed:
         src: list[int] = []
@@ -324,8 +329,10 @@ def _assemble(wn: wntr.network.WaterNetworkModel, links: LinkTable, node_pos: di
     except RuntimeError:
         scale = float(np.abs(matrix.diagonal()).max() or 1.0)
         matrix = sp.csc_matrix(matrix + sp.identity(n, format="csc") * (1e-10 * scale))
-        notes.append("the linear system was singular: regularised by a diagonal shift of 1e-10 of its "
-                     "largest diagonal term")
+        notes.append(warning("linear-regularised", "the linear system was singular: regularised by a "
+                             "diagonal shift of 1e-10 of its largest diagonal term",
+                             fix="check the network for junctions or zones only joined through closed or "
+                             "zero-flow links"))
         lu = spla.splu(matrix)
     tanks, coupling, block, area = _tank_terms(wn, node_pos, col, a[use], b[use], cond, head, n)
     pipe_flow = np.zeros(len(kind))

@@ -60,6 +60,7 @@ import wntr
 from scipy.special import logsumexp
 
 from ..errors import InputError
+from ..findings import Finding, warning
 from ..hydraulics import HydraulicSession
 from ..hydraulics.linear import linear_system, pressure_sensitivity, resistance_spread, tank_response
 from ..hydraulics.session import ExtendedPeriod, HydraulicState
@@ -144,8 +145,12 @@ class Localisation:
     method : str
     sensors : list of str
         The loggers used.
-    warnings : list of str
-        Loggers dropped and why, times left out, and when the answer should not be trusted.
+    warnings : list of Finding
+        Loggers dropped and why, times left out, and when the answer should not be trusted;
+        each a warning :class:`~nrwkit.findings.Finding` with a stable ``leaks-`` code (see
+        :func:`~nrwkit.leaks.usable_readings` and, for an answer that is no answer,
+        ``leaks-readings-spikes``, ``leaks-no-signal``, ``leaks-not-separable``,
+        ``leaks-no-single-leak``, ``leaks-uniform-change``).
     separable : bool
         False when the data cannot separate the candidates (a wide search area, a residual a
         uniform pressure change explains as well, or no leak signal above the errors): the
@@ -159,12 +164,12 @@ class Localisation:
     search_area: dict[str, Any]
     method: str
     sensors: list[str]
-    warnings: list[str]
+    warnings: list[Finding]
     separable: bool = True
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self, top: int = 10) -> dict[str, Any]:
-        """JSON-ready: the best ``top`` candidates, the search area, method and warnings."""
+        """JSON-ready: the best ``top`` candidates, the search area, method and warnings (as dicts)."""
         best = self.candidates.head(top)
         return {
             "candidates": [{"node": str(r.node), "score": float(r.score), "probability": float(r.probability),
@@ -173,7 +178,7 @@ class Localisation:
             "search_area": self.search_area,
             "method": self.method,
             "sensors": self.sensors,
-            "warnings": self.warnings,
+            "warnings": [w.to_dict() for w in self.warnings],
             "separable": self.separable,
             "details": self.details,
         }
@@ -468,7 +473,7 @@ def _history(readings: pd.DataFrame | Readings, sensors: list[str], model: pd.Da
     return np.asarray(frame.to_numpy(dtype=float) - at)
 
 
-def _drop_spikes(residual: pd.DataFrame, sigma: np.ndarray) -> tuple[pd.DataFrame, list[str]]:
+def _drop_spikes(residual: pd.DataFrame, sigma: np.ndarray) -> tuple[pd.DataFrame, list[Finding]]:
     """Leave out single readings that jump away from both neighbours and back (spikes).
 
     A leak changes a residual by a step that stays; a reading more than
@@ -494,10 +499,14 @@ def _drop_spikes(residual: pd.DataFrame, sigma: np.ndarray) -> tuple[pd.DataFram
     worst = int(np.argmax(np.abs(values[rows, cols])))
     at, logger = int(residual.index[rows[worst]]), str(residual.columns[cols[worst]])
     cleaned = residual.mask(pd.DataFrame(spike, index=residual.index, columns=residual.columns))
-    return cleaned, [f"{len(rows)} reading(s) jump away from the readings before and after them and back "
-                     f"(the largest {values[rows[worst], cols[worst]]:+.2f} m against the model at logger "
-                     f"{logger}, {at / HOUR_S:.2f} h): left out; a pump or valve switched at another time "
-                     "than in the model (a leak can make it switch), or a logger glitch"]
+    loggers = sorted({str(residual.columns[c]) for c in cols})
+    return cleaned, [warning(
+        "leaks-readings-spikes", f"{len(rows)} reading(s) jump away from the readings before and after them "
+        f"and back (the largest {values[rows[worst], cols[worst]]:+.2f} m against the model at logger "
+        f"{logger}, {at / HOUR_S:.2f} h): left out; a pump or valve switched at another time than in the "
+        "model (a leak can make it switch), or a logger glitch; the ranking is no answer",
+        fix="cut the window to avoid the switch, or give the model the control", elements=loggers,
+        element_type="node")]
 
 
 def _noise(residual: np.ndarray, noise_m: float | None) -> np.ndarray:
@@ -766,30 +775,42 @@ def _score(method: str, post: _Posterior, fit: _Fit, prob: np.ndarray, white_s: 
 
 
 def _separability(wn: wntr.network.WaterNetworkModel, area: dict[str, Any], fit: _Fit, post: _Posterior,
-                  spikes: list[str]) -> tuple[bool, list[str]]:
-    """Whether the answer separates candidates; warnings saying why not."""
-    why: list[str] = [f"{w}; the ranking is no answer: cut the window to avoid the switch, or give the "
-                      "model the control" for w in spikes]
+                  spikes: list[Finding]) -> tuple[bool, list[Finding]]:
+    """Whether the answer separates candidates; warnings saying why not.
+
+    Every warning returned makes the answer no answer (``separable`` False): the spikes
+    left out (``leaks-readings-spikes``), ``leaks-no-signal``, ``leaks-not-separable`` (a
+    wide search area), ``leaks-no-single-leak`` (a misfit no constant leak explains) and
+    ``leaks-uniform-change``.
+    """
+    why: list[Finding] = list(spikes)
     total_km = sum(float(p.length) for _, p in wn.pipes()) / METRES_PER_KM
     if post.evidence < 9.0:  # a leak improves the fit by less than 3 standard deviations
-        why.append("the readings show no leak signal above the loggers' noise and the model's demand "
-                   f"error (evidence {post.evidence:.1f} < 9): the ranking is no answer; check for a leak "
-                   "with more loggers, a longer window or a night window")
+        why.append(warning(
+            "leaks-no-signal", "the readings show no leak signal above the loggers' noise and the model's "
+            f"demand error (evidence {post.evidence:.1f} < 9): the ranking is no answer",
+            fix="check for a leak with more loggers, a longer window or a night window"))
     if total_km > 0 and area["length_km"] > WIDE_AREA_SHARE * total_km:
-        why.append(f"the data cannot separate the candidates: the search area is {area['length_km']:.1f} km, "
-                   f"{area['length_km'] / total_km:.0%} of the mains; do not send a crew on this ranking, "
-                   "add loggers near the suspected area or lower the demand error by calibrating")
+        why.append(warning(
+            "leaks-not-separable", f"the data cannot separate the candidates: the search area is "
+            f"{area['length_km']:.1f} km, {area['length_km'] / total_km:.0%} of the mains; do not send a "
+            "crew on this ranking", fix="add loggers near the suspected area or lower the demand error by "
+            "calibrating"))
     if post.variance_factor > MAX_VARIANCE_FACTOR:
-        why.append(f"no single constant leak explains the readings: the best fit misfits "
-                   f"{math.sqrt(post.variance_factor):.1f} times what the loggers' noise and the demand "
-                   "error allow (a leak that started inside the window, several leaks, tank levels or a "
-                   "valve that differ from the model's); cut the window to a few hours after the leak "
-                   "appeared, or calibrate the model")
+        why.append(warning(
+            "leaks-no-single-leak", f"no single constant leak explains the readings: the best fit misfits "
+            f"{math.sqrt(post.variance_factor):.1f} times what the loggers' noise and the demand error allow "
+            "(a leak that started inside the window, several leaks, tank levels or a valve that differ from "
+            "the model's)", fix="cut the window to a few hours after the leak appeared, or calibrate the "
+            "model"))
     uniform = _uniform_fit(fit)
     best = float(np.min(np.where(np.isfinite(post.log_p), fit.rss, np.inf)))
     if np.isfinite(best) and uniform <= best + 1.0:
-        why.append("a change of pressure common to every logger (e.g. a source level or pump change) "
-                   "explains the readings as well as a leak does: the data cannot separate the candidates")
+        why.append(warning(
+            "leaks-uniform-change", "a change of pressure common to every logger (e.g. a source level or "
+            "pump change) explains the readings as well as a leak does: the data cannot separate the "
+            "candidates",
+            fix="check the model's source levels and pump schedules against the readings' times"))
     return not why, why
 
 

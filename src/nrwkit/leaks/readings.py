@@ -2,7 +2,8 @@
 
 :func:`read_readings` reads a CSV of logger readings (``time`` and one column per logger);
 :func:`usable_readings` keeps the readings inside the model's run and the loggers that can
-be used, saying why each other one was dropped. Every input that cannot be used is an
+be used, saying why each other one was dropped (each a :class:`~nrwkit.findings.Finding`
+with a ``leaks-`` code). Every input that cannot be used is an
 :class:`~nrwkit.errors.InputError` naming the file, the row (the line number an editor
 shows, the header being row 1) or the logger column, and the fix.
 """
@@ -18,6 +19,7 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
+from ..findings import Finding, warning
 from ._table import Words, bad, date_times, numeric_times, parse_values, read_table
 
 __all__ = ["Readings", "read_readings", "usable_readings"]
@@ -44,14 +46,16 @@ class Readings:
     ----------
     values : pandas.DataFrame
         Index = time in s, one column per logger; NaN where a reading is missing.
-    findings : list of str
-        What was odd in the file (gaps, unsorted or repeated times).
+    findings : list of Finding
+        What was odd in the file: ``leaks-readings-missing`` (gaps),
+        ``leaks-readings-unsorted`` (times not in order), ``leaks-readings-repeated``
+        (rows repeating an earlier row).
     source : str
         The file read ("" when the readings were not read from a file).
     """
 
     values: pd.DataFrame
-    findings: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     source: str = ""
 
 
@@ -91,13 +95,16 @@ def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m"
     seconds = _parse_times(path, raw[time_col], rows, start)
     values = pd.DataFrame(_parse_values(path, raw[loggers], rows, unit), columns=loggers)
     values.index = pd.Index(seconds, name="time_s")
-    findings: list[str] = []
+    findings: list[Finding] = []
     values, rows = _order(path, values, rows, findings)
     missing = values.isna().to_numpy()
     if missing.any():
         i, j = (int(k[0]) for k in np.nonzero(missing))
-        findings.append(f"{path.name}: {int(missing.sum())} missing readings (first at row {rows[i]}, "
-                        f"column {values.columns[j]!r}); those are left out")
+        gappy = [str(c) for c in values.columns[missing.any(axis=0)]]
+        findings.append(warning(
+            "leaks-readings-missing", f"{path.name}: {int(missing.sum())} missing readings (first at row "
+            f"{rows[i]}, column {values.columns[j]!r}); those are left out", elements=gappy,
+            element_type="node"))
     if unit == "m3/h":
         values = values / 3600.0
     return Readings(values=values.astype(float), findings=findings, source=str(path))
@@ -138,13 +145,14 @@ def _parse_values(path: Path, raw: pd.DataFrame, rows: np.ndarray, unit: str) ->
 
 
 def _order(path: Path, values: pd.DataFrame, rows: np.ndarray,
-           findings: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+           findings: list[Finding]) -> tuple[pd.DataFrame, np.ndarray]:
     """Sort by time (a finding), drop exact repeats (a finding), refuse conflicting repeats."""
     times = values.index.to_numpy()
     if len(times) > 1 and np.any(np.diff(times) < 0):
         back = np.flatnonzero(np.diff(times) < 0)
-        findings.append(f"{path.name}: {len(back)} time(s) earlier than the row before (first at row "
-                        f"{rows[back[0] + 1]}); the readings were sorted by time")
+        findings.append(warning(
+            "leaks-readings-unsorted", f"{path.name}: {len(back)} time(s) earlier than the row before "
+            f"(first at row {rows[back[0] + 1]}); the readings were sorted by time"))
         order = np.argsort(times, kind="stable")
         values, rows = values.iloc[order], rows[order]
     repeat = values.index.duplicated(keep="first")
@@ -166,15 +174,15 @@ def _order(path: Path, values: pd.DataFrame, rows: np.ndarray,
                        "keep one row per time: delete or correct one of the two rows")
     first = int(np.flatnonzero(repeat)[0])
     copied = rows[first_of[int(values.index[first])]]
-    findings.append(f"{path.name}: {int(repeat.sum())} row(s) repeating an earlier time and its readings "
-                    f"(first at row {rows[first]}, a copy of row {copied}); "
-                    "the copies were dropped")
+    findings.append(warning(
+        "leaks-readings-repeated", f"{path.name}: {int(repeat.sum())} row(s) repeating an earlier time and "
+        f"its readings (first at row {rows[first]}, a copy of row {copied}); the copies were dropped"))
     return values.loc[~repeat], rows[~repeat]
 
 
 def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame | Readings,
                     sensors: Sequence[str] | None = None, *, window: tuple[int, int] | None = None,
-                    source: str | Path | None = None) -> tuple[pd.DataFrame, list[str], list[str]]:
+                    source: str | Path | None = None) -> tuple[pd.DataFrame, list[str], list[Finding]]:
     """Return the readings and loggers a localisation can use, and what was left out and why.
 
     Parameters
@@ -195,7 +203,10 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
     -------
     (values, sensors, warnings)
         The readings of the usable loggers inside the model's run and the window, their
-        names, and the notes on everything dropped.
+        names, and a warning :class:`~nrwkit.findings.Finding` on everything dropped: the
+        file's findings, ``leaks-readings-missing``, ``leaks-readings-outside-run``,
+        ``leaks-logger-not-junction``, ``leaks-logger-empty``, ``leaks-logger-one-reading``,
+        ``leaks-logger-dead`` (the loggers named in ``elements``).
 
     Raises
     ------
@@ -203,7 +214,7 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
         When the model is a single steady state, or no reading or no logger is left; the
         message names the file, the loggers and the fix.
     """
-    findings: list[str] = []
+    findings: list[Finding] = []
     if isinstance(readings, Readings):
         findings += readings.findings
         values = readings.values
@@ -213,11 +224,13 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
         values = readings
         gaps = int(values.isna().sum().sum())
         if gaps:
-            findings.append(f"{gaps} missing readings; those are left out")
+            gappy = [str(c) for c in values.columns[values.isna().any().to_numpy()]]
+            findings.append(warning("leaks-readings-missing", f"{gaps} missing readings; those are left out",
+                                    elements=gappy, element_type="node"))
     readings_columns = list(values.columns)
     if sensors is not None:
         values = values[[s for s in sensors if s in values.columns]]
-    warnings: list[str] = list(findings)
+    warnings: list[Finding] = list(findings)
     duration = int(wn.options.time.duration)
     times = values.index.to_numpy()
     if duration <= 0:
@@ -234,8 +247,11 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
                    "lengthen [TIMES] Duration in the network's .inp file to cover the readings")
     if outside.any():
         n = int(outside.sum())
-        warnings.append(f"{n} reading time{'s lie' if n != 1 else ' lies'} outside the model's run "
-                        f"(0..{duration} s): left out")
+        warnings.append(warning(
+            "leaks-readings-outside-run", f"{n} reading time{'s lie' if n != 1 else ' lies'} outside the "
+            f"model's run (0..{duration} s): left out",
+            fix="give start (the model's start date-time) so the readings' times count from it, or lengthen "
+            "[TIMES] Duration in the network's .inp file to cover the readings"))
         values = values[~outside]
     if window is not None:
         values = values.loc[window[0]:window[1]]
@@ -246,7 +262,7 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
         raise _bad(source, f"no readings are left inside the model's run (0..{duration} s) and the window "
                    f"{window[0] if window else 0}..{window[1] if window else duration} s",
                    "widen the window to overlap the readings")
-    dropped: list[str] = []
+    dropped: list[Finding] = []
     use = _usable_sensors(wn, values, dropped)
     warnings += dropped
     if not use:
@@ -257,28 +273,38 @@ def usable_readings(wn: wntr.network.WaterNetworkModel, readings: pd.DataFrame |
                        + ", ".join(repr(u) for u in unknown),
                        "name each logger column after the id of the junction the logger is on, as in the "
                        ".inp file's [JUNCTIONS]")
-        raise _bad(source, "no usable logger: " + "; ".join(dropped),
+        raise _bad(source, "no usable logger: " + "; ".join(d.message for d in dropped),
                    "check those loggers (dead, unplugged or stuck?) and export their readings again; "
                    "localisation needs at least one junction logger whose pressure varies")
     return values[use], use, warnings
 
 
 def _usable_sensors(wn: wntr.network.WaterNetworkModel, values: pd.DataFrame,
-                    warnings: list[str]) -> list[str]:
+                    warnings: list[Finding]) -> list[str]:
     junctions = set(wn.junction_name_list)
     sensors = []
     for name in values.columns:
         column = values[name].dropna()
         if name not in junctions:
-            warnings.append(f"logger {name} is not a junction of the network: dropped (name the column "
-                            "after the junction id the logger is on)")
+            warnings.append(warning(
+                "leaks-logger-not-junction", f"logger {name} is not a junction of the network: dropped",
+                fix="name the column after the junction id the logger is on", elements=[str(name)],
+                element_type="node"))
         elif len(column) == 0:
-            warnings.append(f"logger {name} has no readings (every cell empty in the model's run): dropped")
+            warnings.append(warning(
+                "leaks-logger-empty", f"logger {name} has no readings (every cell empty in the model's run): "
+                "dropped", fix="check the logger and export its readings again", elements=[str(name)],
+                element_type="node"))
         elif len(column) < 2:
-            warnings.append(f"logger {name} has only 1 reading in the model's run: dropped")
+            warnings.append(warning(
+                "leaks-logger-one-reading", f"logger {name} has only 1 reading in the model's run: dropped",
+                fix="give the logger's readings over the model's run", elements=[str(name)],
+                element_type="node"))
         elif float(column.max() - column.min()) < 1e-6:
-            warnings.append(f"logger {name} reads a constant {float(column.iloc[0]):g} m (dead logger): "
-                            "dropped")
+            warnings.append(warning(
+                "leaks-logger-dead", f"logger {name} reads a constant {float(column.iloc[0]):g} m (dead "
+                "logger): dropped", fix="check the logger (dead, unplugged or stuck?)", elements=[str(name)],
+                element_type="node"))
         else:
             sensors.append(name)
     return sensors
