@@ -26,7 +26,7 @@ from typing import Any
 
 from .errors import InputError, OutputError, OutputExistsError
 
-__all__ = ["atomic_output", "check_writable", "creation_time", "write_json", "write_text"]
+__all__ = ["atomic_output", "check_writable", "creation_time", "reproducible", "write_json", "write_text"]
 
 #: The environment variable of reproducible builds: a creation time in seconds since 1970 UTC.
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -63,6 +63,20 @@ def creation_time() -> datetime.datetime:
                f"since 1970-01-01 UTC; set it to one (e.g. $(git log -1 --format=%ct)) or unset it")
         raise InputError(msg) from None
     return datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
+
+
+def reproducible() -> bool:
+    """Return True when ``SOURCE_DATE_EPOCH`` is set: outputs must then be the same bytes every run.
+
+    In that mode creation stamps come from the variable (:func:`creation_time`) and wall-clock
+    measurements (how long a stage took) are left out of the outputs.
+
+    Returns
+    -------
+    bool
+        Whether ``SOURCE_DATE_EPOCH`` is set to a non-empty value.
+    """
+    return bool(os.environ.get(SOURCE_DATE_EPOCH, "").strip())
 
 
 def _unwritable(path: Path, exc: OSError) -> OutputError:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
-import os
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -32,7 +31,7 @@ from ..errors import InputError
 from ..findings import Finding
 from ..hydraulics import SteadyState
 from ..network.layout import link_coordinates
-from ..outputs import SOURCE_DATE_EPOCH, atomic_output, creation_time
+from ..outputs import atomic_output, creation_time, reproducible
 from ..units import METRES_PER_KM
 
 __all__ = [
@@ -75,7 +74,7 @@ def reproducible_gpkg() -> Iterator[None]:
     previous value is restored afterwards. With it, the same layers written twice give the
     same bytes.
     """
-    if not os.environ.get(SOURCE_DATE_EPOCH, "").strip():
+    if not reproducible():
         yield
         return
     stamp = creation_time().astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
