@@ -11,6 +11,7 @@ import copy
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,7 @@ from planted import make_inp
 
 from nrwkit import dma
 from nrwkit.errors import InputError, OutputExistsError
+from nrwkit.findings import Finding, Severity
 from nrwkit.network import read_inp
 from nrwkit.networks import load
 
@@ -244,6 +246,25 @@ def test_each_dma_has_one_to_max_inlets(designed):
     assert ((meters.feeds == meters.dma_start) | (meters.feeds == meters.dma_end)).all()
 
 
+KEBAB = re.compile(r"dma(-[a-z0-9]+)+")
+
+
+def assert_dma_findings(warnings) -> None:
+    """Every DMA warning is a Finding with a stable kebab-case code and a message in parameters."""
+    for w in warnings:
+        assert isinstance(w, Finding), w
+        assert KEBAB.fullmatch(w.code), w.code
+        assert w.message and "--" not in w.message and "--" not in w.fix, w
+        assert w.element_type in ("node", "link", "dma", "network"), w
+
+
+def test_every_warning_is_a_finding(designed):
+    assert_dma_findings(designed.design.warnings)
+    assert_dma_findings(designed.evaluation.warnings)
+    # the evaluation's own warnings are carried into the design's
+    assert set(designed.evaluation.warnings) <= set(designed.design.warnings)
+
+
 def test_sizes_in_band_or_warned(designed):
     design = designed.design
     low, high = designed.kwargs["size"]
@@ -251,7 +272,8 @@ def test_sizes_in_band_or_warned(designed):
     # size by nodes: a DMA's size is its junction count
     assert sizes.to_dict() == {d: float(len(design.junctions(d))) for d in design.dma_ids}
     for d, value in sizes.items():
-        assert low <= value <= high or any(w.startswith(f"{d}:") for w in design.warnings), (d, value)
+        assert low <= value <= high or any(d in w.elements and w.message.startswith(f"{d}:")
+                                           for w in design.warnings), (d, value)
 
 
 def test_evaluation_table_matches_design(designed):
@@ -700,7 +722,12 @@ def test_one_inlet_allowed_the_repair_gives_up_and_says_so(chain):
                                     exclude_diameter_above=0.3)
     assert len(design.inlets("DMA-01")) == 1
     assert len(design.new_valves) == 1
-    assert any("could not repair" in w for w in design.warnings), design.warnings
+    assert_dma_findings(design.warnings)
+    assert_dma_findings(evaluation.warnings)
+    assert any(w.code == "dma-fails" and w.elements == ("DMA-01",) for w in evaluation.warnings)
+    (gave_up,) = [w for w in design.warnings if w.code == "dma-not-repaired"]
+    assert "could not repair" in gave_up.message and gave_up.elements == ("DMA-01",), design.warnings
+    assert "max_inlets" in gave_up.fix and "--" not in str(gave_up)
     assert not evaluation.passes
     assert evaluation.dmas.at["DMA-01", "problems"]
 
@@ -787,8 +814,16 @@ def test_polygons_leaving_junctions_out_are_warned(write_inp):
                                     "J22": "EAST", "J23": "EAST"}
     assert sorted(left_out) == ["J31", "J32", "J33"]
     assert findings == []
-    design, _ = dma.from_assignment(wn, assignment, left_out=left_out, water_age=False)
-    assert any("outside every DMA" in w and "J31" in w for w in design.warnings), design.warnings
+    # findings as older versions gave them (plain text) are still taken, as dma-legacy warnings
+    design, _ = dma.from_assignment(wn, assignment, left_out=left_out, water_age=False,
+                                    findings=["polygons SOUTH hold no junction and are ignored"])
+    assert_dma_findings(design.warnings)
+    assert design.warnings[0] == Finding(Severity.WARNING, "dma-legacy", (),
+                                         "polygons SOUTH hold no junction and are ignored", "network")
+    (outside,) = [w for w in design.warnings if w.code == "dma-outside"]
+    assert "outside every DMA" in outside.message and "J31" in outside.message, design.warnings
+    assert outside.elements == ("J31", "J32", "J33") and outside.element_type == "node"
+    assert outside.fix == "extend a DMA to take them in"
     assert {"J31", "J32", "J33"} <= set(design.transmission_junctions.index)
     assert "J11" not in design.assignment.index  # on the reservoir's pipe
 
@@ -803,7 +838,9 @@ def test_network_without_coordinates(write_inp, tmp_path):
     assert dma.dma_polygons(wn, design).empty
     path, notes = dma.write_design_geopackage(wn, design, evaluation, tmp_path / "plain.gpkg")
     assert path.exists()
-    assert any("no coordinates" in n for n in notes)
+    (note,) = notes
+    assert note.code == "dma-no-coordinates" and note.severity == Severity.INFO
+    assert "no coordinates" in str(note)
     assert "dmas" not in set(pyogrio.list_layers(path)[:, 0])
     with pytest.raises(InputError, match="no junction coordinates"):
         dma.assignment_from_polygons(wn, grid_polygons(("A", (0, 0, 1, 1))))
@@ -884,4 +921,24 @@ def test_design_json(net3_designed):
             "size_cv"} <= set(data["metrics"])
     assert data["metrics"]["n_dmas"] == len(design.dma_ids)
     assert data["changes"] == design.changes
-    assert data["warnings"] == design.warnings
+    assert data["warnings"] == [w.to_dict() for w in design.warnings]
+    for entry in data["warnings"]:
+        assert {"code", "severity", "message", "elements", "element_type"} <= set(entry)
+        assert entry["code"].startswith("dma-") and entry["severity"] in ("warning", "info")
+    # read back, the JSON gives the same findings
+    assert dma.as_findings(data["warnings"]) == design.warnings
+
+
+def test_saved_warnings_load_in_either_form():
+    """A saved design's JSON warnings are findings (dicts); older files hold plain strings."""
+    new = Finding(Severity.WARNING, "dma-outside-band", ("DMA-02",),
+                  "DMA-02: 3150 connections, outside the band 500-3000", "dma")
+    info = Finding(Severity.INFO, "dma-no-coordinates", (), "the network has no coordinates", "network",
+                   location=(1.0, 2.0), fix="add [COORDINATES]")
+    old = "DMA-03: could not repair (12.1 m at n33 at 7 h < 15 m): allow more inlets (--max-inlets)"
+    saved = json.loads(json.dumps({"warnings": [new.to_dict(), info.to_dict(), old]}))
+    loaded = dma.as_findings(saved["warnings"])
+    assert loaded[:2] == [new, info]
+    assert loaded[2].code == "dma-legacy" and loaded[2].message == old and loaded[2].severity == "warning"
+    assert str(loaded[2]) == old
+    assert dma.as_findings(loaded) == loaded

@@ -48,6 +48,10 @@ def test_design_json_and_files(net3_design):
     out, result = net3_design
     data = json.loads(result.stdout)
     assert {"dmas", "transmission", "metrics", "changes", "warnings", "outputs"} <= set(data)
+    # warnings are findings: code, severity, message (and elements, fix)
+    for warning in data["warnings"]:
+        assert {"code", "severity", "message", "elements", "element_type"} <= set(warning)
+        assert warning["code"].startswith("dma-") and warning["severity"] in ("warning", "info")
     dma = data["dmas"][0]
     for key in ("id", "junctions", "connections", "demand_m3_per_day", "length_km", "inlets",
                 "boundary_valves", "min_pressure_m", "aznp_m", "critical_node", "elevation_range_m"):
@@ -139,6 +143,11 @@ def test_network_without_coordinates(tmp_path):
     result = invoke("dma", "design", str(tmp_path / "flat.inp"), *NET3[1:], "--out", str(tmp_path / "d.gpkg"))
     assert result.exit_code in (0, 1), result.output
     assert "no coordinates" in result.output
+    assert "INFO    dma-no-coordinates" in result.output
+    as_json = invoke("dma", "design", str(tmp_path / "flat.inp"), *NET3[1:],
+                     "--out", str(tmp_path / "e.gpkg"), "--json")
+    notes = [w for w in json.loads(as_json.stdout)["warnings"] if w["code"] == "dma-no-coordinates"]
+    assert len(notes) == 1 and notes[0]["severity"] == "info" and "no coordinates" in notes[0]["message"]
     layers = {name for name, _ in __import__("pyogrio").list_layers(tmp_path / "d.gpkg")}
     assert "dmas" not in layers and "junctions" in layers
 

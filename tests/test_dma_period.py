@@ -32,11 +32,14 @@ def test_a_model_with_a_day_and_patterns_gets_no_warning() -> None:
 def test_a_single_period_model_is_named_as_such() -> None:
     day = [0.5] * 6 + [1.5] * 12 + [0.8] * 6
     (warning,) = period_warnings(_two_junctions(day, 0))
-    assert "single period (duration 0 h)" in warning and "24 h" in warning and "[TIMES] DURATION" in warning
+    assert warning.code == "dma-single-period"
+    assert "single period (duration 0 h)" in warning.message and "24 h" in warning.message
+    assert "[TIMES] DURATION" in warning.fix
 
 
 def test_constant_demands_are_named_even_over_a_day() -> None:
     warnings = period_warnings(_two_junctions(None, 86400))
-    assert len(warnings) == 1 and "do not vary" in warnings[0] and "diurnal" in warnings[0]
+    assert len(warnings) == 1 and warnings[0].code == "dma-constant-demand"
+    assert "do not vary" in warnings[0].message and "diurnal" in warnings[0].fix
     both = period_warnings(_two_junctions([1.0, 1.0, 1.0], 0))
-    assert len(both) == 2
+    assert [w.code for w in both] == ["dma-single-period", "dma-constant-demand"]

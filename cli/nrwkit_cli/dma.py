@@ -11,6 +11,7 @@ import click
 
 from nrwkit import dma as nrwdma
 from nrwkit.dma.polygons import read_polygons
+from nrwkit.findings import Finding
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json
 from nrwkit.units import LITRES_PER_M3
@@ -18,11 +19,13 @@ from nrwkit.workspace import is_workspace, open_workspace, save_run
 
 from .options import (
     EXIT_FINDINGS,
+    MAX_PER_CODE,
     NON_NEGATIVE,
     POSITIVE,
     ProgressBars,
     crs_option,
     echo_json,
+    findings_lines,
     format_table,
     handle_errors,
     json_option,
@@ -116,7 +119,7 @@ class _Run:
     def write(self, design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, *, analysis: str,
               title: str) -> list[Path]:
         saved: list[Path] = []
-        notes: list[str] = []
+        notes: list[Finding] = []
         report = None
         if self.report_path is not None or self.out_workspace is not None:
             from nrwkit.report.dma import dma_report
@@ -131,7 +134,7 @@ class _Run:
                                                     overwrite=self.overwrite)]
         if self.out_workspace is not None:
             assert report is not None
-            layers: list[list[str]] = []
+            layers: list[list[Finding]] = []
             saved += save_run(self.out_workspace, analysis, {
                 ".html": report.write,
                 ".gpkg": lambda p: layers.append(nrwdma.write_design_geopackage(
@@ -160,12 +163,12 @@ def _m(value: Any, fmt: str = ".1f", unit: str = "") -> str:
 
 
 def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: list[Path],
-           notes: list[str], as_json: bool) -> None:
+           notes: list[Finding], as_json: bool) -> None:
     ctx = click.get_current_context()
     m = evaluation.metrics
     if as_json:
         data = nrwdma.design_json(design, evaluation)
-        data["warnings"] = data["warnings"] + notes
+        data["warnings"] = data["warnings"] + [note.to_dict() for note in notes]
         data["outputs"] = [str(p) for p in saved]
         echo_json(data)
     elif verbosity(ctx) >= 0:
@@ -208,8 +211,9 @@ def _print(design: nrwdma.DmaDesign, evaluation: nrwdma.DmaEvaluation, saved: li
         elif design.changes:
             count = "1 repair" if len(design.changes) == 1 else f"{len(design.changes)} repairs"
             click.echo(f"{count} changed the design (-v lists them)")
-        for warning in [*design.warnings, *notes]:
-            click.echo(f"warning: {warning}", err=True)
+        shown = len(design.warnings) + len(notes) if verbosity(ctx) > 0 else MAX_PER_CODE
+        for line in findings_lines([*design.warnings, *notes], max_per_code=max(shown, 1)):
+            click.echo(line, err=True)
         for path in saved:
             click.echo(f"wrote {path}")
         if m["passes"]:

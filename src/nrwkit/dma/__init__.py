@@ -23,7 +23,7 @@ from .io import (
     write_design_inp,
 )
 from .metrics import TodiniComponents, modularity, size_cv, todini_components, todini_index
-from .model import ROLES, DmaDesign
+from .model import ROLES, DmaDesign, as_findings
 from .network import SIZE_UNITS, DistributionNetwork, distribution_network, junction_sizes
 from .polygons import assignment_from_polygons, dma_polygons
 from .repair import DMA_STRATEGIES, RepairOutcome, run_repairs
@@ -50,6 +50,7 @@ __all__ = [
     "DistributionNetwork",
     "DmaDesign",
     "DmaEvaluation",
+    "as_findings",
     "assignment_from_polygons",
     "design",
     "design_json",

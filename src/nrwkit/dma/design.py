@@ -33,6 +33,7 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError, NetworkFileError
+from ..findings import Finding, list_ids, warning
 from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod, system_demand
 from ..units import HOUR_S, SECONDS_PER_HOUR
@@ -49,7 +50,7 @@ from .evaluate import (
     run_duration,
     suspect_hours,
 )
-from .model import DmaDesign
+from .model import DmaDesign, as_findings
 from .network import (
     ON_MAIN,
     SIZE_UNITS,
@@ -248,7 +249,7 @@ def design(
 CONSTANT_DEMAND_SPREAD = 0.01
 
 
-def period_warnings(wn: wntr.network.WaterNetworkModel) -> list[str]:
+def period_warnings(wn: wntr.network.WaterNetworkModel) -> list[Finding]:
     """Warn when the checks' day is not the model's own: a single-period model, constant demands.
 
     Parameters
@@ -258,23 +259,28 @@ def period_warnings(wn: wntr.network.WaterNetworkModel) -> list[str]:
 
     Returns
     -------
-    list of str
-        Empty for a model with an extended period and demands that vary over it.
+    list of Finding
+        ``dma-single-period`` and ``dma-constant-demand``; empty for a model with an extended
+        period and demands that vary over it.
     """
     out = []
     duration = run_duration(wn)
     if int(wn.options.time.duration) <= 0:
         hours = duration / SECONDS_PER_HOUR
-        out.append(f"the model is a single period (duration 0 h): the checks ran {hours:g} h of its demand "
-                   "patterns; set [TIMES] DURATION (e.g. 24:00) so that the model says which "
-                   "day the design was checked over")
+        out.append(warning("dma-single-period",
+                           f"the model is a single period (duration 0 h): the checks ran {hours:g} h of its "
+                           "demand patterns",
+                           fix="set [TIMES] DURATION (e.g. 24:00) so that the model says which day the "
+                               "design was checked over"))
     step = int(wn.options.time.pattern_timestep or SECONDS_PER_HOUR)
     demand = system_demand(wn, list(range(0, duration + 1, max(step, 1))))
     top = float(demand.abs().max()) if len(demand) else 0.0
     if top > 0 and float(demand.max() - demand.min()) <= CONSTANT_DEMAND_SPREAD * top:
-        out.append("demands do not vary over the run (no demand patterns): peak and night are the same "
-                   "demand, so the night pressures (AZNP) and the peak-hour checks describe one instant, "
-                   "not a day; add diurnal demand patterns before trusting the design")
+        out.append(warning("dma-constant-demand",
+                           "demands do not vary over the run (no demand patterns): peak and night are the "
+                           "same demand, so the night pressures (AZNP) and the peak-hour checks describe "
+                           "one instant, not a day",
+                           fix="add diurnal demand patterns before trusting the design"))
     return out
 
 
@@ -298,13 +304,13 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
     t_peak = peak_hour(wn)
     flows_all = before.flowrate_m3s
     peak_flows = flows_all.loc[t_peak] if t_peak in flows_all.index else flows_all.iloc[0]
-    warnings: list[str] = period_warnings(wn)
+    warnings: list[Finding] = period_warnings(wn)
     with log.stage("transmission") as stage:
         forced = forced_transmission(wn, exclude_diameter_above=exclude_diameter_above,
                                      transmission=transmission)
         trunk_reasons: dict[str, str] = {}
         method = "diameter" if exclude_diameter_above is not None else trunk
-        notes: list[str] = []
+        notes: list[Finding] = []
         if method == "auto":
             total = float(sizes.sum())
             share = band[1] / total if total > 0 else 1.0
@@ -328,16 +334,11 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
         stage.figures = {"method": {"auto": "flows at peak", "none": "pumps, valves and tank links only",
                                     "diameter": "diameter"}[method],
                          "links": len(dist.transmission_links), "trunk_mains": len(trunk_reasons),
-                         "junctions": len(on_mains), "junction_share": round(share_j, 4), "notes": notes,
+                         "junctions": len(on_mains), "junction_share": round(share_j, 4),
+                         "notes": [note.to_dict() for note in notes],
                          "inside_dmas": len(dist.internal_links)}
         if share_j > MAX_TRANSMISSION_SHARE:
-            warnings.append(
-                f"{share_j:.0%} of the junctions are on transmission links (more than "
-                f"{MAX_TRANSMISSION_SHARE:.0%}): "
-                + ("pumps, valves and the links of tanks and reservoirs alone touch this many"
-                   if method != "diameter" else
-                   f"exclude_diameter_above = {exclude_diameter_above:g} m makes many distribution pipes "
-                   "transmission mains; raise it, or leave it out to find the trunk from the flows"))
+            warnings.append(_transmission_share_warning(share_j, method, exclude_diameter_above))
     with log.stage("partition") as stage:
         # a default band is filled to its preferred top (IWA: 2500 of 3000), leaving room for repairs
         target = None if sizes_given else band[1] * PREFERRED_CONNECTION_MAX / DEFAULT_CONNECTION_BAND[1]
@@ -405,10 +406,24 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                          f"({cut.method} cut into as many parts: {cut.cut})")
         stage.figures = {"passes": bool(result.metrics["passes"]),
                          "verified": bool(result.metrics["verified"])}
-    give_ups = [text for key, text in state.gave_up.items() if _still_failing(key, result)]
+    give_ups = [found for key, found in state.gave_up.items() if _still_failing(key, result)]
     final = replace(final, warnings=final.warnings + give_ups + result.warnings, stages=log.stages,
                     verdicts=_verdicts(outcome, result))
     return DesignResult(final, result)
+
+
+def _transmission_share_warning(share_j: float, method: str,
+                                exclude_diameter_above: float | None) -> Finding:
+    """Warn that transmission links take too many junctions out of the DMAs."""
+    message = (f"{share_j:.0%} of the junctions are on transmission links (more than "
+               f"{MAX_TRANSMISSION_SHARE:.0%}): ")
+    if method != "diameter":
+        return warning("dma-transmission-share",
+                       message + "pumps, valves and the links of tanks and reservoirs alone touch this many")
+    return warning("dma-transmission-share",
+                   message + f"exclude_diameter_above = {exclude_diameter_above:g} m makes many distribution "
+                             "pipes transmission mains",
+                   fix="raise exclude_diameter_above, or leave it out to find the trunk from the flows")
 
 
 def _still_failing(key: str, evaluation: DmaEvaluation) -> bool:
@@ -495,7 +510,7 @@ def from_assignment(
     repair: bool = True,
     water_age: bool = True,
     left_out: dict[str, str] | None = None,
-    findings: Iterable[str] = (),
+    findings: Iterable[Finding | str] = (),
     size_band: tuple[float, float] | None = None,
 ) -> DesignResult:
     """Check (and, unless given, choose meters for) DMAs the engineer defined.
@@ -520,8 +535,9 @@ def from_assignment(
         Compute water age at new dead ends.
     left_out : dict, optional
         Junctions already known to be outside every DMA, with the reason.
-    findings : iterable of str
-        Findings from reading the DMAs, carried into the warnings.
+    findings : iterable of Finding or str
+        Findings from reading the DMAs (:func:`nrwkit.dma.polygons.assignment_from_polygons`),
+        carried into the warnings; plain text becomes a ``dma-legacy`` warning.
     size_band : (float, float), optional
         The band the DMAs were designed for (a saved design's), for the coverage figures.
 
@@ -536,15 +552,21 @@ def from_assignment(
         msg = f"junctions {', '.join(unknown[:5])} of the design are not in the network"
         raise InputError(msg)
     held = [j for j in assignment.index if j in dist.transmission_junctions]
-    warnings = list(findings)
+    warnings = as_findings(findings)
     outside = sorted(j for j, why in (left_out or {}).items()
                      if j not in dist.transmission_junctions and why.startswith("outside every polygon"))
     if outside:
-        warnings.append(f"{len(outside)} junctions lie outside every DMA (e.g. {', '.join(outside[:5])}); "
-                        "they are left in the transmission system: extend a DMA to take them in")
+        warnings.append(warning("dma-outside",
+                                f"{count(len(outside), 'junction')} {'lies' if len(outside) == 1 else 'lie'} "
+                                f"outside every DMA ({list_ids(outside)}); they are left in the transmission "
+                                "system",
+                                fix="extend a DMA to take them in", elements=outside, element_type="node"))
     if held:
-        warnings.append(f"{len(held)} junctions inside DMAs are on transmission links and are left "
-                        f"out (e.g. {', '.join(held[:5])})")
+        verb = "is" if len(held) == 1 else "are"
+        warnings.append(warning("dma-on-transmission",
+                                f"{count(len(held), 'junction')} inside DMAs {verb} on transmission links "
+                                f"and left out ({list_ids(held)})",
+                                elements=held, element_type="node"))
     kept = assignment.drop(held).astype(str)
     if kept.empty:
         raise InputError("no junction is left in any DMA once transmission junctions are taken out")
@@ -583,7 +605,10 @@ def from_assignment(
             out = replace(out, warnings=out.warnings + [t for k, t in work.gave_up.items()
                                                         if _still_failing(k, result)])
     inlets = inlets_per_dma(out.boundary)
-    extra = [f"{d}: {int(n)} inlet meters, more than max_inlets = {max_inlets}"
+    extra = [warning("dma-too-many-inlets",
+                     f"{d}: {int(n)} inlet meters, more than max_inlets = {max_inlets}",
+                     fix="allow more inlets (max_inlets) or redraw the DMA", elements=[str(d)],
+                     element_type="dma")
              for d, n in inlets.items() if d != TRANSMISSION and n > max_inlets]
     demand_nodes = demand_junctions(wn)
     _add_coverage(result, out, demand_nodes, (size_band[0], size_band[1]) if size_band else band)
@@ -607,7 +632,9 @@ def _apply_roles(design: DmaDesign, roles: pd.DataFrame) -> DmaDesign:
     extra = sorted(set(roles.index[roles["role"].astype(str).str.lower().eq("meter")]) - set(boundary.index))
     warnings = list(design.warnings)
     if extra:
-        warnings.append(f"meters on {', '.join(extra[:5])} are not on a DMA boundary and are ignored")
+        warnings.append(warning("dma-meters-ignored",
+                                f"meters on {list_ids(extra)} are not on a DMA boundary and are ignored",
+                                elements=extra, element_type="link"))
     return replace(design, boundary=boundary, warnings=warnings)
 
 
@@ -644,15 +671,19 @@ def _initial_design(wn: wntr.network.WaterNetworkModel, dist: DistributionNetwor
     warnings = []
     if left_out:
         one = len(left_out) == 1
-        warnings.append(f"{count(len(left_out), 'junction')} {'is' if one else 'are'} in no DMA: "
-                        f"{'its group is' if one else 'their groups are'} too small for a DMA "
-                        "(see unassigned junctions)")
+        warnings.append(warning("dma-left-out",
+                                f"{count(len(left_out), 'junction')} {'is' if one else 'are'} in no DMA: "
+                                f"{'its group is' if one else 'their groups are'} too small for a DMA "
+                                "(see unassigned junctions)",
+                                elements=sorted(left_out), element_type="node"))
     return replace(out, warnings=warnings)
 
 
 def _band_warnings(design: DmaDesign, band: tuple[float, float]) -> DmaDesign:
     sizes = design.dma_size()
     unit = SIZE_UNITS.get(design.size_by, design.size_by)
-    out = [f"{dma}: {value:g} {unit}, outside the band {band[0]:g}-{band[1]:g} (no neighbour could "
-           "take it or give to it)" for dma, value in sizes.items() if not band[0] <= value <= band[1]]
+    out = [warning("dma-outside-band",
+                   f"{dma}: {value:g} {unit}, outside the band {band[0]:g}-{band[1]:g} (no neighbour could "
+                   "take it or give to it)", elements=[str(dma)], element_type="dma")
+           for dma, value in sizes.items() if not band[0] <= value <= band[1]]
     return replace(design, warnings=design.warnings + out)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from ..findings import Finding, list_ids, warning
 from ..gis.customers import connections as stored_connections
 from ..hydraulics import ExtendedPeriod, HydraulicSession, system_demand
 from ..units import DAY_S, HOUR_S, LITRES_PER_M3, METRES_PER_KM, MM_PER_M
@@ -56,15 +57,15 @@ class DmaEvaluation:
         register (night) and pass (peak), l/s.
     dead_ends : pandas.DataFrame
         Junctions the closures leave at a dead end, with water age before and after (h).
-    warnings : list of str
-        Failures and pre-existing problems, in words.
+    warnings : list of Finding
+        Failures and pre-existing problems, each with a stable ``dma-...`` code.
     """
 
     dmas: pd.DataFrame
     metrics: dict[str, Any]
     schedule: pd.DataFrame
     dead_ends: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
 
     @property
     def passes(self) -> bool:
@@ -484,17 +485,14 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     if fire_flow_m3s:
         tick()
     peak, night = _peak_and_night(wn, before)
-    warnings: list[str] = []
+    warnings: list[Finding] = []
 
     # hours that cannot be trusted: before (the network as given) and after (the design's doing)
     bounds = physical_bounds(wn, before)
     suspect_before = suspect_hours(wn, before, bounds)
     suspect_after = {t: e for t, e in suspect_hours(wn, after, bounds).items() if t not in suspect_before}
     if suspect_before:
-        hours = ", ".join(f"{t / HOUR_S:g}" for t in suspect_before)
-        warnings.append(f"the network as given does not converge at hour(s) {hours} with every pipe open: "
-                        "those hours are left out of the before/after comparison; check the model "
-                        "(nrwkit inspect)")
+        warnings.append(_not_converged_warning(suspect_before))
     masked = sorted(set(suspect_before) | set(suspect_after))
     trusted_before = _mask(before, masked)
     trusted_after = _mask(after, masked)
@@ -509,7 +507,7 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     transmission_problems = _join(_starved_transmission(design, after, trusted_before, trusted_after, need,
                                                         min_pressure), unverified_all)
     if transmission_problems:
-        warnings.append(f"transmission: {transmission_problems}")
+        warnings.append(warning("dma-transmission-fails", f"transmission: {transmission_problems}"))
 
     new_dead = sorted(set(dead_ends(wn, closed)) - set(dead_ends(wn, set())))
     dead = _dead_end_ages(session, wn, design, new_dead, closed, water_age)
@@ -553,6 +551,17 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
                          warnings=warnings)
 
 
+def _not_converged_warning(suspect_before: dict[int, list[str]]) -> Finding:
+    """Warn that the network as given does not converge at some hours (left out of the comparison)."""
+    hours = ", ".join(f"{t / HOUR_S:g}" for t in suspect_before)
+    junctions = sorted({j for names in suspect_before.values() for j in names})
+    named = f" (at {list_ids(junctions)})" if junctions else ""
+    return warning("dma-not-converged",
+                   f"the network as given does not converge at hour(s) {hours} with every pipe open{named}: "
+                   "those hours are left out of the before/after comparison",
+                   fix="check the model (nrwkit inspect)", elements=junctions, element_type="node")
+
+
 def _mark_unverified(table: pd.DataFrame, design: DmaDesign, suspect_after: dict[int, list[str]]) -> str:
     """Mark DMAs whose run with the valves closed did not converge; return the network-wide text."""
     label = design.assignment.to_dict()
@@ -583,7 +592,7 @@ def _mark_structure(table: pd.DataFrame, problems: dict[str, str]) -> None:
 
 
 def _mark_fire(table: pd.DataFrame, fire_before: dict[str, float], fire_after: dict[str, float],
-               fire_residual_m: float) -> list[str]:
+               fire_residual_m: float) -> list[Finding]:
     """Record fire-flow residuals; fail DMAs the design leaves short; warn where it was short before."""
     table["fire_residual_before_m"] = pd.Series(fire_before)
     table["fire_residual_m"] = pd.Series(fire_after)
@@ -593,21 +602,29 @@ def _mark_fire(table: pd.DataFrame, fire_before: dict[str, float], fire_after: d
         if residual < fire_residual_m and residual < prior - PRESSURE_TOLERANCE_M:
             _fail(table, dma, f"fire flow leaves {residual:.1f} m < {fire_residual_m:g} m")
         elif residual < fire_residual_m:
-            warnings.append(f"{dma}: the fire flow left {prior:.1f} m before the design already "
-                            f"(< {fire_residual_m:g} m)")
+            warnings.append(warning("dma-fire-flow",
+                                    f"{dma}: the fire flow left {prior:.1f} m before the design already "
+                                    f"(< {fire_residual_m:g} m)", elements=[str(dma)], element_type="dma"))
     return warnings
 
 
-def _dma_warnings(table: pd.DataFrame, min_pressure: float) -> list[str]:
-    """One warning per DMA with problems, or with a peak pressure already low before the design."""
+def _dma_warnings(table: pd.DataFrame, min_pressure: float) -> list[Finding]:
+    """One warning per DMA with problems, or with a peak pressure already low before the design.
+
+    Codes: ``dma-fails``, ``dma-not-verified`` (the run with the valves closed did not
+    converge), ``dma-low-pressure`` (low before the design too).
+    """
     warnings = []
     for dma, row in table.iterrows():
         if row.problems:
-            warnings.append(f"{dma}: {row.problems}")
+            code = "dma-not-verified" if row.status == "not verified" else "dma-fails"
+            warnings.append(warning(code, f"{dma}: {row.problems}", elements=[str(dma)], element_type="dma"))
         elif row.min_pressure_m < min_pressure:
-            warnings.append(f"{dma}: {row.min_pressure_m:.1f} m at {row.critical_node} at peak, "
-                            f"below {min_pressure:g} m before the design too "
-                            f"({row.min_pressure_before_m:.1f} m)")
+            warnings.append(warning("dma-low-pressure",
+                                    f"{dma}: {row.min_pressure_m:.1f} m at {row.critical_node} at peak, "
+                                    f"below {min_pressure:g} m before the design too "
+                                    f"({row.min_pressure_before_m:.1f} m)",
+                                    elements=[str(dma)], element_type="dma"))
     return warnings
 
 
@@ -626,7 +643,7 @@ def _starved_transmission(design: DmaDesign, after: ExtendedPeriod, trusted_befo
             f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
 
 
-def _stale_dead_end_warnings(dead: pd.DataFrame) -> list[str]:
+def _stale_dead_end_warnings(dead: pd.DataFrame) -> list[Finding]:
     """Warn about new dead ends whose water reaches the age ceiling."""
     if not len(dead):
         return []
@@ -634,11 +651,13 @@ def _stale_dead_end_warnings(dead: pd.DataFrame) -> list[str]:
                  & (dead.age_after_h > dead.age_before_h.fillna(0) + 1.0)]
     if not len(stale):
         return []
-    names = ", ".join(stale.junction.astype(str).head(5))
+    names = [str(j) for j in stale.junction]
     verb = "reaches" if len(stale) == 1 else "reach"
-    return [f"{count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h or more "
-            f"(the run's ceiling: never renewed in {AGE_RUN_S // HOUR_S} h): {names}; flush them, "
-            "meter the boundary pipe instead of closing it, or loop the main"]
+    return [warning("dma-stale-dead-end",
+                    f"{count(len(stale), 'new dead end')} {verb} a water age of {AGE_CEILING_H:g} h or more "
+                    f"(the run's ceiling: never renewed in {AGE_RUN_S // HOUR_S} h): {list_ids(names)}",
+                    fix="flush them, meter the boundary pipe instead of closing it, or loop the main",
+                    elements=names, element_type="node")]
 
 
 def _ticker(progress: Progress | None, stage: str, total: int) -> Callable[[], None]:

@@ -26,6 +26,7 @@ import shapely
 import wntr
 
 from ..errors import InputError, LayerError
+from ..findings import Finding, Severity
 from ..gis.export import reproducible_gpkg
 from ..network.io import read_inp, write_inp
 from ..network.layout import link_coordinates, link_midpoint
@@ -101,7 +102,7 @@ def design_json(design: DmaDesign, evaluation: DmaEvaluation) -> dict[str, Any]:
         "dead_ends": [{k: _finite(v) for k, v in r.items()} for r in evaluation.dead_ends.to_dict("records")],
         "settings": {k: _finite(v) for k, v in design.settings.items()},
         "changes": list(design.changes),
-        "warnings": list(design.warnings),
+        "warnings": [finding.to_dict() for finding in design.warnings],
     }
 
 
@@ -143,19 +144,21 @@ def design_layers(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluat
 
 def write_design_geopackage(wn: wntr.network.WaterNetworkModel, design: DmaDesign,
                             evaluation: DmaEvaluation, path: str | Path, *, crs: str | None = None,
-                            overwrite: bool = False) -> tuple[Path, list[str]]:
+                            overwrite: bool = False) -> tuple[Path, list[Finding]]:
     """Write the design's layers to one GeoPackage, atomically.
 
     Returns
     -------
-    (Path, list of str)
-        The file, and warnings (no coordinates: no polygons).
+    (Path, list of Finding)
+        The file, and notes about it (info ``dma-no-coordinates``: a network without
+        coordinates gets no polygons).
     """
     notes = []
     layers = design_layers(wn, design, evaluation, crs=crs)
     if not has_coordinates(wn):
-        notes.append("the network has no coordinates: the GeoPackage has no DMA polygons and its "
-                     "points all lie at the origin")
+        notes.append(Finding(Severity.INFO, "dma-no-coordinates", (),
+                             "the network has no coordinates: the GeoPackage has no DMA polygons and its "
+                             "points all lie at the origin", "network"))
     kinds = {"dmas": "MultiPolygon", "boundary": "Point", "junctions": "Point", "pipes": "LineString"}
     with atomic_output(path, overwrite=overwrite) as tmp, warnings.catch_warnings(), reproducible_gpkg():
         warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)

@@ -2,18 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
+from ..findings import Finding, Severity, warning
 from .divide import TRANSMISSION
 from .network import ON_MAIN
 
-__all__ = ["DmaDesign", "ROLES"]
+__all__ = ["DmaDesign", "LEGACY_CODE", "ROLES", "as_findings"]
 
 #: What a boundary pipe becomes.
 ROLES = ("meter", "valve", "existing valve")
+#: The code of a warning saved as plain text (designs saved before warnings were findings).
+LEGACY_CODE = "dma-legacy"
+
+
+def as_findings(items: Iterable[Finding | Mapping[str, Any] | str]) -> list[Finding]:
+    """Return warnings as findings, whatever form they were saved or given in.
+
+    Parameters
+    ----------
+    items : iterable of Finding, dict or str
+        Findings; their JSON form (:meth:`nrwkit.findings.Finding.to_dict`, as ``design_json``
+        writes them); or plain text, as older saved designs hold them (code ``dma-legacy``).
+
+    Returns
+    -------
+    list of Finding
+
+    Examples
+    --------
+    >>> [f.code for f in as_findings(["DMA-01: too small", {"code": "dma-outside", "message": "x"}])]
+    ['dma-legacy', 'dma-outside']
+    """
+    out = []
+    for item in items:
+        if isinstance(item, Finding):
+            out.append(item)
+        elif isinstance(item, Mapping):
+            location = item.get("location")
+            out.append(Finding(Severity(str(item.get("severity", "warning"))),
+                               str(item.get("code") or LEGACY_CODE),
+                               tuple(str(e) for e in item.get("elements") or ()),
+                               str(item.get("message", "")),
+                               str(item.get("element_type", "network")),
+                               (float(location[0]), float(location[1])) if location else None,
+                               str(item.get("fix") or "")))
+        else:
+            out.append(warning(LEGACY_CODE, str(item)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -42,9 +82,10 @@ class DmaDesign:
         The (min, max) band asked for.
     changes : list of str
         What the repairs changed, in order.
-    warnings : list of str
+    warnings : list of Finding
         Everything the engineer should know (sizes outside the band, failures that could
-        not be repaired, junctions left out).
+        not be repaired, junctions left out), each with a stable ``dma-...`` code
+        (:class:`nrwkit.findings.Finding`).
     settings : dict
         The options the design was made with (JSON-ready).
     stages : list of Stage
@@ -63,7 +104,7 @@ class DmaDesign:
     size_by: str
     size_band: tuple[float, float]
     changes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     stages: list[Any] = field(default_factory=list)
     verdicts: dict[str, str] = field(default_factory=dict)

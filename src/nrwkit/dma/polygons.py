@@ -22,6 +22,7 @@ import shapely
 import wntr
 
 from ..errors import InputError, LayerError
+from ..findings import Finding, list_ids, warning
 from ..network.layout import link_coordinates
 from .divide import TRANSMISSION
 from .model import DmaDesign
@@ -196,7 +197,7 @@ def label_points(polygons: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.GeoDataFrame, *,
                              id_field: str | None = None, source: str = "the DMA polygons"
-                             ) -> tuple[pd.Series, dict[str, str], list[str]]:
+                             ) -> tuple[pd.Series, dict[str, str], list[Finding]]:
     """Junction -> DMA from polygons: the DMA whose polygon holds the junction.
 
     Parameters
@@ -216,8 +217,9 @@ def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.G
         Junction -> DMA id for junctions inside exactly one polygon.
     left_out : dict
         Junction -> reason for junctions outside every polygon.
-    findings : list of str
-        What the GIS team should fix (overlaps, empty polygons); junctions left out are
+    findings : list of Finding
+        What the GIS team should fix: warnings ``dma-polygons-overlap`` and
+        ``dma-empty-polygon`` (elements: the DMA ids); junctions left out are
         reported by :func:`nrwkit.dma.from_assignment`, which knows which of them are on
         transmission mains anyway.
 
@@ -251,7 +253,7 @@ def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.G
                               geometry=[shapely.Point(wn.get_node(n).coordinates) for n in names],
                               crs=polys.crs)
     joined = gpd.sjoin(points, polys[["dma", "geometry"]], how="left", predicate="within")
-    findings: list[str] = []
+    findings: list[Finding] = []
     counts = joined.groupby("junction")["dma"].nunique()
     twice = counts[counts > 1]
     if len(twice):
@@ -272,14 +274,20 @@ def assignment_from_polygons(wn: wntr.network.WaterNetworkModel, polygons: gpd.G
         raise InputError(msg)
     empty = sorted(set(polys.dma) - set(assignment.to_numpy()))
     if empty:
-        findings.append(f"polygons {', '.join(empty)} hold no junction and are ignored")
+        findings.append(warning("dma-empty-polygon",
+                                f"polygons {list_ids(empty)} hold no junction and are ignored",
+                                elements=empty, element_type="dma"))
     overlap = _overlaps(polys)
     if overlap:
-        findings.append(f"polygons overlap without sharing a junction: {', '.join(overlap[:5])}")
+        findings.append(warning("dma-polygons-overlap",
+                                "polygons overlap without sharing a junction: "
+                                + list_ids(f"{a}/{b}" for a, b in overlap),
+                                elements=sorted({d for pair in overlap for d in pair}),
+                                element_type="dma"))
     return assignment, left_out, findings
 
 
-def _overlaps(polys: gpd.GeoDataFrame) -> list[str]:
+def _overlaps(polys: gpd.GeoDataFrame) -> list[tuple[str, str]]:
     out = []
     geoms = list(polys.geometry)
     ids = list(polys.dma)
@@ -287,7 +295,7 @@ def _overlaps(polys: gpd.GeoDataFrame) -> list[str]:
     for i, geom in enumerate(geoms):
         for j in tree.query(geom, predicate="overlaps"):
             if j > i and geom.intersection(geoms[j]).area > 1e-9 * max(geom.area, 1.0):
-                out.append(f"{ids[i]}/{ids[j]}")
+                out.append((str(ids[i]), str(ids[j])))
     return out
 
 

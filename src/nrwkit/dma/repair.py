@@ -48,6 +48,7 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from ..findings import Finding, warning
 from ..hydraulics import HydraulicSession
 from ..units import HOUR_S, LITRES_PER_M3
 from .divide import TRANSMISSION, boundary_pipes, inflow, inlets_per_dma, supplied, unfed_dmas
@@ -166,7 +167,7 @@ class RepairState:
         self.bounds = bounds
         self.elevation = pd.Series({j: wn.get_node(j).elevation for j in session.junction_names})
         self.duration = run_duration(wn)
-        self.gave_up: dict[str, str] = {}
+        self.gave_up: dict[str, Finding] = {}  # key -> the warning that says why
         self.swaps: dict[str, int] = {}
         self.splits = 0
         # a DMA made by a merge is never split, nor a half of a split merged: the loop never undoes itself
@@ -285,16 +286,23 @@ class RepairState:
         """Say why a failure could not be repaired, and what the engineer can change."""
         key, reason = failure.key, failure.reason
         if key == TRANSMISSION:
-            text = (f"transmission junctions: could not repair ({reason}): no outlet meter on a closed "
-                    "boundary pipe next to them raises their pressure")
+            found = warning("dma-not-repaired",
+                            f"transmission junctions: could not repair ({reason}): no outlet meter on a "
+                            "closed boundary pipe next to them raises their pressure")
         elif self.user_drawn:
-            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
-                    f"{self.max_inlets} inlet meters; allow more inlets (max_inlets) or redraw the DMA")
+            found = warning("dma-not-repaired",
+                            f"{key}: could not repair ({reason}): no boundary valve left to meter within "
+                            f"{self.max_inlets} inlet meters",
+                            fix="allow more inlets (max_inlets) or redraw the DMA",
+                            elements=[key], element_type="dma")
         else:
-            text = (f"{key}: could not repair ({reason}): no boundary valve left to meter within "
-                    f"{self.max_inlets} inlet meters and no merge or split helped; allow more inlets "
-                    "(max_inlets), widen the size band (size), or keep this area out of DMAs (transmission)")
-        self.gave_up[key] = text
+            found = warning("dma-not-repaired",
+                            f"{key}: could not repair ({reason}): no boundary valve left to meter within "
+                            f"{self.max_inlets} inlet meters and no merge or split helped",
+                            fix="allow more inlets (max_inlets), widen the size band (size), or keep this "
+                                "area out of DMAs (transmission)",
+                            elements=[key], element_type="dma")
+        self.gave_up[key] = found
 
     def candidates(self, dma: str, heads: pd.Series | None, time_s: int | None = None
                    ) -> list[tuple[float, str, str]]:
@@ -1146,7 +1154,7 @@ def _verdicts(state: RepairState, remaining: list[Failure], *, stopped: bool, ou
     verdicts: dict[str, str] = {}
     for dma in state.design.dma_ids:
         if dma in state.gave_up:
-            verdicts[dma] = "gave up: " + state.gave_up[dma].split(": ", 1)[-1]
+            verdicts[dma] = "gave up: " + str(state.gave_up[dma]).split(": ", 1)[-1]
         elif stopped and any(f.key == dma for f in remaining):
             verdicts[dma] = "stopped: time budget" if out_of_time else f"stopped after {max_rounds} rounds"
         elif dma in state.touched or dma in state.first_failing:
@@ -1154,5 +1162,5 @@ def _verdicts(state: RepairState, remaining: list[Failure], *, stopped: bool, ou
         else:
             verdicts[dma] = "passed first time"
     if TRANSMISSION in state.gave_up:
-        verdicts[TRANSMISSION] = "gave up: " + state.gave_up[TRANSMISSION].split(": ", 1)[-1]
+        verdicts[TRANSMISSION] = "gave up: " + str(state.gave_up[TRANSMISSION]).split(": ", 1)[-1]
     return verdicts

@@ -30,6 +30,7 @@ import networkx as nx
 import pandas as pd
 import wntr
 
+from ..findings import Finding, Severity
 from .network import link_ends
 
 __all__ = ["MAX_TRANSMISSION_SHARE", "Trunk", "trunk_mains"]
@@ -57,15 +58,16 @@ class Trunk:
         The threshold before it was raised to keep the trunk lean.
     peak_demand_m3s : float
         The network's demand at the peak hour.
-    notes : list of str
-        How the threshold was chosen, in words.
+    notes : list of Finding
+        How the threshold was chosen (infos ``dma-trunk-threshold-raised``,
+        ``dma-no-peak-demand``).
     """
 
     reasons: dict[str, str]
     share: float
     first_share: float
     peak_demand_m3s: float
-    notes: list[str] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
 
 
 def trunk_mains(
@@ -120,9 +122,10 @@ def trunk_mains(
     junctions = set(wn.junction_name_list)
     sources = set(wn.tank_name_list) | set(wn.reservoir_name_list)
     forced_touch = {end for name in forced for end in link_ends(wn, name)} & junctions
-    notes: list[str] = []
+    notes: list[Finding] = []
     if total <= 0:
-        return Trunk({}, first, first, 0.0, ["no demand at the peak hour: no trunk mains found from flows"])
+        none = _info("dma-no-peak-demand", "no demand at the peak hour: no trunk mains found from flows")
+        return Trunk({}, first, first, 0.0, [none])
     flow = flows_m3s.abs()
     threshold = first
     reasons: dict[str, str] = {}
@@ -143,9 +146,15 @@ def trunk_mains(
     else:
         reasons = {}
     if threshold > first * (1 + 1e-9):
-        notes.append(f"trunk threshold raised from {first:.0%} to {min(threshold, 1.0):.0%} of the peak "
-                     f"demand to keep transmission under {max_junction_share:.0%} of the junctions")
+        notes.append(_info("dma-trunk-threshold-raised",
+                           f"trunk threshold raised from {first:.0%} to {min(threshold, 1.0):.0%} of the "
+                           f"peak demand to keep transmission under {max_junction_share:.0%} of the "
+                           "junctions"))
     return Trunk(reasons, min(threshold, 1.0), first, total, notes)
+
+
+def _info(code: str, message: str) -> Finding:
+    return Finding(Severity.INFO, code, (), message, "network")
 
 
 def _orphans(wn: wntr.network.WaterNetworkModel, held: set[str], links: set[str], min_group: int) -> int:
