@@ -171,7 +171,7 @@ def main() -> None:
     default_two = {"max_inlets": 2, "design_without_water_age_s": round(time.perf_counter() - start, 2),
                    "passes": two_eval.metrics["passes"], "n_dmas": two_eval.metrics["n_dmas"],
                    "n_meters": two_eval.metrics["n_meters"],
-                   "failing": [w for w in two.warnings if "could not repair" in w]}
+                   "failing": [str(w) for w in two.warnings if w.code == "dma-not-repaired"]}
     m = evaluation.metrics
     same_design = (design.new_valves == design_no_age.new_valves and design.meters == design_no_age.meters)
 
@@ -209,7 +209,7 @@ def main() -> None:
         "checks_peak_time_s": m["peak_time_s"],
         "default_max_inlets": default_two,
         "changes": design.changes,
-        "warnings": design.warnings + evaluation.warnings,
+        "warnings": [w.to_dict() for w in design.warnings + evaluation.warnings],
         "closure_check": {
             "closed_pipes": len(closed),
             "peak_time_s": peak,

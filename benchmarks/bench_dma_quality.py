@@ -115,8 +115,8 @@ def row(method: str, variant: str, result: dma.DesignResult, seconds: float) -> 
     design, evaluation = result
     m = evaluation.metrics
     sizes = design.dma_size()
-    pieces = sum("pieces that no open distribution pipe joins" in w for w in design.warnings)
-    unfed = sum("no open path to a tank or reservoir" in w for w in design.warnings)
+    pieces = sum("pieces that no open distribution pipe joins" in w.message for w in design.warnings)
+    unfed = sum("no open path to a tank or reservoir" in w.message for w in design.warnings)
     return {
         "method": method, "variant": variant,
         "n_dmas": m["n_dmas"], "size_min": int(sizes.min()), "size_max": int(sizes.max()),

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..outputs import reproducible
+
 __all__ = ["STAGE_NAMES", "Progress", "Stage", "StageLog"]
 
 #: ``progress(stage, done, total)``: called by long work so that a front end can draw a bar.
@@ -27,7 +29,8 @@ class Stage:
     name : str
         One of :data:`STAGE_NAMES`.
     seconds : float
-        Wall time the stage took.
+        Wall time the stage took (left out of written outputs when they must be the same
+        bytes every run: :attr:`reported_seconds`).
     summary : str
         One line for the engineer.
     figures : dict
@@ -39,9 +42,18 @@ class Stage:
     summary: str = ""
     figures: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def reported_seconds(self) -> float | None:
+        """The wall time for outputs, to the millisecond; None with ``SOURCE_DATE_EPOCH`` set.
+
+        A wall time differs from run to run: outputs that must be reproducible
+        (:func:`nrwkit.outputs.reproducible`) leave it out.
+        """
+        return None if reproducible() else round(self.seconds, 3)
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the stage as JSON-ready data."""
-        return {"name": self.name, "seconds": round(self.seconds, 3), "summary": self.summary,
+        """Return the stage as JSON-ready data (``seconds`` is :attr:`reported_seconds`)."""
+        return {"name": self.name, "seconds": self.reported_seconds, "summary": self.summary,
                 **self.figures}
 
 

@@ -258,7 +258,8 @@ def dma_report(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluation
     if design.stages:
         stages = pd.DataFrame({"stage": [s.name for s in design.stages],
                                "what it found": [s.summary for s in design.stages],
-                               "seconds": [f"{s.seconds:.1f}" for s in design.stages]})
+                               "seconds": ["–" if s.reported_seconds is None else f"{s.reported_seconds:.1f}"
+                                           for s in design.stages]})
         report.add_section("How the design was made", table_html(stages, index=False),
                            lead="The stages of the run, in order, each with what it found.")
     report.add_section("Before and after", table_html(_before_after(m), index=False),
