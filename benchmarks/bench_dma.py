@@ -53,8 +53,8 @@ MIN_PRESSURE = 15.0
 # three inlet meters: BWSN Network 2 peaks in its second day (30 h, 47 % above the first day's
 # peak), and two inlets cannot feed its largest DMAs then; the run with the CLI's default of 2
 # is recorded beside it (`default_max_inlets`)
-DESIGN_ARGS = {"size": (50, 400), "size_by": "nodes", "max_inlets": 3, "min_pressure": MIN_PRESSURE,
-               "exclude_diameter_above": 0.3, "seed": 0}
+DESIGN_ARGS = {"size": (50, 400), "size_by": "nodes", "max_inlets": 3, "min_pressure_m": MIN_PRESSURE,
+               "exclude_diameter_above_m": 0.3, "seed": 0}
 
 
 def source_state() -> dict[str, object]:

@@ -57,10 +57,10 @@ PRESSURE_TOL_M = 0.1
 #: BWSN Network 2 peaks in its second day, 47 % above the first: two inlets cannot feed its
 #: largest DMAs then (benchmarks/README.md), so it gets three, as in bench_dma.py.
 NETWORKS: dict[str, dict[str, object]] = {
-    "l-town": {"size": (50, 200), "exclude_diameter_above": 0.3, "max_inlets": MAX_INLETS},
-    "net3": {"size": (10, 40), "exclude_diameter_above": None, "max_inlets": MAX_INLETS},
-    "ky4": {"size": (50, 200), "exclude_diameter_above": 0.3, "max_inlets": MAX_INLETS},
-    "bwsn2": {"size": (50, 400), "exclude_diameter_above": 0.3, "max_inlets": 3},
+    "l-town": {"size": (50, 200), "exclude_diameter_above_m": 0.3, "max_inlets": MAX_INLETS},
+    "net3": {"size": (10, 40), "exclude_diameter_above_m": None, "max_inlets": MAX_INLETS},
+    "ky4": {"size": (50, 200), "exclude_diameter_above_m": 0.3, "max_inlets": MAX_INLETS},
+    "bwsn2": {"size": (50, 400), "exclude_diameter_above_m": 0.3, "max_inlets": 3},
 }
 RULE = (f"nrwkit is better than a baseline when it needs fewer meters and its lowest junction pressure "
         f"at the peak hour after the closures is >= the baseline's - {PRESSURE_TOL_M:g} m")
@@ -137,14 +137,14 @@ def row(method: str, variant: str, result: dma.DesignResult, seconds: float) -> 
 def compare(network: str, spec: dict[str, object]) -> dict[str, object]:
     wn = load_network(network)
     band = spec["size"]
-    excl = spec["exclude_diameter_above"]
-    common = {"size_by": "nodes", "max_inlets": spec["max_inlets"], "min_pressure": MIN_PRESSURE,
-              "exclude_diameter_above": excl, "water_age": False}
+    excl = spec["exclude_diameter_above_m"]
+    common = {"size_by": "nodes", "max_inlets": spec["max_inlets"], "min_pressure_m": MIN_PRESSURE,
+              "exclude_diameter_above_m": excl, "water_age": False}
     start = time.perf_counter()
     ours = dma.design(wn, size=band, seed=0, **common)
     rows = [row("nrwkit", "design (with repair)", ours, time.perf_counter() - start)]
     junctions = list(ours.design.assignment.index)
-    dist = dma.distribution_network(wn, size_by="nodes", exclude_diameter_above=excl)
+    dist = dma.distribution_network(wn, size_by="nodes", exclude_diameter_above_m=excl)
     graph = induced(dist.graph, set(junctions))
     k = ours.evaluation.metrics["n_dmas"]
     for method, assignment in (("louvain", louvain(graph)), (f"metis k={k}", metis(graph, k))):

@@ -37,8 +37,8 @@ TRANSMISSION = "transmission"
 
 #: network -> design arguments (Net1 and Net3 have mostly mains above 300 mm: keep them all)
 CASES = {
-    "net1": dict(size=(2, 9), size_by="nodes", exclude_diameter_above=None),
-    "net3": dict(size=(10, 40), size_by="nodes", exclude_diameter_above=None),
+    "net1": dict(size=(2, 9), size_by="nodes", exclude_diameter_above_m=None),
+    "net3": dict(size=(10, 40), size_by="nodes", exclude_diameter_above_m=None),
     "l-town": dict(size=(50, 200), size_by="nodes"),
     "ky4": dict(size=(50, 200), size_by="nodes"),
 }
@@ -112,12 +112,12 @@ def hand_modularity(edges: set[frozenset], parts: list[set[str]]) -> float:
     return total
 
 
-def pdd_model(wn, min_pressure: float):
-    """A copy with the PDA options the DMA checks use: full demand at min_pressure, none at 0 m."""
+def pdd_model(wn, min_pressure_m: float):
+    """A copy with the PDA options the DMA checks use: full demand at min_pressure_m, none at 0 m."""
     out = copy.deepcopy(wn)
     hyd = out.options.hydraulic
     hyd.demand_model, hyd.required_pressure, hyd.minimum_pressure, hyd.pressure_exponent = (
-        "PDD", float(min_pressure), 0.0, 0.5)
+        "PDD", float(min_pressure_m), 0.0, 0.5)
     return out
 
 
@@ -127,9 +127,9 @@ def checks_duration(wn) -> int:
     return min(duration, 72 * HOUR) if duration > 0 else 24 * HOUR
 
 
-def epanet_day(wn, min_pressure: float, tmp_path: Path, name: str):
+def epanet_day(wn, min_pressure_m: float, tmp_path: Path, name: str):
     """EpanetSimulator PDD run over the checks' day, hourly reports from t = 0."""
-    model = pdd_model(wn, min_pressure)
+    model = pdd_model(wn, min_pressure_m)
     model.options.time.duration = checks_duration(wn)
     model.options.time.report_timestep = HOUR
     model.options.time.report_start = 0
@@ -174,7 +174,7 @@ def test_every_junction_in_one_dma_or_in_transmission(designed):
 
 def test_transmission_links_are_never_closed_or_metered(designed):
     wn, design = designed.wn, designed.design
-    own = own_transmission_links(wn, designed.kwargs.get("exclude_diameter_above"))
+    own = own_transmission_links(wn, designed.kwargs.get("exclude_diameter_above_m"))
     # a valve, pump or check-valve pipe between two distribution junctions may sit inside one DMA
     label = design.assignment.to_dict()
     inside = {name for name in own if (wn.get_link(name).link_type in ("Pump", "Valve")
@@ -189,7 +189,7 @@ def test_transmission_links_are_never_closed_or_metered(designed):
         reason = str(design.transmission_links[name])
         assert reason.startswith("trunk main") or reason == "joins two transmission junctions", (name, reason)
         if reason.startswith("trunk main"):
-            assert designed.kwargs.get("exclude_diameter_above") is None
+            assert designed.kwargs.get("exclude_diameter_above_m") is None
     own = set(design.transmission_links.index)
     touched = set(design.new_valves) | set(design.meters)
     assert touched.isdisjoint(own)
@@ -362,7 +362,7 @@ DESIGN_SCRIPT = """
 import json
 from nrwkit import dma
 from nrwkit.networks import load
-d, e = dma.design(load("net3"), size=(10, 40), size_by="nodes", exclude_diameter_above=None,
+d, e = dma.design(load("net3"), size=(10, 40), size_by="nodes", exclude_diameter_above_m=None,
                   max_inlets=2, water_age=False)
 print(json.dumps(dma.design_json(d, e), sort_keys=True))
 """
@@ -508,7 +508,7 @@ def grid_with_pattern(write_inp):
 
 def test_sizes_by_demand_sum_to_the_hand_total(grid_with_pattern):
     wn = grid_with_pattern
-    design, evaluation = dma.design(wn, size=(100, 2000), size_by="demand", exclude_diameter_above=None,
+    design, evaluation = dma.design(wn, size=(100, 2000), size_by="demand", exclude_diameter_above_m=None,
                                     water_age=False)
     per_junction = 1e-3 * 1.125 * 2 * 86400  # 194.4 m3/day
     assert design.size.sum() == pytest.approx(9 * per_junction)
@@ -523,7 +523,7 @@ def test_sizes_by_demand_sum_to_the_hand_total(grid_with_pattern):
 
 def test_sizes_by_length_sum_to_the_hand_total(grid_with_pattern):
     wn = grid_with_pattern
-    design, evaluation = dma.design(wn, size=(0.3, 2.0), size_by="length", exclude_diameter_above=None,
+    design, evaluation = dma.design(wn, size=(0.3, 2.0), size_by="length", exclude_diameter_above_m=None,
                                     water_age=False)
     # 12 grid pipes of 100 m have both ends on junctions; P0's reservoir end is no junction
     assert design.size.sum() == pytest.approx(12 * 0.1 + 0.05)
@@ -543,7 +543,7 @@ def test_daily_demand_counts_each_hour_once(write_inp):
                         " Hydraulic Timestep  1:00")
     wn = read_inp(write_inp(text))
     design, evaluation = dma.design(wn, size=(2, 9), size_by="nodes",
-                                    exclude_diameter_above=None, water_age=False)
+                                    exclude_diameter_above_m=None, water_age=False)
     daily = 1e-3 * 86400 * 26 / 24  # m3/day per junction
     n = len(design.assignment)
     assert dma.junction_sizes(wn, "demand").to_numpy() == pytest.approx([daily] * 9)
@@ -572,25 +572,25 @@ def test_sizes_by_length_on_ltown_sum_to_the_mains(ltown):
 
 def test_band_min_above_max_is_refused(net1):
     with pytest.raises(InputError, match="size band"):
-        dma.design(net1, size=(9, 2), size_by="nodes", exclude_diameter_above=None, water_age=False)
+        dma.design(net1, size=(9, 2), size_by="nodes", exclude_diameter_above_m=None, water_age=False)
 
 
 def test_band_no_part_can_meet(net3_designed):
     with pytest.raises(InputError, match=r"no DMA can be formed.*lower the minimum"):
-        dma.design(net3_designed.wn, size=(5000, 6000), size_by="nodes", exclude_diameter_above=None,
+        dma.design(net3_designed.wn, size=(5000, 6000), size_by="nodes", exclude_diameter_above_m=None,
                    water_age=False)
 
 
 def test_size_by_connections_needs_connections(net3_designed):
     with pytest.raises(InputError, match="allocate-customers"):
-        dma.design(net3_designed.wn, size_by="connections", exclude_diameter_above=None, water_age=False)
+        dma.design(net3_designed.wn, size_by="connections", exclude_diameter_above_m=None, water_age=False)
 
 
 def test_size_by_connections_given(net3_designed):
     wn = net3_designed.wn
     connections = pd.Series(10.0, index=wn.junction_name_list)
     design, _ = dma.design(wn, size=(100, 400), size_by="connections", connections=connections,
-                           exclude_diameter_above=None, water_age=False)
+                           exclude_diameter_above_m=None, water_age=False)
     assert design.dma_size().to_dict() == {d: 10.0 * len(design.junctions(d)) for d in design.dma_ids}
 
 
@@ -615,13 +615,13 @@ def test_check_valve_pipe_is_never_a_boundary_valve(write_inp):
     # two distribution junctions it stays inside one DMA, like an in-line valve or pump
     text = make_inp(replace={" P9   J12  J22  100  150  120": " P9   J12  J22  100  150  120  0  CV"})
     wn = read_inp(write_inp(text))
-    design, _ = dma.design(wn, size=(2, 3), size_by="nodes", exclude_diameter_above=None, water_age=False)
+    design, _ = dma.design(wn, size=(2, 3), size_by="nodes", exclude_diameter_above_m=None, water_age=False)
     assert "P9" not in design.boundary.index
     assert "P9" in design.internal_links.index
     assert "check valve" in design.internal_links["P9"]
     assert design.assignment["J12"] == design.assignment["J22"]
     # a check-valve pipe that transmission reaches (here: named a transmission main) stays transmission
-    design, _ = dma.design(wn, size=(2, 3), size_by="nodes", exclude_diameter_above=None, water_age=False,
+    design, _ = dma.design(wn, size=(2, 3), size_by="nodes", exclude_diameter_above_m=None, water_age=False,
                            transmission=["P9"])
     assert "P9" in design.transmission_links.index
     assert "P9" not in design.boundary.index
@@ -690,7 +690,7 @@ def test_one_inlet_starves_the_chain_so_the_repair_meters_the_other_end(chain, t
         low = epanet_snapshot(one, 0, tmp_path, end).node["pressure"].iloc[0][junctions].min()
         assert low < 15.0 - 1.0
     design, evaluation = dma.design(chain, size=(3, 6), size_by="nodes", max_inlets=2, water_age=False,
-                                    exclude_diameter_above=0.3)
+                                    exclude_diameter_above_m=0.3)
     assert design.dma_ids == ["DMA-01"]
     assert sorted(design.transmission_junctions.index) == ["JA", "JB"]
     assert sorted(design.boundary.index) == ["F1", "F2"]
@@ -707,7 +707,7 @@ def test_one_inlet_starves_the_chain_so_the_repair_meters_the_other_end(chain, t
 def test_one_inlet_allowed_the_repair_splits_the_chain(chain):
     """One inlet each: the chain is split in two halves, each fed from its own end."""
     design, evaluation = dma.design(chain, size=(3, 6), size_by="nodes", max_inlets=1, water_age=False,
-                                    exclude_diameter_above=0.3)
+                                    exclude_diameter_above_m=0.3)
     assert len(design.dma_ids) == 2
     assert sorted(p for d in design.dma_ids for p in design.inlets(d)) == ["F1", "F2"]
     assert all(len(design.inlets(d)) == 1 for d in design.dma_ids)
@@ -719,7 +719,7 @@ def test_one_inlet_allowed_the_repair_splits_the_chain(chain):
 def test_one_inlet_allowed_the_repair_gives_up_and_says_so(chain):
     # halves of 3 junctions would be below the minimum of 4: no split, no merge, no meter left
     design, evaluation = dma.design(chain, size=(4, 6), size_by="nodes", max_inlets=1, water_age=False,
-                                    exclude_diameter_above=0.3)
+                                    exclude_diameter_above_m=0.3)
     assert len(design.inlets("DMA-01")) == 1
     assert len(design.new_valves) == 1
     assert_dma_findings(design.warnings)
@@ -832,7 +832,7 @@ def test_network_without_coordinates(write_inp, tmp_path):
     text = make_inp()
     text = text[:text.index("[COORDINATES]")] + "[END]\n"
     wn = read_inp(write_inp(text))
-    design, evaluation = dma.design(wn, size=(2, 9), size_by="nodes", exclude_diameter_above=None,
+    design, evaluation = dma.design(wn, size=(2, 9), size_by="nodes", exclude_diameter_above_m=None,
                                     water_age=False)
     assert len(design.dma_ids) >= 1
     assert dma.dma_polygons(wn, design).empty

@@ -40,7 +40,7 @@ SHIFT = (500_000.0, 6_000_000.0)
 @pytest.fixture(scope="module")
 def ltown():
     wn = load("l-town")
-    design, evaluation = dma.design(wn, size=(50, 200), size_by="nodes", exclude_diameter_above=0.3,
+    design, evaluation = dma.design(wn, size=(50, 200), size_by="nodes", exclude_diameter_above_m=0.3,
                                     water_age=False, seed=1)
     return wn, design, evaluation
 

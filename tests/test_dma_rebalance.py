@@ -84,7 +84,7 @@ def _state(path: Path, assignment: dict[str, str], band: tuple[float, float], se
     before = session.run(duration_s=run_duration(wn), report_step_s=3600, links=list(wn.link_name_list))
     design = replace(design, boundary=choose_meters(design.boundary, before.flowrate_m3s.iloc[0],
                                                     design.dma_ids))
-    return RepairState(wn, design, session, min_pressure=15.0, max_inlets=2, band=band, dist=dist,
+    return RepairState(wn, design, session, min_pressure_m=15.0, max_inlets=2, band=band, dist=dist,
                        before_pressure=before.pressure_m, before_flows=before.flowrate_m3s)
 
 

@@ -84,7 +84,7 @@ def test_move_boundary_gives_the_leaning_end_to_the_neighbour(tmp_path):
         flows = before.flowrate_m3s.iloc[0]
         design = replace(design, boundary=choose_meters(design.boundary, flows, design.dma_ids))
         assert design.inlets("DMA-A") == ["FA"] and design.new_valves == ["X"]
-        state = RepairState(wn, design, session, min_pressure=15.0, max_inlets=1, band=(2, 6), dist=dist,
+        state = RepairState(wn, design, session, min_pressure_m=15.0, max_inlets=1, band=(2, 6), dist=dist,
                             before_pressure=before.pressure_m, before_flows=before.flowrate_m3s)
         [failure] = state.failures()
         assert failure.key == "DMA-A" and sorted(failure.nodes) == ["A3", "A4"]

@@ -270,7 +270,8 @@ def test_check_reports_what_design_reported(designed, tmp_path):
     settings = dma.read_settings(path)
     design, evaluation = dma.read_design(
         designed.wn, path, size_band=tuple(settings["size"]), size_by=settings["size_by"],
-        min_pressure=settings["min_pressure_m"], exclude_diameter_above=settings["exclude_diameter_above_m"],
+        min_pressure_m=settings["min_pressure_m"],
+        exclude_diameter_above_m=settings["exclude_diameter_above_m"],
         water_age=False)
     ours = {row["id"]: row["status"] for row in designed.data["dmas"]}
     again = dma.design_json(design, evaluation)

@@ -57,7 +57,8 @@ def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
                           "the design's own, else the same rule]."),
         click.option("--max-inlets", type=click.IntRange(1, 10), default=2, show_default=True,
                      help="Inlet meters allowed per DMA (one is tried first)."),
-        click.option("--min-pressure", type=NON_NEGATIVE, default=15.0, show_default=True, metavar="M",
+        click.option("--min-pressure", "min_pressure_m", type=NON_NEGATIVE, default=15.0, show_default=True,
+                     metavar="M",
                      help="Service pressure after closure at every hour of the run, m (0 m at junctions "
                           "without demand; full demand at this pressure, none at 0 m: EPANET's "
                           "pressure-dependent demand)."),
@@ -65,7 +66,7 @@ def _check_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Also draw this fire flow at each DMA's critical node at peak."),
         click.option("--fire-residual", type=NON_NEGATIVE, default=14.0, show_default=True, metavar="M",
                      help="Residual pressure the fire flow must leave, m."),
-        click.option("--exclude-diameter-above", type=POSITIVE, metavar="M",
+        click.option("--exclude-diameter-above", "exclude_diameter_above_m", type=POSITIVE, metavar="M",
                      help="Pipes wider than this (m) are transmission mains and stay outside DMAs "
                           "[design: none: the trunk mains are found from the flows at peak, relative "
                           "to the network; from-polygons and check: none]."),
@@ -243,7 +244,7 @@ def _common(kwargs: dict[str, Any]) -> dict[str, Any]:
     fire = kwargs.get("fire_flow_lps")
     return {
         "size_by": kwargs["size_by"], "max_inlets": kwargs["max_inlets"],
-        "min_pressure": kwargs["min_pressure"],
+        "min_pressure_m": kwargs["min_pressure_m"],
         "fire_flow_m3s": fire / LITRES_PER_M3 if fire else None, "fire_residual_m": kwargs["fire_residual"],
         "transmission": tuple(kwargs["transmission"]), "water_age": not kwargs["no_water_age"],
     }
@@ -268,7 +269,7 @@ def _with_run(func: Callable[..., Any]) -> Callable[..., Any]:
 @_check_options
 @handle_errors
 @_with_run
-def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_above: float | None,
+def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_above_m: float | None,
                    as_json: bool, **kwargs: Any) -> None:
     """Partition NETWORK into DMAs, choose meters and boundary valves, and prove it still works.
 
@@ -287,7 +288,7 @@ def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_abov
     bars = ProgressBars(enabled=verbosity(click.get_current_context()) >= 0)
     try:
         design, evaluation = nrwdma.design(run.wn, size=_size_band(size), seed=seed,
-                                           exclude_diameter_above=exclude_diameter_above, progress=bars,
+                                           exclude_diameter_above_m=exclude_diameter_above_m, progress=bars,
                                            **_common(kwargs))
     finally:
         bars.close()
@@ -304,7 +305,7 @@ def design_command(run: _Run, size: str | None, seed: int, exclude_diameter_abov
 @handle_errors
 @_with_run
 def from_polygons_command(run: _Run, polygons: Path, layer: str | None, id_field: str | None,
-                          exclude_diameter_above: float | None, as_json: bool, **kwargs: Any) -> None:
+                          exclude_diameter_above_m: float | None, as_json: bool, **kwargs: Any) -> None:
     """Take DMAs drawn as polygons in DMAS.gpkg, derive their boundary pipes and check them.
 
     A junction belongs to the DMA whose polygon holds it; boundary pipes are those whose ends
@@ -317,7 +318,7 @@ def from_polygons_command(run: _Run, polygons: Path, layer: str | None, id_field
     assignment, left_out, findings = nrwdma.assignment_from_polygons(run.wn, frame, id_field=id_field,
                                                                      source=polygons.name)
     design, evaluation = nrwdma.from_assignment(run.wn, assignment, left_out=left_out, findings=findings,
-                                                exclude_diameter_above=exclude_diameter_above,
+                                                exclude_diameter_above_m=exclude_diameter_above_m,
                                                 **_common(kwargs))
     saved = run.write(design, evaluation, analysis="dma-from-polygons", title="DMAs from polygons")
     _print(design, evaluation, saved, run.notes, as_json)
@@ -329,7 +330,7 @@ def from_polygons_command(run: _Run, polygons: Path, layer: str | None, id_field
 @_check_options
 @handle_errors
 @_with_run
-def check_command(run: _Run, design_path: Path, exclude_diameter_above: float | None, as_json: bool,
+def check_command(run: _Run, design_path: Path, exclude_diameter_above_m: float | None, as_json: bool,
                   **kwargs: Any) -> None:
     """Re-check a saved DESIGN (the .gpkg or tagged .inp of `nrwkit dma design`) on NETWORK.
 
@@ -339,11 +340,11 @@ def check_command(run: _Run, design_path: Path, exclude_diameter_above: float | 
     """
     saved = nrwdma.read_settings(design_path)
     kwargs["size_by"] = _size_by(run, kwargs["size_by"], saved)
-    if exclude_diameter_above is None:  # the design's own transmission threshold
-        exclude_diameter_above = saved.get("exclude_diameter_above_m")
+    if exclude_diameter_above_m is None:  # the design's own transmission threshold
+        exclude_diameter_above_m = saved.get("exclude_diameter_above_m")
     band = saved.get("size")
     design, evaluation = nrwdma.read_design(run.wn, design_path,
-                                            exclude_diameter_above=exclude_diameter_above,
+                                            exclude_diameter_above_m=exclude_diameter_above_m,
                                             size_band=tuple(band) if band else None, **_common(kwargs))
     saved = run.write(design, evaluation, analysis="dma-check", title="DMA design check")
     _print(design, evaluation, saved, run.notes, as_json)

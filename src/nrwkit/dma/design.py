@@ -130,10 +130,10 @@ def design(
     size: tuple[float, float] | None = None,
     size_by: SizeBy | None = None,
     max_inlets: int = 2,
-    min_pressure: float = 15.0,
+    min_pressure_m: float = 15.0,
     fire_flow_m3s: float | None = None,
     fire_residual_m: float = 14.0,
-    exclude_diameter_above: float | None = None,
+    exclude_diameter_above_m: float | None = None,
     transmission: Iterable[str] = (),
     trunk: str = "auto",
     connections: pd.Series | None = None,
@@ -155,19 +155,19 @@ def design(
         the model has them, else junction count.
     max_inlets : int
         Metered boundary pipes allowed per DMA (one is tried first).
-    min_pressure : float
+    min_pressure_m : float
         Service pressure with the valves closed at every hour of the run, m.
     fire_flow_m3s : float, optional
         Fire flow to check at each DMA's critical node, m3/s.
     fire_residual_m : float
         Residual pressure needed during the fire flow, m.
-    exclude_diameter_above : float or None
+    exclude_diameter_above_m : float or None
         Pipes wider than this (m) are transmission mains (the engineer's rule; no trunk
         mains are then found from flows).
     transmission : iterable of str
         Links named as transmission mains.
     trunk : {"auto", "none"}
-        Without ``exclude_diameter_above``: find trunk mains from the flows at peak
+        Without ``exclude_diameter_above_m``: find trunk mains from the flows at peak
         (:func:`nrwkit.dma.transmission.trunk_mains`), or keep only pumps, valves, links of
         tanks and reservoirs and the listed links out of DMAs.
     connections : pandas.Series, optional
@@ -212,7 +212,7 @@ def design(
         else:
             band, why_band = default_band(sizes, used_by)
         unsupplied = sorted(set(wn.junction_name_list) - supplied(wn, set()))
-        session = open_session(wn, min_pressure, water_age)
+        session = open_session(wn, min_pressure_m, water_age)
         duration = run_duration(wn)
         pipes = list(wn.link_name_list)
         clock = time.perf_counter()
@@ -235,8 +235,8 @@ def design(
                        band=band,
                        used_by=used_by, sizes=sizes, why_by=why_by, why_band=why_band,
                        sizes_given=size is not None,
-                       max_inlets=max_inlets, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
-                       fire_residual_m=fire_residual_m, exclude_diameter_above=exclude_diameter_above,
+                       max_inlets=max_inlets, min_pressure_m=min_pressure_m, fire_flow_m3s=fire_flow_m3s,
+                       fire_residual_m=fire_residual_m, exclude_diameter_above_m=exclude_diameter_above_m,
                        transmission=tuple(transmission), trunk=trunk, seed=seed,
                        water_age=water_age, max_rounds=max_rounds, demand_nodes=demand_nodes,
                        progress=progress,
@@ -296,8 +296,8 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
             before_suspect: dict[int, list[str]], bounds: PhysicalBounds, band: tuple[float, float],
             used_by: SizeBy,
             sizes: pd.Series, why_by: str,
-            why_band: str, sizes_given: bool, max_inlets: int, min_pressure: float,
-            fire_flow_m3s: float | None, fire_residual_m: float, exclude_diameter_above: float | None,
+            why_band: str, sizes_given: bool, max_inlets: int, min_pressure_m: float,
+            fire_flow_m3s: float | None, fire_residual_m: float, exclude_diameter_above_m: float | None,
             transmission: tuple[str, ...], trunk: str, seed: int,
             water_age: bool, max_rounds: int, demand_nodes: set[str], progress: Progress | None,
             time_budget_s: float) -> DesignResult:
@@ -306,10 +306,10 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
     peak_flows = flows_all.loc[t_peak] if t_peak in flows_all.index else flows_all.iloc[0]
     warnings: list[Finding] = period_warnings(wn)
     with log.stage("transmission") as stage:
-        forced = forced_transmission(wn, exclude_diameter_above=exclude_diameter_above,
+        forced = forced_transmission(wn, exclude_diameter_above_m=exclude_diameter_above_m,
                                      transmission=transmission)
         trunk_reasons: dict[str, str] = {}
-        method = "diameter" if exclude_diameter_above is not None else trunk
+        method = "diameter" if exclude_diameter_above_m is not None else trunk
         notes: list[Finding] = []
         if method == "auto":
             total = float(sizes.sum())
@@ -322,7 +322,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
             found = trunk_mains(wn, peak_flows, float(row.clip(lower=0).sum()), share=share, forced=forced,
                                 min_group=min_group)
             trunk_reasons, notes = found.reasons, found.notes
-        dist = distribution_network(wn, size_by=used_by, exclude_diameter_above=exclude_diameter_above,
+        dist = distribution_network(wn, size_by=used_by, exclude_diameter_above_m=exclude_diameter_above_m,
                                     transmission=transmission, trunk=trunk_reasons, size=sizes)
         on_mains = {j for j, why in dist.transmission_junctions.items() if why.startswith(ON_MAIN)}
         share_j = len(on_mains) / max(wn.num_junctions, 1)
@@ -338,7 +338,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                          "notes": [note.to_dict() for note in notes],
                          "inside_dmas": len(dist.internal_links)}
         if share_j > MAX_TRANSMISSION_SHARE:
-            warnings.append(_transmission_share_warning(share_j, method, exclude_diameter_above))
+            warnings.append(_transmission_share_warning(share_j, method, exclude_diameter_above_m))
     with log.stage("partition") as stage:
         # a default band is filled to its preferred top (IWA: 2500 of 3000), leaving room for repairs
         target = None if sizes_given else band[1] * PREFERRED_CONNECTION_MAX / DEFAULT_CONNECTION_BAND[1]
@@ -350,22 +350,22 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
             total = float(dist.size.reindex(list(dist.graph.nodes)).sum())
             msg = (f"no DMA can be formed in the size band {band[0]:g}-{band[1]:g} {unit}: the "
                    f"distribution mains hold {total:g} {unit} in {len(parts.too_small)} separate groups, "
-                   "each below the minimum; lower the minimum of size, or raise exclude_diameter_above")
+                   "each below the minimum; lower the minimum of size, or raise exclude_diameter_above_m")
             raise InputError(msg)
         stage.summary = (f"{len(all_parts)} DMAs, {len(left_out)} junctions in groups cut off by "
                          "transmission too small for a DMA")
         stage.figures = {"parts": len(all_parts), "left_out": len(left_out)}
     settings = {"size_by": used_by, "size_by_reason": why_by, "size": list(band), "size_reason": why_band,
-                "max_inlets": max_inlets, "min_pressure_m": min_pressure, "fire_flow_m3s": fire_flow_m3s,
-                "fire_residual_m": fire_residual_m, "exclude_diameter_above_m": exclude_diameter_above,
+                "max_inlets": max_inlets, "min_pressure_m": min_pressure_m, "fire_flow_m3s": fire_flow_m3s,
+                "fire_residual_m": fire_residual_m, "exclude_diameter_above_m": exclude_diameter_above_m,
                 "trunk": method, "seed": seed}
     with log.stage("boundary choice") as stage:
         draft = _initial_design(wn, dist, all_parts, left_out, band, used_by, settings)
         draft = replace(draft, boundary=choose_meters(draft.boundary, peak_flows, draft.dma_ids),
                         warnings=warnings + draft.warnings)
-        state = RepairState(wn, draft, session, min_pressure=min_pressure, max_inlets=max_inlets, band=band,
-                            dist=dist, before_pressure=before.pressure_m, before_flows=before.flowrate_m3s,
-                            before_suspect=before_suspect, bounds=bounds)
+        state = RepairState(wn, draft, session, min_pressure_m=min_pressure_m, max_inlets=max_inlets,
+                            band=band, dist=dist, before_pressure=before.pressure_m,
+                            before_flows=before.flowrate_m3s, before_suspect=before_suspect, bounds=bounds)
         feed_unfed(state, max_rounds=max_rounds)
         stage.summary = (f"{len(state.design.meters)} meters, {len(state.design.new_valves)} boundary valves "
                          f"to close ({int((state.design.boundary.role == 'existing valve').sum())} existing "
@@ -389,7 +389,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
                          "verdicts": outcome.verdicts}
     with log.stage("final check") as stage:
         final = _band_warnings(state.design, band)
-        result = evaluate(wn, final, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
+        result = evaluate(wn, final, min_pressure_m=min_pressure_m, fire_flow_m3s=fire_flow_m3s,
                           fire_residual_m=fire_residual_m, water_age=water_age, session=session,
                           progress=progress, before=before)
         _add_coverage(result, final, demand_nodes, band)
@@ -413,7 +413,7 @@ def _design(wn: wntr.network.WaterNetworkModel, session: Any, log: StageLog, *, 
 
 
 def _transmission_share_warning(share_j: float, method: str,
-                                exclude_diameter_above: float | None) -> Finding:
+                                exclude_diameter_above_m: float | None) -> Finding:
     """Warn that transmission links take too many junctions out of the DMAs."""
     message = (f"{share_j:.0%} of the junctions are on transmission links (more than "
                f"{MAX_TRANSMISSION_SHARE:.0%}): ")
@@ -421,9 +421,9 @@ def _transmission_share_warning(share_j: float, method: str,
         return warning("dma-transmission-share",
                        message + "pumps, valves and the links of tanks and reservoirs alone touch this many")
     return warning("dma-transmission-share",
-                   message + f"exclude_diameter_above = {exclude_diameter_above:g} m makes many distribution "
-                             "pipes transmission mains",
-                   fix="raise exclude_diameter_above, or leave it out to find the trunk from the flows")
+                   message + f"exclude_diameter_above_m = {exclude_diameter_above_m:g} m makes many "
+                   "distribution pipes transmission mains",
+                   fix="raise exclude_diameter_above_m, or leave it out to find the trunk from the flows")
 
 
 def _still_failing(key: str, evaluation: DmaEvaluation) -> bool:
@@ -502,10 +502,10 @@ def from_assignment(
     size_by: SizeBy = "nodes",
     connections: pd.Series | None = None,
     max_inlets: int = 2,
-    min_pressure: float = 15.0,
+    min_pressure_m: float = 15.0,
     fire_flow_m3s: float | None = None,
     fire_residual_m: float = 14.0,
-    exclude_diameter_above: float | None = None,
+    exclude_diameter_above_m: float | None = None,
     transmission: Iterable[str] = (),
     repair: bool = True,
     water_age: bool = True,
@@ -525,9 +525,9 @@ def from_assignment(
         Index = boundary pipe, columns ``role`` (``meter``/``valve``) and ``feeds`` (the
         DMA a meter feeds): a complete design to check as it is. Without it meters are
         chosen as in :func:`design` and repaired with meters only (DMAs are never merged).
-    size_by, connections, max_inlets, min_pressure, fire_flow_m3s, fire_residual_m
+    size_by, connections, max_inlets, min_pressure_m, fire_flow_m3s, fire_residual_m
         As in :func:`design`.
-    exclude_diameter_above, transmission
+    exclude_diameter_above_m, transmission
         Transmission mains; junctions on them are taken out of the DMAs, with a warning.
     repair : bool
         Add inlet meters where the closures fail (only when ``roles`` is not given).
@@ -545,7 +545,7 @@ def from_assignment(
     -------
     DesignResult
     """
-    dist = distribution_network(wn, size_by=size_by, exclude_diameter_above=exclude_diameter_above,
+    dist = distribution_network(wn, size_by=size_by, exclude_diameter_above_m=exclude_diameter_above_m,
                                 transmission=transmission, connections=connections)
     unknown = sorted(set(assignment.index) - set(wn.junction_name_list))
     if unknown:
@@ -572,21 +572,22 @@ def from_assignment(
         raise InputError("no junction is left in any DMA once transmission junctions are taken out")
     sizes = dist.size.reindex(kept.index).groupby(kept.to_numpy()).sum()
     band = (float(sizes.min()), float(sizes.max()))
-    settings = {"size_by": size_by, "size": None, "max_inlets": max_inlets, "min_pressure_m": min_pressure,
+    settings = {"size_by": size_by, "size": None, "max_inlets": max_inlets, "min_pressure_m": min_pressure_m,
                 "fire_flow_m3s": fire_flow_m3s, "fire_residual_m": fire_residual_m,
-                "exclude_diameter_above_m": exclude_diameter_above, "user_defined": True}
+                "exclude_diameter_above_m": exclude_diameter_above_m, "user_defined": True}
     out = assemble(wn, dist, kept.sort_index(), size_by=size_by, band=band, settings=settings,
                    left_out=left_out)
     out = replace(out, warnings=warnings)
     before: ExtendedPeriod | None = None  # the all-open run, made once when meters are chosen here
-    with open_session(wn, min_pressure, water_age) as session:
+    with open_session(wn, min_pressure_m, water_age) as session:
         if roles is not None:
             out = _apply_roles(out, roles)
         else:
             before = session.run(duration_s=run_duration(wn), report_step_s=HOUR_S,
                                  links=list(wn.link_name_list))
             bounds = physical_bounds(wn, before)
-            work = RepairState(wn, out, session, min_pressure=min_pressure, max_inlets=max_inlets, dist=dist,
+            work = RepairState(wn, out, session, min_pressure_m=min_pressure_m, max_inlets=max_inlets,
+                               dist=dist,
                                band=(band[0], 0.0), before_pressure=before.pressure_m,
                                before_flows=before.flowrate_m3s,
                                before_suspect=suspect_hours(wn, before, bounds),
@@ -598,7 +599,7 @@ def from_assignment(
                 feed_unfed(work)
                 run_repairs(work, fire_flow_m3s=fire_flow_m3s, fire_residual_m=fire_residual_m)
                 out = work.design
-        result = evaluate(wn, out, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
+        result = evaluate(wn, out, min_pressure_m=min_pressure_m, fire_flow_m3s=fire_flow_m3s,
                           fire_residual_m=fire_residual_m, water_age=water_age, session=session,
                           before=before)
         if roles is None and repair:

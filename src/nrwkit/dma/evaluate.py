@@ -73,15 +73,15 @@ class DmaEvaluation:
         return bool(self.metrics["passes"])
 
 
-def service_pressure(wn: wntr.network.WaterNetworkModel, min_pressure: float) -> pd.Series:
-    """Pressure each junction must keep: ``min_pressure`` where customers draw water, else 0 m.
+def service_pressure(wn: wntr.network.WaterNetworkModel, min_pressure_m: float) -> pd.Series:
+    """Pressure each junction must keep: ``min_pressure_m`` where customers draw water, else 0 m.
 
     A junction without demand serves no one, so it fails only when the closures take it
     below 0 m (cut off or drained: a pump's suction, a PRV's inlet), not below the service
     pressure.
     """
     customers = demand_junctions(wn)
-    return pd.Series({n: (min_pressure if n in customers else 0.0) for n in wn.junction_name_list},
+    return pd.Series({n: (min_pressure_m if n in customers else 0.0) for n in wn.junction_name_list},
                      name="service_m")
 
 
@@ -351,13 +351,13 @@ def check_step(wn: wntr.network.WaterNetworkModel) -> int:
     return max(step, min(int(times.pattern_timestep or HOUR_S), HOUR_S))
 
 
-def open_session(wn: wntr.network.WaterNetworkModel, min_pressure: float,
+def open_session(wn: wntr.network.WaterNetworkModel, min_pressure_m: float,
                  water_age: bool = False) -> HydraulicSession:
-    """Open the session DMA checks run on: pressure-dependent demand, full at ``min_pressure``.
+    """Open the session DMA checks run on: pressure-dependent demand, full at ``min_pressure_m``.
 
     Its hydraulic step is :func:`check_step`.
     """
-    return HydraulicSession(wn, demand_model="PDD", required_pressure_m=min_pressure,
+    return HydraulicSession(wn, demand_model="PDD", required_pressure_m=min_pressure_m,
                             minimum_pressure_m=0.0, pressure_exponent=0.5, water_age=water_age,
                             hydraulic_step_s=check_step(wn))
 
@@ -405,7 +405,7 @@ def evaluate(
     wn: wntr.network.WaterNetworkModel,
     design: DmaDesign,
     *,
-    min_pressure: float = 15.0,
+    min_pressure_m: float = 15.0,
     fire_flow_m3s: float | None = None,
     fire_residual_m: float = 14.0,
     water_age: bool = True,
@@ -421,7 +421,7 @@ def evaluate(
         The network as it is (all boundary pipes open).
     design : DmaDesign
         The design to check.
-    min_pressure : float
+    min_pressure_m : float
         Minimum service pressure at peak, m (also the PDA pressure for full demand).
     fire_flow_m3s : float, optional
         Fire flow drawn at each DMA's critical node at peak (one DMA at a time).
@@ -450,9 +450,9 @@ def evaluate(
         (every DMA's ``status`` is ``"passes"`` and no transmission junction is starved).
     """
     own = session is None
-    sess = open_session(wn, min_pressure, water_age) if session is None else session
+    sess = open_session(wn, min_pressure_m, water_age) if session is None else session
     try:
-        return _evaluate(wn, design, sess, min_pressure=min_pressure, fire_flow_m3s=fire_flow_m3s,
+        return _evaluate(wn, design, sess, min_pressure_m=min_pressure_m, fire_flow_m3s=fire_flow_m3s,
                          fire_residual_m=fire_residual_m, water_age=water_age, progress=progress,
                          before=before)
     finally:
@@ -461,7 +461,7 @@ def evaluate(
 
 
 def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession, *,
-              min_pressure: float, fire_flow_m3s: float | None, fire_residual_m: float,
+              min_pressure_m: float, fire_flow_m3s: float | None, fire_residual_m: float,
               water_age: bool, progress: Progress | None = None,
               before: ExtendedPeriod | None = None) -> DmaEvaluation:
     closed = set(design.new_valves)
@@ -497,15 +497,15 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
     trusted_before = _mask(before, masked)
     trusted_after = _mask(after, masked)
 
-    need = service_pressure(wn, min_pressure)
-    table = _dma_table(wn, design, trusted_before, trusted_after, peak, night, min_pressure, need)
+    need = service_pressure(wn, min_pressure_m)
+    table = _dma_table(wn, design, trusted_before, trusted_after, peak, night, min_pressure_m, need)
     unverified_all = _mark_unverified(table, design, suspect_after)
     _mark_structure(table, _structure_problems(wn, design))
     if fire_flow_m3s:
         warnings += _mark_fire(table, fire_before, fire_after, fire_residual_m)
-    warnings += _dma_warnings(table, min_pressure)
+    warnings += _dma_warnings(table, min_pressure_m)
     transmission_problems = _join(_starved_transmission(design, after, trusted_before, trusted_after, need,
-                                                        min_pressure), unverified_all)
+                                                        min_pressure_m), unverified_all)
     if transmission_problems:
         warnings.append(warning("dma-transmission-fails", f"transmission: {transmission_problems}"))
 
@@ -532,8 +532,8 @@ def _evaluate(wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: Hy
         "min_pressure_after_m": float(after.pressure_m.loc[peak].min()) if peak_ok else float("nan"),
         "delivered_demand_fraction_before": trusted_before.delivered_fraction,
         "delivered_demand_fraction": trusted_after.delivered_fraction,
-        "todini_before": _todini(wn, snap_before, min_pressure),
-        "todini_after": _todini(wn, snap_after, min_pressure),
+        "todini_before": _todini(wn, snap_before, min_pressure_m),
+        "todini_after": _todini(wn, snap_after, min_pressure_m),
         "modularity": modularity(dist_graph, [design.junctions(d) for d in design.dma_ids]),
         "size_cv": size_cv(design.dma_size().to_numpy()),
         "peak_time_s": peak,
@@ -608,7 +608,7 @@ def _mark_fire(table: pd.DataFrame, fire_before: dict[str, float], fire_after: d
     return warnings
 
 
-def _dma_warnings(table: pd.DataFrame, min_pressure: float) -> list[Finding]:
+def _dma_warnings(table: pd.DataFrame, min_pressure_m: float) -> list[Finding]:
     """One warning per DMA with problems, or with a peak pressure already low before the design.
 
     Codes: ``dma-fails``, ``dma-not-verified`` (the run with the valves closed did not
@@ -619,17 +619,17 @@ def _dma_warnings(table: pd.DataFrame, min_pressure: float) -> list[Finding]:
         if row.problems:
             code = "dma-not-verified" if row.status == "not verified" else "dma-fails"
             warnings.append(warning(code, f"{dma}: {row.problems}", elements=[str(dma)], element_type="dma"))
-        elif row.min_pressure_m < min_pressure:
+        elif row.min_pressure_m < min_pressure_m:
             warnings.append(warning("dma-low-pressure",
                                     f"{dma}: {row.min_pressure_m:.1f} m at {row.critical_node} at peak, "
-                                    f"below {min_pressure:g} m before the design too "
+                                    f"below {min_pressure_m:g} m before the design too "
                                     f"({row.min_pressure_before_m:.1f} m)",
                                     elements=[str(dma)], element_type="dma"))
     return warnings
 
 
 def _starved_transmission(design: DmaDesign, after: ExtendedPeriod, trusted_before: ExtendedPeriod,
-                          trusted_after: ExtendedPeriod, need: pd.Series, min_pressure: float) -> str:
+                          trusted_after: ExtendedPeriod, need: pd.Series, min_pressure_m: float) -> str:
     """Transmission junctions the design leaves below their service pressure (empty when none)."""
     held = [j for j in design.transmission_junctions.index if j in after.pressure_m.columns]
     low_after = trusted_after.pressure_m[held].min()
@@ -639,7 +639,7 @@ def _starved_transmission(design: DmaDesign, after: ExtendedPeriod, trusted_befo
         return ""
     worst = str(starved.idxmin())
     return (f"{count(len(starved), 'transmission junction')} fall below their service "
-            f"pressure ({min_pressure:g} m, 0 m without demand) "
+            f"pressure ({min_pressure_m:g} m, 0 m without demand) "
             f"(lowest {starved[worst]:.1f} m at {worst}, was {low_before[worst]:.1f} m)")
 
 
@@ -726,7 +726,7 @@ def _todini(wn: wntr.network.WaterNetworkModel, state: Any, p_star: float) -> fl
 
 
 def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: ExtendedPeriod,
-               after: ExtendedPeriod, peak: int, night: int, min_pressure: float,
+               after: ExtendedPeriod, peak: int, night: int, min_pressure_m: float,
                need: pd.Series) -> pd.DataFrame:
     conns = design.size if design.size_by == "connections" else stored_connections(wn)
     elevation = pd.Series({j: wn.get_node(j).elevation for j in wn.junction_name_list})
@@ -760,7 +760,7 @@ def _dma_table(wn: wntr.network.WaterNetworkModel, design: DmaDesign, before: Ex
         if failing.any():
             worst = str(lowest_after[failing].idxmin())
             problems = (f"{count(int(failing.sum()), 'junction')} fall below their service pressure "
-                        f"({min_pressure:g} m; 0 m without demand) "
+                        f"({min_pressure_m:g} m; 0 m without demand) "
                         f"(lowest {lowest_after[worst]:.1f} m at {worst}, was {lowest_before[worst]:.1f} m)")
         if frac_after < frac_before - 0.01:
             problems = _join(problems, f"delivers {frac_after:.1%} of demand (was {frac_before:.1%})")

@@ -141,13 +141,13 @@ def junction_sizes(wn: wntr.network.WaterNetworkModel, size_by: SizeBy,
     raise InputError(msg)
 
 
-def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_above: float | None,
+def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_above_m: float | None,
                        transmission: Iterable[str] = (), trunk: dict[str, str] | None = None
                        ) -> dict[str, str]:
     """Links that stay outside DMAs, each with its reason.
 
     Pumps, valves, pipes with a check valve, links of tanks and reservoirs and the links
-    listed in ``transmission`` always; pipes wider than ``exclude_diameter_above`` (m) when
+    listed in ``transmission`` always; pipes wider than ``exclude_diameter_above_m`` (m) when
     given; and the ``trunk`` mains found from the flows (:mod:`nrwkit.dma.transmission`).
     :func:`distribution_network` then keeps the valves, pumps and check-valve pipes between two
     distribution junctions inside DMAs.
@@ -173,9 +173,9 @@ def transmission_links(wn: wntr.network.WaterNetworkModel, *, exclude_diameter_a
         elif any(end in storage for end in ends):
             which = next(end for end in ends if end in storage)
             reasons[name] = f"connects {'tank' if which in wn.tank_name_list else 'reservoir'} {which}"
-        elif exclude_diameter_above is not None and link.diameter > exclude_diameter_above + 1e-9:
+        elif exclude_diameter_above_m is not None and link.diameter > exclude_diameter_above_m + 1e-9:
             reasons[name] = (f"transmission main (diameter {link.diameter * MM_PER_M:.0f} mm "
-                             f"> {exclude_diameter_above * MM_PER_M:.0f} mm)")
+                             f"> {exclude_diameter_above_m * MM_PER_M:.0f} mm)")
         elif trunk and name in trunk:
             reasons[name] = trunk[name]
     return reasons
@@ -190,7 +190,7 @@ def distribution_network(
     wn: wntr.network.WaterNetworkModel,
     *,
     size_by: SizeBy = "connections",
-    exclude_diameter_above: float | None = None,
+    exclude_diameter_above_m: float | None = None,
     transmission: Iterable[str] = (),
     connections: pd.Series | None = None,
     trunk: dict[str, str] | None = None,
@@ -204,7 +204,7 @@ def distribution_network(
         The network.
     size_by : {"connections", "demand", "nodes", "length"}
         See :func:`junction_sizes`.
-    exclude_diameter_above : float or None
+    exclude_diameter_above_m : float or None
         Pipes wider than this (m) are transmission mains; None keeps all pipes.
     transmission : iterable of str
         Further links the engineer names as transmission mains.
@@ -220,7 +220,7 @@ def distribution_network(
     DistributionNetwork
     """
     size = junction_sizes(wn, size_by, connections) if size is None else size
-    links = transmission_links(wn, exclude_diameter_above=exclude_diameter_above,
+    links = transmission_links(wn, exclude_diameter_above_m=exclude_diameter_above_m,
                                transmission=transmission, trunk=trunk)
     junctions = set(wn.junction_name_list)
     listed = set(transmission)

@@ -147,7 +147,7 @@ class RepairState:
     """The design being repaired, its open session and the all-open run it is compared with."""
 
     def __init__(self, wn: wntr.network.WaterNetworkModel, design: DmaDesign, session: HydraulicSession,
-                 *, min_pressure: float, max_inlets: int, band: tuple[float, float],
+                 *, min_pressure_m: float, max_inlets: int, band: tuple[float, float],
                  dist: DistributionNetwork, before_pressure: pd.DataFrame, before_flows: pd.DataFrame,
                  before_suspect: dict[int, list[str]] | None = None,
                  bounds: PhysicalBounds | None = None) -> None:
@@ -155,8 +155,8 @@ class RepairState:
         self.dist = dist
         self.design = design
         self.session = session
-        self.min_pressure = min_pressure
-        self.need = service_pressure(wn, min_pressure)
+        self.min_pressure_m = min_pressure_m
+        self.need = service_pressure(wn, min_pressure_m)
         self.max_inlets = max_inlets
         self.band = band
         self.user_drawn = band[1] <= 0
