@@ -5,11 +5,15 @@
   attribute (``wntr.sim.EpanetSimulator(wn)`` is an attribute access, not an import).
 - ``wn.options`` is assigned only there (:func:`nrwkit.hydraulics.set_options`).
 - The library never prints and never exits.
+- Public signatures carry their units: a parameter named for a physical quantity ends in its
+  unit (``min_pressure_m``, ``fire_flow_m3s``), as in the engineer's vocabulary.
+- Library messages speak of parameters, not of the CLI's flags (no ``--snap`` in a message).
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -62,6 +66,48 @@ def option_assignments(source: str) -> list[str]:
     return found
 
 
+#: Words of parameter names that are physical quantities, and the unit suffixes that complete them.
+PHYSICAL_WORDS = {"pressure", "diameter", "length", "distance", "tolerance", "elevation", "duration",
+                  "velocity", "head", "flow", "volume", "snap", "radius", "level", "headloss"}
+UNIT_SUFFIXES = {"m", "m3s", "m3h", "m3d", "m3", "lps", "s", "h", "km", "mm", "ms", "m2", "kpa", "year",
+                 "years", "day", "days", "hour", "hours", "fraction", "pct", "si"}
+#: Parameters named for a quantity that are not one.
+NOT_QUANTITIES = {"pressure_only"}
+
+
+def unitless_parameters(source: str) -> list[str]:
+    """Return ``function(parameter)`` for public parameters named for a quantity without a unit."""
+    found = []
+    tree = ast.parse(source)
+    private_methods = {id(f) for c in ast.walk(tree) if isinstance(c, ast.ClassDef) and c.name.startswith("_")
+                       for f in c.body if isinstance(f, ast.FunctionDef)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_") or id(node) in private_methods:
+            continue
+        for arg in node.args.posonlyargs + node.args.args + node.args.kwonlyargs:
+            words = arg.arg.split("_")
+            quantity = set(words) & PHYSICAL_WORDS and arg.arg not in NOT_QUANTITIES
+            if quantity and words[-1] not in UNIT_SUFFIXES:
+                found.append(f"{node.name}({arg.arg})")
+    return found
+
+
+#: Flags of other tools a message may quote (``git log -1 --format=%ct``).
+OTHER_TOOLS_FLAGS = {"--format"}
+
+
+def flags_in_messages(source: str) -> list[str]:
+    """Return the string constants outside docstrings that name a CLI flag (``--crs``)."""
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+                  and node.body and isinstance(node.body[0], ast.Expr)
+                  and isinstance(node.body[0].value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            and set(re.findall(r"(?:^|[\s(`'\"])(--[a-z][a-z-]+)", node.value)) - OTHER_TOOLS_FLAGS]
+
+
 def _outside_hydraulics() -> list[Path]:
     files = sorted(LIBRARY.rglob("*.py")) + sorted(CLI.rglob("*.py"))
     return [f for f in files if HYDRAULICS not in f.parents]
@@ -76,6 +122,11 @@ def test_the_scanners_see_what_they_look_for() -> None:
     assert option_assignments("wn.options.time.duration = 0") == ["wn.options.time.duration"]
     assert option_assignments("model.options.hydraulic.emitter_exponent += 1") != []
     assert option_assignments("report.options = {}") == []
+    assert unitless_parameters("def f(wn, *, min_pressure=15.0, fire_flow_m3s=None): pass") == [
+        "f(min_pressure)"]
+    assert unitless_parameters("class _B:\n    def metres(self, distance): pass") == []
+    assert flags_in_messages('"""Use --crs."""\nraise InputError("give --crs")') == ["give --crs"]
+    assert flags_in_messages('x = "a -- b; 1--2"') == []
 
 
 @pytest.mark.parametrize("path", _outside_hydraulics(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -94,3 +145,15 @@ def test_the_library_never_prints_or_exits(path: Path) -> None:
              if isinstance(node, ast.Call)]
     bad = [c for c in calls if c in {"print", "sys.exit", "exit", "quit", "os._exit", "click.echo"}]
     assert not bad, f"{path.relative_to(ROOT)} calls {bad}: return data and let the CLI speak"
+
+
+@pytest.mark.parametrize("path", sorted(LIBRARY.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_public_signatures_carry_units(path: Path) -> None:
+    bad = unitless_parameters(path.read_text(encoding="utf-8"))
+    assert not bad, f"{path.relative_to(ROOT)}: {bad} name a quantity without its unit (e.g. min_pressure_m)"
+
+
+@pytest.mark.parametrize("path", sorted(LIBRARY.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
+def test_library_messages_name_parameters_not_flags(path: Path) -> None:
+    bad = flags_in_messages(path.read_text(encoding="utf-8"))
+    assert not bad, f"{path.relative_to(ROOT)}: messages name CLI flags: {bad}"

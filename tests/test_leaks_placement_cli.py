@@ -23,10 +23,11 @@ def test_expected_search_area_by_hand():
     lengths = np.array([1.0, 2.0])
     same = np.array([[1.0, 1.0]])  # sensor x junctions: both leaks give the same reading
     # p(k|j) = 1/2 each: to hold 90 % a crew surveys both junctions' mains (3 km), for either leak
-    assert expected_search_area(same, np.array([0, 1]), lengths, flow=1.0, sigma=1.0) == pytest.approx(3.0)
+    area = expected_search_area(same, np.array([0, 1]), lengths, flow_m3s=1.0, sigma_m=1.0)
+    assert area == pytest.approx(3.0)
     apart = np.array([[1.0, 0.0], [0.0, 1.0]])  # two loggers, each sees one leak only
     # misfit of the other junction: (f/sigma)^2 |s_j|^2 = 100 -> its probability ~ e^-50
-    area = expected_search_area(apart, np.array([0, 1]), lengths, flow=10.0, sigma=1.0)
+    area = expected_search_area(apart, np.array([0, 1]), lengths, flow_m3s=10.0, sigma_m=1.0)
     assert area == pytest.approx((1.0 + 2.0) / 2)
 
 

@@ -96,11 +96,11 @@ POWER_LIFT_FACTOR = 2.0
 UNKNOWN_LIFT_M = 300.0
 
 
-def duty_heads(wn: wntr.network.WaterNetworkModel, pressure: pd.DataFrame | None = None,
-               flows: pd.DataFrame | None = None) -> dict[str, float]:
+def duty_heads(wn: wntr.network.WaterNetworkModel, pressure_m: pd.DataFrame | None = None,
+               flows_m3s: pd.DataFrame | None = None) -> dict[str, float]:
     """Return the duty head of each pump given by power, m: the median head it adds while running.
 
-    Taken from a reference run (``pressure`` of the junctions and ``flows`` of the links, as
+    Taken from a reference run (``pressure_m`` of the junctions and ``flows_m3s`` of the links, as
     :class:`~nrwkit.hydraulics.ExtendedPeriod` holds them; a tank or reservoir end counts at
     its initial head). Pumps with a head curve, and power pumps that never run in the
     reference, are left out.
@@ -109,7 +109,7 @@ def duty_heads(wn: wntr.network.WaterNetworkModel, pressure: pd.DataFrame | None
     for name, pump in wn.pumps():
         if not _is_power_pump(pump):
             continue
-        duty = _duty_head(wn, name, pressure, flows)
+        duty = _duty_head(wn, name, pressure_m, flows_m3s)
         if duty is not None:
             out[name] = duty
     return out

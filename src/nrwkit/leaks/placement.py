@@ -79,10 +79,14 @@ def _posterior(sig: np.ndarray, leaks: np.ndarray, flow: float, sigma: float) ->
     return p / p.sum(axis=1, keepdims=True)
 
 
-def expected_search_area(sig: np.ndarray, leaks: np.ndarray, lengths: np.ndarray, *, flow: float,
-                         sigma: float, probability: float = 0.9) -> float:
-    """Return the expected km of mains to survey to hold ``probability``, over the sampled leaks."""
-    post = _posterior(sig, leaks, flow, sigma)
+def expected_search_area(sig: np.ndarray, leaks: np.ndarray, lengths: np.ndarray, *, flow_m3s: float,
+                         sigma_m: float, probability: float = 0.9) -> float:
+    """Return the expected km of mains to survey to hold ``probability``, over the sampled leaks.
+
+    ``sig`` are the pressure signatures per unit leak flow, ``flow_m3s`` the leak flow and
+    ``sigma_m`` the loggers' noise (standard deviation).
+    """
+    post = _posterior(sig, leaks, flow_m3s, sigma_m)
     order = np.argsort(-post, axis=1)
     sorted_p = np.take_along_axis(post, order, axis=1)
     count = (np.cumsum(sorted_p, axis=1) < probability).sum(axis=1) + 1
@@ -179,8 +183,8 @@ def place_loggers(
     chosen = list(existing)
 
     def area(names: list[str]) -> float:
-        return expected_search_area(rows.loc[names].to_numpy(), leaks, lengths, flow=leak_flow_m3s,
-                                    sigma=noise_m, probability=probability)
+        return expected_search_area(rows.loc[names].to_numpy(), leaks, lengths, flow_m3s=leak_flow_m3s,
+                                    sigma_m=noise_m, probability=probability)
 
     # each step tries a seeded sample of the candidates (all of them on small networks)
     tries = max_tries if len(pool) > max_tries else len(pool)
