@@ -20,7 +20,7 @@ import wntr
 from .crs import parse_crs
 from .network.checks import CheckContext
 from .network.layout import link_coordinates, link_midpoint
-from .units import METRES_PER_KM
+from .units import METRES_PER_FOOT, METRES_PER_KM
 
 if TYPE_CHECKING:
     from .dma.model import DmaDesign
@@ -221,7 +221,7 @@ def axis_labels(wn: wntr.network.WaterNetworkModel, crs: str | None = None) -> t
     factor = CheckContext(wn).scale.metres_per_unit
     if factor is not None and abs(factor - 1.0) < 0.02:
         return "x (m)", "y (m)"
-    if factor is not None and abs(factor / 0.3048 - 1.0) < 0.02:
+    if factor is not None and abs(factor / METRES_PER_FOOT - 1.0) < 0.02:
         return "x (ft)", "y (ft)"
     return "x", "y"
 

@@ -23,20 +23,33 @@ from collections.abc import Mapping
 from .errors import InputError
 
 __all__ = [
+    "CM_PER_M",
     "DAYS_PER_YEAR",
     "DAY_S",
     "FLOW_TO_M3S",
+    "HOURS_PER_DAY",
     "HOUR_S",
     "LENGTH_TO_M",
     "LITRES_PER_M3",
     "M3_PER_US_GALLON",
     "METRES_PER_KM",
+    "MINUTE_S",
+    "METRES_PER_FOOT",
+    "METRES_PER_INCH",
     "METRES_PER_MILE",
+    "M_HEAD_PER_BAR",
+    "M_HEAD_PER_KPA",
+    "M_HEAD_PER_PSI",
     "MM_PER_M",
     "SECONDS_PER_DAY",
     "SECONDS_PER_HOUR",
+    "SECONDS_PER_MINUTE",
     "SECONDS_PER_YEAR",
+    "STANDARD_GRAVITY",
     "VOLUME_TO_M3",
+    "WATER_DENSITY",
+    "WATTS_PER_HP",
+    "WATTS_PER_KW",
     "from_si",
     "m3s_to_lps",
     "m3s_to_m3d",
@@ -48,17 +61,34 @@ SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
 #: An hour and a day in whole seconds, for time steps and durations (EPANET counts time in
 #: integer seconds).
+MINUTE_S = 60
 HOUR_S = 3600
 DAY_S = 86400
-#: Millimetres in a metre (pipe diameters are reported in mm).
+HOURS_PER_DAY = 24
+#: Millimetres and centimetres in a metre (pipe diameters are reported in mm).
 MM_PER_M = 1000.0
+CM_PER_M = 100.0
 #: A year of the water balance and of annual figures: 365 days (IWA; leap days ignored).
 DAYS_PER_YEAR = 365.0
 SECONDS_PER_YEAR = DAYS_PER_YEAR * SECONDS_PER_DAY
 LITRES_PER_M3 = 1000.0
 METRES_PER_KM = 1000.0
-#: International mile.
+#: International mile, foot and inch.
 METRES_PER_MILE = 1609.344
+METRES_PER_FOOT = 0.3048
+METRES_PER_INCH = 0.0254
+SECONDS_PER_MINUTE = 60.0
+#: Standard gravity (m/s2) and the density of water (kg/m3) that turn a pressure into metres of head.
+STANDARD_GRAVITY = 9.80665
+WATER_DENSITY = 1000.0
+#: Metres of water head in a kilopascal and in a bar.
+M_HEAD_PER_KPA = 1000.0 / (WATER_DENSITY * STANDARD_GRAVITY)
+M_HEAD_PER_BAR = 100.0 * M_HEAD_PER_KPA
+#: Metres of water head per psi, as the AWWA Free Water Audit Software converts.
+M_HEAD_PER_PSI = 0.70324961490
+#: Watts in a kilowatt and in a mechanical horsepower.
+WATTS_PER_KW = 1000.0
+WATTS_PER_HP = 745.699872
 #: US gallon, exactly 3.785411784 litres.
 M3_PER_US_GALLON = 3.785411784e-3
 M3_PER_ACRE_FOOT = 1233.48183754752
@@ -72,14 +102,14 @@ FLOW_TO_M3S: Mapping[str, float] = {
     "m3/month": 12.0 / SECONDS_PER_YEAR,
     "m3/year": 1.0 / SECONDS_PER_YEAR,
     "gal/day": M3_PER_US_GALLON / SECONDS_PER_DAY,
-    "gpm": M3_PER_US_GALLON / 60.0,
+    "gpm": M3_PER_US_GALLON / SECONDS_PER_MINUTE,
 }
 
 #: Cubic metres in one of each volume unit.
 VOLUME_TO_M3: Mapping[str, float] = {
     "m3": 1.0,
     "l": 1.0 / LITRES_PER_M3,
-    "ML": 1e3,
+    "ML": 1e3,  # megalitre: 1e6 l
     "MG": M3_PER_US_GALLON * 1e6,
     "acre-ft": M3_PER_ACRE_FOOT,
 }
@@ -88,7 +118,7 @@ VOLUME_TO_M3: Mapping[str, float] = {
 LENGTH_TO_M: Mapping[str, float] = {
     "m": 1.0,
     "km": METRES_PER_KM,
-    "ft": 0.3048,
+    "ft": METRES_PER_FOOT,
     "mi": METRES_PER_MILE,
 }
 

@@ -23,7 +23,14 @@ from typing import Any
 import numpy as np
 
 from ..findings import Finding, Severity, warning
-from ..units import LITRES_PER_M3, M3_PER_US_GALLON, METRES_PER_KM, METRES_PER_MILE, VOLUME_TO_M3
+from ..units import (
+    LITRES_PER_M3,
+    M3_PER_US_GALLON,
+    M_HEAD_PER_PSI,
+    METRES_PER_KM,
+    METRES_PER_MILE,
+    VOLUME_TO_M3,
+)
 from .labels import INDICATOR_ORDER, Figure, figure_labels
 from .night_flow import NightFlowResult, night_flow
 from .schema import BalanceInput, Measured, NetworkData
@@ -50,8 +57,6 @@ M3_PER_UNIT = {unit: VOLUME_TO_M3[unit] for unit in ("m3", "ML", "MG", "acre-ft"
 SMALL_UNITS = {"m3": LITRES_PER_M3, "ML": VOLUME_TO_M3["ML"] * LITRES_PER_M3,
                "MG": VOLUME_TO_M3["MG"] / M3_PER_US_GALLON,
                "acre-ft": VOLUME_TO_M3["acre-ft"] / M3_PER_US_GALLON}
-#: Metres of water head per psi (AWWA Free Water Audit Software's conversion).
-M_HEAD_PER_PSI = 0.70324961490
 #: WBI bands: upper ILI bounds of A, B, C (D above), for developed and developing countries.
 WBI_BOUNDS = {"developed": (2.0, 4.0, 8.0), "developing": (4.0, 8.0, 16.0)}
 Z95 = 1.959963984540054

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ..units import HOURS_PER_DAY, LITRES_PER_M3
+
 __all__ = ["NightFlowInput", "NightFlowResult", "night_flow"]
 
 #: BABE unavoidable background leakage rates at 50 m, ICF 1 (litres per hour).
@@ -76,17 +78,17 @@ def night_flow(data: NightFlowInput) -> NightFlowResult:
     """
     legit_l_h = data.population * data.share_active * data.flush_l \
         + data.non_household_users * data.non_household_l_per_h
-    legit = legit_l_h / 1000.0
+    legit = legit_l_h / LITRES_PER_M3
     nnf = data.mnf_m3h - legit
     if data.ndf_h is not None:
         ndf = data.ndf_h
-        pressures = [data.aznp_m] * 24
+        pressures = [data.aznp_m] * HOURS_PER_DAY
     else:
-        pressures = data.hourly_azp_m or [data.aznp_m] * 24
+        pressures = data.hourly_azp_m or [data.aznp_m] * HOURS_PER_DAY
         ndf = sum((p / data.aznp_m) ** data.n1 for p in pressures)
     rate_l_h = (BACKGROUND_AT_50M["mains_per_km"] * data.mains_length_km
                 + (BACKGROUND_AT_50M["per_connection"] + BACKGROUND_AT_50M["private_per_connection"])
                 * data.connections) * data.icf
-    background = sum(rate_l_h * (p / 50.0) ** 1.5 for p in pressures) / 1000.0
+    background = sum(rate_l_h * (p / 50.0) ** 1.5 for p in pressures) / LITRES_PER_M3
     daily = nnf * ndf
     return NightFlowResult(legit, nnf, ndf, daily, background, daily - background)

@@ -31,6 +31,7 @@ from ..gis.export import reproducible_gpkg
 from ..network.io import read_inp, write_inp
 from ..network.layout import link_coordinates, link_midpoint
 from ..outputs import atomic_output
+from ..units import MM_PER_M
 from .design import from_assignment
 from .evaluate import DmaEvaluation
 from .model import DmaDesign
@@ -124,7 +125,7 @@ def design_layers(wn: wntr.network.WaterNetworkModel, design: DmaDesign, evaluat
         b = label.get(pipe.end_node_name)
         where = a if a is not None and a == b else ("boundary" if name in role else "transmission")
         pipe_rows.append({"name": name, "dma": where, "role": role.get(name, ""),
-                          "reason": links.get(name, ""), "diameter_mm": pipe.diameter * 1000.0,
+                          "reason": links.get(name, ""), "diameter_mm": pipe.diameter * MM_PER_M,
                           "geometry": shapely.LineString(link_coordinates(pipe))})
     pipes = gpd.GeoDataFrame(pipe_rows, geometry="geometry", crs=crs)
     schedule = evaluation.schedule

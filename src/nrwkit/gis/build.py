@@ -46,6 +46,7 @@ from ..errors import InputError, LayerError, SimulationError
 from ..findings import Finding, Severity, list_ids
 from ..hydraulics import set_options, steady_state
 from ..network.checks import count, run_checks
+from ..units import MM_PER_M
 from .export import read_model_table
 from .layers import SourceLayers, read_layers
 from .mapping import Mapping
@@ -576,7 +577,7 @@ class _Builder:
         if no_diameter:
             self.note(Severity.WARNING, "no-diameter", no_diameter,
                       f"{len(no_diameter)} pipe(s) have no diameter ({list_ids(no_diameter)}): "
-                      f"{self.mapping.default_diameter_m * 1000:g} mm used", None, "link")
+                      f"{self.mapping.default_diameter_m * MM_PER_M:g} mm used", None, "link")
         return out
 
     # ------------------------------------------------------------------ step 7: assembly

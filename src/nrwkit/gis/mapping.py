@@ -40,6 +40,20 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from ..crs import parse_crs
 from ..errors import LayerError
 from ..inputs import load_yaml_model
+from ..units import (
+    CM_PER_M,
+    FLOW_TO_M3S,
+    LENGTH_TO_M,
+    M3_PER_US_GALLON,
+    M_HEAD_PER_BAR,
+    M_HEAD_PER_KPA,
+    M_HEAD_PER_PSI,
+    METRES_PER_INCH,
+    MM_PER_M,
+    VOLUME_TO_M3,
+    WATTS_PER_HP,
+    WATTS_PER_KW,
+)
 
 __all__ = [
     "ALLOWED_FIELDS",
@@ -72,11 +86,11 @@ ALLOWED_FIELDS: dict[str, dict[str, str | None]] = {
 
 #: Factor to SI (m, m3, m3/s, W) for each unit a field may be given in.
 UNIT_FACTORS: dict[str, float] = {
-    "m": 1.0, "mm": 1e-3, "cm": 1e-2, "km": 1e3, "in": 0.0254, "ft": 0.3048, "mi": 1609.344,
-    "m3": 1.0, "l": 1e-3, "gal": 3.785411784e-3,
-    "m3/s": 1.0, "l/s": 1e-3, "m3/h": 1 / 3600, "m3/day": 1 / 86400, "gpm": 3.785411784e-3 / 60,
-    "W": 1.0, "kW": 1e3, "hp": 745.699872,
-    "psi": 0.70324961490, "kPa": 0.1019716213, "bar": 10.19716213,
+    **LENGTH_TO_M, "mm": 1.0 / MM_PER_M, "cm": 1.0 / CM_PER_M, "in": METRES_PER_INCH,
+    "m3": 1.0, "l": VOLUME_TO_M3["l"], "gal": M3_PER_US_GALLON,
+    **{unit: FLOW_TO_M3S[unit] for unit in ("m3/s", "l/s", "m3/h", "m3/day", "gpm")},
+    "W": 1.0, "kW": WATTS_PER_KW, "hp": WATTS_PER_HP,
+    "psi": M_HEAD_PER_PSI, "kPa": M_HEAD_PER_KPA, "bar": M_HEAD_PER_BAR,
 }
 
 

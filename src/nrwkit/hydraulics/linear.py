@@ -37,6 +37,7 @@ from scipy.sparse import csgraph
 
 from ..errors import InputError
 from ..findings import Finding, Severity, list_ids, warning
+from ..units import METRES_PER_FOOT
 from .session import HydraulicState
 
 __all__ = ["LinearSystem", "LinkTable", "TankResponse", "link_table", "linear_system", "pressure_sensitivity",
@@ -44,7 +45,7 @@ __all__ = ["LinearSystem", "LinkTable", "TankResponse", "link_table", "linear_sy
 
 #: Smallest link gradient, s/m2: EPANET's RQtol (1e-7 ft/cfs) in SI. It keeps a link with
 #: no flow from getting an infinite conductance.
-MIN_GRADIENT = 1e-7 * 0.3048 / 0.0283168466
+MIN_GRADIENT = 1e-7 * METRES_PER_FOOT / METRES_PER_FOOT**3
 _ACTIVE = 2  # wntr.network.LinkStatus.Active
 
 

@@ -31,6 +31,7 @@ from wntr.epanet.exceptions import EpanetException
 from wntr.epanet.toolkit import ENepanet
 
 from ..errors import InputError, SimulationError
+from ..units import DAY_S, HOUR_S
 from .options import changed_options
 
 __all__ = ["ExtendedPeriod", "HydraulicSession", "HydraulicState", "SessionState"]
@@ -321,7 +322,7 @@ class HydraulicSession:
         self._lib = self._en.ENlib
         self._project = self._en._project
         self.duration_s = int(self._en.ENgettimeparam(_EN_DURATION) if duration_s is None else duration_s)
-        self.report_step_s = max(int(self._en.ENgettimeparam(_EN_REPORTSTEP) or 3600), 1)
+        self.report_step_s = max(int(self._en.ENgettimeparam(_EN_REPORTSTEP) or HOUR_S), 1)
         self._pattern_start = int(self._en.ENgettimeparam(_EN_PATTERNSTART))
         n_nodes = self._en.ENgetcount(_EN_NODECOUNT)
         n_links = self._en.ENgetcount(_EN_LINKCOUNT)
@@ -617,7 +618,7 @@ class HydraulicSession:
         -------
         ExtendedPeriod
         """
-        duration = int(duration_s if duration_s is not None else (self.duration_s or 86400))
+        duration = int(duration_s if duration_s is not None else (self.duration_s or DAY_S))
         step = int(report_step_s or self.report_step_s)
         link_names = list(links)
         link_idx = [self._index(n, self._link_index, "link") for n in link_names]
@@ -785,7 +786,7 @@ class HydraulicSession:
             required_pressure_m=preq.value, pressure_exponent=pexp.value, converged=converged,
         )
 
-    def water_age(self, *, duration_s: int, average_last_s: int = 86400) -> pd.Series:
+    def water_age(self, *, duration_s: int, average_last_s: int = DAY_S) -> pd.Series:
         """Mean water age per junction over the last ``average_last_s`` of a run, hours.
 
         Needs a session opened with ``water_age=True``. The run starts from age 0
@@ -864,7 +865,7 @@ def _write_session_inp(
     }
     if water_age:
         times = wn.options.time
-        step_s = int(hydraulic_step_s or times.hydraulic_timestep or 3600)
+        step_s = int(hydraulic_step_s or times.hydraulic_timestep or HOUR_S)
         changes |= {
             "quality_parameter": "AGE",
             # segments whose ages differ by less than this merge: 0.1 h keeps ages within

@@ -37,8 +37,8 @@ import pandas as pd
 
 from ..errors import InputError
 from ..findings import Finding, Severity
-from ..units import SECONDS_PER_HOUR
-from .flows import _EPOCH, DAY_S, FlowSeries, _abs_seconds, _fmt_duration, read_flows
+from ..units import DAY_S, SECONDS_PER_HOUR
+from .flows import _EPOCH, FlowSeries, _abs_seconds, _fmt_duration, read_flows
 
 __all__ = [
     "CusumResult",

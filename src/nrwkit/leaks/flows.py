@@ -18,14 +18,13 @@ import pandas as pd
 
 from ..errors import InputError
 from ..findings import Finding, Severity
+from ..units import DAY_S, FLOW_TO_M3S, HOUR_S, MINUTE_S
 from ._table import Words, bad, date_times, numeric_times, parse_values, read_table
 
 __all__ = ["DAY_S", "FLOW_UNITS", "FlowSeries", "read_flows"]
 
-#: Seconds per day.
-DAY_S = 86400.0
 #: Flow units accepted in flow files, and their factor to m3/s.
-FLOW_UNITS = {"m3/h": 1.0 / 3600.0, "l/s": 1.0e-3, "m3/s": 1.0}
+FLOW_UNITS = {unit: FLOW_TO_M3S[unit] for unit in ("m3/h", "l/s", "m3/s")}
 _EPOCH = pd.Timestamp("1970-01-01")
 #: The wording of the messages about a flow file.
 _WORDS = Words(
@@ -285,7 +284,8 @@ def _fmt_time(t: Any) -> str:
         return t.strftime("%Y-%m-%d %H:%M:%S" if t.second else "%Y-%m-%d %H:%M")
     seconds = float(t)
     day, rest = divmod(seconds, DAY_S)
-    return f"{seconds:g} s (day {int(day)}, {int(rest // 3600):02d}:{int(rest % 3600 // 60):02d})"
+    hours, left_s = divmod(rest, HOUR_S)
+    return f"{seconds:g} s (day {int(day)}, {int(hours):02d}:{int(left_s // MINUTE_S):02d})"
 
 
 def _count(n: int, noun: str) -> str:
@@ -295,8 +295,8 @@ def _count(n: int, noun: str) -> str:
 def _fmt_duration(seconds: float) -> str:
     if seconds >= 2 * DAY_S:
         return f"{seconds / DAY_S:.3g} days"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.3g} h"
-    if seconds >= 60:
-        return f"{seconds / 60:.3g} min"
+    if seconds >= HOUR_S:
+        return f"{seconds / HOUR_S:.3g} h"
+    if seconds >= MINUTE_S:
+        return f"{seconds / MINUTE_S:.3g} min"
     return f"{seconds:.3g} s"

@@ -20,6 +20,7 @@ import wntr
 
 from ..errors import InputError
 from ..findings import Finding, warning
+from ..units import FLOW_TO_M3S, SECONDS_PER_HOUR
 from ._table import Words, bad, date_times, numeric_times, parse_values, read_table
 
 __all__ = ["Readings", "read_readings", "usable_readings"]
@@ -106,7 +107,7 @@ def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m"
             f"{rows[i]}, column {values.columns[j]!r}); those are left out", elements=gappy,
             element_type="node"))
     if unit == "m3/h":
-        values = values / 3600.0
+        values = values * FLOW_TO_M3S["m3/h"]
     return Readings(values=values.astype(float), findings=findings, source=str(path))
 
 
@@ -311,7 +312,7 @@ def _usable_sensors(wn: wntr.network.WaterNetworkModel, values: pd.DataFrame,
 
 
 def _hours(seconds: float) -> str:
-    return f"{seconds / 3600:g} h"
+    return f"{seconds / SECONDS_PER_HOUR:g} h"
 
 
 def _span(times: np.ndarray) -> str:

@@ -13,7 +13,7 @@ import wntr
 
 from ..findings import Finding, Severity
 from ..hydraulics import system_demand
-from ..units import METRES_PER_KM, SECONDS_PER_DAY, SECONDS_PER_HOUR
+from ..units import METRES_PER_KM, MM_PER_M, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 __all__ = ["DIAMETER_CLASS_EDGES_MM", "NetworkSummary", "length_by_diameter_class", "summarize"]
 
@@ -116,7 +116,7 @@ def length_by_diameter_class(
         Length in km per class label, in class order, classes with no pipe included as 0.
     """
     labels = _class_labels(edges_mm)
-    diameter_mm = np.round(diameter_m.to_numpy(dtype=float) * 1000.0, 3)
+    diameter_mm = np.round(diameter_m.to_numpy(dtype=float) * MM_PER_M, 3)
     which = np.digitize(diameter_mm, np.asarray(edges_mm, dtype=float), right=True)
     sums = np.bincount(which, weights=length_m.reindex(diameter_m.index).to_numpy(float),
                        minlength=len(labels))

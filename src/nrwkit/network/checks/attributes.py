@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from ...findings import Finding, Severity, list_ids
+from ...units import MM_PER_M
 from .base import Check, CheckContext, register
 
 
@@ -56,7 +57,7 @@ class DiameterCheck(Check):
         if small:
             yield self.finding(
                 small,
-                f"{len(small)} pipe(s) are narrower than {lo * 1000:g} mm ({list_ids(small)}). "
+                f"{len(small)} pipe(s) are narrower than {lo * MM_PER_M:g} mm ({list_ids(small)}). "
                 f"Diameters in this file are in {unit}: check for a unit mix-up "
                 f"({'inches entered as mm' if si else 'feet or metres entered as inches'}).",
                 element_type="link",
@@ -88,7 +89,7 @@ class RoughnessCheck(Check):
             return
         names = sorted(bad.index)
         if formula == "D-W":
-            shown = f"{lo * 1000:g}-{hi * 1000:g} mm"
+            shown = f"{lo * MM_PER_M:g}-{hi * MM_PER_M:g} mm"
         else:
             shown = f"{lo:g}-{hi:g}"
         what = {"H-W": "Hazen-Williams C", "D-W": "Darcy-Weisbach roughness",

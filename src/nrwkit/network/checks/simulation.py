@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from ...errors import SimulationError
 from ...findings import Finding, Severity
 from ...hydraulics import SteadyState
+from ...units import SECONDS_PER_HOUR
 from .base import Check, CheckContext, register
 
 
@@ -59,7 +60,7 @@ class ConvergenceCheck(Check):
 
 
 def _peak_note(sim: SteadyState) -> str:
-    return (f"at peak demand (model time {sim.time_s / 3600:.2f} h; tank levels, pump and valve "
+    return (f"at peak demand (model time {sim.time_s / SECONDS_PER_HOUR:.2f} h; tank levels, pump and valve "
             "statuses as at the start of the simulation)")
 
 
