@@ -8,6 +8,7 @@
 - Public signatures carry their units: a parameter named for a physical quantity ends in its
   unit (``min_pressure_m``, ``fire_flow_m3s``), as in the engineer's vocabulary.
 - Library messages speak of parameters, not of the CLI's flags (no ``--snap`` in a message).
+- Conversion factors live in :mod:`nrwkit.units` only (no literal ``3600`` or ``0.3048`` elsewhere).
 """
 
 from __future__ import annotations
@@ -108,6 +109,18 @@ def flags_in_messages(source: str) -> list[str]:
             and set(re.findall(r"(?:^|[\s(`'\"])(--[a-z][a-z-]+)", node.value)) - OTHER_TOOLS_FLAGS]
 
 
+#: Numbers that are unit conversions: named in nrwkit.units, nowhere else in the library.
+CONVERSION_FACTORS = {60.0 * 60.0, 24.0 * 3600.0, 0.3048, 0.0254, 1609.344, 3.785411784e-3, 745.699872,
+                      0.70324961490, 0.0283168466, 1.0 / 3600.0, 1.0 / 86400.0}
+
+
+def literal_factors(source: str) -> list[float]:
+    """Return the numeric literals of source code that are unit conversion factors."""
+    return [node.value for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Constant) and isinstance(node.value, int | float)
+            and not isinstance(node.value, bool) and float(node.value) in CONVERSION_FACTORS]
+
+
 def _outside_hydraulics() -> list[Path]:
     files = sorted(LIBRARY.rglob("*.py")) + sorted(CLI.rglob("*.py"))
     return [f for f in files if HYDRAULICS not in f.parents]
@@ -127,6 +140,7 @@ def test_the_scanners_see_what_they_look_for() -> None:
     assert unitless_parameters("class _B:\n    def metres(self, distance): pass") == []
     assert flags_in_messages('"""Use --crs."""\nraise InputError("give --crs")') == ["give --crs"]
     assert flags_in_messages('x = "a -- b; 1--2"') == []
+    assert literal_factors("t = seconds / 3600\nft = 0.3048 * x\nn = 3601") == [3600, 0.3048]
 
 
 @pytest.mark.parametrize("path", _outside_hydraulics(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -157,3 +171,10 @@ def test_public_signatures_carry_units(path: Path) -> None:
 def test_library_messages_name_parameters_not_flags(path: Path) -> None:
     bad = flags_in_messages(path.read_text(encoding="utf-8"))
     assert not bad, f"{path.relative_to(ROOT)}: messages name CLI flags: {bad}"
+
+
+@pytest.mark.parametrize("path", [p for p in sorted(LIBRARY.rglob("*.py")) if p.name != "units.py"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_conversion_factors_only_in_units(path: Path) -> None:
+    found = literal_factors(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(ROOT)} converts with literals {found}: use nrwkit.units"
