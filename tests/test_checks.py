@@ -193,7 +193,7 @@ def test_findings_sorted_errors_first_and_tabulated(write_inp):
     table = findings_frame(found)
     assert list(table["code"]) == ["negative-pressure", "negative-demand", "dead-end-no-demand"]
     assert list(table.columns) == ["severity", "code", "element_type", "n_elements", "elements",
-                                   "message"]
+                                   "message", "fix"]
 
 
 def test_bundled_demo_network_is_clean_of_errors(ltown):

@@ -120,12 +120,13 @@ def findings_frame(findings: Iterable[Finding]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per finding with columns severity, code, element_type, n_elements,
-        elements (comma-separated) and message.
+        elements (comma-separated), message and fix (empty when the message says it all).
     """
     rows = [
         {"severity": f.severity.value, "code": f.code, "element_type": f.element_type,
-         "n_elements": len(f.elements), "elements": ",".join(f.elements), "message": f.message}
+         "n_elements": len(f.elements), "elements": ",".join(f.elements), "message": f.message,
+         "fix": f.fix}
         for f in findings
     ]
-    columns = ["severity", "code", "element_type", "n_elements", "elements", "message"]
+    columns = ["severity", "code", "element_type", "n_elements", "elements", "message", "fix"]
     return pd.DataFrame(rows, columns=columns)

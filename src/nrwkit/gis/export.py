@@ -187,9 +187,10 @@ def findings_layer(
                 raise InputError(msg)
             rows.append({
                 "severity": finding.severity.value, "code": finding.code, "element": element,
-                "element_type": finding.element_type, "message": finding.message, "geometry": geom,
+                "element_type": finding.element_type, "message": finding.message, "fix": finding.fix,
+                "geometry": geom,
             })
-    columns = ["severity", "code", "element", "element_type", "message", "geometry"]
+    columns = ["severity", "code", "element", "element_type", "message", "fix", "geometry"]
     frame = pd.DataFrame(rows, columns=columns)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=_check_crs(crs))
 

@@ -58,7 +58,7 @@ def import_report(result: ImportResult, *, layers: str | Path, mapping: str | Pa
     table = findings_frame(result.findings)
     if len(table):
         table["severity"] = [f'<span class="sev {v}">{v}</span>' for v in table["severity"]]
-        body = table_html(table[["severity", "code", "n_elements", "message"]].rename(
+        body = table_html(table[["severity", "code", "n_elements", "message", "fix"]].rename(
             columns={"n_elements": "elements"}), raw_columns=("severity",))
     else:
         body = '<p class="note">Nothing needed repair.</p>'

@@ -129,7 +129,7 @@ def inspection_report(
     table = findings_frame(inspection.findings)
     if len(table):
         table["severity"] = [f'<span class="sev {v}">{v}</span>' for v in table["severity"]]
-        shown = table[["severity", "code", "n_elements", "message"]].rename(
+        shown = table[["severity", "code", "n_elements", "message", "fix"]].rename(
             columns={"n_elements": "elements"})
         body = table_html(shown, raw_columns=("severity",))
     else:
