@@ -79,11 +79,10 @@ REPAIR_BUDGET_RUNS = 15
 REPAIR_BUDGET_MIN_S = 3.0
 
 
-class DesignResult(NamedTuple):
-    """What :func:`design` returns: the design and its before/after check."""
-
-    design: DmaDesign
-    evaluation: DmaEvaluation
+#: What :func:`design` returns: the design and its before/after check. (The functional form
+#: keeps the field types real classes, not strings, for the API reference.)
+DesignResult = NamedTuple("DesignResult", [("design", DmaDesign), ("evaluation", DmaEvaluation)])  # noqa: UP014
+DesignResult.__doc__ = "What :func:`design` returns: the design and its before/after check."
 
 
 def default_band(sizes: pd.Series, size_by: str) -> tuple[tuple[float, float], str]:
