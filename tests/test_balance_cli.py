@@ -104,3 +104,43 @@ def test_monte_carlo_is_shown_and_seeded(balance_file, tmp_path):
     # sampling the same normal inputs: the Monte Carlo range is close to the first-order one
     assert mc["low"] == pytest.approx(data["figures"]["real_losses"]["low"], rel=0.02)
     assert f"{mc['low']:,.0f} to {mc['high']:,.0f}" in first.output
+
+
+def test_out_saves_the_run_and_keeps_the_input_for_the_trend(balance_file, tmp_path):
+    runner = CliRunner()
+    ws = tmp_path / "ws"
+    assert runner.invoke(cli, ["init", str(ws), "--network", "net1", "-q"]).exit_code == 0
+    first = runner.invoke(cli, ["balance", str(balance_file), "--out", str(ws)])
+    assert first.exit_code == 0, first.output
+    runs = json.loads((ws / "runs.json").read_text())["runs"]
+    assert [r["analysis"] for r in runs] == ["balance"]
+    saved = [ws / f for f in runs[0]["files"]]
+    assert sorted(p.suffix for p in saved) == [".html", ".json"] and all(p.is_file() for p in saved)
+    assert json.loads(saved[[p.suffix for p in saved].index(".json")].read_text())["volumes"]
+    kept = ws / "balances" / balance_file.name
+    assert kept.read_bytes() == balance_file.read_bytes()
+    assert f"wrote {kept}" in first.output
+    # the same file again: a second run, the kept copy untouched
+    again = runner.invoke(cli, ["balance", str(balance_file), "--out", str(ws)])
+    assert again.exit_code == 0 and f"wrote {kept}" not in again.output
+    assert len(json.loads((ws / "runs.json").read_text())["runs"]) == 2
+    # a different balance of the same name: refused before anything is written
+    other = copy.deepcopy(EXAMPLE)
+    other["period_days"] = 366
+    changed = tmp_path / "elsewhere" / balance_file.name
+    changed.parent.mkdir()
+    changed.write_text(yaml.safe_dump(other))
+    before = sorted(p.name for p in (ws / "outputs").iterdir())
+    refused = runner.invoke(cli, ["balance", str(changed), "--out", str(ws)])
+    assert refused.exit_code == 2 and "already exists" in refused.output and "--overwrite" in refused.output
+    assert sorted(p.name for p in (ws / "outputs").iterdir()) == before
+    assert kept.read_bytes() == balance_file.read_bytes()
+    replaced = runner.invoke(cli, ["balance", str(changed), "--out", str(ws), "--overwrite"])
+    assert replaced.exit_code == 0 and kept.read_bytes() == changed.read_bytes()
+    trend = runner.invoke(cli, ["balance", "trend", str(ws), "--json"])
+    assert trend.exit_code == 0 and json.loads(trend.output)["balances"] == [str(kept)]
+
+
+def test_out_must_be_a_workspace(balance_file, tmp_path):
+    result = CliRunner().invoke(cli, ["balance", str(balance_file), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "workspace" in result.output

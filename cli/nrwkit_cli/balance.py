@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
 from nrwkit.balance import BalanceResult, compute_balance, load_balance, monte_carlo
 from nrwkit.balance.labels import Figure, input_name
-from nrwkit.outputs import check_writable
+from nrwkit.outputs import check_writable, write_json
+from nrwkit.workspace import Workspace, is_workspace, keep_balance, open_workspace, save_run
 
 from .options import (
     echo_json,
@@ -64,31 +66,58 @@ def balance_group() -> None:
               help="Also estimate the 95 % ranges from N Monte Carlo draws (normal inputs), "
                    "shown beside the first-order ones.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the Monte Carlo draws.")
+@click.option("--out", "workspace_path", type=click.Path(file_okay=False, path_type=Path),
+              metavar="WORKSPACE",
+              help="Also save the run in WORKSPACE: a dated HTML report and JSON in outputs/, an entry "
+                   "in runs.json, and a copy of INPUT.yaml in balances/ for `nrwkit balance trend "
+                   "WORKSPACE`.")
 @overwrite_option
 @handle_errors
 def balance_command(input_path: Path, as_json: bool, report_path: Path | None, samples: int,
-                    seed: int, overwrite: bool) -> None:
+                    seed: int, workspace_path: Path | None, overwrite: bool) -> None:
     """Compute the IWA/AWWA water balance of INPUT.yaml, its indicators and their limits."""
     refuse_output_on_input([report_path], [input_path])
     if report_path is not None:
         check_writable(report_path, overwrite=overwrite)
+    workspace = open_workspace(workspace_path) if workspace_path is not None else None
     result = compute_balance(load_balance(input_path))
+    if workspace is not None:
+        kept = workspace.balances / input_path.name
+        if kept.is_file() and kept.resolve() != input_path.resolve() \
+                and kept.read_bytes() != input_path.read_bytes():
+            check_writable(kept, overwrite=overwrite)  # a different balance of that name: refuse now
     data = result.to_dict()
     mc = None
     if samples:
         mc = monte_carlo(result.input, samples=samples, seed=seed)
         data["monte_carlo"] = {"samples": samples, "seed": seed, "results": mc}
-    if report_path is not None:
+    saved: list[Path] = []
+    if report_path is not None or workspace is not None:
         from nrwkit.report.balance import balance_report
 
-        balance_report(result, input_path=input_path, monte_carlo=data.get("monte_carlo")
-                       ).write(report_path, overwrite=overwrite)
+        report = balance_report(result, input_path=input_path, monte_carlo=data.get("monte_carlo"))
+        if report_path is not None:
+            saved.append(report.write(report_path, overwrite=overwrite))
+        if workspace is not None:
+            saved += _save_in_workspace(workspace, input_path, report, data, overwrite=overwrite)
     if as_json:
         echo_json(data)
         return
     if verbosity(click.get_current_context()) < 0:
         return
     click.echo("\n".join(_text(result, input_path, mc, samples, seed)))
+    for path in saved:
+        click.echo(f"wrote {path}")
+
+
+def _save_in_workspace(workspace: Workspace, input_path: Path, report: Any, data: dict[str, Any], *,
+                       overwrite: bool) -> list[Path]:
+    """Save a balance run in a workspace and keep its input for the trend; return the files written."""
+    title = f"Water balance: {input_path.stem}"
+    saved = save_run(workspace, "balance", {".html": report.write, ".json": lambda p: write_json(p, data)},
+                     title=title)
+    kept, written = keep_balance(workspace, input_path, overwrite=overwrite)
+    return [*saved, *([kept] if written else [])]
 
 
 def _figure_table(figures: list[Figure], first: str, mc: dict[str, dict[str, float]] | None,
@@ -147,7 +176,6 @@ def trend_command(inputs: tuple[Path, ...], as_json: bool, report_path: Path | N
     name order).
     """
     from nrwkit.balance import trend_table
-    from nrwkit.workspace import is_workspace
 
     refuse_output_on_input([report_path], list(inputs))
     if report_path is not None:
@@ -155,7 +183,7 @@ def trend_command(inputs: tuple[Path, ...], as_json: bool, report_path: Path | N
     files: list[Path] = []
     for item in inputs:
         if item.is_dir() and is_workspace(item):
-            files.extend(sorted((item / "balances").glob("*.y*ml")))
+            files.extend(open_workspace(item).balance_files())
         else:
             files.append(item)
     if not files:

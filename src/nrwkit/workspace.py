@@ -33,13 +33,16 @@ from typing import Any
 import tomli_w
 
 from .errors import InputError
-from .outputs import creation_time, write_json, write_text
+from .outputs import atomic_output, creation_time, write_json, write_text
 
-__all__ = ["RUNS", "Workspace", "init_workspace", "is_workspace", "open_workspace", "save_run"]
+__all__ = ["BALANCES", "RUNS", "Workspace", "init_workspace", "is_workspace", "keep_balance",
+           "open_workspace", "save_run"]
 
 MANIFEST = "workspace.toml"
 #: The index of saved runs, at the workspace's root.
 RUNS = "runs.json"
+#: The folder of the track's balance files.
+BALANCES = "balances"
 #: A writer of one output: it writes the file at the path it is given.
 Writer = Callable[[Path], Any]
 
@@ -80,6 +83,15 @@ class Workspace:
     def outputs(self) -> Path:
         """Return the folder of dated outputs."""
         return self.root / "outputs"
+
+    @property
+    def balances(self) -> Path:
+        """Return the folder of the track's balance files (read in name order by a trend)."""
+        return self.root / BALANCES
+
+    def balance_files(self) -> list[Path]:
+        """Return the balance YAML files kept in :attr:`balances`, in name order."""
+        return sorted(p for p in self.balances.glob("*") if p.suffix.lower() in (".yaml", ".yml"))
 
     def output_path(self, analysis: str, suffix: str, *, when: datetime.datetime | None = None
                     ) -> Path:
@@ -210,6 +222,51 @@ def save_run(workspace: Workspace, analysis: str, writers: Mapping[str, Writer],
              "files": [path.relative_to(workspace.root).as_posix() for path in written]}
     write_json(workspace.root / RUNS, {"runs": [*workspace.runs(), entry]}, overwrite=True)
     return written
+
+
+def keep_balance(workspace: Workspace, path: str | Path, *, overwrite: bool = False) -> tuple[Path, bool]:
+    """Keep a copy of a balance file in the workspace's ``balances/`` folder, for its trend.
+
+    Parameters
+    ----------
+    workspace : Workspace
+        The track.
+    path : str or Path
+        The balance YAML file.
+    overwrite : bool, default False
+        Replace a different file of the same name already kept.
+
+    Returns
+    -------
+    (Path, bool)
+        The kept copy, and whether it was written (False: the same file was already kept).
+
+    Raises
+    ------
+    OutputExistsError
+        When a different file of the same name is kept and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     ws = init_workspace(Path(tmp) / "ws", "net1")
+    ...     source = Path(tmp) / "2025.yaml"
+    ...     _ = source.write_text("period_days: 365")
+    ...     first, again = keep_balance(ws, source), keep_balance(ws, source)
+    ...     first[0].relative_to(ws.root).as_posix(), first[1], again[1]
+    ('balances/2025.yaml', True, False)
+    """
+    source = Path(path)
+    text = source.read_bytes()
+    target = workspace.balances / source.name
+    if target.resolve() == source.resolve():
+        return target, False
+    if target.is_file() and target.read_bytes() == text:
+        return target, False
+    with atomic_output(target, overwrite=overwrite) as tmp:
+        tmp.write_bytes(text)
+    return target, True
 
 
 def is_workspace(path: str | Path) -> bool:
