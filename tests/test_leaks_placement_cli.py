@@ -120,3 +120,16 @@ def test_locate_window_in_hours(readings_csv):
         result = CliRunner().invoke(cli, ["leaks", "locate", "net3", "--readings", str(readings_csv),
                                           "--window", bad])
         assert result.exit_code == 2 and "--window" in result.output
+
+
+def test_place_loggers_on_a_workspace_saves_the_run(tmp_path):
+    ws = tmp_path / "ws"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(ws), "--network", "net1", "-q"]).exit_code == 0
+    result = runner.invoke(cli, ["leaks", "place-loggers", str(ws), "--count", "2", "--seed", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    runs = json.loads((ws / "runs.json").read_text())["runs"]
+    assert [r["analysis"] for r in runs] == ["leaks-place-loggers"]
+    saved = json.loads((ws / runs[0]["files"][0]).read_text())
+    assert saved == printed and len(saved["loggers"]) == 2 and saved["options"]["seed"] == 3

@@ -190,10 +190,18 @@ def place_loggers_command(network: str, count: int, candidates_path: Path | None
     placement = nrwleaks.place_loggers(wn, count, candidates=candidates, existing=existing,
                                        leak_flow_m3s=leak_flow_lps / LITRES_PER_M3, noise_m=noise_m,
                                        seed=seed)
+    data = {"loggers": placement.loggers, "expected_search_km": placement.expected_search_km,
+            "random_km": placement.random_km, "spread_km": placement.spread_km,
+            "spread_loggers": placement.spread_loggers,
+            "options": {"count": count, "existing": list(existing), "leak_flow_lps": leak_flow_lps,
+                        "noise_m": noise_m, "seed": seed,
+                        "candidates": str(candidates_path) if candidates_path else None}}
+    saved = []
+    if is_workspace(network):
+        saved = save_run(open_workspace(network), "leaks-place-loggers",
+                         {".json": lambda p: write_json(p, data)}, title=f"Logger placement ({count})")
     if as_json:
-        echo_json({"loggers": placement.loggers, "expected_search_km": placement.expected_search_km,
-                   "random_km": placement.random_km, "spread_km": placement.spread_km,
-                   "spread_loggers": placement.spread_loggers})
+        echo_json(data)
         return
     click.echo("loggers: " + ", ".join(placement.loggers))
     click.echo(format_table([
@@ -201,6 +209,8 @@ def place_loggers_command(network: str, count: int, candidates_path: Path | None
         (f"{count} random (mean of 5)", f"{placement.random_km:.2f}"),
         (f"{count} evenly spread", f"{placement.spread_km:.2f}"),
     ], ["loggers", "expected search area (km)"]))
+    for path in saved:
+        click.echo(f"wrote {path}")
 
 
 def _read_candidates(path: Path) -> list[str]:
