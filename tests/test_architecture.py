@@ -71,7 +71,7 @@ def option_assignments(source: str) -> list[str]:
 PHYSICAL_WORDS = {"pressure", "diameter", "length", "distance", "tolerance", "elevation", "duration",
                   "velocity", "head", "flow", "volume", "snap", "radius", "level", "headloss"}
 UNIT_SUFFIXES = {"m", "m3s", "m3h", "m3d", "m3", "lps", "s", "h", "km", "mm", "ms", "m2", "kpa", "year",
-                 "years", "day", "days", "hour", "hours", "fraction", "pct", "si"}
+                 "years", "day", "days", "hour", "hours", "fraction", "pct", "percent", "si"}
 #: Parameters named for a quantity that are not one.
 NOT_QUANTITIES = {"pressure_only"}
 

@@ -11,6 +11,7 @@ Layers, from the bottom (``make lint`` enforces them with ``.importlinter``):
   :mod:`nrwkit.workspace`;
 - capabilities: :mod:`nrwkit.balance` (IWA/AWWA water balance), :mod:`nrwkit.dma` (DMA
   design), :mod:`nrwkit.leaks` (detection and localisation);
+- :mod:`nrwkit.pressure` (pressure-management scenarios on DMAs: PRV modes, FAVAD leakage);
 - :mod:`nrwkit.plot` and :mod:`nrwkit.report` (maps, HTML reports).
 """
 
@@ -29,6 +30,7 @@ from . import network as network
 from . import networks as networks
 from . import outputs as outputs
 from . import plot as plot
+from . import pressure as pressure
 from . import report as report
 from . import units as units
 from . import workspace as workspace

@@ -16,6 +16,7 @@ from .evaluate import DmaEvaluation, evaluate
 from .io import (
     design_json,
     design_layers,
+    dma_tags,
     read_design,
     read_settings,
     tag_network,
@@ -55,6 +56,7 @@ __all__ = [
     "design",
     "design_json",
     "design_layers",
+    "dma_tags",
     "dma_polygons",
     "from_assignment",
     "read_design",

@@ -37,8 +37,8 @@ from .evaluate import DmaEvaluation
 from .model import DmaDesign
 from .polygons import dma_polygons, has_coordinates
 
-__all__ = ["SETTINGS_TABLE", "design_json", "design_layers", "read_design", "read_settings", "tag_network",
-           "write_design_geopackage", "write_design_inp"]
+__all__ = ["SETTINGS_TABLE", "design_json", "design_layers", "dma_tags", "read_design", "read_settings",
+           "tag_network", "write_design_geopackage", "write_design_inp"]
 
 _TAG_KEY = "dma="
 #: Aspatial table of a design GeoPackage holding the settings it was made with.
@@ -264,17 +264,38 @@ def read_design(wn: wntr.network.WaterNetworkModel, path: str | Path, **check: A
     return _read_design_geopackage(wn, path, check)
 
 
-def _read_tagged_inp(wn: wntr.network.WaterNetworkModel, path: Path, check: dict[str, Any]) -> Any:
-    """Re-check the design carried by the ``[TAGS]`` of an ``.inp`` (see :func:`tag_network`)."""
-    tagged = read_inp(path)
+def dma_tags(wn: wntr.network.WaterNetworkModel) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """Read the DMA a tagged network (:func:`tag_network`) gives each junction, and its meters.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        A network read from an ``.inp`` written by a DMA design (``dma=ID`` in ``[TAGS]``).
+
+    Returns
+    -------
+    (dict, dict, list)
+        Junction -> DMA id; meter link -> the DMA it feeds (``meter=ID``); the junctions
+        tagged ``dma=transmission`` (in no DMA).
+    """
     labels: dict[str, str] = {}
-    outside: dict[str, str] = {}
-    for name, junction in tagged.junctions():
+    transmission: list[str] = []
+    for name, junction in wn.junctions():
         for part in str(junction.tag or "").split("|"):
             if part.startswith(_TAG_KEY) and part[len(_TAG_KEY):] != "transmission":
                 labels[name] = part[len(_TAG_KEY):]
             elif part == _TAG_KEY + "transmission":
-                outside[name] = "left out of every DMA by the design (tag dma=transmission)"
+                transmission.append(name)
+    meters = {name: str(link.tag)[len("meter="):] for name, link in wn.links()
+              if str(link.tag or "").startswith("meter=")}
+    return labels, meters, transmission
+
+
+def _read_tagged_inp(wn: wntr.network.WaterNetworkModel, path: Path, check: dict[str, Any]) -> Any:
+    """Re-check the design carried by the ``[TAGS]`` of an ``.inp`` (see :func:`tag_network`)."""
+    tagged = read_inp(path)
+    labels, _, transmission = dma_tags(tagged)
+    outside = dict.fromkeys(transmission, "left out of every DMA by the design (tag dma=transmission)")
     check.setdefault("left_out", outside)
     if not labels:
         msg = (f"{path}: no junction carries a dma= tag in [TAGS]\n  fix: give the .inp written by "

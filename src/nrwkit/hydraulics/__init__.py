@@ -17,7 +17,15 @@ No module outside this package calls an engine (``EpanetSimulator``, ``WNTRSimul
 """
 
 from .options import changed_options, set_options
-from .session import ExtendedPeriod, HydraulicSession, HydraulicState, SessionState, epanet_version
+from .session import (
+    ExtendedPeriod,
+    HydraulicSession,
+    HydraulicState,
+    SessionState,
+    StepControl,
+    StepReading,
+    epanet_version,
+)
 from .snapshot import (
     EPANET_WARNINGS,
     SteadyState,
@@ -34,6 +42,8 @@ __all__ = [
     "HydraulicState",
     "SessionState",
     "SteadyState",
+    "StepControl",
+    "StepReading",
     "changed_options",
     "epanet_version",
     "epanet_warning",

@@ -22,7 +22,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
@@ -34,7 +34,8 @@ from ..errors import InputError, SimulationError
 from ..units import DAY_S, HOUR_S
 from .options import changed_options
 
-__all__ = ["ExtendedPeriod", "HydraulicSession", "HydraulicState", "SessionState"]
+__all__ = ["ExtendedPeriod", "HydraulicSession", "HydraulicState", "SessionState", "StepControl",
+           "StepReading"]
 
 # EPANET 2.2 toolkit codes (epanet2_enums.h)
 _EN_BASEDEMAND = 1
@@ -193,6 +194,56 @@ class ExtendedPeriod:
         delivered = float(np.clip(demand[customers], 0.0, None).sum())
         required = float((demand + deficit)[customers].sum())
         return delivered / required if required > 0 else 1.0
+
+
+@dataclass(frozen=True)
+class StepReading:
+    """What a :class:`StepControl` sees of one solved hydraulic step.
+
+    Attributes
+    ----------
+    time_s : int
+        Hydraulic time of the step, s from the start of the run.
+    pressure_m : numpy.ndarray
+        Pressure at the control's ``nodes``, m, in their order.
+    flow_m3s : numpy.ndarray
+        Flow in the control's ``links``, m3/s, in their order.
+    iteration : int
+        0 for the step's first solve, then 1, 2, ... after each change of settings.
+    """
+
+    time_s: int
+    pressure_m: np.ndarray
+    flow_m3s: np.ndarray
+    iteration: int
+
+
+class StepControl(Protocol):
+    """A controller of link settings, asked after every solve of :meth:`HydraulicSession.run`.
+
+    It names the ``nodes`` whose pressure and the ``links`` whose flow it reads, and returns
+    new settings (``{link: setting}``; for a PRV, PSV or PBV the pressure in m, for an FCV
+    the flow in m3/s, for a TCV the loss coefficient) to solve the same step again, or None
+    when the step is as it wants it. Settings it gives stay for the following steps.
+    """
+
+    nodes: Sequence[str]
+    links: Sequence[str]
+
+    def __call__(self, reading: StepReading) -> dict[str, float] | None:
+        """Return new settings for the step, or None to accept it."""
+        ...
+
+
+@dataclass
+class _Steer:
+    """A :class:`StepControl` in a run, with the EPANET indices it reads and the settings it changed."""
+
+    control: StepControl
+    node_idx: list[int]
+    link_idx: list[int]
+    max_iterations: int
+    saved: dict[int, float]
 
 
 @dataclass
@@ -591,7 +642,8 @@ class HydraulicSession:
     def run(self, *, duration_s: int | None = None, report_step_s: int | None = None,
             links: Iterable[str] = (), pressure_only: bool = False,
             emitters: Callable[[int], dict[str, float]] | None = None,
-            junctions: Sequence[str] | None = None) -> ExtendedPeriod:
+            junctions: Sequence[str] | None = None, control: StepControl | None = None,
+            max_control_iterations: int = 30) -> ExtendedPeriod:
         """Run an extended-period simulation and keep junction values at each reporting time.
 
         Parameters
@@ -613,6 +665,13 @@ class HydraulicSession:
         junctions : sequence of str, optional
             Read only these junctions (default every junction): a loop of runs that looks
             at a few loggers.
+        control : StepControl, optional
+            Asked after every solve of every hydraulic step; the settings it returns are set
+            and the same step is solved again (at most ``max_control_iterations`` times), so
+            a valve can be driven by what the network does (critical-point or flow-modulated
+            pressure control). The model's own settings are restored after the run.
+        max_control_iterations : int
+            Re-solves allowed per step for ``control``.
 
         Returns
         -------
@@ -631,18 +690,24 @@ class HydraulicSession:
         times: list[int] = []
         unbalanced: list[int] = []
         original: dict[int, float] = {}
+        settings: dict[int, float] = {}
+        steer = None if control is None else _Steer(
+            control, [self._index(n, self._node_index, "node") for n in control.nodes],
+            [self._index(n, self._link_index, "link") for n in control.links], max_control_iterations,
+            settings)
         try:
             # EPANET stops at every reporting time: so every step asked for is solved, not
             # carried over from the last hydraulic step
             self._en.ENsettimeparam(_EN_REPORTSTEP, step)
             self._en.ENsettimeparam(_EN_REPORTSTART, 0)
             self._set_time(duration=duration, pattern_start=self._pattern_start)
-            self._en.ENinitH(_EN_INITFLOW)
             self._step_through(duration, step, emitters, original, rows, times, unbalanced, link_idx,
-                               read_idx, pressure_only)
-        finally:  # the model's own emitters and reporting times back for the next run
+                               read_idx, pressure_only, steer)
+        finally:  # the model's own emitters, settings and reporting times back for the next run
             for index, value in original.items():
                 self._en.ENsetnodevalue(index, _EN_EMITTER, value)
+            for index, value in settings.items():
+                self._en.ENsetlinkvalue(index, _EN_SETTING, value)
             self._en.ENsettimeparam(_EN_REPORTSTEP, saved_step)
             self._en.ENsettimeparam(_EN_REPORTSTART, saved_start)
         converged = not unbalanced
@@ -661,25 +726,26 @@ class HydraulicSession:
 
     def _step_through(self, duration: int, step: int, emitters: Callable[[int], dict[str, float]] | None,
                       original: dict[int, float], rows: dict[str, list[np.ndarray]], times: list[int],
-                      unbalanced: list[int], link_idx: list[int], read_idx: list[int], pressure_only: bool
-                      ) -> None:
+                      unbalanced: list[int], link_idx: list[int], read_idx: list[int], pressure_only: bool,
+                      steer: _Steer | None = None) -> None:
         """Step the extended period of :meth:`run`, filling ``rows``, ``times`` and ``unbalanced``.
 
         ``original`` receives each node's emitter coefficient before ``emitters`` first set it.
         """
         current: dict[str, float] = {}
+        if emitters is not None:
+            # known before EPANET initialises its flows: a node whose emitter is set only after
+            # ENinitH starts from a zero emitter flow, and an exponent above 1 then divides 0 by 0
+            self._set_emitters(emitters(0), current, original)
+        self._en.ENinitH(_EN_INITFLOW)
         while True:
             now = int(self._en.ENgettimeparam(_EN_HTIME))
             self._switch_extras(now)
             if emitters is not None:
-                for node, coef in emitters(now).items():
-                    if current.get(node) != coef:
-                        index = self._index(node, self._node_index, "node")
-                        if index not in original:
-                            original[index] = float(self._en.ENgetnodevalue(index, _EN_EMITTER))
-                        self._en.ENsetnodevalue(index, _EN_EMITTER, coef / _LPS_TO_M3S)
-                        current[node] = coef
+                self._set_emitters(emitters(now), current, original)
             t, ok = self._run_step()
+            if steer is not None:
+                t, ok = self._steer_step(steer, t, ok)
             if not ok:
                 unbalanced.append(t)
             if t % step == 0 and t <= duration and (not times or times[-1] != t):
@@ -696,6 +762,35 @@ class HydraulicSession:
                     rows["q"].append(self._link_values(_EN_FLOW, link_idx) * _LPS_TO_M3S)
             if self._en.ENnextH() <= 0:
                 break
+
+    def _set_emitters(self, coefficients: dict[str, float], current: dict[str, float],
+                      original: dict[int, float]) -> None:
+        """Set emitter coefficients (SI) that changed; keep each node's own in ``original``."""
+        for node, coef in coefficients.items():
+            if current.get(node) != coef:
+                index = self._index(node, self._node_index, "node")
+                if index not in original:
+                    original[index] = float(self._en.ENgetnodevalue(index, _EN_EMITTER))
+                self._en.ENsetnodevalue(index, _EN_EMITTER, coef / _LPS_TO_M3S)
+                current[node] = coef
+
+    def _steer_step(self, steer: _Steer, t: int, ok: bool) -> tuple[int, bool]:
+        """Ask ``steer``'s control about the step just solved; set its settings and solve again."""
+        for iteration in range(steer.max_iterations + 1):
+            reading = StepReading(
+                time_s=t, pressure_m=self._node_values(_EN_PRESSURE, steer.node_idx),
+                flow_m3s=self._link_values(_EN_FLOW, steer.link_idx) * _LPS_TO_M3S, iteration=iteration)
+            new = steer.control(reading)
+            if not new or iteration == steer.max_iterations:
+                break
+            for name, value in new.items():
+                index = self._index(name, self._link_index, "link")
+                if index not in steer.saved:
+                    steer.saved[index] = float(self._en.ENgetlinkvalue(index, _EN_SETTING))
+                kind = int(self._en.ENgetlinktype(index))
+                self._en.ENsetlinkvalue(index, _EN_SETTING, value / _LPS_TO_M3S if kind == _EN_FCV else value)
+            t, ok = self._run_step()
+        return t, ok
 
     def states(self, times_s: Iterable[int]) -> dict[int, HydraulicState]:
         """Run the extended period once in memory and return the full state at each time.

@@ -1,0 +1,733 @@
+"""Pressure-management scenarios: a PRV at a zone's inlets, four control modes, FAVAD leakage.
+
+How a scenario is computed (every step through :mod:`nrwkit.hydraulics`; formulas in
+:mod:`nrwkit.pressure.favad` and docs/mentors.md):
+
+1. **Leakage that follows pressure.** Background leakage is spread over the zone's junctions
+   in proportion to the pipe length they serve (half of every pipe at the junction) and
+   modelled as EPANET emitters ``q = C p^N1`` (EPANET's emitter exponent set to N1 for the
+   run). The coefficients are calibrated so that the zone leaks ``night_leakage_m3h`` at the
+   night hour (the hour of least zone demand) of the current network; by default that is
+   the unavoidable background leakage of the zone (20 l/km/h of mains and 1.75 l/h per
+   connection at 50 m, scaled by (AZNP/50)^1.5; Lambert et al. 1999).
+2. **Before**: the network as it is, for 24 h at 15-minute steps.
+3. **A PRV at every inlet** (an existing PRV is re-set; on a pipe, a PRV is added at its zone
+   end). All PRVs hold the same outlet head (HGL), so the zone is fed evenly.
+4. **Critical-point control first**: at every hydraulic step the outlet head is moved until the
+   lowest pressure at a zone junction with demand equals the target (within 0.05 m), by
+   re-solving the step in the open EPANET session. This gives the head the zone needs at each
+   step, ``H_t``, and the inlet flow ``Q_t``.
+5. **The other modes from it, at their lowest settings**: fixed (the highest ``H_t``),
+   time-modulated (the highest ``H_t`` by day and by night), flow-modulated
+   (``H = a + b Q^2``, fitted to ``(Q_t, H_t)`` and raised to cover every point: outlet =
+   target + elevation difference + headloss rising with demand). So every mode keeps the
+   target at every step, and leakage orders fixed >= time >= flow >= critical.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+import wntr
+
+from ..balance.night_flow import BACKGROUND_AT_50M
+from ..errors import InputError, SimulationError
+from ..findings import Finding, list_ids, warning
+from ..hydraulics import ExtendedPeriod, HydraulicSession, StepReading, changed_options
+from ..units import (
+    DAY_S,
+    DAYS_PER_YEAR,
+    HOUR_S,
+    HOURS_PER_DAY,
+    LITRES_PER_M3,
+    METRES_PER_KM,
+    SECONDS_PER_HOUR,
+)
+from .favad import burst_reduction_percent, check_n1
+from .zone import Zone
+
+__all__ = ["MODES", "LeakageModel", "PrvPlan", "ScenarioResult", "ZoneState", "background_leakage",
+           "compare_modes", "scenario"]
+
+#: The PRV control modes.
+MODES = ("fixed", "time", "flow", "critical")
+#: Reporting step of scenario runs, s.
+STEP_S = 900
+#: Hours of the night setting of a time-modulated PRV (00:00 to 06:00).
+NIGHT_HOURS = (0, 1, 2, 3, 4, 5)
+#: Critical-point control holds the target to within this, m.
+CONTROL_TOLERANCE_M = 0.05
+#: A target missed by more than this at some step is unreachable, m.
+REACH_TOLERANCE_M = 0.5
+#: Slopes tried when fitting the flow-modulation curve.
+MAX_SLOPES = 2000
+#: How far above the highest source head critical-point control may ask a PRV, m (pumps).
+SOURCE_MARGIN_M = 200.0
+#: Reference pressure of the unavoidable background leakage rates, m.
+UBL_PRESSURE_M = 50.0
+#: Exponent of the unavoidable background leakage's pressure correction (Lambert et al. 1999).
+UBL_EXPONENT = 1.5
+
+
+@dataclass(frozen=True)
+class LeakageModel:
+    """Background leakage as emitters.
+
+    Attributes
+    ----------
+    n1 : float
+        FAVAD exponent (EPANET's emitter exponent in the runs).
+    coefficients : dict
+        Junction -> emitter coefficient, m3/s per m^N1.
+    night_leakage_m3h : float
+        The zone's leakage at the night hour of the network as it is, m3/h.
+    source : str
+        Where that figure comes from.
+    """
+
+    n1: float
+    coefficients: dict[str, float]
+    night_leakage_m3h: float
+    source: str
+
+    def rate_m3s(self, pressure_m: pd.DataFrame) -> pd.Series:
+        """Leakage at each time of a run, m3/s: ``sum_j C_j max(p_j, 0)^N1``."""
+        names = list(self.coefficients)
+        coef = np.array([self.coefficients[n] for n in names])
+        p = np.clip(pressure_m[names].to_numpy(dtype=float), 0.0, None)
+        return pd.Series((p ** self.n1) @ coef, index=pressure_m.index, name="leakage_m3s")
+
+
+@dataclass(frozen=True)
+class PrvPlan:
+    """The PRV(s) of a scenario and how they are set.
+
+    Attributes
+    ----------
+    links : tuple of str
+        The PRVs (existing ones re-set, or added on the inlet pipes).
+    mode : str
+        One of :data:`MODES`.
+    settings : dict
+        The mode's settings as outlet heads (HGL), m: ``outlet_head_m`` (fixed),
+        ``day_head_m``/``night_head_m``/``night_hours`` (time), ``a_m``/``b_m_per_m3s2``
+        (flow: ``H = a + b Q^2`` with Q the zone's inflow), ``target_m`` (critical), and
+        ``outlet_elevation_m`` of each PRV (its setting is the head minus it).
+    """
+
+    links: tuple[str, ...]
+    mode: str
+    settings: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the plan as JSON-ready data."""
+        return {"link": list(self.links), "mode": self.mode, "settings": self.settings}
+
+
+@dataclass(frozen=True)
+class ZoneState:
+    """A zone over a 24-hour run.
+
+    Attributes
+    ----------
+    azp_m, aznp_m : float
+        Average zone pressure over the day and at the night hour (connection-weighted), m.
+    max_pressure_m : float
+        Highest pressure at a zone junction over the day, m.
+    critical_node : str
+        The zone junction with demand that has the lowest pressure at the peak hour.
+    critical_pressure_m : float
+        Its lowest pressure over the day, m.
+    leakage_m3_per_day : float
+        The zone's leakage over the day, m3.
+    ndf_hours : float
+        Night-day factor: the day's leakage over the night leakage rate, h.
+    hourly : pandas.DataFrame
+        Per reporting time (index, s): ``azp_m``, ``min_pressure_m``, ``leakage_m3h``,
+        ``inflow_m3h`` and ``outlet_head_m`` (NaN without a PRV).
+    """
+
+    azp_m: float
+    aznp_m: float
+    max_pressure_m: float
+    critical_node: str
+    critical_pressure_m: float
+    leakage_m3_per_day: float
+    ndf_hours: float
+    hourly: pd.DataFrame = field(repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the figures as JSON-ready data (the keys of the ``before``/``after`` JSON)."""
+        return {"azp_m": round(self.azp_m, 3), "aznp_m": round(self.aznp_m, 3),
+                "max_pressure_m": round(self.max_pressure_m, 3), "critical_node": self.critical_node,
+                "critical_pressure_m": round(self.critical_pressure_m, 3),
+                "leakage_m3_per_day": round(self.leakage_m3_per_day, 3),
+                "ndf_hours": round(self.ndf_hours, 3)}
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """A pressure-management scenario, before and after.
+
+    Attributes
+    ----------
+    zone : Zone
+    before, after : ZoneState
+    prv : PrvPlan
+    leakage : LeakageModel
+    target_m : float
+        Pressure the critical point must keep, m.
+    service_violations : list of dict
+        Zone junctions with demand below ``min_service_pressure_m`` after: ``junction``,
+        ``min_pressure_m``, ``time_s``.
+    warnings : list of Finding
+        ``pressure-*`` findings.
+    value_saved_per_year : float or None
+        Leakage saved times the variable production cost (when a cost was given).
+    """
+
+    zone: Zone
+    before: ZoneState
+    after: ZoneState
+    prv: PrvPlan
+    leakage: LeakageModel
+    target_m: float
+    service_violations: list[dict[str, Any]]
+    warnings: list[Finding]
+    value_saved_per_year: float | None = None
+
+    @property
+    def leakage_reduction_percent(self) -> float:
+        """Reduction of the zone's daily leakage, %."""
+        before = self.before.leakage_m3_per_day
+        return 100.0 * (before - self.after.leakage_m3_per_day) / before if before > 0 else 0.0
+
+    @property
+    def burst_reduction_percent(self) -> dict[str, float]:
+        """Predicted reduction of new bursts (low, central, high BFF), %."""
+        return burst_reduction_percent(self.before.max_pressure_m, self.after.max_pressure_m)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result as the JSON of ``nrwkit pressure scenario --json``."""
+        saved_m3 = (self.before.leakage_m3_per_day - self.after.leakage_m3_per_day) * DAYS_PER_YEAR
+        return {
+            "zone": {"name": self.zone.name, "junctions": len(self.zone.junctions),
+                     "inlets": list(self.zone.inlets)},
+            "target_m": self.target_m, "n1": self.leakage.n1,
+            "before": self.before.to_dict(), "after": self.after.to_dict(),
+            "leakage_reduction_percent": round(self.leakage_reduction_percent, 3),
+            "leakage_saved_m3_per_year": round(saved_m3, 1),
+            "burst_reduction_percent": self.burst_reduction_percent,
+            "prv": self.prv.to_dict(),
+            "leakage": {"night_leakage_m3h": round(self.leakage.night_leakage_m3h, 4),
+                        "source": self.leakage.source},
+            "value_saved_per_year": None if self.value_saved_per_year is None
+            else round(self.value_saved_per_year, 2),
+            "service_violations": self.service_violations,
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+
+# --------------------------------------------------------------------------- leakage
+def _served_length_m(wn: wntr.network.WaterNetworkModel, zone: Zone) -> pd.Series:
+    """Half the length of every pipe at each zone junction, m (a pipe inside counts whole)."""
+    inside = set(zone.junctions)
+    served = dict.fromkeys(zone.junctions, 0.0)
+    for _, pipe in wn.pipes():
+        for end in (pipe.start_node_name, pipe.end_node_name):
+            if end in inside:
+                served[end] += 0.5 * float(pipe.length)
+    return pd.Series(served, dtype=float)
+
+
+def _connections(wn: wntr.network.WaterNetworkModel, zone: Zone) -> tuple[pd.Series, bool]:
+    """Service connections per zone junction (stored by customer allocation), and whether stored."""
+    from ..gis import connections
+
+    stored = connections(wn).reindex(list(zone.junctions)).fillna(0.0)
+    if float(stored.sum()) > 0:
+        return stored.astype(float), True
+    with_demand = _demand_junctions(wn, zone)
+    ones = [1.0 if j in with_demand else 0.0 for j in zone.junctions]
+    return pd.Series(ones, index=list(zone.junctions)), False
+
+
+def _demand_junctions(wn: wntr.network.WaterNetworkModel, zone: Zone) -> set[str]:
+    return {j for j in zone.junctions
+            if any(float(d.base_value) > 0 for d in wn.get_node(j).demand_timeseries_list)}
+
+
+def background_leakage(wn: wntr.network.WaterNetworkModel, zone: Zone, night_pressure_m: pd.Series, *,
+                       n1: float, night_leakage_m3h: float | None = None,
+                       infrastructure_condition_factor: float = 1.0) -> LeakageModel:
+    """Return emitters that leak ``night_leakage_m3h`` from the zone at its night pressures.
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network.
+    zone : Zone
+        The zone.
+    night_pressure_m : pandas.Series
+        Pressure at each zone junction at the night hour, m.
+    n1 : float
+        FAVAD exponent.
+    night_leakage_m3h : float, optional
+        The zone's leakage at that hour (from a night-flow measurement or the water balance);
+        default the unavoidable background leakage at the zone's night pressure times
+        ``infrastructure_condition_factor``.
+    infrastructure_condition_factor : float
+        ICF of the default (0.5 good, 1 average, 1.5-2 poor).
+
+    Returns
+    -------
+    LeakageModel
+    """
+    check_n1(n1)
+    weights = _served_length_m(wn, zone)
+    connections, stored = _connections(wn, zone)
+    pressure = night_pressure_m.reindex(weights.index).fillna(0.0).clip(lower=0.0)
+    if night_leakage_m3h is None:
+        mains_km = float(weights.sum()) / METRES_PER_KM
+        per_connection = BACKGROUND_AT_50M["per_connection"] + BACKGROUND_AT_50M["private_per_connection"]
+        aznp = _weighted(pressure, connections)
+        rate_l_h = (BACKGROUND_AT_50M["mains_per_km"] * mains_km + per_connection * float(connections.sum()))
+        night_leakage_m3h = (rate_l_h / LITRES_PER_M3 * infrastructure_condition_factor
+                             * (max(aznp, 0.0) / UBL_PRESSURE_M) ** UBL_EXPONENT)
+        source = (f"unavoidable background leakage at AZNP {aznp:.1f} m (ICF "
+                  f"{infrastructure_condition_factor:g}, {mains_km:.2f} km of mains, "
+                  f"{float(connections.sum()):.0f} {'connections' if stored else 'junctions with demand'})")
+    else:
+        source = "given"
+    if night_leakage_m3h < 0 or not np.isfinite(night_leakage_m3h):
+        raise InputError(f"night leakage = {night_leakage_m3h} m3/h: give a leakage of 0 or more")
+    shape = weights * pressure ** n1
+    total = float(shape.sum())
+    if total <= 0:
+        msg = (f"zone {zone.name}: no junction has both pipes and a positive pressure at night, so "
+               "no leakage can be placed; check the zone's supply")
+        raise InputError(msg)
+    scale = night_leakage_m3h / SECONDS_PER_HOUR / total
+    coefficients = {j: float(w * scale) for j, w in weights.items() if w > 0}
+    return LeakageModel(n1, coefficients, float(night_leakage_m3h), source)
+
+
+def _weighted(values: pd.Series, weights: pd.Series) -> float:
+    w = weights.reindex(values.index).fillna(0.0).to_numpy(dtype=float)
+    if w.sum() <= 0:
+        return float(values.mean())
+    return float(np.average(values.to_numpy(dtype=float), weights=w))
+
+
+# --------------------------------------------------------------------------- PRVs
+Network: TypeAlias = wntr.network.WaterNetworkModel
+#: What a run gives each mode: its plan, its run and the outlet head at each step.
+ModeRun: TypeAlias = tuple["PrvPlan", ExtendedPeriod, dict[int, float]]
+
+
+def _add_prvs(wn: Network, zone: Zone) -> tuple[Network, tuple[str, ...]]:
+    """Return a copy with a PRV at each inlet (an existing PRV is kept), and the PRVs' names."""
+    out = copy.deepcopy(wn)
+    controlled = {getattr(a.target()[0], "name", "") for _, c in out.controls() for a in c.actions()}
+    prvs = []
+    for inlet, end in zip(zone.inlets, zone.inlet_ends, strict=True):
+        link = out.get_link(inlet)
+        if isinstance(link, wntr.network.Valve) and link.valve_type == "PRV":
+            prvs.append(inlet)
+            continue
+        if not isinstance(link, wntr.network.Pipe) or link.check_valve:
+            msg = (f"inlet {inlet} is a {type(link).__name__.lower()}, not a pipe: nrwkit adds a PRV on an "
+                   "inlet pipe (or re-sets an existing PRV); give the pipe next to it")
+            raise InputError(msg)
+        if inlet in controlled:
+            raise InputError(f"inlet {inlet} is acted on by a control: give another inlet pipe of the zone")
+        outside = link.end_node_name if link.start_node_name == end else link.start_node_name
+        node = out.get_node(end)
+        new_node, prv = f"{inlet}-prv-in", f"PRV-{inlet}"
+        for name in (new_node, prv):
+            if name in out.node_name_list or name in out.link_name_list:
+                raise InputError(f"the network already has an element named {name}: rename it first")
+        out.add_junction(new_node, base_demand=0.0, elevation=float(node.elevation),
+                         coordinates=tuple(node.coordinates))
+        props = (float(link.length), float(link.diameter), float(link.roughness), float(link.minor_loss),
+                 link.initial_status)
+        out.remove_link(inlet)
+        start, stop = (outside, new_node) if link.start_node_name == outside else (new_node, outside)
+        out.add_pipe(inlet, start, stop, length=props[0], diameter=props[1], roughness=props[2],
+                     minor_loss=props[3], initial_status=props[4])
+        out.add_valve(prv, new_node, end, diameter=props[1], valve_type="PRV", minor_loss=0.0,
+                      initial_setting=0.0)
+        prvs.append(prv)
+    return out, tuple(prvs)
+
+
+class _OutletHead:
+    """A :class:`~nrwkit.hydraulics.StepControl` holding the PRVs' outlet head by a rule."""
+
+    def __init__(self, prvs: Sequence[str], elevations: Sequence[float] | np.ndarray, nodes: Sequence[str],
+                 inlets: Sequence[str], rule: Callable[[StepReading, float], float],
+                 start_head_m: float) -> None:
+        self.links: Sequence[str] = list(inlets)
+        self.nodes: Sequence[str] = list(nodes)
+        self.prvs = list(prvs)
+        self.elevations = np.asarray(elevations, dtype=float)
+        self.rule = rule
+        self.head_m = float(start_head_m)
+        self.heads: dict[int, float] = {}
+        self.applied = False
+
+    def settings(self) -> dict[str, float]:
+        """Return the PRV settings (pressure at each outlet, m) for the current outlet head."""
+        return {prv: max(self.head_m - z, 0.0) for prv, z in zip(self.prvs, self.elevations, strict=True)}
+
+    def __call__(self, reading: StepReading) -> dict[str, float] | None:
+        new = self.rule(reading, self.head_m)
+        changed = abs(new - self.head_m) >= CONTROL_TOLERANCE_M / 5
+        self.head_m = new if changed else self.head_m
+        self.heads[reading.time_s] = self.head_m
+        if self.applied and not changed:
+            return None
+        self.applied = True
+        return self.settings()
+
+
+def _critical_rule(target_m: float, ceiling_m: float) -> Callable[[StepReading, float], float]:
+    def rule(reading: StepReading, head_m: float) -> float:
+        low = float(np.min(reading.pressure_m)) if len(reading.pressure_m) else target_m
+        if abs(low - target_m) <= CONTROL_TOLERANCE_M:
+            return head_m
+        return float(min(head_m + (target_m - low), ceiling_m))
+    return rule
+
+
+def _hour_of_day(time_s: int, start_clock_s: int) -> int:
+    return int((time_s + start_clock_s) // HOUR_S) % HOURS_PER_DAY
+
+
+# --------------------------------------------------------------------------- runs
+@dataclass
+class _Setup:
+    wn: wntr.network.WaterNetworkModel
+    zone: Zone
+    demand_nodes: list[str]
+    weights: pd.Series
+    leakage: LeakageModel
+    night_time_s: int
+    peak_time_s: int
+    start_clock_s: int
+
+
+def _session(wn: wntr.network.WaterNetworkModel, n1: float) -> HydraulicSession:
+    with changed_options(wn, emitter_exponent=n1, hydraulic_step_s=min(int(wn.options.time.hydraulic_timestep
+                                                                          or STEP_S), STEP_S)):
+        return HydraulicSession(wn)
+
+
+def _run(session: HydraulicSession, setup: _Setup, control: _OutletHead | None = None) -> ExtendedPeriod:
+    coefficients = setup.leakage.coefficients
+    run = session.run(duration_s=DAY_S, report_step_s=STEP_S, emitters=lambda _t: coefficients,
+                      links=list(setup.zone.inlets) if control is None else control.links,
+                      control=control)
+    return run
+
+
+def _state(run: ExtendedPeriod, setup: _Setup, heads: dict[int, float] | None = None) -> ZoneState:
+    zone = list(setup.zone.junctions)
+    pressure = run.pressure_m[zone].loc[lambda f: f.index < DAY_S]
+    azp = pressure.apply(lambda row: _weighted(row, setup.weights), axis=1)
+    leak = setup.leakage.rate_m3s(pressure) * SECONDS_PER_HOUR
+    night = setup.night_time_s if setup.night_time_s in azp.index else int(azp.index[0])
+    peak = setup.peak_time_s if setup.peak_time_s in pressure.index else int(pressure.index[0])
+    demand = setup.demand_nodes or zone
+    critical = str(pressure.loc[peak, demand].idxmin())
+    inflow = run.flowrate_m3s.loc[pressure.index].abs().sum(axis=1) * SECONDS_PER_HOUR \
+        if run.flowrate_m3s is not None else pd.Series(np.nan, index=pressure.index)
+    head = pd.Series(heads or {}, dtype=float).reindex(pressure.index)
+    hourly = pd.DataFrame({"azp_m": azp, "min_pressure_m": pressure[demand].min(axis=1),
+                           "leakage_m3h": leak, "inflow_m3h": inflow, "outlet_head_m": head})
+    daily_m3 = float(leak.mean()) * HOURS_PER_DAY
+    night_rate = float(leak.loc[night])
+    return ZoneState(
+        azp_m=float(azp.mean()), aznp_m=float(azp.loc[night]),
+        max_pressure_m=float(pressure.to_numpy().max()), critical_node=critical,
+        critical_pressure_m=float(pressure[critical].min()), leakage_m3_per_day=daily_m3,
+        ndf_hours=daily_m3 / night_rate if night_rate > 0 else float("nan"), hourly=hourly)
+
+
+def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float,
+             night_leakage_m3h: float | None) -> tuple[_Setup, ExtendedPeriod]:
+    check_n1(n1)
+    demand_nodes = [j for j in zone.junctions if j in _demand_junctions(wn, zone)]
+    weights, _ = _connections(wn, zone)
+    with _session(wn, n1) as session:
+        dry = session.run(duration_s=DAY_S, report_step_s=STEP_S, links=list(zone.inlets))
+        zone_demand = dry.demand_m3s[list(zone.junctions)].clip(lower=0).sum(axis=1)
+        zone_demand = zone_demand[zone_demand.index < DAY_S]
+        night_time, peak_time = int(zone_demand.idxmin()), int(zone_demand.idxmax())
+        leakage = background_leakage(wn, zone, dry.pressure_m.loc[night_time], n1=n1,
+                                     night_leakage_m3h=night_leakage_m3h)
+        setup = _Setup(wn, zone, demand_nodes, weights, leakage, night_time, peak_time,
+                       int(wn.options.time.start_clocktime or 0))
+        for _ in range(2):  # leakage lowers the pressures it was calibrated at: rescale twice
+            before = _run(session, setup)
+            actual = float(leakage.rate_m3s(before.pressure_m.loc[[night_time]]).iloc[0]) * SECONDS_PER_HOUR
+            if actual <= 0 or abs(actual / leakage.night_leakage_m3h - 1.0) < 1e-3:
+                break
+            factor = leakage.night_leakage_m3h / actual
+            leakage = LeakageModel(n1, {j: c * factor for j, c in leakage.coefficients.items()},
+                                   leakage.night_leakage_m3h, leakage.source)
+            setup.leakage = leakage
+        before = _run(session, setup)
+    if not before.converged:
+        times = list_ids([_clock(t, setup.start_clock_s) for t in before.unbalanced_s])
+        raise SimulationError(f"EPANET did not converge on the network as it is (at {times}): check it "
+                              "with nrwkit's inspection first")
+    return setup, before
+
+
+def _critical_run(setup: _Setup, target_m: float
+                  ) -> tuple[ExtendedPeriod, dict[int, float], Network, tuple[str, ...], np.ndarray]:
+    with_prv, prvs = _add_prvs(setup.wn, setup.zone)
+    elevations = np.array([with_prv.get_node(with_prv.get_link(p).end_node_name).elevation for p in prvs])
+    # a setting above the inlet head opens the PRV fully: no use asking more than the sources give
+    ceiling = max([float(r.base_head) for _, r in with_prv.reservoirs()]
+                  + [float(t.elevation + t.max_level) for _, t in with_prv.tanks()]
+                  + [float(np.max(elevations)) + target_m]) + SOURCE_MARGIN_M
+    demand = setup.demand_nodes or list(setup.zone.junctions)
+    start = float(np.max(elevations)) + target_m + 10.0
+    rule = _critical_rule(target_m, ceiling)
+    control = _OutletHead(prvs, elevations, demand, list(setup.zone.inlets), rule, start)
+    with _session(with_prv, setup.leakage.n1) as session:
+        run = _run(session, setup, control)
+    return run, dict(control.heads), with_prv, prvs, elevations
+
+
+def _plan(mode: str, heads: pd.Series, inflow_m3s: pd.Series, setup: _Setup,
+          target_m: float) -> dict[str, Any]:
+    """Return the lowest settings of ``mode`` that keep the critical run's heads at every step."""
+    if mode == "fixed":
+        return {"outlet_head_m": round(float(heads.max()), 3)}
+    if mode == "time":
+        hours = np.array([_hour_of_day(int(t), setup.start_clock_s) for t in heads.index])
+        night = np.isin(hours, NIGHT_HOURS)
+        day_head = float(heads[~night].max()) if (~night).any() else float(heads.max())
+        night_head = float(heads[night].max()) if night.any() else day_head
+        return {"day_head_m": round(day_head, 3), "night_head_m": round(night_head, 3),
+                "night_hours": list(NIGHT_HOURS)}
+    if mode == "flow":
+        a, b = _flow_curve(inflow_m3s.reindex(heads.index).to_numpy(dtype=float), heads.to_numpy(dtype=float))
+        return {"a_m": round(a, 4), "b_m_per_m3s2": round(b, 4)}
+    return {"target_m": target_m}
+
+
+def _flow_curve(flow_m3s: np.ndarray, head_m: np.ndarray) -> tuple[float, float]:
+    """Fit ``H = a + b Q^2`` (b >= 0) above every ``(Q_t, H_t)``, with the least mean head.
+
+    For a given b the lowest covering a is ``max(H_t - b Q_t^2)``; the mean head
+    ``a(b) + b mean(Q^2)`` is convex in b, and it is minimised over the slopes at which the
+    covering point changes (every slope between two points, and 0).
+    """
+    q2 = np.nan_to_num(flow_m3s, nan=0.0) ** 2
+    if np.ptp(q2) <= 0:
+        return float(np.max(head_m)), 0.0
+    dq = q2[:, None] - q2[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slopes = (head_m[:, None] - head_m[None, :]) / dq
+    candidates = np.unique(np.concatenate([[0.0], slopes[np.isfinite(slopes) & (slopes > 0)]]))
+    if len(candidates) > MAX_SLOPES:
+        candidates = np.quantile(candidates, np.linspace(0.0, 1.0, MAX_SLOPES))
+    covering = np.max(head_m[None, :] - candidates[:, None] * q2[None, :], axis=1)
+    mean_head = covering + candidates * float(q2.mean())
+    best = int(np.argmin(mean_head))
+    return float(covering[best]), float(candidates[best])
+
+
+def _plan_rule(mode: str, settings: dict[str, Any],
+               start_clock_s: int) -> Callable[[StepReading, float], float]:
+    if mode == "fixed":
+        return lambda _r, _h: float(settings["outlet_head_m"])
+    if mode == "time":
+        def time_rule(reading: StepReading, _head_m: float) -> float:
+            night = _hour_of_day(reading.time_s, start_clock_s) in settings["night_hours"]
+            return float(settings["night_head_m"] if night else settings["day_head_m"])
+        return time_rule
+    def flow_rule(reading: StepReading, _head_m: float) -> float:
+        q = float(np.abs(reading.flow_m3s).sum())
+        return float(settings["a_m"] + settings["b_m_per_m3s2"] * q * q)
+    return flow_rule
+
+
+def _violations(run: ExtendedPeriod, setup: _Setup, min_service_pressure_m: float) -> list[dict[str, Any]]:
+    demand = setup.demand_nodes or list(setup.zone.junctions)
+    pressure = run.pressure_m[demand]
+    low = pressure.min()
+    out = []
+    for junction in low[low < min_service_pressure_m - REACH_TOLERANCE_M].sort_values().index:
+        out.append({"junction": str(junction), "min_pressure_m": round(float(low[junction]), 3),
+                    "time_s": int(pressure[junction].idxmin())})
+    return out
+
+
+def _check_reachable(heads: dict[int, float], run: ExtendedPeriod, setup: _Setup, target_m: float) -> None:
+    demand = setup.demand_nodes or list(setup.zone.junctions)
+    low = run.pressure_m[demand].min(axis=1)
+    short = low[low < target_m - REACH_TOLERANCE_M]
+    if len(short):
+        worst = short.idxmin()
+        msg = (f"zone {setup.zone.name}: with its PRV(s) wide open the lowest pressure at "
+               f"{_clock(int(worst), setup.start_clock_s)} is {float(short.min()):.1f} m, below the target "
+               f"{target_m:g} m (at {len(short)} of {len(low)} times): the inlet head cannot hold it; "
+               f"give a target of at most {float(low.min()):.1f} m")
+        raise InputError(msg)
+
+
+def _clock(time_s: int, start_clock_s: int) -> str:
+    t = (time_s + start_clock_s) % DAY_S
+    return f"{t // HOUR_S:02d}:{t % HOUR_S // 60:02d}"
+
+
+def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: float, n1: float,
+                   night_leakage_m3h: float | None) -> tuple[_Setup, ZoneState, dict[str, ModeRun]]:
+    for mode in modes:
+        if mode not in MODES:
+            raise InputError(f"mode {mode!r}: use one of {', '.join(MODES)}")
+    if not np.isfinite(target_m) or target_m <= 0:
+        raise InputError(f"target = {target_m} m: give the pressure the critical point must keep, above 0 m")
+    setup, before_run = _prepare(wn, zone, n1=n1, night_leakage_m3h=night_leakage_m3h)
+    before = _state(before_run, setup)
+    if "time" in modes:
+        _check_patterns(wn, setup)
+    critical, heads, with_prv, prvs, elevations = _critical_run(setup, target_m)
+    _check_reachable(heads, critical, setup, target_m)
+    head_series = pd.Series(heads, dtype=float).sort_index()
+    head_series = head_series[head_series.index < DAY_S]
+    inflow = (critical.flowrate_m3s.abs().sum(axis=1) if critical.flowrate_m3s is not None
+              else pd.Series(dtype=float))
+    out: dict[str, ModeRun] = {}
+    for mode in modes:
+        settings = _plan(mode, head_series, inflow, setup, target_m)
+        settings["outlet_elevation_m"] = [round(float(z), 3) for z in elevations]
+        plan = PrvPlan(prvs, mode, settings)
+        if mode == "critical":
+            out[mode] = (plan, critical, heads)
+            continue
+        rule = _plan_rule(mode, settings, setup.start_clock_s)
+        control = _OutletHead(prvs, elevations, [], list(zone.inlets), rule, float(head_series.max()))
+        with _session(with_prv, n1) as session:
+            run = _run(session, setup, control)
+        out[mode] = (plan, run, dict(control.heads))
+    return setup, before, out
+
+
+def _check_patterns(wn: wntr.network.WaterNetworkModel, setup: _Setup) -> None:
+    if setup.night_time_s == setup.peak_time_s:
+        msg = (f"{wn.name or 'the network'}: the zone's demand is the same at every hour (no demand "
+               "pattern), so a time-modulated PRV has no night to lower; give the model its demand "
+               "patterns, or use the fixed mode")
+        raise InputError(msg)
+
+
+def _findings(setup: _Setup, before: ZoneState, after: ZoneState) -> list[Finding]:
+    found = []
+    if any(setup.wn.get_node(j).emitter_coefficient for j in setup.wn.junction_name_list):
+        found.append(warning("pressure-model-emitters", "the model has emitters of its own: the runs give "
+                             f"them the exponent N1 = {setup.leakage.n1:g} (EPANET has one emitter exponent)",
+                             fix="remove them, or set N1 to the model's emitter exponent"))
+    if after.leakage_m3_per_day > before.leakage_m3_per_day * (1 + 1e-6):
+        found.append(warning("pressure-leakage-up", f"leakage rises from {before.leakage_m3_per_day:.1f} to "
+                             f"{after.leakage_m3_per_day:.1f} m3/day: the target is above today's pressures",
+                             fix="lower the target to the minimum service pressure"))
+    if not setup.demand_nodes:
+        found.append(warning("pressure-no-demand", f"zone {setup.zone.name} has no junction with demand: the "
+                             "critical point is taken over every junction", fix="give the model its demands"))
+    return found
+
+
+def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fixed", target_m: float,
+             n1: float = 1.0, night_leakage_m3h: float | None = None,
+             min_service_pressure_m: float | None = None,
+             variable_cost_per_m3: float | None = None) -> ScenarioResult:
+    """Run one pressure-management scenario on a zone, before and after its PRV(s).
+
+    Parameters
+    ----------
+    wn : wntr.network.WaterNetworkModel
+        The network (not changed).
+    zone : Zone
+        From :func:`~nrwkit.pressure.zone_from_dma` or :func:`~nrwkit.pressure.zone_from_inlets`.
+    mode : {"fixed", "time", "flow", "critical"}
+        PRV control mode, at its lowest settings that keep ``target_m`` at the critical point
+        at every step of the day.
+    target_m : float
+        Pressure the critical point (the lowest-pressure junction with demand) must keep, m.
+    n1 : float
+        FAVAD exponent of the zone's leakage (0 < N1 <= 3).
+    night_leakage_m3h : float, optional
+        The zone's leakage at the night hour today, m3/h (default: its unavoidable background
+        leakage, :func:`background_leakage`).
+    min_service_pressure_m : float, optional
+        Pressure below which a customer is not served (default ``target_m``).
+    variable_cost_per_m3 : float, optional
+        Variable production cost, to value the water saved.
+
+    Returns
+    -------
+    ScenarioResult
+
+    Raises
+    ------
+    InputError
+        For a mode or N1 out of range, a target the inlet head cannot hold, a time-modulated
+        mode on a model without demand patterns, or an inlet nrwkit cannot put a PRV on.
+    SimulationError
+        When EPANET cannot solve the network as it is.
+    """
+    setup, before, runs = _scenario_runs(wn, zone, [mode], target_m=target_m, n1=n1,
+                                         night_leakage_m3h=night_leakage_m3h)
+    plan, run, heads = runs[mode]
+    after = _state(run, setup, heads)
+    saved = (before.leakage_m3_per_day - after.leakage_m3_per_day) * DAYS_PER_YEAR
+    return ScenarioResult(
+        zone=zone, before=before, after=after, prv=plan, leakage=setup.leakage, target_m=target_m,
+        service_violations=_violations(run, setup, target_m if min_service_pressure_m is None
+                                       else min_service_pressure_m),
+        warnings=_findings(setup, before, after),
+        value_saved_per_year=None if variable_cost_per_m3 is None else saved * variable_cost_per_m3)
+
+
+def compare_modes(wn: wntr.network.WaterNetworkModel, zone: Zone, *, target_m: float, n1: float = 1.0,
+                  night_leakage_m3h: float | None = None) -> pd.DataFrame:
+    """Compare the four modes on a zone, each at its lowest settings for ``target_m``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per mode (``before`` first): ``azp_m``, ``aznp_m``, ``max_pressure_m``,
+        ``critical_pressure_m``, ``leakage_m3_per_day``, ``leakage_reduction_percent``,
+        ``burst_reduction_percent`` (central BFF), ``ndf_hours``.
+    """
+    modes = ["fixed", "time", "flow", "critical"]
+    if _flat_demand(wn, zone):
+        modes.remove("time")
+    setup, before, runs = _scenario_runs(wn, zone, modes, target_m=target_m, n1=n1,
+                                         night_leakage_m3h=night_leakage_m3h)
+    rows = {"before": before}
+    rows.update({mode: _state(run, setup, heads) for mode, (_, run, heads) in runs.items()})
+    table = pd.DataFrame({name: {**state.to_dict()} for name, state in rows.items()}).T
+    base = before.leakage_m3_per_day
+    table["leakage_reduction_percent"] = [100.0 * (base - s.leakage_m3_per_day) / base if base > 0 else 0.0
+                                          for s in rows.values()]
+    table["burst_reduction_percent"] = [
+        burst_reduction_percent(before.max_pressure_m, s.max_pressure_m)["central"] for s in rows.values()]
+    return table.drop(columns=["critical_node"])
+
+
+def _flat_demand(wn: wntr.network.WaterNetworkModel, zone: Zone) -> bool:
+    multipliers = [np.asarray(wn.get_pattern(d.pattern_name).multipliers) for j in zone.junctions
+                   for d in wn.get_node(j).demand_timeseries_list if d.pattern_name in wn.pattern_name_list]
+    return not any(np.ptp(m) > 0 for m in multipliers if len(m))
