@@ -396,12 +396,26 @@ class _OutletHead:
         return self.settings()
 
 
-def _critical_rule(target_m: float, ceiling_m: float) -> Callable[[StepReading, float], float]:
+@dataclass(frozen=True)
+class _Targets:
+    """The pressure the critical point must keep: by day, and in the night hours."""
+
+    day_m: float
+    night_m: float
+    start_clock_s: int
+
+    def at(self, time_s: int) -> float:
+        night = _hour_of_day(time_s, self.start_clock_s) in NIGHT_HOURS
+        return self.night_m if night else self.day_m
+
+
+def _critical_rule(targets: _Targets, ceiling_m: float) -> Callable[[StepReading, float], float]:
     def rule(reading: StepReading, head_m: float) -> float:
-        low = float(np.min(reading.pressure_m)) if len(reading.pressure_m) else target_m
-        if abs(low - target_m) <= CONTROL_TOLERANCE_M:
+        target = targets.at(reading.time_s)
+        low = float(np.min(reading.pressure_m)) if len(reading.pressure_m) else target
+        if abs(low - target) <= CONTROL_TOLERANCE_M:
             return head_m
-        return float(min(head_m + (target_m - low), ceiling_m))
+        return float(min(head_m + (target - low), ceiling_m))
     return rule
 
 
@@ -490,25 +504,25 @@ def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float,
     return setup, before
 
 
-def _critical_run(setup: _Setup, target_m: float
+def _critical_run(setup: _Setup, targets: _Targets
                   ) -> tuple[ExtendedPeriod, dict[int, float], Network, tuple[str, ...], np.ndarray]:
     with_prv, prvs = _add_prvs(setup.wn, setup.zone)
     elevations = np.array([with_prv.get_node(with_prv.get_link(p).end_node_name).elevation for p in prvs])
     # a setting above the inlet head opens the PRV fully: no use asking more than the sources give
     ceiling = max([float(r.base_head) for _, r in with_prv.reservoirs()]
                   + [float(t.elevation + t.max_level) for _, t in with_prv.tanks()]
-                  + [float(np.max(elevations)) + target_m]) + SOURCE_MARGIN_M
+                  + [float(np.max(elevations)) + targets.day_m]) + SOURCE_MARGIN_M
     demand = setup.demand_nodes or list(setup.zone.junctions)
-    start = float(np.max(elevations)) + target_m + 10.0
-    rule = _critical_rule(target_m, ceiling)
+    start = float(np.max(elevations)) + targets.day_m + 10.0
+    rule = _critical_rule(targets, ceiling)
     control = _OutletHead(prvs, elevations, demand, list(setup.zone.inlets), rule, start)
     with _session(with_prv, setup.leakage.n1) as session:
         run = _run(session, setup, control)
     return run, dict(control.heads), with_prv, prvs, elevations
 
 
-def _plan(mode: str, heads: pd.Series, inflow_m3s: pd.Series, setup: _Setup,
-          target_m: float) -> dict[str, Any]:
+def _plan(mode: str, heads: pd.Series, inflow_m3s: pd.Series, setup: _Setup, target_m: float,
+          night_target_m: float) -> dict[str, Any]:
     """Return the lowest settings of ``mode`` that keep the critical run's heads at every step."""
     if mode == "fixed":
         return {"outlet_head_m": round(float(heads.max()), 3)}
@@ -522,7 +536,7 @@ def _plan(mode: str, heads: pd.Series, inflow_m3s: pd.Series, setup: _Setup,
     if mode == "flow":
         a, b = _flow_curve(inflow_m3s.reindex(heads.index).to_numpy(dtype=float), heads.to_numpy(dtype=float))
         return {"a_m": round(a, 4), "b_m_per_m3s2": round(b, 4)}
-    return {"target_m": target_m}
+    return {"target_m": target_m, "night_target_m": night_target_m, "night_hours": list(NIGHT_HOURS)}
 
 
 def _flow_curve(flow_m3s: np.ndarray, head_m: np.ndarray) -> tuple[float, float]:
@@ -573,16 +587,17 @@ def _violations(run: ExtendedPeriod, setup: _Setup, min_service_pressure_m: floa
     return out
 
 
-def _check_reachable(heads: dict[int, float], run: ExtendedPeriod, setup: _Setup, target_m: float) -> None:
+def _check_reachable(run: ExtendedPeriod, setup: _Setup, targets: _Targets) -> None:
     demand = setup.demand_nodes or list(setup.zone.junctions)
     low = run.pressure_m[demand].min(axis=1)
-    short = low[low < target_m - REACH_TOLERANCE_M]
+    wanted = pd.Series([targets.at(int(t)) for t in low.index], index=low.index)
+    short = (wanted - low)[low < wanted - REACH_TOLERANCE_M]
     if len(short):
-        worst = short.idxmin()
+        worst = short.idxmax()
         msg = (f"zone {setup.zone.name}: with its PRV(s) wide open the lowest pressure at "
-               f"{_clock(int(worst), setup.start_clock_s)} is {float(short.min()):.1f} m, below the target "
-               f"{target_m:g} m (at {len(short)} of {len(low)} times): the inlet head cannot hold it; "
-               f"give a target of at most {float(low.min()):.1f} m")
+               f"{_clock(int(worst), setup.start_clock_s)} is {float(low[worst]):.1f} m, below the target "
+               f"{float(wanted[worst]):g} m (at {len(short)} of {len(low)} times): the inlet head cannot "
+               f"hold it; give a target of at most {float(low.min()):.1f} m")
         raise InputError(msg)
 
 
@@ -592,25 +607,28 @@ def _clock(time_s: int, start_clock_s: int) -> str:
 
 
 def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: float, n1: float,
-                   night_leakage_m3h: float | None) -> tuple[_Setup, ZoneState, dict[str, ModeRun]]:
+                   night_leakage_m3h: float | None, night_target_m: float | None = None
+                   ) -> tuple[_Setup, ZoneState, dict[str, ModeRun]]:
     for mode in modes:
         if mode not in MODES:
             raise InputError(f"mode {mode!r}: use one of {', '.join(MODES)}")
-    if not np.isfinite(target_m) or target_m <= 0:
-        raise InputError(f"target = {target_m} m: give the pressure the critical point must keep, above 0 m")
+    for name, value in (("target", target_m), ("night target", night_target_m)):
+        if value is not None and (not np.isfinite(value) or value <= 0):
+            raise InputError(f"{name} = {value} m: give the pressure the critical point must keep, above 0 m")
     setup, before_run = _prepare(wn, zone, n1=n1, night_leakage_m3h=night_leakage_m3h)
     before = _state(before_run, setup)
     if "time" in modes:
         _check_patterns(wn, setup)
-    critical, heads, with_prv, prvs, elevations = _critical_run(setup, target_m)
-    _check_reachable(heads, critical, setup, target_m)
+    targets = _Targets(target_m, target_m if night_target_m is None else night_target_m, setup.start_clock_s)
+    critical, heads, with_prv, prvs, elevations = _critical_run(setup, targets)
+    _check_reachable(critical, setup, targets)
     head_series = pd.Series(heads, dtype=float).sort_index()
     head_series = head_series[head_series.index < DAY_S]
     inflow = (critical.flowrate_m3s.abs().sum(axis=1) if critical.flowrate_m3s is not None
               else pd.Series(dtype=float))
     out: dict[str, ModeRun] = {}
     for mode in modes:
-        settings = _plan(mode, head_series, inflow, setup, target_m)
+        settings = _plan(mode, head_series, inflow, setup, target_m, targets.night_m)
         settings["outlet_elevation_m"] = [round(float(z), 3) for z in elevations]
         plan = PrvPlan(prvs, mode, settings)
         if mode == "critical":
@@ -649,7 +667,7 @@ def _findings(setup: _Setup, before: ZoneState, after: ZoneState) -> list[Findin
 
 
 def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fixed", target_m: float,
-             n1: float = 1.0, night_leakage_m3h: float | None = None,
+             night_target_m: float | None = None, n1: float = 1.0, night_leakage_m3h: float | None = None,
              min_service_pressure_m: float | None = None,
              variable_cost_per_m3: float | None = None) -> ScenarioResult:
     """Run one pressure-management scenario on a zone, before and after its PRV(s).
@@ -665,6 +683,8 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
         at every step of the day.
     target_m : float
         Pressure the critical point (the lowest-pressure junction with demand) must keep, m.
+    night_target_m : float, optional
+        The pressure it must keep in the night hours (00:00-06:00), m (default ``target_m``).
     n1 : float
         FAVAD exponent of the zone's leakage (0 < N1 <= 3).
     night_leakage_m3h : float, optional
@@ -688,21 +708,25 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
         When EPANET cannot solve the network as it is.
     """
     setup, before, runs = _scenario_runs(wn, zone, [mode], target_m=target_m, n1=n1,
-                                         night_leakage_m3h=night_leakage_m3h)
+                                         night_leakage_m3h=night_leakage_m3h, night_target_m=night_target_m)
     plan, run, heads = runs[mode]
     after = _state(run, setup, heads)
     saved = (before.leakage_m3_per_day - after.leakage_m3_per_day) * DAYS_PER_YEAR
     return ScenarioResult(
         zone=zone, before=before, after=after, prv=plan, leakage=setup.leakage, target_m=target_m,
-        service_violations=_violations(run, setup, target_m if min_service_pressure_m is None
-                                       else min_service_pressure_m),
+        service_violations=_violations(run, setup, min(target_m, night_target_m or target_m)
+                                       if min_service_pressure_m is None else min_service_pressure_m),
         warnings=_findings(setup, before, after),
         value_saved_per_year=None if variable_cost_per_m3 is None else saved * variable_cost_per_m3)
 
 
 def compare_modes(wn: wntr.network.WaterNetworkModel, zone: Zone, *, target_m: float, n1: float = 1.0,
-                  night_leakage_m3h: float | None = None) -> pd.DataFrame:
+                  night_leakage_m3h: float | None = None,
+                  night_target_m: float | None = None) -> pd.DataFrame:
     """Compare the four modes on a zone, each at its lowest settings for ``target_m``.
+
+    Parameters are those of :func:`scenario`. The time-modulated mode is left out on a model
+    whose zone demands have no pattern (it would equal the fixed mode).
 
     Returns
     -------
@@ -715,7 +739,7 @@ def compare_modes(wn: wntr.network.WaterNetworkModel, zone: Zone, *, target_m: f
     if _flat_demand(wn, zone):
         modes.remove("time")
     setup, before, runs = _scenario_runs(wn, zone, modes, target_m=target_m, n1=n1,
-                                         night_leakage_m3h=night_leakage_m3h)
+                                         night_leakage_m3h=night_leakage_m3h, night_target_m=night_target_m)
     rows = {"before": before}
     rows.update({mode: _state(run, setup, heads) for mode, (_, run, heads) in runs.items()})
     table = pd.DataFrame({name: {**state.to_dict()} for name, state in rows.items()}).T
