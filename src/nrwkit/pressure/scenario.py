@@ -64,6 +64,10 @@ NIGHT_HOURS = (0, 1, 2, 3, 4, 5)
 CONTROL_TOLERANCE_M = 0.05
 #: A target missed by more than this at some step is unreachable, m.
 REACH_TOLERANCE_M = 0.5
+#: Pressures beyond this are no physical solution, m.
+MAX_PHYSICAL_M = 1e4
+#: An inlet flow out of the zone above this is a reversal, m3/s.
+REVERSE_FLOW_M3S = 1e-4
 #: Slopes tried when fitting the flow-modulation curve.
 MAX_SLOPES = 2000
 #: How far above the highest source head critical-point control may ask a PRV, m (pumps).
@@ -431,15 +435,22 @@ class _Setup:
     demand_nodes: list[str]
     weights: pd.Series
     leakage: LeakageModel
+    service_m: float
     night_time_s: int
     peak_time_s: int
     start_clock_s: int
 
 
-def _session(wn: wntr.network.WaterNetworkModel, n1: float) -> HydraulicSession:
-    with changed_options(wn, emitter_exponent=n1, hydraulic_step_s=min(int(wn.options.time.hydraulic_timestep
-                                                                          or STEP_S), STEP_S)):
-        return HydraulicSession(wn)
+def _session(wn: wntr.network.WaterNetworkModel, n1: float, service_m: float) -> HydraulicSession:
+    """Open a session with the leakage exponent, steps of 15 minutes at most, pressure-dependent demand.
+
+    Demand is pressure-dependent (full at ``service_m``, none at 0 m): a customer below the
+    service pressure gets less water, as on the street, and a zone short of head gives low
+    pressures rather than EPANET's meaningless negative ones.
+    """
+    step = min(int(wn.options.time.hydraulic_timestep or STEP_S), STEP_S)
+    with changed_options(wn, emitter_exponent=n1, hydraulic_step_s=step):
+        return HydraulicSession(wn, demand_model="PDD", required_pressure_m=service_m, minimum_pressure_m=0.0)
 
 
 def _run(session: HydraulicSession, setup: _Setup, control: _OutletHead | None = None) -> ExtendedPeriod:
@@ -473,19 +484,21 @@ def _state(run: ExtendedPeriod, setup: _Setup, heads: dict[int, float] | None = 
         ndf_hours=daily_m3 / night_rate if night_rate > 0 else float("nan"), hourly=hourly)
 
 
-def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float,
-             night_leakage_m3h: float | None) -> tuple[_Setup, ExtendedPeriod]:
+def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float, night_leakage_m3h: float | None,
+             service_m: float) -> tuple[_Setup, ExtendedPeriod]:
     check_n1(n1)
     demand_nodes = [j for j in zone.junctions if j in _demand_junctions(wn, zone)]
     weights, _ = _connections(wn, zone)
-    with _session(wn, n1) as session:
+    with _session(wn, n1, service_m) as session:
         dry = session.run(duration_s=DAY_S, report_step_s=STEP_S, links=list(zone.inlets))
+        _check_physical(dry, zone)
+        _check_one_way(wn, dry, zone)
         zone_demand = dry.demand_m3s[list(zone.junctions)].clip(lower=0).sum(axis=1)
         zone_demand = zone_demand[zone_demand.index < DAY_S]
         night_time, peak_time = int(zone_demand.idxmin()), int(zone_demand.idxmax())
         leakage = background_leakage(wn, zone, dry.pressure_m.loc[night_time], n1=n1,
                                      night_leakage_m3h=night_leakage_m3h)
-        setup = _Setup(wn, zone, demand_nodes, weights, leakage, night_time, peak_time,
+        setup = _Setup(wn, zone, demand_nodes, weights, leakage, service_m, night_time, peak_time,
                        int(wn.options.time.start_clocktime or 0))
         for _ in range(2):  # leakage lowers the pressures it was calibrated at: rescale twice
             before = _run(session, setup)
@@ -499,9 +512,34 @@ def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float,
         before = _run(session, setup)
     if not before.converged:
         times = list_ids([_clock(t, setup.start_clock_s) for t in before.unbalanced_s])
-        raise SimulationError(f"EPANET did not converge on the network as it is (at {times}): check it "
-                              "with nrwkit's inspection first")
+        raise SimulationError(f"zone {zone.name}: EPANET did not converge on the network as it is (at "
+                              f"{times}): check it with nrwkit's inspection first")
     return setup, before
+
+
+def _check_physical(run: ExtendedPeriod, zone: Zone) -> None:
+    """Refuse a zone whose pressures EPANET cannot give as numbers a PRV could act on."""
+    pressure = run.pressure_m[list(zone.junctions)].to_numpy(dtype=float)
+    if not np.all(np.isfinite(pressure)) or np.abs(pressure).max() > MAX_PHYSICAL_M:
+        worst = float(np.nanmax(np.abs(pressure)))
+        msg = (f"zone {zone.name}: EPANET gives no physical pressures in it (up to {worst:.3g} m) for the "
+               "network as it is: check the network's supply first (nrwkit's inspection)")
+        raise SimulationError(msg)
+
+
+def _check_one_way(wn: Network, run: ExtendedPeriod, zone: Zone) -> None:
+    """Refuse an inlet that carries water out of the zone at some time: a PRV would stop it."""
+    if run.flowrate_m3s is None:
+        return
+    for inlet, end in zip(zone.inlets, zone.inlet_ends, strict=True):
+        into = run.flowrate_m3s[inlet] * (1.0 if wn.get_link(inlet).end_node_name == end else -1.0)
+        out = into[into < -REVERSE_FLOW_M3S]
+        if len(out):
+            msg = (f"zone {zone.name}: inlet {inlet} carries water out of the zone at {len(out)} of "
+                   f"{len(into)} times (up to {-float(out.min()) * LITRES_PER_M3:.1f} l/s): a tank or "
+                   "another zone is fed through it, and a PRV would stop that flow; choose a zone fed one "
+                   "way")
+            raise InputError(msg)
 
 
 def _critical_run(setup: _Setup, targets: _Targets
@@ -516,7 +554,15 @@ def _critical_run(setup: _Setup, targets: _Targets
     start = float(np.max(elevations)) + targets.day_m + 10.0
     rule = _critical_rule(targets, ceiling)
     control = _OutletHead(prvs, elevations, demand, list(setup.zone.inlets), rule, start)
-    with _session(with_prv, setup.leakage.n1) as session:
+    try:
+        session = _session(with_prv, setup.leakage.n1, setup.service_m)
+    except (InputError, SimulationError) as exc:
+        first = str(exc).splitlines()[0].split(": ", 1)[-1]
+        msg = (f"zone {setup.zone.name}: EPANET refuses the network with a PRV at {list_ids(prvs)} "
+               f"({first}); "
+               "EPANET allows no PRV next to a tank, a reservoir or another valve: choose other inlet pipes")
+        raise InputError(msg) from exc
+    with session:
         run = _run(session, setup, control)
     return run, dict(control.heads), with_prv, prvs, elevations
 
@@ -592,6 +638,12 @@ def _check_reachable(run: ExtendedPeriod, setup: _Setup, targets: _Targets) -> N
     low = run.pressure_m[demand].min(axis=1)
     wanted = pd.Series([targets.at(int(t)) for t in low.index], index=low.index)
     short = (wanted - low)[low < wanted - REACH_TOLERANCE_M]
+    if len(short) and float(low.min()) <= 0:
+        msg = (f"zone {setup.zone.name}: even with its PRV(s) wide open the lowest pressure is "
+               f"{float(low.min()):.1f} m at {_clock(int(low.idxmin()), setup.start_clock_s)}: the zone "
+               "lacks "
+               "supply head before any pressure management; check the network's supply first")
+        raise InputError(msg)
     if len(short):
         worst = short.idxmax()
         msg = (f"zone {setup.zone.name}: with its PRV(s) wide open the lowest pressure at "
@@ -615,7 +667,8 @@ def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: f
     for name, value in (("target", target_m), ("night target", night_target_m)):
         if value is not None and (not np.isfinite(value) or value <= 0):
             raise InputError(f"{name} = {value} m: give the pressure the critical point must keep, above 0 m")
-    setup, before_run = _prepare(wn, zone, n1=n1, night_leakage_m3h=night_leakage_m3h)
+    service = min(target_m, target_m if night_target_m is None else night_target_m)
+    setup, before_run = _prepare(wn, zone, n1=n1, night_leakage_m3h=night_leakage_m3h, service_m=service)
     before = _state(before_run, setup)
     if "time" in modes:
         _check_patterns(wn, setup)
@@ -636,7 +689,7 @@ def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: f
             continue
         rule = _plan_rule(mode, settings, setup.start_clock_s)
         control = _OutletHead(prvs, elevations, [], list(zone.inlets), rule, float(head_series.max()))
-        with _session(with_prv, n1) as session:
+        with _session(with_prv, n1, setup.service_m) as session:
             run = _run(session, setup, control)
         out[mode] = (plan, run, dict(control.heads))
     return setup, before, out
