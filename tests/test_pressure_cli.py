@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import wntr
 from click.testing import CliRunner
-from nrwkit_cli.main import cli
 from test_pressure import _line_zone
 
 from nrwkit import dma
-from nrwkit.networks import load
 from nrwkit.network.io import write_inp
+from nrwkit.networks import load
+from nrwkit_cli.main import cli
 
 
 @pytest.fixture(scope="module")
