@@ -7,6 +7,7 @@ from .imported import import_report
 from .index import index_report, write_index
 from .inspection import inspection_report
 from .maps import network_map
+from .pressure import pressure_report
 
 __all__ = [
     "Card",
@@ -21,5 +22,6 @@ __all__ = [
     "inspection_report",
     "maps",
     "network_map",
+    "pressure_report",
     "table_html",
 ]
