@@ -79,3 +79,18 @@ def test_unreachable_target_and_flat_demand_exit_2_and_write_nothing(line_inp, t
     assert result.exit_code == 2 and "no demand" in result.output
     result = _run(str(line_inp), "--inlet", "P99", "--target", "20")
     assert result.exit_code == 2 and "P99" in result.output
+
+
+def test_report_and_workspace_run(line_inp, tmp_path):
+    report = tmp_path / "out" / "pressure.html"
+    result = _run(str(line_inp), "--inlet", "P1", "--target", "20", "--report", str(report))
+    assert result.exit_code == 0 and report.is_file() and f"wrote {report}" in result.output
+    again = _run(str(line_inp), "--inlet", "P1", "--target", "20", "--report", str(report))
+    assert again.exit_code == 2 and "--overwrite" in again.output
+    ws = tmp_path / "ws"
+    assert CliRunner().invoke(cli, ["init", str(ws), "--network", str(line_inp), "-q"]).exit_code == 0
+    saved = _run(str(ws), "--inlet", "P1", "--target", "20", "--mode", "time", "--json")
+    assert saved.exit_code == 0, saved.output
+    runs = json.loads((ws / "runs.json").read_text())["runs"]
+    assert [r["analysis"] for r in runs] == ["pressure-scenario"]
+    assert sorted(Path(f).suffix for f in runs[0]["files"]) == [".html", ".json"]

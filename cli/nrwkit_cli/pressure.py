@@ -123,10 +123,8 @@ def _write(wn: Any, network: str, result: Any, comparison: Any, data: dict[str, 
     """Write the report and, on a workspace, the run; return the files written."""
     if report_path is None and not is_workspace(network):
         return []
-    try:
-        from nrwkit.report.pressure import pressure_report
-    except ImportError:  # the report module is not there yet: say so rather than write half a run
-        raise click.UsageError("this version of nrwkit cannot write pressure reports yet") from None
+    from nrwkit.report.pressure import pressure_report
+
     report = pressure_report(wn, result, comparison=comparison, network_path=resolve(network))
     saved: list[Path] = []
     if report_path is not None:

@@ -795,13 +795,14 @@ def compare_modes(wn: wntr.network.WaterNetworkModel, zone: Zone, *, target_m: f
                                          night_leakage_m3h=night_leakage_m3h, night_target_m=night_target_m)
     rows = {"before": before}
     rows.update({mode: _state(run, setup, heads) for mode, (_, run, heads) in runs.items()})
-    table = pd.DataFrame({name: {**state.to_dict()} for name, state in rows.items()}).T
+    table = pd.DataFrame({name: state.to_dict() for name, state in rows.items()}).T
+    table = table.drop(columns=["critical_node"]).astype(float)
     base = before.leakage_m3_per_day
     table["leakage_reduction_percent"] = [100.0 * (base - s.leakage_m3_per_day) / base if base > 0 else 0.0
                                           for s in rows.values()]
     table["burst_reduction_percent"] = [
         burst_reduction_percent(before.max_pressure_m, s.max_pressure_m)["central"] for s in rows.values()]
-    return table.drop(columns=["critical_node"])
+    return table
 
 
 def _flat_demand(wn: wntr.network.WaterNetworkModel, zone: Zone) -> bool:
