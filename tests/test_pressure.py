@@ -177,3 +177,17 @@ def test_the_callers_model_is_not_changed():
     scenario(wn, zone_from_inlets(wn, ["P1"]), mode="flow", target_m=20.0, n1=1.5)
     assert (sorted(wn.link_name_list), wn.options.hydraulic.emitter_exponent) == before
     assert isinstance(pd.Series(dtype=float), pd.Series)
+
+
+def test_fire_flow_critical_control_holds_where_a_fixed_outlet_fails():
+    wn = _line_zone()
+    zone = zone_from_inlets(wn, ["P1"])
+    fixed = scenario(wn, zone, mode="fixed", target_m=20.0, fire_flow_m3s=0.01, fire_residual_m=14.0)
+    critical = scenario(wn, zone, mode="critical", target_m=20.0, fire_flow_m3s=0.01, fire_residual_m=14.0)
+    # before any PRV the main's full head is there; a fixed outlet set for the day's demands is not
+    # enough for 10 l/s more, while critical-point control raises the outlet to hold the target
+    assert fixed.fire_flow["before_min_pressure_m"] > 14.0
+    assert fixed.fire_flow["after_min_pressure_m"] < 14.0 and not fixed.fire_flow["passes"]
+    assert "pressure-fire-flow" in {w.code for w in fixed.warnings}
+    assert critical.fire_flow["after_min_pressure_m"] == pytest.approx(20.0, abs=0.5)
+    assert critical.fire_flow["passes"] and critical.to_dict()["fire_flow"]["node"] == "J8"

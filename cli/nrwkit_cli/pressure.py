@@ -10,7 +10,7 @@ import click
 from nrwkit import pressure as nrwpressure
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json
-from nrwkit.units import DAYS_PER_YEAR
+from nrwkit.units import DAYS_PER_YEAR, LITRES_PER_M3
 from nrwkit.workspace import is_workspace, open_workspace, save_run
 
 from .options import (
@@ -66,6 +66,12 @@ def pressure_group() -> None:
                                 "lower of the targets].")
 @click.option("--cost", "variable_cost_per_m3", type=FiniteRange(min=0.0), metavar="PER_M3",
               help="Variable production cost per m3, to value the water saved.")
+@click.option("--fire-flow", "fire_flow_lps", type=FiniteRange(min=0.0, min_open=True, max=1e4),
+              metavar="L/S",
+              help="Also draw this fire flow at the critical node for 2 h from the peak hour, before and "
+                   "with the PRV, and report the pressure it leaves there.")
+@click.option("--fire-residual", "fire_residual_m", type=FiniteRange(min=0.0), default=14.0,
+              show_default=True, metavar="M", help="Residual pressure the fire flow must leave, m.")
 @click.option("--compare", is_flag=True,
               help="Also compare the four modes, each at its lowest settings for the target.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
@@ -76,7 +82,8 @@ def pressure_group() -> None:
 def scenario_command(network: str, dma_id: str | None, inlets: tuple[str, ...], mode: str, target_m: float,
                      night_target_m: float | None, n1: float, night_leakage_m3h: float | None,
                      min_service_pressure_m: float | None, variable_cost_per_m3: float | None,
-                     compare: bool, report_path: Path | None, overwrite: bool, as_json: bool) -> None:
+                     fire_flow_lps: float | None, fire_residual_m: float, compare: bool,
+                     report_path: Path | None, overwrite: bool, as_json: bool) -> None:
     """Put a PRV at the inlet(s) of a zone of NETWORK and compare the day before and after.
 
     Leakage follows pressure (FAVAD, exponent --n1), as emitters spread over the zone's mains
@@ -96,8 +103,10 @@ def scenario_command(network: str, dma_id: str | None, inlets: tuple[str, ...], 
             else nrwpressure.zone_from_inlets(wn, inlets))
     common: dict[str, Any] = {"target_m": target_m, "night_target_m": night_target_m, "n1": n1,
                               "night_leakage_m3h": night_leakage_m3h}
+    fire_m3s = None if fire_flow_lps is None else fire_flow_lps / LITRES_PER_M3
     result = nrwpressure.scenario(wn, zone, mode=mode, min_service_pressure_m=min_service_pressure_m,
-                                  variable_cost_per_m3=variable_cost_per_m3, **common)
+                                  variable_cost_per_m3=variable_cost_per_m3, fire_flow_m3s=fire_m3s,
+                                  fire_residual_m=fire_residual_m, **common)
     comparison = nrwpressure.compare_modes(wn, zone, **common) if compare else None
     data = result.to_dict()
     if comparison is not None:
@@ -178,6 +187,13 @@ def _text(result: Any, comparison: Any) -> list[str]:
     low = result.service_violations
     example = f" (e.g. {low[0]['junction']}, {low[0]['min_pressure_m']:.1f} m)" if low else ""
     lines.append(f"customers below the service pressure after: {len(low)}{example}")
+    fire = result.fire_flow
+    if fire is not None:
+        verdict = "passes" if fire["passes"] else "FAILS"
+        lines.append(f"fire flow {fire['flow_lps']:g} l/s at {fire['node']} for {fire['duration_h']:g} h "
+                     f"from the peak: {fire['before_min_pressure_m']:.1f} m before, "
+                     f"{fire['after_min_pressure_m']:.1f} m with the PRV ({verdict}: "
+                     f"{fire['residual_m']:g} m needed)")
     if comparison is not None:
         table = comparison[["azp_m", "max_pressure_m", "critical_pressure_m", "leakage_m3_per_day",
                             "leakage_reduction_percent", "burst_reduction_percent"]]

@@ -64,6 +64,8 @@ NIGHT_HOURS = (0, 1, 2, 3, 4, 5)
 CONTROL_TOLERANCE_M = 0.05
 #: A target missed by more than this at some step is unreachable, m.
 REACH_TOLERANCE_M = 0.5
+#: How long a fire flow is drawn from the peak hour, s.
+FIRE_DURATION_S = 2 * HOUR_S
 #: Pressures beyond this are no physical solution, m.
 MAX_PHYSICAL_M = 1e4
 #: An inlet flow out of the zone above this is a reversal, m3/s.
@@ -193,6 +195,10 @@ class ScenarioResult:
         ``pressure-*`` findings.
     value_saved_per_year : float or None
         Leakage saved times the variable production cost (when a cost was given).
+    fire_flow : dict or None
+        The fire-flow check (when a fire flow was given): ``node``, ``flow_lps``,
+        ``duration_h``, ``residual_m``, ``before_min_pressure_m``, ``after_min_pressure_m``,
+        ``passes``.
     """
 
     zone: Zone
@@ -204,6 +210,7 @@ class ScenarioResult:
     service_violations: list[dict[str, Any]]
     warnings: list[Finding]
     value_saved_per_year: float | None = None
+    fire_flow: dict[str, Any] | None = None
 
     @property
     def leakage_reduction_percent(self) -> float:
@@ -233,6 +240,7 @@ class ScenarioResult:
             "value_saved_per_year": None if self.value_saved_per_year is None
             else round(self.value_saved_per_year, 2),
             "service_violations": self.service_violations,
+            "fire_flow": self.fire_flow,
             "warnings": [w.to_dict() for w in self.warnings],
         }
 
@@ -401,6 +409,17 @@ class _OutletHead:
 
 
 @dataclass(frozen=True)
+class _Prvs:
+    """The network with its PRVs, and how each mode drives them."""
+
+    network: Network
+    links: tuple[str, ...]
+    elevations: np.ndarray
+    rules: dict[str, Callable[[StepReading, float], float]]
+    start_head_m: float
+
+
+@dataclass(frozen=True)
 class _Targets:
     """The pressure the critical point must keep: by day, and in the night hours."""
 
@@ -517,6 +536,13 @@ def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float, night
     return setup, before
 
 
+def _ceiling(with_prv: Network, elevations: np.ndarray, targets: _Targets) -> float:
+    """Return the highest outlet head worth asking (a setting above the inlet head opens a PRV)."""
+    return max([float(r.base_head) for _, r in with_prv.reservoirs()]
+               + [float(t.elevation + t.max_level) for _, t in with_prv.tanks()]
+               + [float(np.max(elevations)) + targets.day_m]) + SOURCE_MARGIN_M
+
+
 def _check_physical(run: ExtendedPeriod, zone: Zone) -> None:
     """Refuse a zone whose pressures EPANET cannot give as numbers a PRV could act on."""
     pressure = run.pressure_m[list(zone.junctions)].to_numpy(dtype=float)
@@ -546,13 +572,9 @@ def _critical_run(setup: _Setup, targets: _Targets
                   ) -> tuple[ExtendedPeriod, dict[int, float], Network, tuple[str, ...], np.ndarray]:
     with_prv, prvs = _add_prvs(setup.wn, setup.zone)
     elevations = np.array([with_prv.get_node(with_prv.get_link(p).end_node_name).elevation for p in prvs])
-    # a setting above the inlet head opens the PRV fully: no use asking more than the sources give
-    ceiling = max([float(r.base_head) for _, r in with_prv.reservoirs()]
-                  + [float(t.elevation + t.max_level) for _, t in with_prv.tanks()]
-                  + [float(np.max(elevations)) + targets.day_m]) + SOURCE_MARGIN_M
     demand = setup.demand_nodes or list(setup.zone.junctions)
     start = float(np.max(elevations)) + targets.day_m + 10.0
-    rule = _critical_rule(targets, ceiling)
+    rule = _critical_rule(targets, _ceiling(with_prv, elevations, targets))
     control = _OutletHead(prvs, elevations, demand, list(setup.zone.inlets), rule, start)
     try:
         session = _session(with_prv, setup.leakage.n1, setup.service_m)
@@ -660,7 +682,7 @@ def _clock(time_s: int, start_clock_s: int) -> str:
 
 def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: float, n1: float,
                    night_leakage_m3h: float | None, night_target_m: float | None = None
-                   ) -> tuple[_Setup, ZoneState, dict[str, ModeRun]]:
+                   ) -> tuple[_Setup, ZoneState, dict[str, ModeRun], _Prvs]:
     for mode in modes:
         if mode not in MODES:
             raise InputError(f"mode {mode!r}: use one of {', '.join(MODES)}")
@@ -680,6 +702,7 @@ def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: f
     inflow = (critical.flowrate_m3s.abs().sum(axis=1) if critical.flowrate_m3s is not None
               else pd.Series(dtype=float))
     out: dict[str, ModeRun] = {}
+    rules = {"critical": _critical_rule(targets, _ceiling(with_prv, elevations, targets))}
     for mode in modes:
         settings = _plan(mode, head_series, inflow, setup, target_m, targets.night_m)
         settings["outlet_elevation_m"] = [round(float(z), 3) for z in elevations]
@@ -687,12 +710,12 @@ def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: f
         if mode == "critical":
             out[mode] = (plan, critical, heads)
             continue
-        rule = _plan_rule(mode, settings, setup.start_clock_s)
-        control = _OutletHead(prvs, elevations, [], list(zone.inlets), rule, float(head_series.max()))
+        rules[mode] = _plan_rule(mode, settings, setup.start_clock_s)
+        control = _OutletHead(prvs, elevations, [], list(zone.inlets), rules[mode], float(head_series.max()))
         with _session(with_prv, n1, setup.service_m) as session:
             run = _run(session, setup, control)
         out[mode] = (plan, run, dict(control.heads))
-    return setup, before, out
+    return setup, before, out, _Prvs(with_prv, prvs, elevations, rules, float(head_series.max()))
 
 
 def _check_patterns(wn: wntr.network.WaterNetworkModel, setup: _Setup) -> None:
@@ -721,8 +744,8 @@ def _findings(setup: _Setup, before: ZoneState, after: ZoneState) -> list[Findin
 
 def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fixed", target_m: float,
              night_target_m: float | None = None, n1: float = 1.0, night_leakage_m3h: float | None = None,
-             min_service_pressure_m: float | None = None,
-             variable_cost_per_m3: float | None = None) -> ScenarioResult:
+             min_service_pressure_m: float | None = None, variable_cost_per_m3: float | None = None,
+             fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0) -> ScenarioResult:
     """Run one pressure-management scenario on a zone, before and after its PRV(s).
 
     Parameters
@@ -747,6 +770,11 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
         Pressure below which a customer is not served (default ``target_m``).
     variable_cost_per_m3 : float, optional
         Variable production cost, to value the water saved.
+    fire_flow_m3s : float, optional
+        Also draw this fire flow at the critical node for FIRE_DURATION_S from the peak hour,
+        before and with the PRV(s) in ``mode``, and report the lowest pressure it leaves there.
+    fire_residual_m : float
+        The residual pressure the fire flow must leave, m.
 
     Returns
     -------
@@ -760,17 +788,55 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
     SimulationError
         When EPANET cannot solve the network as it is.
     """
-    setup, before, runs = _scenario_runs(wn, zone, [mode], target_m=target_m, n1=n1,
-                                         night_leakage_m3h=night_leakage_m3h, night_target_m=night_target_m)
+    setup, before, runs, prvs = _scenario_runs(wn, zone, [mode], target_m=target_m, n1=n1,
+                                               night_leakage_m3h=night_leakage_m3h,
+                                               night_target_m=night_target_m)
     plan, run, heads = runs[mode]
     after = _state(run, setup, heads)
+    fire = None
+    if fire_flow_m3s is not None:
+        fire = _fire_check(setup, prvs, mode, after.critical_node, fire_flow_m3s, fire_residual_m)
     saved = (before.leakage_m3_per_day - after.leakage_m3_per_day) * DAYS_PER_YEAR
     return ScenarioResult(
         zone=zone, before=before, after=after, prv=plan, leakage=setup.leakage, target_m=target_m,
         service_violations=_violations(run, setup, min(target_m, night_target_m or target_m)
                                        if min_service_pressure_m is None else min_service_pressure_m),
-        warnings=_findings(setup, before, after),
-        value_saved_per_year=None if variable_cost_per_m3 is None else saved * variable_cost_per_m3)
+        warnings=_findings(setup, before, after) + _fire_findings(fire),
+        value_saved_per_year=None if variable_cost_per_m3 is None else saved * variable_cost_per_m3,
+        fire_flow=fire)
+
+
+def _fire_check(setup: _Setup, prvs: _Prvs, mode: str, node: str, flow_m3s: float,
+                residual_m: float) -> dict[str, Any]:
+    """Draw a fire flow at ``node`` from the peak hour, before and with the PRVs; the lowest pressures."""
+    if not np.isfinite(flow_m3s) or flow_m3s <= 0:
+        raise InputError(f"fire flow = {flow_m3s} m3/s: give a fire flow above 0")
+    start = setup.peak_time_s
+    window = slice(start, start + FIRE_DURATION_S)
+    lows = []
+    for network, control in ((setup.wn, None), (prvs.network, _OutletHead(
+            prvs.links, prvs.elevations, setup.demand_nodes or list(setup.zone.junctions),
+            list(setup.zone.inlets), prvs.rules[mode], prvs.start_head_m))):
+        with _session(network, setup.leakage.n1, setup.service_m) as session, \
+                session.extra_demand(node, flow_m3s, start_s=start):
+            run = _run(session, setup, control)
+        lows.append(float(run.pressure_m[node].loc[window].min()))
+    return {"node": node, "flow_lps": round(flow_m3s * LITRES_PER_M3, 3),
+            "duration_h": FIRE_DURATION_S / SECONDS_PER_HOUR, "start_s": int(start), "residual_m": residual_m,
+            "before_min_pressure_m": round(lows[0], 3), "after_min_pressure_m": round(lows[1], 3),
+            "passes": bool(lows[1] >= residual_m)}
+
+
+def _fire_findings(fire: dict[str, Any] | None) -> list[Finding]:
+    if fire is None or fire["passes"]:
+        return []
+    return [warning("pressure-fire-flow",
+                    f"a fire flow of {fire['flow_lps']:g} l/s at {fire['node']} leaves "
+                    f"{fire['after_min_pressure_m']:.1f} m with the PRV(s) (before: "
+                    f"{fire['before_min_pressure_m']:.1f} m), below the {fire['residual_m']:g} m it must "
+                    "leave",
+                    fix="raise the target, use critical-point or flow-modulated control, or check the "
+                        "hydrant's supply", elements=[fire["node"]], element_type="node")]
 
 
 def compare_modes(wn: wntr.network.WaterNetworkModel, zone: Zone, *, target_m: float, n1: float = 1.0,
@@ -791,8 +857,9 @@ def compare_modes(wn: wntr.network.WaterNetworkModel, zone: Zone, *, target_m: f
     modes = ["fixed", "time", "flow", "critical"]
     if _flat_demand(wn, zone):
         modes.remove("time")
-    setup, before, runs = _scenario_runs(wn, zone, modes, target_m=target_m, n1=n1,
-                                         night_leakage_m3h=night_leakage_m3h, night_target_m=night_target_m)
+    setup, before, runs, _ = _scenario_runs(wn, zone, modes, target_m=target_m, n1=n1,
+                                            night_leakage_m3h=night_leakage_m3h,
+                                            night_target_m=night_target_m)
     rows = {"before": before}
     rows.update({mode: _state(run, setup, heads) for mode, (_, run, heads) in runs.items()})
     table = pd.DataFrame({name: state.to_dict() for name, state in rows.items()}).T
