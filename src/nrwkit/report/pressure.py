@@ -258,6 +258,13 @@ def _cards(wn: wntr.network.WaterNetworkModel, result: ScenarioResult) -> list[C
     if result.service_violations:
         cards.append(Card("junctions below the service pressure", str(len(result.service_violations)),
                           "error"))
+    fire = result.fire_flow
+    if fire is not None:
+        cards.append(Card(f"fire flow {fire['flow_lps']:g} l/s at {fire['node']}, lowest pressure (m)",
+                          f"{fire['before_min_pressure_m']:.1f} → {fire['after_min_pressure_m']:.1f}",
+                          "ok" if fire["passes"] else "error",
+                          detail=f"for {fire['duration_h']:g} h from the peak, before → with the PRV; "
+                                 f"{fire['residual_m']:g} m needed"))
     return cards
 
 
