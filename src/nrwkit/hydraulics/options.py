@@ -37,6 +37,7 @@ OPTION_PATHS: dict[str, tuple[str, str]] = {
     "unbalanced_trials": ("hydraulic", "unbalanced_value"),
     "quality_parameter": ("quality", "parameter"),
     "quality_tolerance": ("quality", "tolerance"),
+    "accuracy": ("hydraulic", "accuracy"),
 }
 
 
