@@ -241,3 +241,14 @@ def test_favad_ratio_holds_for_one_emitter_behind_a_prv(where, net3_zones):
     (q0, p0), (q1, p1) = (_emitter_flow(wn, prv, setting, node, 1e-5, n1) for setting in (40.0, 25.0))
     assert p1 < p0 and q1 < q0 and outlet is not None
     assert q1 / q0 == pytest.approx((p1 / p0) ** n1, rel=0.01)
+
+
+def test_a_dma_zone_holds_the_dmas_it_alone_feeds(net3_zones):
+    tagged, ids = net3_zones
+    labels, _, _ = dma.dma_tags(tagged)
+    for dma_id in ids:
+        zone = zone_from_dma(tagged, dma_id)
+        own = {j for j, d in labels.items() if d == dma_id}
+        assert own <= set(zone.junctions) and set(zone.downstream) == set(zone.junctions) - own
+        # every junction it holds loses its supply when its inlets are closed, as zone_from_inlets says
+        assert set(zone_from_inlets(tagged, list(zone.inlets)).junctions) == set(zone.junctions)

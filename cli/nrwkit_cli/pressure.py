@@ -152,7 +152,7 @@ def _settings_text(plan: Any) -> str:
     if plan.mode == "time":
         return f"outlet head {s['day_head_m']:.1f} m by day, {s['night_head_m']:.1f} m at night"
     if plan.mode == "flow":
-        return f"outlet head {s['a_m']:.1f} m + {s['b_m_per_m3s2']:.0f} Q^2 (Q the inflow in m3/s)"
+        return f"outlet head {s['a_m']:.1f} m + {s['b_m_per_m3s2']:.4g} Q^2 (Q the inflow in m3/s)"
     night = s.get("night_target_m")
     return f"the critical point held at {s['target_m']:g} m" + (f" ({night:g} m at night)" if night else "")
 

@@ -37,7 +37,7 @@ import wntr
 
 from ..balance.night_flow import BACKGROUND_AT_50M
 from ..errors import InputError, SimulationError
-from ..findings import Finding, list_ids, warning
+from ..findings import Finding, Severity, list_ids, warning
 from ..hydraulics import ExtendedPeriod, HydraulicSession, StepReading, changed_options
 from ..units import (
     DAY_S,
@@ -741,6 +741,19 @@ def _findings(setup: _Setup, before: ZoneState, after: ZoneState) -> list[Findin
         found.append(warning("pressure-leakage-up", f"leakage rises from {before.leakage_m3_per_day:.1f} to "
                              f"{after.leakage_m3_per_day:.1f} m3/day: the target is above today's pressures",
                              fix="lower the target to the minimum service pressure"))
+    zone = setup.zone
+    if zone.downstream:
+        found.append(Finding(Severity.INFO, "pressure-downstream-zone", zone.downstream,
+                             f"zone {zone.name} alone feeds {len(zone.downstream)} junctions beyond it "
+                             f"({list_ids(zone.downstream)}): the PRV serves them too, so they are in the "
+                             "zone",
+                             "node"))
+    if zone.outlets:
+        found.append(warning("pressure-outlets", f"zone {zone.name} also feeds other DMAs through "
+                             f"{list_ids(zone.outlets)}, which have inlets of their own: the PRV lowers "
+                             "their pressure too, and this scenario does not check them",
+                             fix="give every pipe that feeds both as inlets, or check those DMAs' pressures",
+                             elements=zone.outlets, element_type="link"))
     if not setup.demand_nodes:
         found.append(warning("pressure-no-demand", f"zone {setup.zone.name} has no junction with demand: the "
                              "critical point is taken over every junction", fix="give the model its demands"))

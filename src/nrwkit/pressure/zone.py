@@ -34,12 +34,20 @@ class Zone:
         The links that feed it.
     inlet_ends : tuple of str
         For each inlet, its end inside the zone.
+    downstream : tuple of str
+        Junctions outside the DMA that it alone feeds (another DMA fed only through it): a
+        PRV at its inlets serves them too, so they are in ``junctions``.
+    outlets : tuple of str
+        Open links that carry water from the zone to junctions it does not hold (the meters of
+        DMAs fed through it that have inlets of their own): the PRV lowers their pressure too.
     """
 
     name: str
     junctions: tuple[str, ...]
     inlets: tuple[str, ...]
     inlet_ends: tuple[str, ...]
+    downstream: tuple[str, ...] = ()
+    outlets: tuple[str, ...] = ()
 
 
 def _inlet_ends(wn: wntr.network.WaterNetworkModel, inlets: Sequence[str],
@@ -134,4 +142,14 @@ def zone_from_dma(wn: wntr.network.WaterNetworkModel, dma_id: str) -> Zone:
                   and (link.start_node_name in inside) != (link.end_node_name in inside)]
     if not inlets:
         raise InputError(f"DMA {dma_id} has no open inlet: nothing feeds it, so no PRV can serve it")
-    return Zone(str(dma_id), junctions, tuple(inlets), _inlet_ends(wn, inlets, inside))
+    ends = _inlet_ends(wn, inlets, inside)
+    served = (supplied_nodes(wn) - supplied_nodes(wn, closed=inlets)) & set(wn.junction_name_list)
+    downstream = tuple(n for n in wn.junction_name_list if n in served - inside)
+    held = inside | set(downstream)
+    shut = permanently_closed_links(wn)
+    outlets = tuple(name for name, link in wn.links() if name not in shut and name not in inlets
+                    and (link.start_node_name in inside) != (link.end_node_name in inside)
+                    and not {link.start_node_name, link.end_node_name} <= held
+                    and name in meters)
+    return Zone(str(dma_id), tuple(n for n in wn.junction_name_list if n in held), tuple(inlets), ends,
+                downstream, outlets)
