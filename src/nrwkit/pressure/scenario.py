@@ -21,7 +21,10 @@ How a scenario is computed (every step through :mod:`nrwkit.hydraulics`; formula
    time-modulated (the highest ``H_t`` by day and by night), flow-modulated
    (``H = a + b Q^2``, fitted to ``(Q_t, H_t)`` and raised to cover every point: outlet =
    target + elevation difference + headloss rising with demand). So every mode keeps the
-   target at every step, and leakage orders fixed >= time >= flow >= critical.
+   target at every step; a fixed outlet (the highest head all day) leaks at least as much as
+   time or flow modulation, and critical-point control (the least head at every step) least.
+   Which of time and flow modulation saves more depends on what sets the zone's need: its
+   own headloss (flow) or the hour (time).
 """
 
 from __future__ import annotations
