@@ -41,6 +41,7 @@ demo: $(VENV)/.installed
 	$(BIN)/nrwkit balance networks/demo-utility/balance-2025.yaml \
 		--report $(DEMO_WORKSPACE)/outputs/balance-2025.html
 	$(BIN)/nrwkit dma design $(DEMO_WORKSPACE) --size-by nodes --size 50:200 --seed 1
+	$(BIN)/nrwkit pressure scenario $(DEMO_WORKSPACE) --inlet PRV-3 --target 20 --compare
 	@echo
 	@echo "index of the demo workspace (open it in a browser):"
 	@$(BIN)/nrwkit report $(DEMO_WORKSPACE)
