@@ -252,3 +252,25 @@ def test_a_dma_zone_holds_the_dmas_it_alone_feeds(net3_zones):
         assert own <= set(zone.junctions) and set(zone.downstream) == set(zone.junctions) - own
         # every junction it holds loses its supply when its inlets are closed, as zone_from_inlets says
         assert set(zone_from_inlets(tagged, list(zone.inlets)).junctions) == set(zone.junctions)
+
+
+def test_a_survey_leak_follows_the_same_law_and_the_prv_cuts_it():
+    from nrwkit.leaks import Leak
+
+    wn = _line_zone()
+    zone = zone_from_inlets(wn, ["P1"])
+    burst = Leak("P6", on="pipe", flow_m3s=0.002, reference_pressure_m=50.0, exponent=1.0)
+    plain = scenario(wn, zone, mode="fixed", target_m=20.0, n1=1.0)
+    leaky = scenario(wn, zone, mode="fixed", target_m=20.0, n1=1.0, leaks=[burst])
+    assert "P6-leak" in leaky.zone.junctions
+    added_m3_per_day = leaky.before.leakage_m3_per_day - plain.before.leakage_m3_per_day
+    # 2 l/s at 50 m with N1 = 1 is q = (0.002 / 50) p: the mean pressure this implies at the leak
+    # lies between the zone's lowest and highest pressures of the day
+    implied_m = added_m3_per_day / 86400 / (0.002 / 50.0)
+    hourly = leaky.before.hourly
+    assert float(hourly["min_pressure_m"].min()) < implied_m < leaky.before.max_pressure_m
+    assert leaky.after.leakage_m3_per_day < leaky.before.leakage_m3_per_day
+    with pytest.raises(InputError, match="exponent"):
+        scenario(wn, zone, target_m=20.0, n1=1.5, leaks=[burst])
+    with pytest.raises(InputError, match="outside zone"):
+        scenario(wn, zone, target_m=20.0, n1=1.0, leaks=[Leak("J0", flow_m3s=0.001, exponent=1.0)])

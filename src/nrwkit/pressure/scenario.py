@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -42,6 +42,7 @@ from ..balance.night_flow import BACKGROUND_AT_50M
 from ..errors import InputError, SimulationError
 from ..findings import Finding, Severity, list_ids, warning
 from ..hydraulics import ExtendedPeriod, HydraulicSession, StepReading, changed_options
+from ..leaks.model import Leak, leak_flow, place_leaks
 from ..units import (
     DAY_S,
     DAYS_PER_YEAR,
@@ -96,22 +97,38 @@ class LeakageModel:
     coefficients : dict
         Junction -> emitter coefficient, m3/s per m^N1.
     night_leakage_m3h : float
-        The zone's leakage at the night hour of the network as it is, m3/h.
+        The zone's background leakage at the night hour of the network as it is, m3/h.
     source : str
         Where that figure comes from.
+    leaks : dict
+        Leak node -> :class:`nrwkit.leaks.Leak` (its own size and start; exponent N1), on top of
+        the background leakage.
     """
 
     n1: float
     coefficients: dict[str, float]
     night_leakage_m3h: float
     source: str
+    leaks: dict[str, Leak] = field(default_factory=dict)
 
-    def rate_m3s(self, pressure_m: pd.DataFrame) -> pd.Series:
-        """Leakage at each time of a run, m3/s: ``sum_j C_j max(p_j, 0)^N1``."""
+    def coefficients_at(self, time_s: int) -> dict[str, float]:
+        """Emitter coefficient of every leaking node at a time, m3/s per m^N1 (leaks included)."""
+        out = dict(self.coefficients)
+        for node, leak in self.leaks.items():
+            out[node] = out.get(node, 0.0) + leak.coefficient * leak.size_at(time_s)
+        return out
+
+    def rate_m3s(self, pressure_m: pd.DataFrame, *, background_only: bool = False) -> pd.Series:
+        """Leakage at each time of a run, m3/s: ``sum_j C_j max(p_j, 0)^N1`` (and the leaks')."""
         names = list(self.coefficients)
         coef = np.array([self.coefficients[n] for n in names])
         p = np.clip(pressure_m[names].to_numpy(dtype=float), 0.0, None)
-        return pd.Series((p ** self.n1) @ coef, index=pressure_m.index, name="leakage_m3s")
+        rate = (p ** self.n1) @ coef
+        if not background_only:
+            for node, leak in self.leaks.items():
+                rate = rate + np.array([float(leak_flow(leak, pressure_m.at[t, node], t))
+                                        for t in pressure_m.index])
+        return pd.Series(rate, index=pressure_m.index, name="leakage_m3s")
 
 
 @dataclass(frozen=True)
@@ -481,8 +498,8 @@ def _session(wn: wntr.network.WaterNetworkModel, n1: float, service_m: float) ->
 
 
 def _run(session: HydraulicSession, setup: _Setup, control: _OutletHead | None = None) -> ExtendedPeriod:
-    coefficients = setup.leakage.coefficients
-    run = session.run(duration_s=DAY_S, report_step_s=STEP_S, emitters=lambda _t: coefficients,
+    leakage = setup.leakage
+    run = session.run(duration_s=DAY_S, report_step_s=STEP_S, emitters=leakage.coefficients_at,
                       links=list(setup.zone.inlets) if control is None else control.links,
                       control=control)
     return run
@@ -512,7 +529,7 @@ def _state(run: ExtendedPeriod, setup: _Setup, heads: dict[int, float] | None = 
 
 
 def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float, night_leakage_m3h: float | None,
-             service_m: float) -> tuple[_Setup, ExtendedPeriod]:
+             service_m: float, leaks: dict[str, Leak]) -> tuple[_Setup, ExtendedPeriod]:
     check_n1(n1)
     demand_nodes = [j for j in zone.junctions if j in _demand_junctions(wn, zone)]
     weights, _ = _connections(wn, zone)
@@ -523,18 +540,18 @@ def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float, night
         zone_demand = dry.demand_m3s[list(zone.junctions)].clip(lower=0).sum(axis=1)
         zone_demand = zone_demand[zone_demand.index < DAY_S]
         night_time, peak_time = int(zone_demand.idxmin()), int(zone_demand.idxmax())
-        leakage = background_leakage(wn, zone, dry.pressure_m.loc[night_time], n1=n1,
-                                     night_leakage_m3h=night_leakage_m3h)
+        leakage = replace(background_leakage(wn, zone, dry.pressure_m.loc[night_time], n1=n1,
+                                             night_leakage_m3h=night_leakage_m3h), leaks=leaks)
         setup = _Setup(wn, zone, demand_nodes, weights, leakage, service_m, night_time, peak_time,
                        int(wn.options.time.start_clocktime or 0))
         for _ in range(2):  # leakage lowers the pressures it was calibrated at: rescale twice
             before = _run(session, setup)
-            actual = float(leakage.rate_m3s(before.pressure_m.loc[[night_time]]).iloc[0]) * SECONDS_PER_HOUR
+            night = before.pressure_m.loc[[night_time]]
+            actual = float(leakage.rate_m3s(night, background_only=True).iloc[0]) * SECONDS_PER_HOUR
             if actual <= 0 or abs(actual / leakage.night_leakage_m3h - 1.0) < 1e-3:
                 break
             factor = leakage.night_leakage_m3h / actual
-            leakage = LeakageModel(n1, {j: c * factor for j, c in leakage.coefficients.items()},
-                                   leakage.night_leakage_m3h, leakage.source)
+            leakage = replace(leakage, coefficients={j: c * factor for j, c in leakage.coefficients.items()})
             setup.leakage = leakage
         before = _run(session, setup)
     if not before.converged:
@@ -689,8 +706,8 @@ def _clock(time_s: int, start_clock_s: int) -> str:
 
 
 def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: float, n1: float,
-                   night_leakage_m3h: float | None, night_target_m: float | None = None
-                   ) -> tuple[_Setup, ZoneState, dict[str, ModeRun], _Prvs]:
+                   night_leakage_m3h: float | None, night_target_m: float | None = None,
+                   leaks: Sequence[Leak] = ()) -> tuple[_Setup, ZoneState, dict[str, ModeRun], _Prvs]:
     for mode in modes:
         if mode not in MODES:
             raise InputError(f"mode {mode!r}: use one of {', '.join(MODES)}")
@@ -698,7 +715,9 @@ def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: f
         if value is not None and (not np.isfinite(value) or value <= 0):
             raise InputError(f"{name} = {value} m: give the pressure the critical point must keep, above 0 m")
     service = min(target_m, target_m if night_target_m is None else night_target_m)
-    setup, before_run = _prepare(wn, zone, n1=n1, night_leakage_m3h=night_leakage_m3h, service_m=service)
+    wn, zone, placed = _with_leaks(wn, zone, leaks, n1)
+    setup, before_run = _prepare(wn, zone, n1=n1, night_leakage_m3h=night_leakage_m3h, service_m=service,
+                                 leaks=placed)
     before = _state(before_run, setup)
     if "time" in modes:
         _check_patterns(wn, setup)
@@ -724,6 +743,31 @@ def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: f
             run = _run(session, setup, control)
         out[mode] = (plan, run, dict(control.heads))
     return setup, before, out, _Prvs(with_prv, prvs, elevations, rules, float(head_series.max()))
+
+
+def _with_leaks(wn: Network, zone: Zone, leaks: Sequence[Leak],
+                n1: float) -> tuple[Network, Zone, dict[str, Leak]]:
+    """Place the leaks (a pipe leak splits its pipe) and check they are in the zone, at exponent N1."""
+    if not leaks:
+        return wn, zone, {}
+    wrong = [leak.location for leak in leaks if abs(leak.exponent - n1) > 1e-9]
+    if wrong:
+        msg = (f"leak at {list_ids(wrong)} has another exponent than N1 = {n1:g}: EPANET has one emitter "
+               "exponent for a run; give the leaks exponent N1")
+        raise InputError(msg)
+    placed, nodes = place_leaks(wn, leaks)
+    inside = set(zone.junctions)
+    added = []
+    for node in nodes:
+        if node in inside:
+            continue
+        near = {link.start_node_name if link.end_node_name == node else link.end_node_name
+                for name, link in placed.links() if node in (link.start_node_name, link.end_node_name)}
+        if node in wn.node_name_list or not near <= inside:
+            raise InputError(f"leak at {node} is outside zone {zone.name}: give leaks inside the zone")
+        added.append(node)
+    zone = replace(zone, junctions=(*zone.junctions, *added))
+    return placed, zone, dict(zip(nodes, leaks, strict=True))
 
 
 def _check_patterns(wn: wntr.network.WaterNetworkModel, setup: _Setup) -> None:
@@ -766,7 +810,8 @@ def _findings(setup: _Setup, before: ZoneState, after: ZoneState) -> list[Findin
 def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fixed", target_m: float,
              night_target_m: float | None = None, n1: float = 1.0, night_leakage_m3h: float | None = None,
              min_service_pressure_m: float | None = None, variable_cost_per_m3: float | None = None,
-             fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0) -> ScenarioResult:
+             fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,
+             leaks: Sequence[Leak] = ()) -> ScenarioResult:
     """Run one pressure-management scenario on a zone, before and after its PRV(s).
 
     Parameters
@@ -796,6 +841,9 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
         before and with the PRV(s) in ``mode``, and report the lowest pressure it leaves there.
     fire_residual_m : float
         The residual pressure the fire flow must leave, m.
+    leaks : sequence of nrwkit.leaks.Leak
+        Leaks in the zone on top of the background leakage (exponent N1; a leak along a pipe
+        splits it), e.g. the bursts a leak survey found.
 
     Returns
     -------
@@ -811,7 +859,7 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
     """
     setup, before, runs, prvs = _scenario_runs(wn, zone, [mode], target_m=target_m, n1=n1,
                                                night_leakage_m3h=night_leakage_m3h,
-                                               night_target_m=night_target_m)
+                                               night_target_m=night_target_m, leaks=leaks)
     plan, run, heads = runs[mode]
     after = _state(run, setup, heads)
     fire = None
@@ -819,7 +867,7 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
         fire = _fire_check(setup, prvs, mode, after.critical_node, fire_flow_m3s, fire_residual_m)
     saved = (before.leakage_m3_per_day - after.leakage_m3_per_day) * DAYS_PER_YEAR
     return ScenarioResult(
-        zone=zone, before=before, after=after, prv=plan, leakage=setup.leakage, target_m=target_m,
+        zone=setup.zone, before=before, after=after, prv=plan, leakage=setup.leakage, target_m=target_m,
         service_violations=_violations(run, setup, min(target_m, night_target_m or target_m)
                                        if min_service_pressure_m is None else min_service_pressure_m),
         warnings=_findings(setup, before, after) + _fire_findings(fire),
