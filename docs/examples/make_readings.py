@@ -1,4 +1,4 @@
-"""Make the leak readings of the README's tour, step 9, with nrwkit's own leak simulation.
+"""Make the leak readings of the README's tour, step 10, with nrwkit's own leak simulation.
 
 A leak of 3 l/s (at 50 m) is hidden at junction n497 of the bundled L-Town network. The 33
 pressure loggers of BattLeDIM 2020 read the pressure every 15 minutes from 00:00 to 06:00,
