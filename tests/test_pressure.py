@@ -274,3 +274,16 @@ def test_a_survey_leak_follows_the_same_law_and_the_prv_cuts_it():
         scenario(wn, zone, target_m=20.0, n1=1.5, leaks=[burst])
     with pytest.raises(InputError, match="outside zone"):
         scenario(wn, zone, target_m=20.0, n1=1.0, leaks=[Leak("J0", flow_m3s=0.001, exponent=1.0)])
+
+
+def test_a_zone_fed_another_way_is_refused():
+    wn = _line_zone()
+    for k in range(1, 9):
+        wn.get_node(f"J{k}").tag = "dma=A"
+    wn.get_link("P1").tag = "meter=A"
+    wn.add_reservoir("R2", base_head=60.0, coordinates=(900, 100))
+    wn.add_pipe("BACK", "R2", "J8", length=200.0, diameter=0.2, roughness=110)
+    zone = zone_from_dma(wn, "A")
+    assert zone.inlets == ("P1",)
+    with pytest.raises(InputError, match="fed another way"):
+        scenario(wn, zone, mode="critical", target_m=20.0)

@@ -68,6 +68,8 @@ NIGHT_HOURS = (0, 1, 2, 3, 4, 5)
 CONTROL_TOLERANCE_M = 0.05
 #: A target missed by more than this at some step is unreachable, m.
 REACH_TOLERANCE_M = 0.5
+#: A zone inflow through its PRVs below this is none, m3/h.
+FED_ELSEWHERE_M3H = 0.01
 #: EPANET's convergence accuracy in scenario runs (sum of flow changes over the sum of flows).
 EPANET_ACCURACY = 1e-5
 #: How long a fire flow is drawn from the peak hour, s.
@@ -454,13 +456,15 @@ class _Targets:
         return self.night_m if night else self.day_m
 
 
-def _critical_rule(targets: _Targets, ceiling_m: float) -> Callable[[StepReading, float], float]:
+def _critical_rule(targets: _Targets, ceiling_m: float,
+                   floor_m: float) -> Callable[[StepReading, float], float]:
+    """Move the outlet head by the critical point's miss, between ``floor_m`` (closed) and ``ceiling_m``."""
     def rule(reading: StepReading, head_m: float) -> float:
         target = targets.at(reading.time_s)
         low = float(np.min(reading.pressure_m)) if len(reading.pressure_m) else target
         if abs(low - target) <= CONTROL_TOLERANCE_M:
             return head_m
-        return float(min(head_m + (target - low), ceiling_m))
+        return float(np.clip(head_m + (target - low), floor_m, ceiling_m))
     return rule
 
 
@@ -599,7 +603,7 @@ def _critical_run(setup: _Setup, targets: _Targets
     elevations = np.array([with_prv.get_node(with_prv.get_link(p).end_node_name).elevation for p in prvs])
     demand = setup.demand_nodes or list(setup.zone.junctions)
     start = float(np.max(elevations)) + targets.day_m + 10.0
-    rule = _critical_rule(targets, _ceiling(with_prv, elevations, targets))
+    rule = _critical_rule(targets, _ceiling(with_prv, elevations, targets), float(np.max(elevations)))
     control = _OutletHead(prvs, elevations, demand, list(setup.zone.inlets), rule, start)
     try:
         session = _session(with_prv, setup.leakage.n1, setup.service_m)
@@ -729,7 +733,8 @@ def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: f
     inflow = (critical.flowrate_m3s.abs().sum(axis=1) if critical.flowrate_m3s is not None
               else pd.Series(dtype=float))
     out: dict[str, ModeRun] = {}
-    rules = {"critical": _critical_rule(targets, _ceiling(with_prv, elevations, targets))}
+    rules = {"critical": _critical_rule(targets, _ceiling(with_prv, elevations, targets),
+                                        float(np.max(elevations)))}
     for mode in modes:
         settings = _plan(mode, head_series, inflow, setup, target_m, targets.night_m)
         settings["outlet_elevation_m"] = [round(float(z), 3) for z in elevations]
@@ -778,8 +783,25 @@ def _check_patterns(wn: wntr.network.WaterNetworkModel, setup: _Setup) -> None:
         raise InputError(msg)
 
 
-def _findings(setup: _Setup, before: ZoneState, after: ZoneState) -> list[Finding]:
+def _findings(setup: _Setup, before: ZoneState, after: ZoneState, lowest_target_m: float) -> list[Finding]:
     found = []
+    hourly = after.hourly
+    fed_elsewhere = hourly[(hourly["inflow_m3h"] < FED_ELSEWHERE_M3H)
+                           & (hourly["min_pressure_m"] > lowest_target_m + REACH_TOLERANCE_M)]
+    if len(fed_elsewhere):
+        zone = setup.zone
+        others = f" (e.g. through {list_ids(zone.outlets)})" if zone.outlets else ""
+        if len(fed_elsewhere) == len(hourly):  # the PRV never acts: nothing here is its effect
+            raise InputError(f"zone {zone.name}: its PRV(s) close at every step and it keeps more than the "
+                             f"target: it is fed another way{others}, so PRVs at its inlets cannot manage "
+                             "it; choose a zone fed only through its inlets")
+        found.append(warning(
+            "pressure-fed-elsewhere",
+            f"at {len(fed_elsewhere)} of {len(hourly)} times the PRV(s) of zone {zone.name} close and the "
+            f"zone still keeps more than the target: it is fed another way{others}, so the PRV does not set "
+            "its pressure there",
+            fix="give every pipe that can feed the zone as an inlet", elements=zone.inlets,
+            element_type="link"))
     if any(setup.wn.get_node(j).emitter_coefficient for j in setup.wn.junction_name_list):
         found.append(warning("pressure-model-emitters", "the model has emitters of its own: the runs give "
                              f"them the exponent N1 = {setup.leakage.n1:g} (EPANET has one emitter exponent)",
@@ -870,7 +892,8 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
         zone=setup.zone, before=before, after=after, prv=plan, leakage=setup.leakage, target_m=target_m,
         service_violations=_violations(run, setup, min(target_m, night_target_m or target_m)
                                        if min_service_pressure_m is None else min_service_pressure_m),
-        warnings=_findings(setup, before, after) + _fire_findings(fire),
+        warnings=(_findings(setup, before, after, min(target_m, night_target_m or target_m))
+                  + _fire_findings(fire)),
         value_saved_per_year=None if variable_cost_per_m3 is None else saved * variable_cost_per_m3,
         fire_flow=fire)
 
