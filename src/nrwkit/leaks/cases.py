@@ -26,7 +26,7 @@ from ..hydraulics import set_options
 from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
 from .model import Leak, simulate_leaks
 
-__all__ = ["DIURNAL", "LocalisationCase", "leak_candidates", "make_case"]
+__all__ = ["DIURNAL", "LocalisationCase", "leak_candidates", "make_case", "prepare_period", "source_links"]
 
 #: Hourly demand multipliers (mean 1) used when a model has no demand pattern.
 DIURNAL = (0.55, 0.5, 0.45, 0.45, 0.5, 0.65, 0.95, 1.3, 1.45, 1.35, 1.2, 1.1,
@@ -110,6 +110,21 @@ def _prepare(wn: wntr.network.WaterNetworkModel, duration_s: int, report_step_s:
                 hydraulic_step_s=min(int(model.options.time.hydraulic_timestep or report_step_s),
                                      int(report_step_s)))
     return model
+
+
+def prepare_period(wn: wntr.network.WaterNetworkModel, duration_s: int,
+                   report_step_s: int) -> wntr.network.WaterNetworkModel:
+    """Return a copy of the model set up for a leak run: its duration, steps and a day's demand.
+
+    A model whose demands have no pattern gets nrwkit's diurnal pattern (:data:`DIURNAL`),
+    so that a run shows a night; the hydraulic step is at most the reporting step.
+    """
+    return _prepare(wn, duration_s, report_step_s)
+
+
+def source_links(wn: wntr.network.WaterNetworkModel) -> list[str]:
+    """Return the links at the reservoirs: the inlet meters of a network."""
+    return _inlets(wn)
 
 
 def _inlets(wn: wntr.network.WaterNetworkModel) -> list[str]:

@@ -28,7 +28,7 @@ import wntr
 from ..errors import InputError
 from .sensitivity import sensitivity_matrix
 
-__all__ = ["Placement", "expected_search_area", "place_loggers"]
+__all__ = ["Placement", "expected_search_area", "place_loggers", "spread_loggers"]
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,15 @@ def expected_search_area(sig: np.ndarray, leaks: np.ndarray, lengths: np.ndarray
     sorted_len = np.take_along_axis(np.broadcast_to(lengths, post.shape), order, axis=1)
     keep = np.arange(post.shape[1])[None, :] < count[:, None]
     return float((sorted_len * keep).sum(axis=1).mean())
+
+
+def spread_loggers(wn: wntr.network.WaterNetworkModel, pool: Sequence[str], count: int,
+                   seed: int) -> list[str]:
+    """Return ``count`` junctions of ``pool`` spread over the map (farthest-point from a seeded start).
+
+    Each next logger is the junction farthest from those chosen, by coordinates.
+    """
+    return _spread(wn, list(pool), count, seed)
 
 
 def _spread(wn: wntr.network.WaterNetworkModel, pool: list[str], count: int, seed: int) -> list[str]:

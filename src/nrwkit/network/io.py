@@ -11,6 +11,7 @@ the fix.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 import tempfile
@@ -406,12 +407,13 @@ def read_inp(path: str | Path) -> wntr.network.WaterNetworkModel:
 
 
 def write_inp(
-    wn: wntr.network.WaterNetworkModel, path: str | Path, *, overwrite: bool = False
+    wn: wntr.network.WaterNetworkModel, path: str | Path, *, overwrite: bool = False,
+    created: datetime.datetime | None = None,
 ) -> Path:
     """Write a model to an EPANET ``.inp`` file atomically, in the model's flow units.
 
-    The same model gives the same bytes; the header's creation stamp is
-    :func:`nrwkit.outputs.creation_time` (``SOURCE_DATE_EPOCH`` when set).
+    The same model gives the same bytes; the header's creation stamp is ``created``, by
+    default :func:`nrwkit.outputs.creation_time` (``SOURCE_DATE_EPOCH`` when set).
 
     Parameters
     ----------
@@ -421,6 +423,9 @@ def write_inp(
         Destination.
     overwrite : bool, default False
         Replace an existing file.
+    created : datetime, optional
+        The creation stamp to write (e.g. a training exercise's own date, so that the same
+        exercise is the same bytes).
 
     Returns
     -------
@@ -433,7 +438,7 @@ def write_inp(
     with atomic_output(path, overwrite=overwrite) as tmp:
         wntr.network.write_inpfile(wn, str(tmp), units=units)
         # WNTR stamps the clock time: stamp the run's creation time (SOURCE_DATE_EPOCH) instead
-        stamp = f"; Created: {creation_time():%Y-%m-%d %H:%M:%S}".encode()
+        stamp = f"; Created: {created or creation_time():%Y-%m-%d %H:%M:%S}".encode()
         tmp.write_bytes(_CREATED_RE.sub(stamp, tmp.read_bytes(), count=1))
     return Path(path)
 
