@@ -11,7 +11,7 @@ import click
 
 import nrwkit
 
-from . import balance, dma, gis, inspect, leaks, networks, pressure, workspace
+from . import balance, dma, exercise, gis, inspect, leaks, networks, pressure, workspace
 from .options import EXIT_INTERRUPTED, add_verbosity_options, fail, setup_logging
 
 
@@ -109,3 +109,4 @@ cli.add_command(balance.balance_group)
 cli.add_command(dma.dma_group)
 cli.add_command(leaks.leaks_group)
 cli.add_command(pressure.pressure_group)
+cli.add_command(exercise.exercise_group)
