@@ -146,6 +146,11 @@ def _choose_pipes(wn: wntr.network.WaterNetworkModel, free_pressure: pd.DataFram
             chosen.append(pipe.name)
             if len(chosen) == count:
                 return chosen
+    if not candidates:
+        msg = (f"{wn.name or 'the network'}: no pipe keeps {MIN_PRESSURE_M:g} m at both ends without leaks, "
+               "so no leak can be hidden where loggers would see it; an exercise needs a network that "
+               "serves its demands (check it with nrwkit's inspection)")
+        raise InputError(msg)
     msg = (f"{wn.name or 'the network'}: only {len(chosen)} of the {count} leaks asked can be placed "
            f"{SEPARATION_M:g} m apart on pipes that keep {MIN_PRESSURE_M:g} m; ask for fewer leaks")
     raise InputError(msg)
