@@ -22,6 +22,7 @@ import copy
 import datetime
 import html
 import shutil
+import string
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -219,37 +220,12 @@ def _csv(frame: pd.DataFrame, t0: datetime.datetime, digits: int) -> str:
 
 def _brief(t0: datetime.datetime, t1: datetime.datetime, loggers: list[str], inlets: list[str],
            difficulty: str) -> str:
-    return f"""# Leak-detection exercise
-
-You have the network model of a utility (`network.inp`), the pressures its {len(loggers)} loggers
-read every 15 minutes (`readings.csv`, m) and the flows of its {len(inlets)} inlet meter(s)
-(`flows.csv`, m3/h), from {format_time(t0)} to {format_time(t1)}. Difficulty: {difficulty}.
-
-The model is what the utility believes: its demands and pipe roughness are not exactly those of
-the real network. The loggers are real loggers: they have noise, a 1 cm resolution, and may
-have gaps or drift.
-
-**What to answer.** Somewhere, pipes started leaking during the period. Find each leak: where
-(a pipe or a junction id of `network.inp`) and from when. Answer in a CSV file, one row per
-leak you report, in the order you would send a crew:
-
-```
-pipe_or_node,time
-P123,{format_time(t0 + datetime.timedelta(hours=30))}
-```
-
-`time` is when you are sure of the leak (your detection time), as YYYY-MM-DD HH:MM. Each wrong
-answer sends a crew for nothing; a late answer lets water run.
-
-**Tools.** For example, the leak localisation of nrwkit:
-
-```
-nrwkit leaks locate network.inp --readings readings.csv --flows flows.csv --start "{format_time(t0)}"
-nrwkit leaks detect flows.csv --start "{format_time(t0)}"
-```
-
-Loggers: {", ".join(loggers)}. Inlet meters: {", ".join(inlets) or "none"}.
-"""
+    """Fill the trainees' brief (``brief.md`` beside this module: text for people, with commands)."""
+    template = string.Template((Path(__file__).with_name("brief.md")).read_text(encoding="utf-8"))
+    return template.substitute(
+        loggers=len(loggers), inlets=len(inlets), start=format_time(t0), end=format_time(t1),
+        difficulty=difficulty, example_time=format_time(t0 + datetime.timedelta(hours=30)),
+        logger_list=", ".join(loggers), inlet_list=", ".join(inlets) or "none")
 
 
 def _brief_html(markdown: str) -> str:
