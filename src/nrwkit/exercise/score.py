@@ -18,8 +18,9 @@ BattLeDIM's limit) along the pipes: a true positive. An answer whose only leaks 
 a *false positive*. Distances (:func:`answer_distance_m`) are along the pipes, length-weighted,
 in both directions, pumps and valves counting 0 m:
 
-- by default from the answer (a node: the node itself; a pipe: its midpoint) to the leak's
-  true point (``position`` along its pipe);
+- by default from the answer to the leak's true point (``position`` along its pipe): from a
+  node itself, and from a pipe as a whole (a crew walks the pipe it is sent to: from its
+  nearer end node, 0 on the leak's own pipe);
 - with ``battledim=True``, BattLeDIM 2020's rule (see :func:`answer_distance_m`), which knows
   only the leak's pipe.
 
@@ -279,11 +280,9 @@ class _Distances:
     def true_m(self, element: str, kind: str, leak: KeyLeak) -> float:
         if kind == "node":
             return self.node_to_point_m(element, leak)
-        half = self.length_m[element] / 2.0
-        around = min(half + self.node_to_point_m(end, leak) for end in self.ends[element])
         if element == leak.pipe:
-            return min(abs(0.5 - leak.position) * self.length_m[element], around)
-        return around
+            return 0.0  # the crew walks the pipe it is sent to: the leak is on it
+        return min(self.node_to_point_m(end, leak) for end in self.ends[element])
 
     def battledim_m(self, element: str, kind: str, leak: KeyLeak) -> float:
         if kind == "pipe" and element == leak.pipe:
@@ -317,9 +316,10 @@ def answer_distance_m(network: wntr.network.WaterNetworkModel, pipe_or_node: str
     leak : KeyLeak
         A leak of the answer key.
     battledim : bool, default False
-        False: the true distance, from the answer's place (a node: the node itself; a pipe: its
-        midpoint) to the leak's point ``position`` x length from its pipe's start node, the
-        shorter way round (on the leak's own pipe, straight along it).
+        False: the true distance, from the answer's place to the leak's point ``position`` x
+        length from its pipe's start node, the shorter way round. A node answer is the node; a
+        pipe answer is the whole pipe (the crew walks it), so the distance is from its nearer
+        end node, and 0 on the leak's own pipe.
         True: BattLeDIM 2020's rule, which knows only the leak's pipe. Between two pipes, the
         shortest path between their nearest end nodes (the least of the four end-to-end paths)
         plus half of each pipe's length, i.e. from midpoint to midpoint; 0 on the leak's own
