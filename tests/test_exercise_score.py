@@ -10,6 +10,11 @@ Every oracle is worked out by hand on a small network whose pipe lengths are cho
 Shortest paths used below: J1-J3 = 300 (via J2; via p6+p3 350), J2-J4 = 300 (via J3; via J1 350),
 J3-J5 = 500, J2-J5 = 700, R-J2 = 110, J1-J4 = 250 (p6).
 
+The true distance (the default) is from a node answer itself, and from a pipe answer as a whole (a crew
+walks the pipe it is sent to): 0 on the leak's own pipe, else from the pipe's nearer end node.
+From the nodes to L1's point: J2 50, J3 150, J1 150 (100 + 50), J4 250 (100 + 150), R 160 (110 + 50),
+J6 100 (50 + 50), J5 and J7 650 (500 + 150).
+
 Leaks: L1 on p2 at 0.25 of its 200 m from J2 (50 m from J2, 150 m from J3), 2 m3/h from
 2026-01-01 10:00 to 2026-01-02 10:00; L2 on p4 at 0.5 (200 m from J4 and J5), growing 1, 2, 3, 4 m3/h
 hour by hour from 2026-01-02 00:00 to 04:00. The exercise runs 2026-01-01 00:00 to 2026-01-03 00:00.
@@ -89,19 +94,20 @@ def _write(tmp_path: Path, text: str, name: str = "answers.csv") -> Path:
 # --------------------------------------------------------------------------- distances
 
 @pytest.mark.parametrize(("element", "true_m", "battledim_m"), [
-    # true: to L1's point (50 m from J2 along p2); BattLeDIM: to p2's midpoint (100 m from J2 and J3)
+    # true: to L1's point (50 m from J2 along p2), from a node itself, from a pipe's nearer end node (0 on
+    # p2 itself); BattLeDIM: to p2's midpoint (100 m from J2 and J3), from a pipe's midpoint
     ("J2", 50.0, 100.0),     # node at the leak pipe's end: 50 | 0 + 200/2
     ("J3", 150.0, 100.0),    # 150 | 0 + 100
     ("J1", 150.0, 200.0),    # 100 + 50 | sp(J1,J2) 100 + 100
     ("J4", 250.0, 200.0),    # min(sp(J4,J2) 300 + 50, sp(J4,J3) 100 + 150) | 100 + 100
     ("R", 160.0, 210.0),     # 110 + 50 | 110 + 100
-    ("p2", 50.0, 0.0),       # its midpoint is 100 m from J2: |0.5 - 0.25| x 200 | same pipe: 0
-    ("p1", 100.0, 150.0),    # 100/2 + 50 | shared end J2: 0 + 100/2 + 200/2
-    ("J6", 75.0, 125.0),     # the pipe J6 (not the node J6: 100): 50/2 + 50 | 0 + 25 + 100
-    ("p3", 200.0, 150.0),    # 100/2 + 150 | 0 + 50 + 100
-    ("p4", 450.0, 400.0),    # 400/2 + 250 (from J4) | sp(J4,J3) 100 + 200 + 100
-    ("p6", 275.0, 325.0),    # 250/2 + 150 (from J1) | min(sp(J1,J2), sp(J4,J3)) 100 + 125 + 100
-    ("v1", 650.0, 600.0),    # a valve is 0 m: 0 + sp(J5,J3) 500 + 150 | 500 + 0 + 100
+    ("p2", 0.0, 0.0),        # the leak's own pipe: 0 | same pipe: 0
+    ("p1", 50.0, 150.0),     # min(J1 100 + 50, J2 0 + 50) | shared end J2: 0 + 100/2 + 200/2
+    ("J6", 50.0, 125.0),     # the pipe J2-J6 (the node J6 is 100): min(J2 50, J6 50 + 50) | 0 + 25 + 100
+    ("p3", 150.0, 150.0),    # min(J3 0 + 150, J4 100 + 150) | 0 + 50 + 100
+    ("p4", 250.0, 400.0),    # min(J4 100 + 150, J5 500 + 150) | sp(J4,J3) 100 + 400/2 + 100
+    ("p6", 150.0, 325.0),    # min(J1 100 + 50, J4 100 + 150) | min(sp(J1,J2), sp(J4,J3)) 100 + 125 + 100
+    ("v1", 650.0, 600.0),    # a valve, 0 m: min(J5, J7 0 + J5) 500 + 150 | sp(J5,J3) 500 + 0 + 100
 ])
 def test_distances_along_pipes(exercise, element, true_m, battledim_m) -> None:
     key, wn = exercise
@@ -115,18 +121,43 @@ def test_distances_to_a_leak_in_the_middle_of_a_long_pipe(exercise) -> None:
     leak = key.leaks[1]  # L2: p4 at 0.5 of 400 m, 200 m from J4 and J5
     assert answer_distance_m(wn, "J7", leak) == pytest.approx(200.0)  # through the 0 m valve to J5: 200
     assert answer_distance_m(wn, "J7", leak, battledim=True) == pytest.approx(200.0)  # 0 + 400/2
-    assert answer_distance_m(wn, "p4", leak) == pytest.approx(0.0)  # its midpoint is the leak
+    assert answer_distance_m(wn, "p4", leak) == pytest.approx(0.0)  # the leak's own pipe
+    assert answer_distance_m(wn, "p3", leak) == pytest.approx(200.0)  # from its end J4: 0 + 400 x 0.5
+
+
+def test_a_pipe_answer_on_the_leak_pipe_is_0_m_away_however_long(tmp_path) -> None:
+    # p4 made 2 km long, the leak at 0.1 of it: 200 m from J4, 1800 m from J5; the pipe's midpoint
+    # would be (0.5 - 0.1) x 2000 = 800 m from the leak, past the 300 m limit
+    wn = _network()
+    wn.get_link("p4").length = 2000.0
+    folder = tmp_path / "long"
+    folder.mkdir()
+    write_inp(wn, folder / "network.inp")
+    leak = {"id": "L9", "pipe": "p4", "position": 0.1, "start": "2026-01-01 10:00",
+            "end": "2026-01-02 10:00", "flow_m3_per_h": 1.0}
+    key = read_answer_key(_write_key(folder, [leak]))
+    wn = read_inp(key.network_path)
+    assert wn.get_link("p4").length == pytest.approx(2000.0)
+    assert answer_distance_m(wn, "p4", key.leaks[0]) == pytest.approx(0.0)
+    assert answer_distance_m(wn, "p4", key.leaks[0], battledim=True) == pytest.approx(0.0)
+    assert answer_distance_m(wn, "J4", key.leaks[0]) == pytest.approx(200.0)   # 0 + 0.1 x 2000
+    assert answer_distance_m(wn, "J5", key.leaks[0]) == pytest.approx(1800.0)  # 0 + 0.9 x 2000
+    for battledim in (False, True):
+        team = score_team(key, _answers(("p4", "2026-01-01 12:00")), battledim=battledim, network=wn)
+        assert (team.true_positives, team.false_positives) == (1, 0)
+        assert team.answers[0].distance_m == pytest.approx(0.0)
 
 
 def test_a_node_answer_and_a_pipe_answer(exercise, tmp_path) -> None:
     key, wn = exercise
-    # "J6" is a pipe and a node: the file's answer is the pipe (75 m), the node J2 is at 50 m
+    # "J6" is a pipe and a node: the file's answer is the pipe J2-J6 (50 m, from its end J2; the node J6
+    # would be 50 + 50 = 100 m); the node J2 is at 50 m
     path = _write(tmp_path, "pipe_or_node,time\nJ6,2026-01-01 12:00\nJ2,2026-01-01 12:30\n")
     answers = read_answers(path, wn, key)
     team = score_team(key, answers, network=wn, match_distance_m=1000.0)
     assert [(row.kind, row.answer.pipe_or_node, row.outcome, row.leak_id) for row in team.answers] == [
         ("pipe", "J6", "true positive", "L1"), ("node", "J2", "repeat", "L1")]
-    assert [row.distance_m for row in team.answers] == pytest.approx([75.0, 50.0])
+    assert [row.distance_m for row in team.answers] == pytest.approx([50.0, 50.0])
 
 
 # --------------------------------------------------------------------------- matching
@@ -153,10 +184,14 @@ def test_the_match_distance_limit(exercise) -> None:
     short = score_team(key, node, network=wn, match_distance_m=249.9)
     assert (short.true_positives, short.false_positives) == (0, 1)
     assert short.answers[0].distance_m == pytest.approx(250.0)  # to the nearest active leak
-    far = _answers(("p4", "2026-01-01 12:00"))  # 450 m from L1
+    far = _answers(("v1", "2026-01-01 12:00"))  # 650 m from L1 (from J5: 500 + 150)
     assert score_team(key, far, network=wn).false_positives == 1  # default 300 m
-    assert score_team(key, far, network=wn, match_distance_m=500.0).true_positives == 1
-    # BattLeDIM: p6 is 325 m from p2 (over 300), while its true distance is 275 m
+    assert score_team(key, far, network=wn, match_distance_m=650.0).true_positives == 1  # inclusive
+    # a pipe answer counts from its nearer end: p4 (400 m long) is 250 m from L1 (J4 100 + 150)
+    long_pipe = _answers(("p4", "2026-01-01 12:00"))
+    assert score_team(key, long_pipe, network=wn).true_positives == 1  # default 300 m
+    assert score_team(key, long_pipe, network=wn, match_distance_m=249.9).false_positives == 1
+    # BattLeDIM: p6 is 325 m from p2 (over 300), while its true distance is 150 m (from J1: 100 + 50)
     assert score_team(key, _answers(("p6", "2026-01-01 12:00")), network=wn).true_positives == 1
     assert score_team(key, _answers(("p6", "2026-01-01 12:00")), network=wn,
                       battledim=True).false_positives == 1
@@ -164,27 +199,28 @@ def test_the_match_distance_limit(exercise) -> None:
 
 def test_repeats_and_false_positives(exercise) -> None:
     key, wn = exercise
-    team = score_team(key, _answers(("p2", "2026-01-01 11:00"),   # finds L1 (50 m, 1 h)
-                                    ("p1", "2026-01-01 12:00"),   # L1 again, 100 m: a repeat
-                                    ("p4", "2026-01-01 12:00"),   # 450 m from L1: false positive
+    team = score_team(key, _answers(("p2", "2026-01-01 11:00"),   # finds L1 (0 m, its pipe; 1 h)
+                                    ("p1", "2026-01-01 12:00"),   # L1 again, 50 m: a repeat
+                                    ("v1", "2026-01-01 12:00"),   # 650 m from L1: false positive
                                     ("p2", "2026-01-01 09:00")),  # before any leak: false positive
                       network=wn)
     assert (team.true_positives, team.false_positives, team.repeats) == (1, 2, 1)
     assert [(row.answer.row, row.outcome, row.leak_id) for row in team.answers] == [
         (4, "false positive", None), (1, "true positive", "L1"), (2, "repeat", "L1"),
         (3, "false positive", None)]
-    assert team.median_distance_m == pytest.approx(50.0)
+    assert team.median_distance_m == pytest.approx(0.0)  # the one true positive's
     assert team.mean_detection_delay_h == pytest.approx(1.0)
     assert team.missed == ("L2",)
 
 
 def test_answers_are_taken_in_time_order(exercise, tmp_path) -> None:
     key, _ = exercise
-    # row 1 (p1, 100 m) is later than row 2 (p2, 50 m): row 2 finds L1, row 1 repeats it
+    # row 1 (p1, 50 m) is later than row 2 (p2, 0 m): row 2 finds L1, row 1 repeats it
     path = _write(tmp_path, "pipe_or_node,time\np1,2026-01-01 12:00\np2,2026-01-01 11:00\n")
     team = score(key, {"A": path}).teams["A"]
     assert [(row.answer.row, row.outcome) for row in team.answers] == [(2, "true positive"), (1, "repeat")]
-    assert team.median_distance_m == pytest.approx(50.0)
+    assert [row.distance_m for row in team.answers] == pytest.approx([0.0, 50.0])
+    assert team.median_distance_m == pytest.approx(0.0)  # row 2's alone
 
 
 def test_an_answer_finds_the_nearest_leak_not_yet_found(tmp_path) -> None:
@@ -247,14 +283,16 @@ def test_battledim_fixes_the_match_distance(exercise) -> None:
 def test_leaderboard(exercise) -> None:
     key, _ = exercise
     teams = {
-        "near": _answers(("p2", "2026-01-01 12:00")),                            # 1 TP at 50 m
-        "far": _answers(("p1", "2026-01-01 12:00")),                             # 1 TP at 100 m
-        "busy": _answers(("p1", "2026-01-01 12:00"), ("p4", "2026-01-02 01:00"),  # 2 TP (100 m, 0 m)
-                         ("p4", "2026-01-01 12:00")),                             # and 1 FP
+        "near": _answers(("p2", "2026-01-01 12:00")),                            # 1 TP at 0 m
+        "far": _answers(("p1", "2026-01-01 12:00")),                             # 1 TP at 50 m
+        "busy": _answers(("p1", "2026-01-01 12:00"), ("p4", "2026-01-02 01:00"),  # 2 TP (50 m, 0 m)
+                         ("v1", "2026-01-01 12:00")),                             # and 1 FP (650 m)
         "none": [],
         "twin": _answers(("p2", "2026-01-01 12:00")),                            # ties with "near"
     }
     result = score(key, teams)
+    busy = result.teams["busy"]
+    assert (busy.true_positives, busy.false_positives, busy.median_distance_m) == (2, 1, pytest.approx(25.0))
     assert result.leaderboard == ((1, "busy"), (2, "near"), (2, "twin"), (4, "far"), (5, "none"))
     data = result.to_dict()
     assert [entry["team"] for entry in data["leaderboard"]] == ["busy", "near", "twin", "far", "none"]
@@ -263,7 +301,7 @@ def test_leaderboard(exercise) -> None:
 
     euros = score(key, teams, battledim=True)
     # near/twin: 0.8 x 2 x 22 h = 35.2; far: 35.2 - 500 x 150/300 = -214.8; none: 0;
-    # busy: -214.8 + 0.8 x (2 + 3 + 4) = -214.8 + 7.2 ... and p4 at 12:00, 400 m from p2: -500 -> -707.6
+    # busy: -214.8 + 0.8 x (2 + 3 + 4) = -214.8 + 7.2 ... and v1 at 12:00, 600 m from p2: -500 -> -707.6
     assert euros.leaderboard == ((1, "near"), (1, "twin"), (3, "none"), (4, "far"), (5, "busy"))
     data = euros.to_dict()
     assert data["battledim"]["total_eur"] == pytest.approx(35.2)  # the first-ranked team's
