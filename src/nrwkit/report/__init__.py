@@ -2,6 +2,7 @@
 
 from . import html as html
 from . import maps as maps
+from .exercise import debrief_report
 from .html import Card, Report, Section, figure_svg, file_checksum, table_html
 from .imported import import_report
 from .index import index_report, write_index
@@ -13,6 +14,7 @@ __all__ = [
     "Card",
     "Report",
     "Section",
+    "debrief_report",
     "figure_svg",
     "file_checksum",
     "html",
