@@ -14,6 +14,7 @@ from test_dma_sweep import network_path, short_id
 
 from nrwkit.errors import InputError, OutputExistsError
 from nrwkit.exercise import create_exercise, read_answer_key
+from nrwkit.exercise.score import Answer, score
 from nrwkit.leaks import read_readings
 from nrwkit.networks import load
 from nrwkit_cli.main import cli
@@ -132,6 +133,13 @@ def test_any_network(name, tmp_path):
     assert_hidden(exercise.folder)
     flows = np.asarray([leak.volume_m3() for leak in exercise.key.leaks])
     assert np.all(flows > 0)
+    # the truth, answered at each leak's start on its pipe, is a perfect score on either rule
+    truth = [Answer(leak.pipe, leak.start) for leak in exercise.key.leaks]
+    key = read_answer_key(exercise.folder / "answer-key.json")
+    for battledim in (False, True):
+        team = score(key, {"truth": truth}, battledim=battledim).teams["truth"]
+        assert (team.true_positives, team.false_positives, team.repeats) == (len(key.leaks), 0, 0)
+        assert team.missed == [] or list(team.missed) == []
 
 
 def test_a_network_that_serves_nobody_is_refused(tmp_path):
