@@ -60,12 +60,17 @@ def _read_sensors(path: Path) -> list[str]:
 @click.option("--start", default="2026-01-05 00:00", show_default=True, metavar="'YYYY-MM-DD HH:MM'",
               help="Start of the period.")
 @click.option("--seed", type=int, default=0, show_default=True, help="The same seed gives the same exercise.")
+@click.option("--count", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Make a library of COUNT exercises in DIR/exercise-01, -02... (seeds SEED, SEED+1...), "
+                   "in parallel processes; a failed one is reported and the others go on.")
+@click.option("--workers", type=click.IntRange(1, 64), metavar="N",
+              help="Processes for --count [default: the machine's cores].")
 @overwrite_option
 @json_option
 @handle_errors
 def create_command(network: str, out: Path, leaks: int | None, difficulty: str, loggers: int | None,
-                   sensors_path: Path | None, days: int, start: str, seed: int, overwrite: bool,
-                   as_json: bool) -> None:
+                   sensors_path: Path | None, days: int, start: str, seed: int, count: int,
+                   workers: int | None, overwrite: bool, as_json: bool) -> None:
     """Create a leak-detection exercise on NETWORK in DIR.
 
     The trainees get DIR/trainee/: the network as the utility knows it (demands and roughness
@@ -77,6 +82,11 @@ def create_command(network: str, out: Path, leaks: int | None, difficulty: str, 
     if loggers is not None and sensors_path is not None:
         raise click.UsageError("give --loggers or --sensors, not both")
     sensors = _read_sensors(sensors_path) if sensors_path is not None else None
+    if count > 1:
+        _create_many(network, out, count, workers=workers, seed=seed, overwrite=overwrite, as_json=as_json,
+                     options={"leaks": leaks, "difficulty": difficulty, "loggers": loggers,
+                              "sensors": sensors, "days": days, "start": start})
+        return
     exercise = create_exercise(load(network), out, leaks=leaks, difficulty=difficulty, loggers=loggers,
                                sensors=sensors, days=days, seed=seed, start=start, overwrite=overwrite)
     if as_json:
@@ -225,3 +235,30 @@ def step_test_command(network: str, dma_id: str | None, inlets: tuple[str, ...],
                                        "inflow after (m3/h)", "fall (m3/h)"]))
         if out_path is not None:
             click.echo(f"wrote {out_path}")
+
+
+def _create_many(network: str, out: Path, count: int, *, workers: int | None, seed: int, overwrite: bool,
+                 as_json: bool, options: dict[str, Any]) -> None:
+    """Make a library of exercises in parallel; exit 3 when any of them failed."""
+    from nrwkit.exercise import create_exercises
+    from nrwkit.networks import resolve
+
+    from .options import EXIT_RUNTIME, ProgressBars
+
+    ctx = click.get_current_context()
+    bars = ProgressBars(enabled=verbosity(ctx) >= 0 and not as_json)
+    try:
+        rows = create_exercises(str(resolve(network)), out, count, seed=seed, workers=workers, progress=bars,
+                                overwrite=overwrite, **options)
+    finally:
+        bars.close()
+    if as_json:
+        echo_json({"folder": str(out), "exercises": [row.to_dict() for row in rows]})
+    elif verbosity(ctx) >= 0:
+        click.echo(format_table([(r.name, r.seed, r.status, r.leaks if r.status == "ok" else "", r.error)
+                                 for r in rows], ["exercise", "seed", "status", "leaks", "why it failed"]))
+        ok = sum(r.status == "ok" for r in rows)
+        click.echo(f"{ok} of {len(rows)} exercises made in {out}; give each trainee group its exercise's "
+                   "trainee/ folder only")
+    if any(r.status != "ok" for r in rows):
+        ctx.exit(EXIT_RUNTIME)

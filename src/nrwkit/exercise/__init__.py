@@ -4,7 +4,9 @@
 flows, a brief) and, apart from it, its answer key (:mod:`nrwkit.exercise.key`).
 """
 
+from .batch import BatchRow, create_exercises
 from .create import DIFFICULTY, Exercise, create_exercise
 from .key import AnswerKey, KeyLeak, read_answer_key
 
-__all__ = ["DIFFICULTY", "AnswerKey", "Exercise", "KeyLeak", "create_exercise", "read_answer_key"]
+__all__ = ["DIFFICULTY", "AnswerKey", "BatchRow", "Exercise", "KeyLeak", "create_exercise",
+           "create_exercises", "read_answer_key"]
