@@ -224,7 +224,7 @@ def _brief(t0: datetime.datetime, t1: datetime.datetime, loggers: list[str], inl
     template = string.Template((Path(__file__).with_name("brief.md")).read_text(encoding="utf-8"))
     return template.substitute(
         loggers=len(loggers), inlets=len(inlets), start=format_time(t0), end=format_time(t1),
-        difficulty=difficulty, example_time=format_time(t0 + datetime.timedelta(hours=30)),
+        difficulty=difficulty, example_time=format_time(t0 + (t1 - t0) / 2),
         logger_list=", ".join(loggers), inlet_list=", ".join(inlets) or "none")
 
 
