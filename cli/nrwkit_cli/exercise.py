@@ -9,6 +9,7 @@ import click
 
 from nrwkit.errors import InputError
 from nrwkit.exercise.create import DIFFICULTY, create_exercise
+from nrwkit.inputs import read_id_list
 from nrwkit.networks import load
 from nrwkit.outputs import check_writable
 
@@ -27,20 +28,6 @@ from .options import (
 def exercise_group() -> None:
     """Leak-detection exercises for trainees: a hidden truth with noisy loggers (`create`), and
     the trainees' answers scored against it (`score`)."""
-
-
-def _read_sensors(path: Path) -> list[str]:
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such sensors file\n  fix: check the path") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file of junction ids\n  fix: one id per line") from None
-    names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    names = [n for n in names if n]
-    if not names:
-        raise InputError(f"{path}: lists no junction\n  fix: one junction id per line")
-    return names
 
 
 @exercise_group.command("create")
@@ -81,7 +68,7 @@ def create_command(network: str, out: Path, leaks: int | None, difficulty: str, 
     """
     if loggers is not None and sensors_path is not None:
         raise click.UsageError("give --loggers or --sensors, not both")
-    sensors = _read_sensors(sensors_path) if sensors_path is not None else None
+    sensors = read_id_list(sensors_path, what="sensors") if sensors_path is not None else None
     if count > 1:
         _create_many(network, out, count, workers=workers, seed=seed, overwrite=overwrite, as_json=as_json,
                      options={"leaks": leaks, "difficulty": difficulty, "loggers": loggers,

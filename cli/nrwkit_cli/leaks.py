@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from nrwkit import leaks as nrwleaks
-from nrwkit.errors import InputError
+from nrwkit.inputs import read_id_list
 from nrwkit.networks import load, resolve
 from nrwkit.outputs import check_writable, write_json
 from nrwkit.units import LITRES_PER_M3, SECONDS_PER_HOUR
@@ -186,7 +186,7 @@ def place_loggers_command(network: str, count: int, candidates_path: Path | None
     wn = load(network)
     candidates = None
     if candidates_path is not None:
-        candidates = _read_candidates(candidates_path)
+        candidates = read_id_list(candidates_path, what="candidates")
     placement = nrwleaks.place_loggers(wn, count, candidates=candidates, existing=existing,
                                        leak_flow_m3s=leak_flow_lps / LITRES_PER_M3, noise_m=noise_m,
                                        seed=seed)
@@ -211,19 +211,3 @@ def place_loggers_command(network: str, count: int, candidates_path: Path | None
     ], ["loggers", "expected search area (km)"]))
     for path in saved:
         click.echo(f"wrote {path}")
-
-
-def _read_candidates(path: Path) -> list[str]:
-    """Read the junction ids of a candidates file, one per line (blank lines and # comments skipped)."""
-    fix = "write one junction id per line, as plain text (UTF-8)"
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such candidates file\n  fix: check the path") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file of junction ids\n  fix: {fix}") from None
-    names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
-    names = [name for name in names if name]
-    if not names:
-        raise InputError(f"{path}: the candidates file lists no junction\n  fix: {fix}")
-    return names

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["format_validation_error", "load_yaml_model"]
+__all__ = ["format_validation_error", "load_yaml_model", "read_id_list"]
 
 M = TypeVar("M", bound=BaseModel)
 ErrorFactory = Callable[[Path, str, str], Exception]
@@ -72,3 +72,40 @@ def load_yaml_model(path: str | Path, model: type[M], *, error: ErrorFactory, wh
     except ValidationError as exc:
         raise error(path, format_validation_error(exc),
                     f"correct the key(s) named; {reference} lists every key") from exc
+
+
+def read_id_list(path: str | Path, *, what: str) -> list[str]:
+    """Read a list of junction ids, one per line (blank lines and ``#`` comments skipped).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file (UTF-8, a byte-order mark allowed).
+    what : str
+        What the list is, for messages (``"candidates"``, ``"sensors"``).
+
+    Returns
+    -------
+    list of str
+        The ids, in file order.
+
+    Raises
+    ------
+    InputError
+        For a missing file, a file that is not text, or one that lists no id.
+    """
+    from .errors import InputError
+
+    path = Path(path)
+    fix = "write one junction id per line, as plain text (UTF-8)"
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such {what} file\n  fix: check the path") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not a text file of junction ids\n  fix: {fix}") from None
+    names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    names = [name for name in names if name]
+    if not names:
+        raise InputError(f"{path}: the {what} file lists no junction\n  fix: {fix}")
+    return names

@@ -18,7 +18,6 @@ network, options and seed give the same files, byte for byte.
 
 from __future__ import annotations
 
-import copy
 import datetime
 import html
 import shutil
@@ -36,7 +35,7 @@ import wntr
 
 from ..errors import InputError, OutputExistsError
 from ..findings import list_ids
-from ..leaks.cases import prepare_period, source_links
+from ..leaks.cases import perturb_model, prepare_period, source_links
 from ..leaks.model import Leak, simulate_leaks
 from ..leaks.placement import spread_loggers
 from ..network.io import write_inp
@@ -103,17 +102,9 @@ def _mean_demand_m3s(run_demand: pd.DataFrame) -> float:
 
 def _perturb(nominal: wntr.network.WaterNetworkModel, rng: np.random.Generator, demand_error: float,
              roughness_error: float) -> tuple[wntr.network.WaterNetworkModel, dict[str, Any]]:
-    true = copy.deepcopy(nominal)
-    junctions, pipes = list(true.junction_name_list), list(true.pipe_name_list)
-    d = np.maximum(1.0 + demand_error * rng.standard_normal(len(junctions)), 0.05)
-    r = np.maximum(1.0 + roughness_error * rng.standard_normal(len(pipes)), 0.05)
-    for name, factor in zip(junctions, d, strict=True):
-        for demand in true.get_node(name).demand_timeseries_list:
-            demand.base_value = demand.base_value * float(factor)
-    for name, factor in zip(pipes, r, strict=True):
-        true.get_link(name).roughness = true.get_link(name).roughness * float(factor)
+    true, d, r = perturb_model(nominal, rng, demand_error, roughness_error)
     changes = {"demand_error": demand_error, "roughness_error": roughness_error,
-               "demand_factor_range": _range(d), "roughness_factor_range": _range(r)}
+               "demand_factor_range": _range(d.to_numpy()), "roughness_factor_range": _range(r.to_numpy())}
     return true, changes
 
 

@@ -26,7 +26,8 @@ from ..hydraulics import set_options
 from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
 from .model import Leak, simulate_leaks
 
-__all__ = ["DIURNAL", "LocalisationCase", "leak_candidates", "make_case", "prepare_period", "source_links"]
+__all__ = ["DIURNAL", "LocalisationCase", "leak_candidates", "make_case", "perturb_model", "prepare_period",
+           "source_links"]
 
 #: Hourly demand multipliers (mean 1) used when a model has no demand pattern.
 DIURNAL = (0.55, 0.5, 0.45, 0.45, 0.5, 0.65, 0.95, 1.3, 1.45, 1.35, 1.2, 1.1,
@@ -120,6 +121,32 @@ def prepare_period(wn: wntr.network.WaterNetworkModel, duration_s: int,
     so that a run shows a night; the hydraulic step is at most the reporting step.
     """
     return _prepare(wn, duration_s, report_step_s)
+
+
+def perturb_model(nominal: wntr.network.WaterNetworkModel, rng: np.random.Generator, demand_error: float,
+                  roughness_error: float) -> tuple[wntr.network.WaterNetworkModel, pd.Series, pd.Series]:
+    """Return the "true" network: a copy whose demands and roughness are off the model's.
+
+    Every junction's base demands and every pipe's roughness are multiplied by ``1 + e N(0, 1)``
+    (clipped at 0.05), with ``e`` the demand or roughness error, drawn from ``rng`` in that order.
+
+    Returns
+    -------
+    (WaterNetworkModel, pandas.Series, pandas.Series)
+        The true network, the demand factor of each junction and the roughness factor of each pipe.
+    """
+    true = copy.deepcopy(nominal)
+    junctions, pipes = list(true.junction_name_list), list(true.pipe_name_list)
+    d_factor = np.maximum(1.0 + demand_error * rng.standard_normal(len(junctions)), 0.05)
+    r_factor = np.maximum(1.0 + roughness_error * rng.standard_normal(len(pipes)), 0.05)
+    for name, factor in zip(junctions, d_factor, strict=True):
+        for demand in true.get_node(name).demand_timeseries_list:
+            demand.base_value = demand.base_value * float(factor)
+    for name, factor in zip(pipes, r_factor, strict=True):
+        pipe = true.get_link(name)
+        pipe.roughness = pipe.roughness * float(factor)
+    return (true, pd.Series(d_factor, index=pd.Index(junctions, name="junction"), name="demand_factor"),
+            pd.Series(r_factor, index=pd.Index(pipes, name="pipe"), name="roughness_factor"))
 
 
 def source_links(wn: wntr.network.WaterNetworkModel) -> list[str]:
@@ -228,17 +255,7 @@ def make_case(
         raise InputError("give a positive report step no longer than the duration")
     rng = np.random.default_rng(seed)
     nominal = _prepare(wn, duration_s, report_step_s)
-    true = copy.deepcopy(nominal)
-    junctions = list(true.junction_name_list)
-    pipes = list(true.pipe_name_list)
-    d_factor = np.maximum(1.0 + demand_error * rng.standard_normal(len(junctions)), 0.05)
-    r_factor = np.maximum(1.0 + roughness_error * rng.standard_normal(len(pipes)), 0.05)
-    for name, factor in zip(junctions, d_factor, strict=True):
-        for demand in true.get_node(name).demand_timeseries_list:
-            demand.base_value = demand.base_value * float(factor)
-    for name, factor in zip(pipes, r_factor, strict=True):
-        pipe = true.get_link(name)
-        pipe.roughness = pipe.roughness * float(factor)
+    true, d_factor, r_factor = perturb_model(nominal, rng, demand_error, roughness_error)
     flow_m3h = float(leak_flow_m3h if leak_flow_m3h is not None else rng.uniform(*size_range_m3h))
     if flow_m3h <= 0:
         raise InputError(f"leak flow {flow_m3h} m3/h: give a positive flow")
@@ -267,7 +284,6 @@ def make_case(
         seed=seed, nominal=nominal, true=true, sensors=sensors, readings=noisy.astype(float),
         clean=clean, inflow_m3s=run.flowrate_m3s, leak_node=node, leak_flow_m3s=flow_m3s,
         leak_start_s=start, leak=leak,
-        demand_factors=pd.Series(d_factor, index=pd.Index(junctions, name="junction"), name="demand_factor"),
-        roughness_factors=pd.Series(r_factor, index=pd.Index(pipes, name="pipe"), name="roughness_factor"),
+        demand_factors=d_factor, roughness_factors=r_factor,
         noise_m=float(noise_m), quantisation_m=float(quantisation_m),
     )
