@@ -310,16 +310,36 @@ def _monte_carlo(
     # registered volume of each (type, profile, age) combination, to weigh the combinations
     weights = frame.groupby(["meter_type", "profile", "age_years"])["annual_registered_m3"].sum()
     reg = weights.reindex(pd.MultiIndex.from_frame(combos[["meter_type", "profile", "age_years"]])).to_numpy()
+    # each combination's error at its bands (percent) and the weights of the curves it mixes: a
+    # curve's shift moves its error by the same points at every flow, so a draw is a dot product
+    keys = list(curve_sd.index)
+    position = {key: k for k, key in enumerate(keys)}
+    terms = []
+    for t, prof, age in zip(combos["meter_type"], combos["profile"], combos["age_years"], strict=True):
+        flows = bands[prof]["flow_l_per_h"].to_numpy()
+        base = curve_error_percent(curves, t, age, flows)
+        mix = np.zeros(len(keys))
+        ages = np.sort(curves.table.loc[curves.table["meter_type"] == t, "age_years"].unique())
+        if age <= ages[0] or age >= ages[-1]:
+            mix[position[(t, float(ages[0] if age <= ages[0] else ages[-1]))]] = 1.0
+        else:
+            upper = int(np.searchsorted(ages, age))
+            w = (age - ages[upper - 1]) / (ages[upper] - ages[upper - 1])
+            mix[position[(t, float(ages[upper - 1]))]], mix[position[(t, float(ages[upper]))]] = 1.0 - w, w
+        terms.append((prof, base, mix))
+    sd = curve_sd.to_numpy(dtype=float)
     draws = np.empty(samples)
     for k in range(samples):
-        shift = {key: float(rng.normal(0.0, sd)) for key, sd in curve_sd.items()}
+        shift = rng.normal(0.0, sd)
         shares = {
             name: rng.dirichlet(
                 np.maximum(g["volume_share"].to_numpy(), 1e-6) * float(g["customers_logged"].iloc[0])
             )
             for name, g in bands.items()
         }
-        errors = _combo_errors(combos, curves, profiles, shift=shift, shares=shares)
+        errors = np.array(
+            [float(np.dot(shares[prof], base + mix @ shift)) / 100.0 for prof, base, mix in terms]
+        )
         draws[k] = _population(reg, errors)[1]
     low, high = np.percentile(draws, [2.5, 97.5])
     return float((high - low) / 2.0 / abs(fraction))

@@ -1,0 +1,165 @@
+"""``nrwkit metering``: customer meter accuracy, apparent losses and replacement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from nrwkit.outputs import check_writable, write_json
+
+from .options import (
+    echo_json,
+    findings_lines,
+    format_table,
+    handle_errors,
+    json_option,
+    overwrite_option,
+    verbosity,
+)
+
+_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.group("metering")
+def metering_group() -> None:
+    """Customer meters: their accuracy from bench-test error curves and consumption profiles, the
+    apparent losses they cause (`assess`), and when to replace them."""
+
+
+def _inputs(meters: Path, curves: Path, profiles: Path):  # type: ignore[no-untyped-def]
+    from nrwkit.metering import read_curves, read_meters, read_profiles
+
+    error_curves, consumption = read_curves(curves), read_profiles(profiles)
+    return read_meters(meters, error_curves, consumption), error_curves, consumption
+
+
+@metering_group.command("assess")
+@click.option(
+    "--meters",
+    "meters_path",
+    type=_PATH,
+    required=True,
+    metavar="METERS.csv",
+    help="meter_id, meter_type, profile, install_year, annual_registered_m3 [, size_mm, category, "
+    "tariff_per_m3].",
+)
+@click.option(
+    "--curves",
+    "curves_path",
+    type=_PATH,
+    required=True,
+    metavar="CURVES.csv",
+    help="meter_type, age_years, flow_l_per_h, error_percent [, sd_percent, meters_tested].",
+)
+@click.option(
+    "--profiles",
+    "profiles_path",
+    type=_PATH,
+    required=True,
+    metavar="PROFILES.csv",
+    help="profile, flow_low_l_per_h, flow_high_l_per_h, volume_share [, customers_logged].",
+)
+@click.option(
+    "--year", type=click.IntRange(1900, 2200), required=True, help="The year assessed (meters' ages)."
+)
+@click.option(
+    "--monte-carlo",
+    "samples",
+    type=click.IntRange(0, 100_000),
+    default=500,
+    show_default=True,
+    metavar="N",
+    help="Draws for the 95 % limits of the under-registration (0: none).",
+)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the draws.")
+@click.option(
+    "--out",
+    "out_path",
+    type=_PATH,
+    metavar="FILE",
+    help="Also write the JSON to FILE (a balance can take its under-registration from it).",
+)
+@click.option("--report", "report_path", type=_PATH, metavar="FILE", help="Also write an HTML report.")
+@overwrite_option
+@json_option
+@handle_errors
+def assess_command(
+    meters_path: Path,
+    curves_path: Path,
+    profiles_path: Path,
+    year: int,
+    samples: int,
+    seed: int,
+    out_path: Path | None,
+    report_path: Path | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """Assess the accuracy of a meter population and the apparent losses it causes.
+
+    Each meter's weighted error E = sum over its profile's flow bands of share x error at the
+    band's flow (error curves interpolated in log flow and in age); its true volume is
+    registered / (1 + E). Prints the population's weighted error, the under-registration
+    fraction the water balance takes (with its 95 % limit), and the groups by meter type,
+    profile and 5-year age band.
+    """
+    from nrwkit.metering import assess
+
+    for path in (out_path, report_path):
+        if path is not None:
+            check_writable(path, overwrite=overwrite)
+    meters, curves, profiles = _inputs(meters_path, curves_path, profiles_path)
+    result = assess(meters, curves, profiles, year=year, samples=samples, seed=seed)
+    data = result.to_dict()
+    written = []
+    if out_path is not None:
+        written.append(write_json(out_path, data, overwrite=overwrite))
+    if report_path is not None:
+        from nrwkit.report.metering import metering_report
+
+        written.append(
+            metering_report(result, curves, profiles, year=year).write(report_path, overwrite=overwrite)
+        )
+    if as_json:
+        echo_json(data)
+        return
+    if verbosity(click.get_current_context()) >= 0:
+        u = data["under_registration"]
+        click.echo(
+            f"{data['meters']:,} meters, {year}: registered {data['registered_m3_per_year']:,.0f} m3/year, "
+            f"true use {data['true_m3_per_year']:,.0f} m3/year, apparent losses "
+            f"{data['apparent_losses_m3_per_year']:,.0f} m3/year"
+        )
+        click.echo(
+            f"weighted error {data['weighted_error_percent']:.2f} %; under-registration "
+            f"{u['fraction']:.4f} ± {u['ci95'] * 100:.0f} % (95 %, {samples} draws)"
+        )
+        rows = [
+            (
+                g["meter_type"],
+                g["profile"],
+                g["age_band"],
+                g["meters"],
+                f"{g['weighted_error_percent']:.2f}",
+                f"{g['apparent_losses_m3_per_year']:,.0f}",
+            )
+            for g in data["groups"]
+        ]
+        click.echo(
+            format_table(
+                rows,
+                [
+                    "meter type",
+                    "profile",
+                    "age (years)",
+                    "meters",
+                    "weighted error (%)",
+                    "apparent losses (m3/year)",
+                ],
+            )
+        )
+        for path in written:
+            click.echo(f"wrote {path}")
+    if result.warnings:
+        click.echo("\n".join(findings_lines(result.warnings)), err=True)
