@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 from test_metering import CURVES, METERS, PROFILES
 
@@ -41,3 +42,20 @@ def test_bad_meters_file_exits_2(tmp_path):
     result = CliRunner().invoke(cli, ["metering", "assess", "--meters", str(p["meters"]), "--curves",
                                       str(p["curves"]), "--profiles", str(p["profiles"]), "--year", "2025"])
     assert result.exit_code == 2 and "row 3" in result.output and "fix:" in result.output
+
+
+def test_profile_from_a_log(tmp_path):
+    log = tmp_path / "log.csv"
+    # 15-minute flows held over each interval: 0, 30, 300 and 5 l/h -> 0, 7.5, 75 and 1.25 litres
+    log.write_text("time,flow_l_per_h\n2026-01-01T00:00,0\n2026-01-01T00:15,30\n2026-01-01T00:30,300\n"
+                   "2026-01-01T00:45,5\n2026-01-01T01:00,0\n")
+    out = tmp_path / "profiles.csv"
+    result = CliRunner().invoke(cli, ["metering", "profile", str(log), "--name", "home", "--out", str(out),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    shares = {(b["flow_low_l_per_h"], b["flow_high_l_per_h"]): b["volume_share"]
+              for b in json.loads(result.output)["bands"]}
+    assert shares[(0.0, 12.0)] == pytest.approx(1.25 / 83.75)
+    assert shares[(24.0, 50.0)] == pytest.approx(7.5 / 83.75)
+    assert shares[(200.0, 500.0)] == pytest.approx(75 / 83.75)
+    assert out.read_text().startswith("profile,flow_low_l_per_h,flow_high_l_per_h,volume_share")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from nrwkit.outputs import check_writable, write_json
+from nrwkit.units import SECONDS_PER_HOUR
 
 from .options import (
     echo_json,
@@ -163,3 +164,54 @@ def assess_command(
             click.echo(f"wrote {path}")
     if result.warnings:
         click.echo("\n".join(findings_lines(result.warnings)), err=True)
+
+
+@metering_group.command("profile")
+@click.argument("log_path", metavar="LOG.csv", type=_PATH)
+@click.option("--name", default="logged", show_default=True, help="The profile's name in the output.")
+@click.option(
+    "--out",
+    "out_path",
+    type=_PATH,
+    metavar="PROFILES.csv",
+    help="Write the profile as a profiles file (the layout `metering assess` reads).",
+)
+@overwrite_option
+@json_option
+@handle_errors
+def profile_command(log_path: Path, name: str, out_path: Path | None, overwrite: bool, as_json: bool) -> None:
+    """Derive a consumption profile from a customer's logged flows (LOG.csv).
+
+    LOG.csv has a `time` column (ISO date-times) and either `volume_l` (litres in the interval
+    ending at that time, as pulse loggers record) or `flow_l_per_h` (the flow held until the next
+    row). The share of the volume consumed in each flow band is the profile; gaps (intervals longer
+    than 3 times the median, or blank values) are left out and reported.
+    """
+    from nrwkit.metering.profile import profile_from_log, read_flow_log
+    from nrwkit.outputs import write_text
+
+    if out_path is not None:
+        check_writable(out_path, overwrite=overwrite)
+    log = read_flow_log(log_path)
+    table = profile_from_log(log, name=name)
+    if out_path is not None:
+        write_text(out_path, table.to_csv(index=False, lineterminator="\n"), overwrite=overwrite)
+    if as_json:
+        echo_json(
+            {
+                "profile": name,
+                "bands": table.to_dict("records"),
+                "gaps": len(log.gaps),
+                "counted_hours": round(log.counted_s / SECONDS_PER_HOUR, 3),
+            }
+        )
+        return
+    if verbosity(click.get_current_context()) >= 0:
+        rows = [
+            (f"{r.flow_low_l_per_h:g} - {r.flow_high_l_per_h:g}", f"{r.volume_share * 100:.1f}")
+            for r in table.itertuples()
+        ]
+        click.echo(format_table(rows, ["flow band (l/h)", "share of volume (%)"]))
+        click.echo(f"{len(log.gaps)} gap(s) left out; {log.counted_volume_l:,.0f} l counted")
+        if out_path is not None:
+            click.echo(f"wrote {out_path}")
