@@ -3,18 +3,25 @@
 Every volume carries a 95 % confidence limit (``ci95``, a fraction); where a utility has no
 data for unauthorized consumption, unbilled unmetered consumption or data handling errors,
 the key may be omitted and the AWWA default is used and flagged in the output.
+
+The customer meter under-registration may be typed in (``{fraction: 0.025, ci95: 0.3}``) or
+taken from a meter-population assessment: ``{from: metering.json}`` reads the
+``under_registration`` of the JSON that ``nrwkit metering assess --json`` prints (a path
+relative to the balance file's folder, or absolute).
 """
 
 from __future__ import annotations
 
+import json
 import math
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError
-from ..inputs import load_yaml_model
+from ..inputs import format_validation_error, load_yaml_model
 from .night_flow import NightFlowInput
 
 __all__ = ["BalanceInput", "Costs", "Measured", "NetworkData", "Source", "Units", "load_balance"]
@@ -108,6 +115,69 @@ class UnderRegistration(_Strict):
     ci95: float = Field(0.0, ge=0.0, le=5.0)
 
 
+#: The folder of the balance file being read (``from:`` paths are relative to it); ``None``
+#: outside :func:`load_balance`, where they are relative to the current directory.
+_BALANCE_FOLDER: ContextVar[Path | None] = ContextVar("nrwkit_balance_folder", default=None)
+
+#: What a ``from:`` file is (library messages name no command-line flag).
+_METERING_JSON = "the JSON of a metering assessment (`nrwkit metering assess` in JSON, Assessment.to_dict())"
+_METERING_FIX = (f"save {_METERING_JSON} as FILE, or type `{{fraction: ..., ci95: ...}}` in place "
+                 "of `from:`")
+
+
+def _read_metering_json(target: Path, ref: str) -> Any:
+    where = f"the metering file {target} (from: {ref})"
+    if not target.is_file():
+        raise ValueError(f"{where} is not found; fix: check the path (relative to the balance "
+                         f"file's folder) or {_METERING_FIX.replace('FILE', ref)}")
+    try:
+        raw = target.read_bytes()
+    except OSError as exc:
+        raise ValueError(f"{where} cannot be read ({exc.strerror}); fix: check its permissions") from None
+    try:
+        # a Windows PowerShell redirect (`>`) writes UTF-16 with a byte-order mark
+        text = raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else raw.decode("utf-8-sig")
+        return json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        problem = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else "not text"
+        raise ValueError(f"{where} is not JSON ({problem}); fix: {_METERING_FIX}") from None
+
+
+def _metering_reference(value: Any) -> Any:
+    """Replace ``{from: FILE}`` by the ``under_registration`` of a ``metering assess`` JSON."""
+    if not isinstance(value, dict) or "from" not in value:
+        return value
+    others = sorted(str(k) for k in value if k != "from")
+    if others:
+        raise ValueError(f"`from:` is given with {', '.join(others)}: give either `from:` (a metering "
+                         "JSON) or `fraction:` and `ci95:`, not both; fix: keep `from:` alone, or "
+                         "remove it and type the figures")
+    ref = value["from"]
+    if not isinstance(ref, str) or not ref.strip():
+        raise ValueError(f"`from:` takes the path of {_METERING_JSON}, relative to the balance "
+                         "file's folder; fix: give that path")
+    target = Path(ref).expanduser()
+    folder = _BALANCE_FOLDER.get()
+    if not target.is_absolute() and folder is not None:
+        target = folder / target
+    data = _read_metering_json(target, ref)
+    where = f"the metering file {target} (from: {ref})"
+    if not isinstance(data, dict) or "under_registration" not in data:
+        raise ValueError(f"{where} has no `under_registration`; fix: give {_METERING_JSON}, or "
+                         "type `{fraction: ..., ci95: ...}` in place of `from:`")
+    under = data["under_registration"]
+    if not isinstance(under, dict):
+        raise ValueError(f"{where}: `under_registration` is not a mapping of fraction and ci95; "
+                         f"fix: {_METERING_FIX}")
+    try:
+        return UnderRegistration.model_validate(under, strict=True).model_dump()
+    except ValidationError as exc:
+        parts = format_validation_error(exc).split("; ")
+        problems = "; ".join(f"under_registration.{part}" for part in parts)
+        raise ValueError(f"{where}: {problems}; fix: check the assessment (a fraction from 0 to "
+                         f"below 1, a ci95 from 0 to 5) or {_METERING_FIX}") from None
+
+
 class Units(_Strict):
     """Units of the input and of the results."""
 
@@ -174,6 +244,11 @@ class BalanceInput(_Strict):
     costs: Costs | None = None
     night_flow: NightFlowInput | None = None
 
+    @field_validator("customer_meter_under_registration", mode="before")
+    @classmethod
+    def _from_metering(cls, value: Any) -> Any:
+        return _metering_reference(value)
+
     @model_validator(mode="after")
     def _authorized_within_input(self) -> BalanceInput:
         siv = sum(s.corrected for s in self.system_input.own_sources) + sum(
@@ -199,11 +274,22 @@ def _input_error(path: Path, problem: str, fix: str) -> InputError:
 def load_balance(path: str | Path) -> BalanceInput:
     """Read and validate a balance YAML file.
 
+    ``customer_meter_under_registration: {from: metering.json}`` is read here: the path is
+    relative to the balance file's folder (or absolute), and the JSON's ``under_registration``
+    (``fraction`` and ``ci95``, as printed by ``nrwkit metering assess --json``) replaces it.
+
     Raises
     ------
     InputError
         Naming the file and the bad key: unknown keys, negative volumes, authorized
-        consumption above the water supplied, a period of 0 days, inconsistent units.
+        consumption above the water supplied, a period of 0 days, inconsistent units; a
+        ``from:`` metering file that is missing, not JSON, without ``under_registration`` or
+        with bad values, or given together with ``fraction``.
     """
-    return load_yaml_model(path, BalanceInput, error=_input_error, what="balance file",
-                           reference="docs/analysts.md")
+    path = Path(path)
+    token = _BALANCE_FOLDER.set(path.parent)
+    try:
+        return load_yaml_model(path, BalanceInput, error=_input_error, what="balance file",
+                               reference="docs/analysts.md")
+    finally:
+        _BALANCE_FOLDER.reset(token)
