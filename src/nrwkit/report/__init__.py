@@ -8,6 +8,7 @@ from .imported import import_report
 from .index import index_report, write_index
 from .inspection import inspection_report
 from .maps import network_map
+from .metering import metering_report
 from .pressure import pressure_report
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "write_index",
     "inspection_report",
     "maps",
+    "metering_report",
     "network_map",
     "pressure_report",
     "table_html",
