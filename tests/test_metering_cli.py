@@ -59,3 +59,20 @@ def test_profile_from_a_log(tmp_path):
     assert shares[(24.0, 50.0)] == pytest.approx(7.5 / 83.75)
     assert shares[(200.0, 500.0)] == pytest.approx(75 / 83.75)
     assert out.read_text().startswith("profile,flow_low_l_per_h,flow_high_l_per_h,volume_share")
+
+
+def test_replacement_programme(tmp_path):
+    p = _files(tmp_path)
+    files = ["--meters", str(p["meters"]), "--curves", str(p["curves"]), "--profiles", str(p["profiles"])]
+    args = ["metering", "replacement", *files, "--year", "2025", "--meter-cost", "60",
+            "--discount-rate", "0.05", "--tariff", "1.2"]
+    result = CliRunner().invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    group = data["groups"][0]
+    assert 1 <= group["optimal_replacement_age_years"] <= 30
+    assert [point["T"] for point in group["cost_curve"]] == list(range(1, 31))
+    assert min(point["eac"] for point in group["cost_curve"]) == pytest.approx(group["min_eac"], rel=1e-6)
+    assert "programme" in data
+    no_tariff = CliRunner().invoke(cli, args[:-2])
+    assert no_tariff.exit_code == 2 and "tariff" in no_tariff.output

@@ -215,3 +215,111 @@ def profile_command(log_path: Path, name: str, out_path: Path | None, overwrite:
         click.echo(f"{len(log.gaps)} gap(s) left out; {log.counted_volume_l:,.0f} l counted")
         if out_path is not None:
             click.echo(f"wrote {out_path}")
+
+
+@metering_group.command("replacement")
+@click.option("--meters", "meters_path", type=_PATH, required=True, metavar="METERS.csv", help="The meters.")
+@click.option(
+    "--curves", "curves_path", type=_PATH, required=True, metavar="CURVES.csv", help="Error curves."
+)
+@click.option(
+    "--profiles", "profiles_path", type=_PATH, required=True, metavar="PROFILES.csv", help="Profiles."
+)
+@click.option("--year", type=click.IntRange(1900, 2200), required=True, help="The year of the programme.")
+@click.option(
+    "--meter-cost",
+    "meter_cost",
+    type=click.FloatRange(min=0.0, min_open=True),
+    required=True,
+    metavar="C",
+    help="Cost of replacing a meter (supply and fitting), in the tariff's currency.",
+)
+@click.option(
+    "--discount-rate",
+    type=click.FloatRange(min=0.0, max=1.0, min_open=True, max_open=True),
+    required=True,
+    metavar="r",
+    help="Discount rate, a fraction (0.05 for 5 %).",
+)
+@click.option(
+    "--tariff",
+    "tariff_per_m3",
+    type=click.FloatRange(min=0.0),
+    metavar="P",
+    help="Tariff per m3 for meters without their own tariff_per_m3.",
+)
+@click.option("--budget", type=click.FloatRange(min=0.0), metavar="B", help="Budget of the programme.")
+@overwrite_option
+@json_option
+@handle_errors
+def replacement_command(
+    meters_path: Path,
+    curves_path: Path,
+    profiles_path: Path,
+    year: int,
+    meter_cost: float,
+    discount_rate: float,
+    tariff_per_m3: float | None,
+    budget: float | None,
+    overwrite: bool,
+    as_json: bool,
+) -> None:
+    """When to replace customer meters, and which to replace first within a budget.
+
+    For each group (meter type and profile), the revenue lost in year t of a meter's life is its
+    apparent loss at age t times the tariff (the customers' true use held fixed); the optimal
+    replacement age T* minimises the equivalent annual cost
+    EAC(T) = (C + sum_{t=1..T} L(t) / (1+r)^t) x r / (1 - (1+r)^-T) over T = 1..30 years.
+    """
+    from nrwkit.metering.replacement import replacement_plan
+
+    meters, curves, profiles = _inputs(meters_path, curves_path, profiles_path)
+    plan = replacement_plan(
+        meters,
+        curves,
+        profiles,
+        year=year,
+        meter_cost=meter_cost,
+        discount_rate=discount_rate,
+        tariff_per_m3=tariff_per_m3,
+        budget=budget,
+    )
+    data = plan.to_dict()
+    if as_json:
+        echo_json(data)
+        return
+    if verbosity(click.get_current_context()) >= 0:
+        rows = [
+            (
+                g["meter_type"],
+                g["profile"],
+                g["meters"],
+                f"{g['mean_age_years']:.1f}",
+                g["optimal_replacement_age_years"],
+                f"{g['min_eac']:,.2f}",
+                "never" if g["payback_years"] is None else f"{g['payback_years']:.1f}",
+            )
+            for g in data["groups"]
+        ]
+        click.echo(
+            format_table(
+                rows,
+                [
+                    "meter type",
+                    "profile",
+                    "meters",
+                    "mean age (years)",
+                    "replace at (years)",
+                    "least EAC per meter",
+                    "payback now (years)",
+                ],
+            )
+        )
+        p = data["programme"]
+        click.echo(
+            f"programme: {p['meters_replaced']} of {p['candidates']} meters due for replacement, cost "
+            f"{p['cost']:,.0f}, avoided revenue loss {p['avoided_revenue_per_year']:,.0f} per year"
+            + (f" ({p['deferred']} deferred by the budget)" if p.get("deferred") else "")
+        )
+    if plan.warnings:
+        click.echo("\n".join(findings_lines(plan.warnings)), err=True)
