@@ -323,3 +323,72 @@ def replacement_command(
         )
     if plan.warnings:
         click.echo("\n".join(findings_lines(plan.warnings)), err=True)
+
+
+@metering_group.command("sizing")
+@click.option(
+    "--meters",
+    "meters_path",
+    type=_PATH,
+    required=True,
+    metavar="METERS.csv",
+    help="The meters (with size_mm).",
+)
+@click.option(
+    "--curves", "curves_path", type=_PATH, required=True, metavar="CURVES.csv", help="Error curves."
+)
+@click.option(
+    "--profiles", "profiles_path", type=_PATH, required=True, metavar="PROFILES.csv", help="Profiles."
+)
+@click.option("--year", type=click.IntRange(1900, 2200), required=True, help="The year assessed.")
+@click.option(
+    "--ratio",
+    "ratio_r",
+    type=click.FloatRange(min=1.6, min_open=True),
+    default=100.0,
+    show_default=True,
+    metavar="R",
+    help="The meters' ratio R = Q3/Q1 (ISO 4064 / OIML R49).",
+)
+@click.option(
+    "--threshold",
+    "threshold_fraction",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.3,
+    show_default=True,
+    help="Share of the volume below Q1 that makes a meter oversized.",
+)
+@json_option
+@handle_errors
+def sizing_command(
+    meters_path: Path,
+    curves_path: Path,
+    profiles_path: Path,
+    year: int,
+    ratio_r: float,
+    threshold_fraction: float,
+    as_json: bool,
+) -> None:
+    """Flag oversized meters: most of their customer's volume below the meter's lower range.
+
+    ISO 4064 / OIML R49 flows of each size (Q1 = Q3/R, Q2 = 1.6 Q1, Q4 = 1.25 Q3; maximum
+    permissible error 5 % from Q1 to Q2, 2 % from Q2 to Q4); reports what one size smaller would
+    recover.
+    """
+    from nrwkit.metering import oversized
+
+    meters, curves, profiles = _inputs(meters_path, curves_path, profiles_path)
+    result = oversized(
+        meters, curves, profiles, year=year, ratio_r=ratio_r, threshold_fraction=threshold_fraction
+    )
+    data = result.to_dict()
+    if as_json:
+        echo_json(data)
+        return
+    if verbosity(click.get_current_context()) >= 0:
+        click.echo(
+            f"{data['oversized']} of {data['meters_checked']} meters oversized (ratio R {ratio_r:g}); "
+            f"one size smaller would recover {data['recoverable_m3_per_year']:,.0f} m3/year"
+        )
+    if result.warnings:
+        click.echo("\n".join(findings_lines(result.warnings)), err=True)

@@ -266,6 +266,10 @@ def assess(
         true=("true_m3_per_year", "sum"),
         apparent_losses_m3_per_year=("apparent_losses_m3_per_year", "sum"),
     ).reset_index()
+    start = groups["age_band"].str.split("-").str[0].astype(int)  # "5-9" before "10-14"
+    groups = groups.assign(_start=start).sort_values(["meter_type", "profile", "_start"])
+    groups = groups.drop(columns="_start")
+    groups = groups.reset_index(drop=True)
     groups["weighted_error_percent"] = np.where(
         groups["true"] > 0,
         (groups["registered"] - groups["true"]) / groups["true"].where(groups["true"] > 0, 1.0) * 100.0,
