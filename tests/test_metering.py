@@ -114,3 +114,24 @@ def test_bad_inputs_name_the_file_row_and_fix(inputs, tmp_path, name, text, matc
     with pytest.raises(InputError, match=match) as info:
         reader(path)
     assert "fix:" in str(info.value)
+
+
+def test_monte_carlo_matches_the_analytic_interval_on_a_linear_case(tmp_path):
+    """A flat curve (-5 % at every flow): only the curve's shift moves E, so the shares do not matter.
+
+    E = -0.05 + d with d ~ N(0, s), s = sd / sqrt(n) = 2 / sqrt(4) = 1 point = 0.01. The fraction
+    is apparent / true = (registered / (1 + E) - registered) / (registered / (1 + E)) = -E, so it
+    is normal too: 95 % half-width 1.96 x 0.01, relative to f = 0.05.
+    """
+    curves = tmp_path / "flat.csv"
+    curves.write_text("meter_type,age_years,flow_l_per_h,error_percent,sd_percent,meters_tested\n"
+                      "A,0,10,-5,2,4\nA,0,1000,-5,2,4\n")
+    profiles, meters = tmp_path / "profiles.csv", tmp_path / "meters.csv"
+    profiles.write_text(PROFILES)
+    meters.write_text(METERS)
+    c, p = read_curves(curves), read_profiles(profiles)
+    result = assess(read_meters(meters, c, p), c, p, year=2025, samples=4000, seed=7)
+    fraction = 0.05
+    assert result.under_registration == pytest.approx(fraction)
+    analytic = 1.959963984540054 * 0.01 / fraction
+    assert result.under_registration_ci95 == pytest.approx(analytic, rel=0.06)
