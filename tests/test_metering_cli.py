@@ -74,5 +74,8 @@ def test_replacement_programme(tmp_path):
     assert [point["T"] for point in group["cost_curve"]] == list(range(1, 31))
     assert min(point["eac"] for point in group["cost_curve"]) == pytest.approx(group["min_eac"], rel=1e-6)
     assert "programme" in data
+    report = tmp_path / "replacement.html"
+    written = CliRunner().invoke(cli, [*args, "--report", str(report)])
+    assert written.exit_code == 0 and "equivalent annual cost" in report.read_text().lower()
     no_tariff = CliRunner().invoke(cli, args[:-2])
     assert no_tariff.exit_code == 2 and "tariff" in no_tariff.output

@@ -249,6 +249,13 @@ def profile_command(log_path: Path, name: str, out_path: Path | None, overwrite:
     help="Tariff per m3 for meters without their own tariff_per_m3.",
 )
 @click.option("--budget", type=click.FloatRange(min=0.0), metavar="B", help="Budget of the programme.")
+@click.option(
+    "--report",
+    "report_path",
+    type=_PATH,
+    metavar="FILE",
+    help="Also write an HTML report (cost curves against the replacement age, the programme).",
+)
 @overwrite_option
 @json_option
 @handle_errors
@@ -261,6 +268,7 @@ def replacement_command(
     discount_rate: float,
     tariff_per_m3: float | None,
     budget: float | None,
+    report_path: Path | None,
     overwrite: bool,
     as_json: bool,
 ) -> None:
@@ -273,6 +281,8 @@ def replacement_command(
     """
     from nrwkit.metering.replacement import replacement_plan
 
+    if report_path is not None:
+        check_writable(report_path, overwrite=overwrite)
     meters, curves, profiles = _inputs(meters_path, curves_path, profiles_path)
     plan = replacement_plan(
         meters,
@@ -285,6 +295,10 @@ def replacement_command(
         budget=budget,
     )
     data = plan.to_dict()
+    if report_path is not None:
+        from nrwkit.report.metering import replacement_report
+
+        replacement_report(plan, year=year).write(report_path, overwrite=overwrite)
     if as_json:
         echo_json(data)
         return

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..metering import AGE_BAND_YEARS, Assessment, ErrorCurves, Profiles
+from ..metering import AGE_BAND_YEARS, Assessment, ErrorCurves, Profiles, ReplacementPlan
 from .html import Card, Report, figure_svg, findings_html, table_html
 
 __all__ = ["metering_report"]
@@ -467,4 +467,131 @@ def metering_report(
         _METHOD,
         lead="Error curves x consumption profiles (AWWA M6/M36; Arregui, Cabrera & Cobacho 2006).",
     )
+    return report
+
+
+def cost_curve_figure(plan: ReplacementPlan) -> Any:
+    """Return the equivalent annual cost against the replacement age, one line per group."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8.0, 4.2))
+    for row in plan.groups.itertuples():
+        eac = list(row.cost_curve)  # EAC(T) for T = 1, 2, ...
+        points = pd.DataFrame({"T": np.arange(1, len(eac) + 1), "eac": eac})
+        line = ax.plot(points["T"], points["eac"], label=f"{row.meter_type} / {row.profile}")[0]
+        best = int(row.optimal_replacement_age_years)
+        ax.plot([best], [float(points.loc[points["T"] == best, "eac"].iloc[0])], "o", color=line.get_color())
+    ax.set_xlabel("replacement age T (years)")
+    ax.set_ylabel("equivalent annual cost per meter")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def replacement_report(plan: ReplacementPlan, *, year: int, kicker: str = "Customer metering") -> Report:
+    """Build the HTML report of a meter replacement plan: cost curves, optimal ages, programme.
+
+    Parameters
+    ----------
+    plan : ReplacementPlan
+        From :func:`nrwkit.metering.replacement_plan`.
+    year : int
+        The year of the programme.
+    kicker : str
+        The line above the title.
+
+    Returns
+    -------
+    Report
+    """
+    data = plan.to_dict()
+    programme = data["programme"]
+    report = Report(
+        title=f"Customer meter replacement, {year}",
+        kicker=kicker,
+        subtitle=f"{len(plan.groups)} groups of meters; optimal replacement ages from the equivalent annual "
+        f"cost; a programme of {programme['meters_replaced']} meters",
+    )
+    report.options = {
+        "meter cost": plan.meter_cost,
+        "discount rate": plan.discount_rate,
+        "budget": "none" if plan.budget is None else plan.budget,
+    }
+    report.cards = [
+        Card("meters due for replacement", f"{programme['candidates']:,}"),
+        Card(
+            "meters in the programme",
+            f"{programme['meters_replaced']:,}",
+            detail=f"{programme.get('deferred', 0):,} deferred by the budget",
+        ),
+        Card("cost of the programme", f"{programme['cost']:,.0f}"),
+        Card("avoided revenue loss, per year", f"{programme['avoided_revenue_per_year']:,.0f}", "ok"),
+    ]
+    report.add_section(
+        "Equivalent annual cost against the replacement age",
+        figure_svg(
+            cost_curve_figure(plan),
+            caption="EAC(T) = (C + sum of L(t) / (1 + r)^t for t = 1..T) x "
+            "r / (1 - (1 + r)^-T), per meter; the dot is the optimal age T*.",
+        ),
+        lead="L(t) is the revenue a meter loses in year t of its life (its apparent losses at age t "
+        "times the tariff, the customer's true use held fixed); C is the cost of a new meter, r the "
+        "discount rate.",
+    )
+    groups = plan.groups[
+        [
+            "meter_type",
+            "profile",
+            "meters",
+            "mean_age_years",
+            "optimal_replacement_age_years",
+            "min_eac",
+            "payback_years",
+        ]
+    ].rename(
+        columns={
+            "meter_type": "meter type",
+            "mean_age_years": "mean age (years)",
+            "optimal_replacement_age_years": "optimal age (years)",
+            "min_eac": "least EAC per meter",
+            "payback_years": "payback of replacing now (years)",
+        }
+    )
+    payback = "payback of replacing now (years)"
+    groups[payback] = [("never" if pd.isna(v) else f"{float(v):.2f}") for v in groups[payback]]
+    report.add_section("Optimal replacement age by group", table_html(groups, index=False))
+    meters = pd.DataFrame(programme["meters"])
+    if not meters.empty:
+        shown = (
+            meters[
+                [
+                    "rank",
+                    "meter_id",
+                    "meter_type",
+                    "profile",
+                    "age_years",
+                    "avoided_revenue_per_year",
+                    "payback_years",
+                ]
+            ]
+            .head(200)
+            .rename(
+                columns={
+                    "meter_id": "meter",
+                    "meter_type": "meter type",
+                    "age_years": "age (years)",
+                    "avoided_revenue_per_year": "avoided revenue loss per year",
+                    "payback_years": "payback (years)",
+                }
+            )
+        )
+        report.add_section(
+            "The programme",
+            table_html(shown, index=False),
+            lead="Meters that have reached their group's optimal age, ranked by the revenue "
+            "their replacement saves next year (the first 200 shown).",
+        )
+    if plan.warnings:
+        report.add_section("Warnings", findings_html(plan.warnings))
     return report
