@@ -11,7 +11,7 @@ import click
 
 import nrwkit
 
-from . import balance, dma, exercise, gis, inspect, leaks, metering, networks, pressure, workspace
+from . import balance, dma, ensemble, exercise, gis, inspect, leaks, metering, networks, pressure, workspace
 from .options import EXIT_INTERRUPTED, add_verbosity_options, fail, setup_logging
 
 
@@ -111,3 +111,4 @@ cli.add_command(leaks.leaks_group)
 cli.add_command(pressure.pressure_group)
 cli.add_command(exercise.exercise_group)
 cli.add_command(metering.metering_group)
+cli.add_command(ensemble.ensemble_group)

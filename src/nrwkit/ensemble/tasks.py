@@ -11,7 +11,7 @@ from ..leaks.model import Leak, simulate_leaks
 from ..networks import load
 from ..units import HOUR_S, SECONDS_PER_HOUR
 
-__all__ = ["leak_scenario"]
+__all__ = ["leak_library_scenario", "leak_scenario", "pressure_scenario_task"]
 
 
 def leak_scenario(
@@ -67,4 +67,109 @@ def leak_scenario(
         "start_s": start,
         "max_drop_m": round(float(drop.max()), 6),
         "mean_drop_m": round(float(drop.mean()), 6),
+    }
+
+
+def leak_library_scenario(
+    *,
+    network: str,
+    seed: int,
+    folder: str,
+    duration_h: float = 24.0,
+    loggers: int = 20,
+    noise_m: float = 0.05,
+    report_step_s: int = 900,
+    size_range_m3h: tuple[float, float] = (1.0, 10.0),
+) -> dict[str, Any]:
+    """Make one scenario of a leak library: logger readings and inlet flows with a hidden leak.
+
+    Writes ``folder/readings.csv`` and ``folder/flows.csv`` (the files ``nrwkit leaks locate``
+    reads: a ``time`` column in seconds from the model's start, then one column per logger or
+    meter) and ``folder/truth.json`` (the leak's junction, flow, start and the seed).
+
+    Parameters
+    ----------
+    network : str
+        A bundled network's name or an ``.inp`` file.
+    seed : int
+        Draws the loggers' noise and the leak (:func:`nrwkit.leaks.make_case`).
+    folder : str
+        The scenario's folder (made; an existing one is replaced).
+    duration_h, loggers, noise_m, report_step_s, size_range_m3h
+        The run's length, the number of loggers (spread over the map), their noise (m), the
+        reporting step (s) and the range of leak flows (m3/h).
+
+    Returns
+    -------
+    dict
+        ``node``, ``flow_m3h``, ``start_s`` and ``folder``.
+    """
+    import json
+    import shutil
+    from pathlib import Path
+
+    from ..leaks.cases import make_case
+    from ..leaks.placement import spread_loggers
+
+    wn = load(network)
+    sensors = spread_loggers(wn, list(wn.junction_name_list), min(loggers, wn.num_junctions), seed)
+    case = make_case(
+        wn,
+        sensors,
+        seed=seed,
+        size_range_m3h=size_range_m3h,
+        noise_m=noise_m,
+        duration_s=int(duration_h * SECONDS_PER_HOUR),
+        report_step_s=report_step_s,
+    )
+    target = Path(folder)
+    staging = target.with_name(f".{target.name}.part")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    case.readings.rename_axis("time").to_csv(staging / "readings.csv", float_format="%.3f")
+    if case.inflow_m3s is not None:
+        (case.inflow_m3s * SECONDS_PER_HOUR).rename_axis("time").to_csv(
+            staging / "flows.csv", float_format="%.4f"
+        )
+    truth = {
+        "network": network,
+        "seed": seed,
+        "node": case.leak_node,
+        "flow_m3h": case.leak_flow_m3h,
+        "start_s": case.leak_start_s,
+        "loggers": sensors,
+    }
+    (staging / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return {
+        "node": case.leak_node,
+        "flow_m3h": round(case.leak_flow_m3h, 6),
+        "start_s": case.leak_start_s,
+        "folder": str(target),
+    }
+
+
+def pressure_scenario_task(
+    *, network: str, seed: int, zone: str, target_m: float, mode: str = "fixed", n1: float = 1.0
+) -> dict[str, Any]:
+    """Run one pressure-management scenario on a DMA of a tagged network; summarise it.
+
+    Returns
+    -------
+    dict
+        ``zone``, ``mode``, leakage before and after (m3/day), the reduction (%) and the burst
+        reduction (central, %).
+    """
+    from ..pressure import scenario, zone_from_dma
+
+    wn = load(network)
+    result = scenario(wn, zone_from_dma(wn, zone), mode=mode, target_m=target_m, n1=n1)
+    return {
+        "zone": zone,
+        "mode": mode,
+        "leakage_before_m3_per_day": round(result.before.leakage_m3_per_day, 4),
+        "leakage_after_m3_per_day": round(result.after.leakage_m3_per_day, 4),
+        "leakage_reduction_percent": round(result.leakage_reduction_percent, 4),
+        "burst_reduction_percent": round(result.burst_reduction_percent["central"], 4),
     }

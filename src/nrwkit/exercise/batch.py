@@ -1,21 +1,20 @@
-"""Many exercises at once: a library of exercises, each made in its own process.
+"""Many exercises at once: a library of exercises, made as an ensemble (:mod:`nrwkit.ensemble`).
 
-Each exercise is :func:`nrwkit.exercise.create_exercise` with its own seed, run through a
-``concurrent.futures`` executor (processes by default: EPANET is not thread-safe), in its own
-temporary folders (every EPANET session has one), so runs never share a file. A run that fails
-is reported in its status row and does not stop the others.
+Each exercise is :func:`nrwkit.exercise.create_exercise` with its own seed, one task of
+:func:`nrwkit.ensemble.run` (a process pool by default, or a Dask cluster), in its own
+temporary folder, so runs never share a file. A run that fails is reported in its status row
+and does not stop the others.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import NrwkitError, OutputExistsError
+from ..errors import OutputExistsError
 from ..networks import load
 from .create import create_exercise
 
@@ -56,17 +55,20 @@ class BatchRow:
                 "leaks": self.leaks, "error": self.error}
 
 
-def _one(network: str, folder: str, seed: int, options: Mapping[str, Any]) -> int:
-    """Make one exercise (in a worker process); return its number of leaks."""
+def make_one(*, network: str, folder: str, seed: int, options: Mapping[str, Any]) -> dict[str, Any]:
+    """Make one exercise of a batch (an ensemble task); return its number of leaks."""
     exercise = create_exercise(load(network), folder, seed=seed, **options)
-    return len(exercise.key.leaks)
+    return {"leaks": len(exercise.key.leaks)}
 
 
 def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: int = 0,
-                     executor: concurrent.futures.Executor | None = None, workers: int | None = None,
+                     executor: str | concurrent.futures.Executor | None = None, workers: int | None = None,
                      progress: Progress | None = None, overwrite: bool = False,
                      **options: Any) -> list[BatchRow]:
     """Create ``count`` exercises on one network, in ``out/exercise-01``, ``out/exercise-02``...
+
+    The exercises are an ensemble (:func:`nrwkit.ensemble.run`): a process pool by default, or
+    any executor it takes (``"inprocess"``, ``"local:N"``, a Dask scheduler address).
 
     Parameters
     ----------
@@ -78,13 +80,12 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
         How many exercises; the k-th has seed ``seed + k - 1``.
     seed : int
         The first seed.
-    executor : concurrent.futures.Executor, optional
-        Where the runs go (e.g. a ``dask.distributed`` client's executor); default a
-        ``ProcessPoolExecutor`` of ``workers`` processes.
+    executor : str or concurrent.futures.Executor, optional
+        Where the runs go (see :func:`nrwkit.ensemble.run`).
     workers : int, optional
-        Processes of the default executor [default: the machine's cores, at most ``count``].
+        Processes of the default pool [default: the machine's cores].
     progress : callable, optional
-        ``progress("exercises", done, count)`` after each run.
+        ``progress("scenarios", done, count)`` after each run.
     overwrite : bool
         Replace exercises that exist.
     **options
@@ -100,6 +101,8 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
     OutputExistsError
         When an exercise's folder exists and ``overwrite`` is False (checked before any run).
     """
+    from ..ensemble import Task, run
+
     out = Path(out)
     jobs = [(f"exercise-{k + 1:0{max(2, len(str(count)))}d}", seed + k) for k in range(int(count))]
     if not overwrite:
@@ -107,23 +110,16 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
             if (out / name).exists():
                 raise OutputExistsError(out / name)
     out.mkdir(parents=True, exist_ok=True)
-    own = executor is None
-    pool = executor or concurrent.futures.ProcessPoolExecutor(
-        max_workers=min(workers or os.cpu_count() or 1, max(len(jobs), 1)))
-    rows: dict[str, BatchRow] = {}
-    try:
-        settings = {**options, "overwrite": overwrite}
-        futures = {pool.submit(_one, str(network), str(out / name), job_seed, settings): (name, job_seed)
-                   for name, job_seed in jobs}
-        for done, future in enumerate(concurrent.futures.as_completed(futures), start=1):
-            name, job_seed = futures[future]
-            try:
-                rows[name] = BatchRow(name, job_seed, out / name, "ok", leaks=future.result())
-            except NrwkitError as exc:  # one exercise that cannot be made does not stop the batch
-                rows[name] = BatchRow(name, job_seed, out / name, "failed", error=str(exc).splitlines()[0])
-            if progress is not None:
-                progress("exercises", done, len(jobs))
-    finally:
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return [rows[name] for name, _ in jobs]
+    settings = {**options, "overwrite": overwrite}
+    tasks = [Task(name, "nrwkit.exercise.batch:make_one",
+                  {"network": str(network), "folder": str((out / name).resolve()), "options": settings},
+                  seed=job_seed) for name, job_seed in jobs]
+    table = run(tasks, executor=executor, workers=workers, progress=progress).set_index("task_id")
+    rows = []
+    for name, job_seed in jobs:
+        row = table.loc[name]
+        ok = row["status"] == "ok"
+        error = "" if ok else str(row["error"]).split(" (", 1)[0].splitlines()[0]
+        rows.append(BatchRow(name, job_seed, out / name, "ok" if ok else "failed",
+                             leaks=int(row["leaks"]) if ok else 0, error=error))
+    return rows

@@ -1,0 +1,223 @@
+"""``nrwkit ensemble``: many seeded scenarios on a process pool or a Dask cluster, resumable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from nrwkit.ensemble import Task, parse_scheduler, run, task_id
+from nrwkit.networks import load, resolve
+from nrwkit.outputs import write_text
+
+from .options import (
+    EXIT_RUNTIME,
+    ProgressBars,
+    echo_json,
+    format_table,
+    handle_errors,
+    json_option,
+    verbosity,
+)
+
+_SCHEDULER = click.option(
+    "--scheduler",
+    metavar="local[:N]|tcp://HOST:PORT",
+    help="Run on Dask: a local cluster of N worker processes, or an existing cluster's scheduler "
+    "[default: a process pool on this machine].",
+)
+_WORKERS = click.option("--workers", type=click.IntRange(1, 1024), metavar="N", help="Processes of the pool.")
+
+
+@click.group("ensemble")
+def ensemble_group() -> None:
+    """Scenario ensembles: a library of leak scenarios (`leaks`), a pressure sweep over DMAs
+    (`pressure`), on this machine or a Dask cluster; an interrupted ensemble resumes."""
+
+
+def _run(tasks: list[Task], out: Path, scheduler: str | None, workers: int | None, as_json: bool) -> Any:
+    ctx = click.get_current_context()
+    quiet = verbosity(ctx) < 0 or as_json
+    if scheduler is not None:
+        parse_scheduler(scheduler)  # refuse a bad address before any work
+
+    def started(link: str) -> None:
+        if not quiet:
+            click.echo(f"Dask dashboard: {link}", err=True)
+
+    bars = ProgressBars(enabled=not quiet)
+    try:
+        table = run(tasks, executor=scheduler, out=out, workers=workers, progress=bars, on_start=started)
+    finally:
+        bars.close()
+    write_text(out / "summary.csv", table.to_csv(index=False, lineterminator="\n"), overwrite=True)
+    return table
+
+
+def _report(table: Any, out: Path, as_json: bool, columns: list[str]) -> None:
+    ctx = click.get_current_context()
+    failed = table[table["status"] != "ok"]
+    if as_json:
+        echo_json(
+            {
+                "out": str(out),
+                "tasks": len(table),
+                "ok": int((table["status"] == "ok").sum()),
+                "failed": [{"task_id": r.task_id, "error": r.error} for r in failed.itertuples()],
+            }
+        )
+    elif verbosity(ctx) >= 0:
+        shown = table[["task_id", "status", *[c for c in columns if c in table.columns]]].head(20)
+        click.echo(
+            format_table(
+                [tuple("" if v != v else v for v in row) for row in shown.itertuples(index=False)],
+                list(shown.columns),
+            )
+        )
+        if len(table) > len(shown):
+            click.echo(f"... {len(table) - len(shown)} more in {out / 'summary.csv'}")
+        click.echo(f"{len(table) - len(failed)} of {len(table)} scenarios ok; results in {out}")
+        for row in failed.head(5).itertuples():
+            click.echo(f"failed {row.task_id}: {row.error}", err=True)
+    if len(failed):
+        ctx.exit(EXIT_RUNTIME)
+
+
+@ensemble_group.command("leaks")
+@click.argument("network", metavar="NETWORK")
+@click.option("--count", type=click.IntRange(1, 10_000_000), required=True, help="Scenarios.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Scenario k has seed SEED + k.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    metavar="DIR",
+    help="The library: DIR/scenarios/<id>/ (readings.csv, flows.csv, truth.json), DIR/results/ "
+    "(Parquet, one file per scenario) and DIR/summary.csv.",
+)
+@click.option(
+    "--hours",
+    "duration_h",
+    type=click.FloatRange(1.0, 168.0),
+    default=24.0,
+    show_default=True,
+    help="Length of each scenario.",
+)
+@click.option("--loggers", type=click.IntRange(1, 500), default=20, show_default=True, help="Loggers.")
+@_SCHEDULER
+@_WORKERS
+@json_option
+@handle_errors
+def leaks_command(
+    network: str,
+    count: int,
+    seed: int,
+    out: Path,
+    duration_h: float,
+    loggers: int,
+    scheduler: str | None,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Make a library of COUNT single-leak scenarios on NETWORK: readings, flows and the truth.
+
+    Each scenario's readings and flows are the files `nrwkit leaks locate` reads; its truth
+    (leak junction, flow, start) is in truth.json beside them. Run the same command again to
+    resume: finished scenarios are kept.
+    """
+    load(network)  # refuse an unreadable network before starting workers
+    source = str(resolve(network)) if Path(network).suffix else network
+    tasks = [
+        Task(
+            task_id("leak", k),
+            "nrwkit.ensemble.tasks:leak_library_scenario",
+            {
+                "network": source,
+                "folder": str((out / "scenarios" / task_id("leak", k)).resolve()),
+                "duration_h": duration_h,
+                "loggers": loggers,
+            },
+            seed=seed + k,
+        )
+        for k in range(count)
+    ]
+    table = _run(tasks, out, scheduler, workers, as_json)
+    _report(table, out, as_json, ["node", "flow_m3h", "start_s", "seconds"])
+
+
+@ensemble_group.command("pressure")
+@click.argument("network", metavar="NETWORK")
+@click.option(
+    "--target",
+    "target_m",
+    type=click.FloatRange(0.0, 200.0, min_open=True),
+    required=True,
+    metavar="PRESSURE_M",
+    help="Pressure each DMA's critical point must keep, m.",
+)
+@click.option(
+    "--modes",
+    default="fixed,time,flow,critical",
+    show_default=True,
+    help="PRV modes to sweep, comma-separated.",
+)
+@click.option(
+    "--n1",
+    type=click.FloatRange(0.0, 3.0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="FAVAD exponent of the leakage.",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    metavar="DIR",
+    help="Results (Parquet per scenario) and DIR/summary.csv.",
+)
+@_SCHEDULER
+@_WORKERS
+@json_option
+@handle_errors
+def pressure_command(
+    network: str,
+    target_m: float,
+    modes: str,
+    n1: float,
+    out: Path,
+    scheduler: str | None,
+    workers: int | None,
+    as_json: bool,
+) -> None:
+    """Sweep pressure management over every DMA of NETWORK (a network written by `nrwkit dma design`).
+
+    One scenario per DMA and mode; a DMA that cannot take a PRV is a failed row with the reason.
+    """
+    from nrwkit.dma import dma_tags
+
+    wn = load(network)
+    labels, _, _ = dma_tags(wn)
+    if not labels:
+        raise click.UsageError(
+            f"{network}: no junction carries a dma= tag; give the .inp written by `nrwkit dma design`"
+        )
+    chosen = [m.strip() for m in modes.split(",") if m.strip()]
+    source = str(resolve(network))
+    tasks = [
+        Task(
+            f"{dma}-{mode}",
+            "nrwkit.ensemble.tasks:pressure_scenario_task",
+            {"network": source, "zone": dma, "target_m": target_m, "mode": mode, "n1": n1},
+            seed=0,
+        )
+        for dma in sorted(set(labels.values()))
+        for mode in chosen
+    ]
+    table = _run(tasks, out, scheduler, workers, as_json)
+    _report(
+        table,
+        out,
+        as_json,
+        ["leakage_before_m3_per_day", "leakage_after_m3_per_day", "leakage_reduction_percent"],
+    )
