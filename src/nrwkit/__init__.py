@@ -10,8 +10,11 @@ Layers, from the bottom (``make lint`` enforces them with ``.importlinter``):
   (GeoPackage layers), :mod:`nrwkit.networks` (bundled networks, ``load``),
   :mod:`nrwkit.workspace`;
 - capabilities: :mod:`nrwkit.balance` (IWA/AWWA water balance), :mod:`nrwkit.dma` (DMA
-  design), :mod:`nrwkit.leaks` (detection and localisation);
+  design), :mod:`nrwkit.leaks` (detection and localisation), :mod:`nrwkit.metering` (customer
+  meter accuracy, apparent losses, replacement);
 - :mod:`nrwkit.pressure` (pressure-management scenarios on DMAs: PRV modes, FAVAD leakage);
+- :mod:`nrwkit.ensemble` (many scenarios on a process pool or a Dask cluster, resumable);
+- :mod:`nrwkit.exercise` (leak-detection training exercises, scored answers, step tests);
 - :mod:`nrwkit.plot` and :mod:`nrwkit.report` (maps, HTML reports).
 """
 
@@ -20,12 +23,15 @@ from importlib.metadata import PackageNotFoundError, version
 from . import balance as balance
 from . import crs as crs
 from . import dma as dma
+from . import ensemble as ensemble
 from . import errors as errors
+from . import exercise as exercise
 from . import findings as findings
 from . import gis as gis
 from . import hydraulics as hydraulics
 from . import inputs as inputs
 from . import leaks as leaks
+from . import metering as metering
 from . import network as network
 from . import networks as networks
 from . import outputs as outputs
