@@ -7,46 +7,12 @@ import json
 
 import pytest
 import yaml
+from test_balance import EXAMPLE
+from test_metering import CURVES, METERS, PROFILES
 
 from nrwkit.balance import BalanceInput, compute_balance, load_balance
 from nrwkit.errors import InputError
 from nrwkit.metering import assess, read_curves, read_meters, read_profiles
-
-# The worked metric example (computed by hand from the IWA/AWWA formulas): 365 days, m3 (test_balance.py).
-EXAMPLE = {
-    "utility": "Example Water", "period_days": 365,
-    "units": {"volume": "m3", "length": "km", "pressure": "m"},
-    "system_input": {"own_sources": [{"name": "WTP-1", "volume": 10_000_000, "ci95": 0.02}]},
-    "billed_metered": {"volume": 6_800_000, "ci95": 0.01},
-    "billed_unmetered": {"volume": 150_000, "ci95": 0.10},
-    "unbilled_metered": {"volume": 40_000, "ci95": 0.05},
-    "unbilled_unmetered": {"volume": 60_000, "ci95": 0.30},
-    "unauthorized": {"volume": 50_000, "ci95": 0.50},
-    "customer_meter_under_registration": {"fraction": 0.025, "ci95": 0.30},
-    "data_handling_errors": {"volume": 17_000, "ci95": 0.50},
-    "network": {"mains_length": 500, "connections": 40_000, "private_pipe_length": 400,
-                "average_pressure": 40, "pressurised_fraction": 1.0},
-    "costs": {"retail_unit_cost": 1.20, "variable_production_cost": 0.30,
-              "annual_operating_cost": 5_000_000},
-}
-
-# The two-meter population of test_metering.py.
-CURVES = """meter_type,age_years,flow_l_per_h,error_percent
-A,0,10,-10
-A,0,100,-2
-A,0,1000,0
-A,10,10,-30
-A,10,100,-6
-A,10,1000,-2
-"""
-PROFILES = """profile,flow_low_l_per_h,flow_high_l_per_h,volume_share
-home,0,20,0.3
-home,20,500,0.7
-"""
-METERS = """meter_id,meter_type,profile,install_year,annual_registered_m3
-m1,A,home,2020,100
-m2,A,home,2015,200
-"""
 
 
 @pytest.fixture

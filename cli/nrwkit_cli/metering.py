@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -28,6 +29,40 @@ def metering_group() -> None:
     apparent losses they cause (`assess`), and when to replace them."""
 
 
+def _population_options(func: Any) -> Any:
+    """The three inputs every population command reads: meters, error curves, profiles."""
+    options = [
+        click.option(
+            "--meters",
+            "meters_path",
+            type=_PATH,
+            required=True,
+            metavar="METERS.csv",
+            help="meter_id, meter_type, profile, install_year, annual_registered_m3 [, size_mm, "
+            "category, tariff_per_m3].",
+        ),
+        click.option(
+            "--curves",
+            "curves_path",
+            type=_PATH,
+            required=True,
+            metavar="CURVES.csv",
+            help="meter_type, age_years, flow_l_per_h, error_percent [, sd_percent, meters_tested].",
+        ),
+        click.option(
+            "--profiles",
+            "profiles_path",
+            type=_PATH,
+            required=True,
+            metavar="PROFILES.csv",
+            help="profile, flow_low_l_per_h, flow_high_l_per_h, volume_share [, customers_logged].",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def _inputs(meters: Path, curves: Path, profiles: Path):  # type: ignore[no-untyped-def]
     from nrwkit.metering import read_curves, read_meters, read_profiles
 
@@ -36,31 +71,7 @@ def _inputs(meters: Path, curves: Path, profiles: Path):  # type: ignore[no-unty
 
 
 @metering_group.command("assess")
-@click.option(
-    "--meters",
-    "meters_path",
-    type=_PATH,
-    required=True,
-    metavar="METERS.csv",
-    help="meter_id, meter_type, profile, install_year, annual_registered_m3 [, size_mm, category, "
-    "tariff_per_m3].",
-)
-@click.option(
-    "--curves",
-    "curves_path",
-    type=_PATH,
-    required=True,
-    metavar="CURVES.csv",
-    help="meter_type, age_years, flow_l_per_h, error_percent [, sd_percent, meters_tested].",
-)
-@click.option(
-    "--profiles",
-    "profiles_path",
-    type=_PATH,
-    required=True,
-    metavar="PROFILES.csv",
-    help="profile, flow_low_l_per_h, flow_high_l_per_h, volume_share [, customers_logged].",
-)
+@_population_options
 @click.option(
     "--year", type=click.IntRange(1900, 2200), required=True, help="The year assessed (meters' ages)."
 )
@@ -218,13 +229,7 @@ def profile_command(log_path: Path, name: str, out_path: Path | None, overwrite:
 
 
 @metering_group.command("replacement")
-@click.option("--meters", "meters_path", type=_PATH, required=True, metavar="METERS.csv", help="The meters.")
-@click.option(
-    "--curves", "curves_path", type=_PATH, required=True, metavar="CURVES.csv", help="Error curves."
-)
-@click.option(
-    "--profiles", "profiles_path", type=_PATH, required=True, metavar="PROFILES.csv", help="Profiles."
-)
+@_population_options
 @click.option("--year", type=click.IntRange(1900, 2200), required=True, help="The year of the programme.")
 @click.option(
     "--meter-cost",
@@ -340,20 +345,7 @@ def replacement_command(
 
 
 @metering_group.command("sizing")
-@click.option(
-    "--meters",
-    "meters_path",
-    type=_PATH,
-    required=True,
-    metavar="METERS.csv",
-    help="The meters (with size_mm).",
-)
-@click.option(
-    "--curves", "curves_path", type=_PATH, required=True, metavar="CURVES.csv", help="Error curves."
-)
-@click.option(
-    "--profiles", "profiles_path", type=_PATH, required=True, metavar="PROFILES.csv", help="Profiles."
-)
+@_population_options
 @click.option("--year", type=click.IntRange(1900, 2200), required=True, help="The year assessed.")
 @click.option(
     "--ratio",
