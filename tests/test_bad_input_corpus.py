@@ -108,13 +108,6 @@ def _broken_manifest(folder: Path) -> None:
     (folder / "ws" / "workspace.toml").write_text("[track\nname = 1", encoding="utf-8")
 
 
-def _read_only(folder: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root writes into read-only folders; the /proc case covers an unwritable output")
-    (folder / "locked").mkdir()
-    (folder / "locked").chmod(0o555)
-
-
 #: (id, files, setup, arguments, exit code, substrings of the output); paths are relative to tmp_path.
 Case = tuple[str, Files, Callable[[Path], None] | None, list[str], int, list[str]]
 XFAIL: dict[str, str] = {}
@@ -400,14 +393,6 @@ CASES: list[Case] = [
     ("opt-networks-unknown", {}, None, ["networks", "--bogus"], 2, ["--bogus"]),
     # --- outputs ---
     (
-        "out-read-only-folder",
-        {"small.inp": SMALL},
-        _read_only,
-        ["inspect", "small.inp", "--no-simulation", "--report", "locked/r.html"],
-        2,
-        ["locked/r.html", "cannot be written", "fix:"],
-    ),
-    (
         "out-exists",
         {"small.inp": SMALL, "r.html": "mine"},
         None,
@@ -437,7 +422,7 @@ CASES: list[Case] = [
         None,
         ["inspect", "small.inp", "--no-simulation", "--report", "afile/r.html"],
         2,
-        ["afile", "fix:"],
+        ["afile", "a part of the path is a file", "fix:"],
     ),
     (
         "out-replaces-input",
@@ -897,11 +882,7 @@ def test_bad_input(tmp_path, monkeypatch, name, files, setup, args, code, expect
         setup(tmp_path)
     monkeypatch.chdir(tmp_path)
     before = _tree(tmp_path)
-    try:
-        result = CliRunner().invoke(cli, args)
-    finally:
-        if (tmp_path / "locked").exists():
-            (tmp_path / "locked").chmod(0o755)
+    result = CliRunner().invoke(cli, args)
     out = result.output
     assert result.exit_code == code, f"{name}: exit {result.exit_code}\n{out}\n{result.exception!r}"
     assert "Traceback" not in out

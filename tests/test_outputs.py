@@ -97,3 +97,21 @@ def test_save_run_names_writes_and_indexes_a_run(tmp_path):
         save_run(ws, "other", {".txt": lambda p: write_text(p, "c"), ".json": broken}, when=when)
     assert sorted(p.name for p in ws.outputs.iterdir()) == before  # the run is saved whole or not at all
     assert len(ws.runs()) == 2
+
+
+def test_a_folder_without_write_permission_names_the_path_and_the_fix(tmp_path, monkeypatch):
+    """As the OS refuses it to a non-root user (root writes anywhere, so the refusal is simulated)."""
+    import errno
+    import tempfile
+
+    from nrwkit.errors import OutputError
+    from nrwkit.outputs import write_text
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(OutputError, match="no permission to write") as info:
+        write_text(tmp_path / "r.html", "x")
+    assert "r.html" in str(info.value) and "fix:" in str(info.value)
+    assert not (tmp_path / "r.html").exists()

@@ -86,7 +86,8 @@ def _unwritable(path: Path, exc: OSError) -> OutputError:
     if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return OutputError(path, f"no permission to write in {where} ({reason})",
                            "write to a folder you can write to, or change the folder's permissions")
-    if isinstance(exc, NotADirectoryError) or exc.errno == errno.ENOTDIR:
+    if isinstance(exc, NotADirectoryError) or exc.errno == errno.ENOTDIR or (
+            exc.errno == errno.EEXIST and where.is_file()):  # a folder to make is a file already
         return OutputError(path, f"a part of the path is a file, not a folder ({reason})",
                            "correct the output path")
     if isinstance(exc, IsADirectoryError) or exc.errno == errno.EISDIR:
