@@ -19,18 +19,25 @@ def _files(tmp_path):
     return paths
 
 
+def _population(paths):
+    """The command-line arguments of the three population files."""
+    return [
+        "--meters",
+        str(paths["meters"]),
+        "--curves",
+        str(paths["curves"]),
+        "--profiles",
+        str(paths["profiles"]),
+    ]
+
+
 def test_assess_json_and_out(tmp_path):
     p = _files(tmp_path)
     out = tmp_path / "metering.json"
     args = [
         "metering",
         "assess",
-        "--meters",
-        str(p["meters"]),
-        "--curves",
-        str(p["curves"]),
-        "--profiles",
-        str(p["profiles"]),
+        *_population(p),
         "--year",
         "2025",
         "--monte-carlo",
@@ -59,21 +66,7 @@ def test_assess_json_and_out(tmp_path):
 def test_bad_meters_file_exits_2(tmp_path):
     p = _files(tmp_path)
     p["meters"].write_text(METERS + "m9,Z,home,2010,5\n")
-    result = CliRunner().invoke(
-        cli,
-        [
-            "metering",
-            "assess",
-            "--meters",
-            str(p["meters"]),
-            "--curves",
-            str(p["curves"]),
-            "--profiles",
-            str(p["profiles"]),
-            "--year",
-            "2025",
-        ],
-    )
+    result = CliRunner().invoke(cli, ["metering", "assess", *_population(p), "--year", "2025"])
     assert result.exit_code == 2 and "row 3" in result.output and "fix:" in result.output
 
 
@@ -101,11 +94,10 @@ def test_profile_from_a_log(tmp_path):
 
 def test_replacement_programme(tmp_path):
     p = _files(tmp_path)
-    files = ["--meters", str(p["meters"]), "--curves", str(p["curves"]), "--profiles", str(p["profiles"])]
     args = [
         "metering",
         "replacement",
-        *files,
+        *_population(p),
         "--year",
         "2025",
         "--meter-cost",

@@ -287,3 +287,11 @@ def test_a_zone_fed_another_way_is_refused():
     assert zone.inlets == ("P1",)
     with pytest.raises(InputError, match="fed another way"):
         scenario(wn, zone, mode="critical", target_m=20.0)
+
+
+def test_a_scenario_with_its_comparison_runs_once_and_agrees(line_modes):
+    wn = _line_zone()
+    zone = zone_from_inlets(wn, ["P1"])
+    both = scenario(wn, zone, mode="flow", target_m=20.0, n1=1.0, compare=True)
+    assert both.comparison.equals(line_modes)
+    assert both.to_dict() == scenario(wn, zone, mode="flow", target_m=20.0, n1=1.0).to_dict()

@@ -106,8 +106,8 @@ def scenario_command(network: str, dma_id: str | None, inlets: tuple[str, ...], 
     fire_m3s = None if fire_flow_lps is None else fire_flow_lps / LITRES_PER_M3
     result = nrwpressure.scenario(wn, zone, mode=mode, min_service_pressure_m=min_service_pressure_m,
                                   variable_cost_per_m3=variable_cost_per_m3, fire_flow_m3s=fire_m3s,
-                                  fire_residual_m=fire_residual_m, **common)
-    comparison = nrwpressure.compare_modes(wn, zone, **common) if compare else None
+                                  fire_residual_m=fire_residual_m, compare=compare, **common)
+    comparison = result.comparison
     data = result.to_dict()
     if comparison is not None:
         data["modes"] = {name: {k: _plain(v) for k, v in row.items()} for name, row in comparison.iterrows()}

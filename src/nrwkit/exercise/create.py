@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 import wntr
@@ -42,6 +41,7 @@ from ..network.io import write_inp
 from ..outputs import write_json, write_text
 from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
 from .key import AnswerKey, KeyLeak, format_time, parse_time
+from .score import Distances
 
 __all__ = ["DIFFICULTY", "Exercise", "create_exercise"]
 
@@ -112,14 +112,6 @@ def _range(values: np.ndarray) -> list[float]:
     return [round(float(values.min()), 4), round(float(values.max()), 4)] if len(values) else []
 
 
-def _pipe_distance(graph: nx.Graph, a: wntr.network.Pipe, b: wntr.network.Pipe) -> float:
-    """Shortest path between the two pipes' end nodes plus half of each pipe's length, m."""
-    ends_a, ends_b = (a.start_node_name, a.end_node_name), (b.start_node_name, b.end_node_name)
-    best = min(nx.shortest_path_length(graph, x, y, weight="length") if nx.has_path(graph, x, y) else np.inf
-               for x in ends_a for y in ends_b)
-    return float(best) + 0.5 * (float(a.length) + float(b.length))
-
-
 def _choose_pipes(wn: wntr.network.WaterNetworkModel, free_pressure: pd.DataFrame, count: int,
                   rng: np.random.Generator) -> list[str]:
     """Pick ``count`` pipes with pressure at both ends, at least SEPARATION_M apart."""
@@ -127,15 +119,12 @@ def _choose_pipes(wn: wntr.network.WaterNetworkModel, free_pressure: pd.DataFram
     candidates = [name for name, pipe in wn.pipes() if float(pipe.length) > 0
                   and pipe.start_node_name in low.index and pipe.end_node_name in low.index
                   and low[pipe.start_node_name] > MIN_PRESSURE_M and low[pipe.end_node_name] > MIN_PRESSURE_M]
-    graph = nx.Graph()
-    for name, link in wn.links():
-        length = float(link.length) if isinstance(link, wntr.network.Pipe) else 0.0
-        graph.add_edge(link.start_node_name, link.end_node_name, length=length, name=name)
+    distances = Distances(wn)  # BattLeDIM's distance between pipes, as the scoring measures it
     chosen: list[str] = []
     for index in rng.permutation(len(candidates)):
-        pipe = wn.get_link(candidates[int(index)])
-        if all(_pipe_distance(graph, pipe, wn.get_link(other)) >= SEPARATION_M for other in chosen):
-            chosen.append(pipe.name)
+        name = candidates[int(index)]
+        if all(distances.between_pipes_m(name, other) >= SEPARATION_M for other in chosen):
+            chosen.append(name)
             if len(chosen) == count:
                 return chosen
     if not candidates:

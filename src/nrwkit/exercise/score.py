@@ -239,7 +239,7 @@ def read_answers(path: str | Path, network: wntr.network.WaterNetworkModel | str
 # --------------------------------------------------------------------------- distances
 
 
-class _Distances:
+class Distances:
     """Shortest paths along the pipes of a network, from the end nodes of leak pipes (cached)."""
 
     def __init__(self, wn: wntr.network.WaterNetworkModel) -> None:
@@ -284,15 +284,22 @@ class _Distances:
             return 0.0  # the crew walks the pipe it is sent to: the leak is on it
         return min(self.node_to_point_m(end, leak) for end in self.ends[element])
 
-    def battledim_m(self, element: str, kind: str, leak: KeyLeak) -> float:
-        if kind == "pipe" and element == leak.pipe:
+    def between_pipes_m(self, a: str, b: str) -> float:
+        """Return BattLeDIM's distance between two pipes, m.
+
+        The shortest path between their nearest end nodes plus half of each pipe's length; 0 for
+        the same pipe, inf when they are not connected.
+        """
+        if a == b:
             return 0.0
-        if kind == "node":
-            ends, half = (element, element), 0.0
-        else:
-            ends, half = self.ends[element], self.length_m[element] / 2.0
-        nearest = min(self.between_nodes_m(a, b) for a in ends for b in self.ends[leak.pipe])
-        return nearest + half + self.length_m[leak.pipe] / 2.0
+        nearest = min(self.between_nodes_m(x, y) for x in self.ends[a] for y in self.ends[b])
+        return nearest + (self.length_m[a] + self.length_m[b]) / 2.0
+
+    def battledim_m(self, element: str, kind: str, leak: KeyLeak) -> float:
+        if kind == "pipe":
+            return self.between_pipes_m(element, leak.pipe)
+        nearest = min(self.between_nodes_m(element, b) for b in self.ends[leak.pipe])
+        return nearest + self.length_m[leak.pipe] / 2.0
 
 
 def _kind(element: str, wn: wntr.network.WaterNetworkModel) -> str:
@@ -331,7 +338,7 @@ def answer_distance_m(network: wntr.network.WaterNetworkModel, pipe_or_node: str
     -------
     float
     """
-    distances = _Distances(network)
+    distances = Distances(network)
     distances.leak_pipe(leak, None)
     kind = _kind(pipe_or_node, network)
     if kind == "node" and pipe_or_node not in network.node_name_list:
@@ -491,7 +498,7 @@ def _check_answer(answer: Answer, wn: wntr.network.WaterNetworkModel, team: str)
     return _kind(answer.pipe_or_node, wn)
 
 
-def _team(key: AnswerKey, answers: Sequence[Answer], distances: _Distances, name: str, battledim: bool,
+def _team(key: AnswerKey, answers: Sequence[Answer], distances: Distances, name: str, battledim: bool,
           match_distance_m: float) -> TeamScore:
     for leak in key.leaks:
         distances.leak_pipe(leak, key.path)
@@ -550,7 +557,7 @@ def score_team(key: AnswerKey, answers: Sequence[Answer], *, battledim: bool = F
     """
     reach = _reach_m(battledim, match_distance_m)
     wn = network if network is not None else read_inp(key.network_path)
-    return _team(key, answers, _Distances(wn), name, battledim, reach)
+    return _team(key, answers, Distances(wn), name, battledim, reach)
 
 
 def _ranking(team: TeamScore) -> tuple[float, ...]:
@@ -654,7 +661,7 @@ def score(key: AnswerKey | str | Path, teams: Mapping[str, str | Path | Sequence
     reach = _reach_m(battledim, match_distance_m)
     key = key if isinstance(key, AnswerKey) else read_answer_key(key)
     wn = read_inp(key.network_path)
-    distances = _Distances(wn)
+    distances = Distances(wn)
     scores = {}
     for name, given in teams.items():
         answers = read_answers(given, wn, key) if isinstance(given, str | Path) else list(given)

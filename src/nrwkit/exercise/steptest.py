@@ -18,7 +18,7 @@ import copy
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import wntr
 from ..errors import InputError, SimulationError
 from ..findings import list_ids
 from ..hydraulics import HydraulicSession, changed_options
-from ..leaks.model import Leak, place_leaks
+from ..leaks.model import Leak, leak_flow, place_leaks
 from ..pressure import Zone, background_leakage
 from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
 
@@ -213,24 +213,17 @@ def step_test(wn: wntr.network.WaterNetworkModel, zone: Zone, sequence: Sequence
             HydraulicSession(model, demand_model="PDD", required_pressure_m=SERVICE_PRESSURE_M,
                              minimum_pressure_m=0.0) as session:
         dry = session.run(duration_s=int(start_s), report_step_s=REPORT_STEP_S, links=list(zone.inlets))
-        leakage = background_leakage(model, zone, dry.pressure_m.iloc[-1], n1=n1,
-                                     night_leakage_m3h=night_leakage_m3h)
-        extra = dict(zip(nodes, leaks, strict=True))
-
-        def emitters(time_s: int) -> dict[str, float]:
-            out = dict(leakage.coefficients)
-            for node, leak in extra.items():
-                out[node] = out.get(node, 0.0) + leak.coefficient * leak.size_at(time_s)
-            return out
-
+        leakage = replace(background_leakage(model, zone, dry.pressure_m.iloc[-1], n1=n1,
+                                             night_leakage_m3h=night_leakage_m3h),
+                          leaks=dict(zip(nodes, leaks, strict=True)))
         run = session.run(duration_s=duration, report_step_s=REPORT_STEP_S, links=list(zone.inlets),
-                          emitters=emitters)
+                          emitters=leakage.coefficients_at)
     if run.flowrate_m3s is None:
         raise SimulationError("EPANET returned no inlet flows for the step test")
     inflow = _inflow_m3h(run.flowrate_m3s, model, zone).rename("inflow_m3h")
-    leak_flows = pd.DataFrame({node: [leak.coefficient * leak.size_at(int(t)) * max(float(p), 0.0) ** n1
-                                      * SECONDS_PER_HOUR for t, p in run.pressure_m[node].items()]
-                               for node, leak in extra.items()}, index=run.pressure_m.index)
+    leak_flows = pd.DataFrame({node: [float(leak_flow(leak, p, int(t))) * SECONDS_PER_HOUR
+                                      for t, p in run.pressure_m[node].items()]
+                               for node, leak in leakage.leaks.items()}, index=run.pressure_m.index)
     steps = _steps(inflow, sequence, int(start_s), int(step_s))
     return StepTest(zone.name, inflow, steps, reopen, leak_flows)
 

@@ -39,6 +39,7 @@ import pandas as pd
 import wntr
 
 from ..balance.night_flow import BACKGROUND_AT_50M
+from ..dma.network import demand_junctions
 from ..errors import InputError, SimulationError
 from ..findings import Finding, Severity, list_ids, warning
 from ..hydraulics import ExtendedPeriod, HydraulicSession, StepReading, changed_options
@@ -223,6 +224,8 @@ class ScenarioResult:
         The fire-flow check (when a fire flow was given): ``node``, ``flow_lps``,
         ``duration_h``, ``residual_m``, ``before_min_pressure_m``, ``after_min_pressure_m``,
         ``passes``.
+    comparison : pandas.DataFrame or None
+        The modes compared (``scenario(..., compare=True)``), as :func:`compare_modes` gives them.
     """
 
     zone: Zone
@@ -235,6 +238,7 @@ class ScenarioResult:
     warnings: list[Finding]
     value_saved_per_year: float | None = None
     fire_flow: dict[str, Any] | None = None
+    comparison: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
     @property
     def leakage_reduction_percent(self) -> float:
@@ -294,8 +298,7 @@ def _connections(wn: wntr.network.WaterNetworkModel, zone: Zone) -> tuple[pd.Ser
 
 
 def _demand_junctions(wn: wntr.network.WaterNetworkModel, zone: Zone) -> set[str]:
-    return {j for j in zone.junctions
-            if any(float(d.base_value) > 0 for d in wn.get_node(j).demand_timeseries_list)}
+    return demand_junctions(wn) & set(zone.junctions)
 
 
 def background_leakage(wn: wntr.network.WaterNetworkModel, zone: Zone, night_pressure_m: pd.Series, *,
@@ -833,7 +836,7 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
              night_target_m: float | None = None, n1: float = 1.0, night_leakage_m3h: float | None = None,
              min_service_pressure_m: float | None = None, variable_cost_per_m3: float | None = None,
              fire_flow_m3s: float | None = None, fire_residual_m: float = 14.0,
-             leaks: Sequence[Leak] = ()) -> ScenarioResult:
+             leaks: Sequence[Leak] = (), compare: bool = False) -> ScenarioResult:
     """Run one pressure-management scenario on a zone, before and after its PRV(s).
 
     Parameters
@@ -866,6 +869,9 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
     leaks : sequence of nrwkit.leaks.Leak
         Leaks in the zone on top of the background leakage (exponent N1; a leak along a pipe
         splits it), e.g. the bursts a leak survey found.
+    compare : bool
+        Also compare the modes (:func:`compare_modes`) from the same runs: the network as it
+        is and the critical-point control are run once for both.
 
     Returns
     -------
@@ -879,7 +885,8 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
     SimulationError
         When EPANET cannot solve the network as it is.
     """
-    setup, before, runs, prvs = _scenario_runs(wn, zone, [mode], target_m=target_m, n1=n1,
+    modes = list(dict.fromkeys([*_comparison_modes(wn, zone), mode])) if compare else [mode]
+    setup, before, runs, prvs = _scenario_runs(wn, zone, modes, target_m=target_m, n1=n1,
                                                night_leakage_m3h=night_leakage_m3h,
                                                night_target_m=night_target_m, leaks=leaks)
     plan, run, heads = runs[mode]
@@ -895,7 +902,7 @@ def scenario(wn: wntr.network.WaterNetworkModel, zone: Zone, *, mode: str = "fix
         warnings=(_findings(setup, before, after, min(target_m, night_target_m or target_m))
                   + _fire_findings(fire)),
         value_saved_per_year=None if variable_cost_per_m3 is None else saved * variable_cost_per_m3,
-        fire_flow=fire)
+        fire_flow=fire, comparison=_modes_table(setup, before, runs) if compare else None)
 
 
 def _fire_check(setup: _Setup, prvs: _Prvs, mode: str, node: str, flow_m3s: float,
@@ -946,12 +953,19 @@ def compare_modes(wn: wntr.network.WaterNetworkModel, zone: Zone, *, target_m: f
         ``critical_pressure_m``, ``leakage_m3_per_day``, ``leakage_reduction_percent``,
         ``burst_reduction_percent`` (central BFF), ``ndf_hours``.
     """
-    modes = ["fixed", "time", "flow", "critical"]
-    if _flat_demand(wn, zone):
-        modes.remove("time")
-    setup, before, runs, _ = _scenario_runs(wn, zone, modes, target_m=target_m, n1=n1,
+    setup, before, runs, _ = _scenario_runs(wn, zone, _comparison_modes(wn, zone), target_m=target_m, n1=n1,
                                             night_leakage_m3h=night_leakage_m3h,
                                             night_target_m=night_target_m)
+    return _modes_table(setup, before, runs)
+
+
+def _comparison_modes(wn: wntr.network.WaterNetworkModel, zone: Zone) -> list[str]:
+    """Return the four modes, without the time-modulated one on demands without a pattern."""
+    return [m for m in MODES if not (m == "time" and _flat_demand(wn, zone))]
+
+
+def _modes_table(setup: _Setup, before: ZoneState, runs: dict[str, ModeRun]) -> pd.DataFrame:
+    """Return one row per mode run (``before`` first), as :func:`compare_modes` gives them."""
     rows = {"before": before}
     rows.update({mode: _state(run, setup, heads) for mode, (_, run, heads) in runs.items()})
     table = pd.DataFrame({name: state.to_dict() for name, state in rows.items()}).T
