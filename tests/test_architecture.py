@@ -153,11 +153,18 @@ def test_engines_and_options_only_through_hydraulics(path: Path) -> None:
                           "nrwkit.hydraulics.set_options or changed_options")
 
 
+#: The one exit the library may call: an ensemble's hard stop ends a worker process of nrwkit's own
+#: pool or Dask worker (never the caller's process) when a task is stuck in C past its timeout.
+WORKER_PROCESS_EXITS = {"src/nrwkit/ensemble/core.py": {"os._exit"}}
+
+
 @pytest.mark.parametrize("path", sorted(LIBRARY.rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT)))
 def test_the_library_never_prints_or_exits(path: Path) -> None:
     calls = [_dotted(node.func) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
              if isinstance(node, ast.Call)]
-    bad = [c for c in calls if c in {"print", "sys.exit", "exit", "quit", "os._exit", "click.echo"}]
+    allowed = WORKER_PROCESS_EXITS.get(str(path.relative_to(ROOT)), set())
+    bad = [c for c in calls
+           if c in {"print", "sys.exit", "exit", "quit", "os._exit", "click.echo"} and c not in allowed]
     assert not bad, f"{path.relative_to(ROOT)} calls {bad}: return data and let the CLI speak"
 
 

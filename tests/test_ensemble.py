@@ -9,10 +9,43 @@ import time
 
 import pytest
 
-from nrwkit.ensemble import Task, parse_scheduler, run
+from nrwkit.ensemble import ATTEMPTS, Task, parse_scheduler, run
+from nrwkit.ensemble import core as ensemble_core
 from nrwkit.errors import InputError
 
 LEAK = "nrwkit.ensemble.tasks:leak_scenario"
+NOTHING = "nrwkit.ensemble.tasks:nothing"
+
+
+# Task functions of these tests: importable by worker processes as test_ensemble:<name>.
+def spin(*, seed: int, seconds_s: float) -> dict[str, int]:
+    """Keep the interpreter busy (Python instructions: a timeout stops it at once)."""
+    end = time.perf_counter() + seconds_s
+    while time.perf_counter() < end:
+        pass
+    return {"seed": seed}
+
+
+def sleep(*, seed: int, seconds_s: float) -> dict[str, int]:
+    """Block in one C call (a SIGALRM ends it in a main thread; nothing does in another thread)."""
+    time.sleep(seconds_s)
+    return {"seed": seed}
+
+
+def stuck(*, seed: int, seconds_s: float) -> dict[str, int]:
+    """Block in one C call that no signal ends (as an engine stuck in a solve)."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(seconds_s)
+    return {"seed": seed}
+
+
+def crash(*, seed: int) -> dict[str, int]:
+    """End the worker process under the task (as a crash inside the engine)."""
+    os._exit(3)
+
+
+def _quick(count: int) -> list[Task]:
+    return [Task(f"quick-{k}", NOTHING, seed=k) for k in range(count)]
 
 
 def _tasks(count: int, network: str = "net1", duration_h: float = 6.0) -> list[Task]:
@@ -31,12 +64,60 @@ def test_executors_give_the_same_results_and_failures_are_rows():
     assert (table["max_drop_m"].iloc[:5] > 0).all()
 
 
-def test_a_dask_local_cluster_gives_the_same_results():
+def test_a_dask_local_cluster_gives_the_same_results_and_times_out():
     tasks = _tasks(4)
     dashboard: list[str] = []
     dask = run(tasks, executor="local:2", on_start=dashboard.append).drop(columns=["seconds"])
     assert dask.equals(run(tasks, executor="inprocess").drop(columns=["seconds"]))
     assert dashboard and dashboard[0].startswith("http")
+    # in a Dask worker a task runs in a thread: its timeout arrives as an exception set on the thread
+    start = time.perf_counter()
+    table = run([Task("spin", "test_ensemble:spin", {"seconds_s": 60.0}, timeout_s=1.0), *_quick(3)],
+                executor="local:2")
+    assert time.perf_counter() - start < 30
+    assert list(table["status"]) == ["timed out", "ok", "ok", "ok"]
+    assert "timeout of 1 s" in table["error"].iloc[0]
+
+
+@pytest.mark.parametrize("executor", ["inprocess", "processes"])
+def test_a_task_past_its_timeout_is_timed_out_and_the_others_go_on(executor, tmp_path):
+    tasks = [Task("spin", "test_ensemble:spin", {"seconds_s": 60.0}, timeout_s=0.5),
+             Task("sleep", "test_ensemble:sleep", {"seconds_s": 60.0}),
+             *_quick(4)]
+    start = time.perf_counter()
+    table = run(tasks, executor=executor, workers=2, timeout_s=0.5, out=tmp_path)
+    assert time.perf_counter() - start < 20
+    assert list(table["status"]) == ["timed out", "timed out"] + ["ok"] * 4
+    assert all(0.4 < s < 5 for s in table["seconds"].iloc[:2])
+    assert "timeout of 0.5 s" in table["error"].iloc[1]
+    assert list(table["seed"].iloc[2:]) == [0, 1, 2, 3]
+    # the main thread's alarm is put back as it was; a timed-out task runs again on resume
+    assert signal.getsignal(signal.SIGALRM) == signal.SIG_DFL
+    assert (tmp_path / "results" / "spin.parquet").exists()
+    again = run([Task("spin", "test_ensemble:spin", {"seconds_s": 0.01}), *_quick(4)],
+                executor="inprocess", out=tmp_path)
+    assert list(again["status"]) == ["ok"] * 5
+
+
+def test_a_task_that_kills_its_worker_is_found_and_no_other_is_lost():
+    tasks = [*_quick(3), Task("crash", "test_ensemble:crash"),
+             *[Task(f"spin-{k}", "test_ensemble:spin", {"seconds_s": 0.2}, seed=k) for k in range(6)]]
+    table = run(tasks, executor="processes", workers=2)
+    assert list(table["task_id"]) == [t.id for t in tasks]
+    status = dict(zip(table["task_id"], table["status"], strict=True))
+    assert status.pop("crash") == "failed"
+    assert set(status.values()) == {"ok"}  # the tasks beside it when it crashed ran again, alone
+    assert f"worker lost {ATTEMPTS} time(s)" in table.set_index("task_id").loc["crash", "error"]
+
+
+def test_a_task_stuck_in_c_past_its_timeout_ends_its_worker(monkeypatch):
+    monkeypatch.setattr(ensemble_core, "HARD_STOP_GRACE_S", 0.5)
+    tasks = [Task("stuck", "test_ensemble:stuck", {"seconds_s": 60.0}, timeout_s=0.5), *_quick(3)]
+    start = time.perf_counter()
+    table = run(tasks, executor="processes", workers=2)
+    assert time.perf_counter() - start < 20
+    assert list(table["status"]) == ["timed out", "ok", "ok", "ok"]
+    assert "worker process was ended" in table["error"].iloc[0]
 
 
 def test_an_interrupted_ensemble_resumes(tmp_path):
@@ -86,6 +167,8 @@ def test_bad_tasks_and_schedulers():
         run([Task("a", LEAK), Task("a", LEAK)], executor="inprocess")
     with pytest.raises(InputError, match="letters"):
         run([Task("a b", LEAK)], executor="inprocess")
+    with pytest.raises(InputError, match="positive"):
+        run([Task("a", LEAK)], executor="inprocess", timeout_s=0)
     assert parse_scheduler("local:3") == ("local", 3)
     assert parse_scheduler("tcp://10.0.0.5:8786") == ("address", None)
     with pytest.raises(InputError, match="scheduler"):

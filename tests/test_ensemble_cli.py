@@ -87,3 +87,16 @@ def test_a_bad_scheduler_is_refused_before_any_work(tmp_path):
     )
     assert result.exit_code == 2 and "scheduler" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_scenarios_past_the_timeout_are_rows_and_run_again_on_resume(tmp_path):
+    out = tmp_path / "lib"
+    args = ["ensemble", "leaks", "net1", "--count", "2", "--hours", "6", "--loggers", "4", "--out", str(out),
+            "--workers", "1"]
+    short = CliRunner().invoke(cli, [*args, "--timeout", "0.001", "--json"])
+    assert short.exit_code == 3, short.output
+    data = json.loads(short.output)
+    assert data["ok"] == 0 and {row["status"] for row in data["failed"]} == {"timed out"}
+    assert all("timeout of 0.001 s" in row["error"] for row in data["failed"])
+    again = CliRunner().invoke(cli, [*args, "--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["ok"] == 2

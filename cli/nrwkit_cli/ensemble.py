@@ -28,6 +28,14 @@ _SCHEDULER = click.option(
     "[default: a process pool on this machine].",
 )
 _WORKERS = click.option("--workers", type=click.IntRange(1, 1024), metavar="N", help="Processes of the pool.")
+_TIMEOUT = click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(0.0, min_open=True),
+    metavar="SECONDS",
+    help="Stop a scenario still running after SECONDS; its row says 'timed out' and it runs again "
+    "on resume [default: no limit].",
+)
 
 
 @click.group("ensemble")
@@ -36,7 +44,14 @@ def ensemble_group() -> None:
     (`pressure`), on this machine or a Dask cluster; an interrupted ensemble resumes."""
 
 
-def _run(tasks: list[Task], out: Path, scheduler: str | None, workers: int | None, as_json: bool) -> Any:
+def _run(
+    tasks: list[Task],
+    out: Path,
+    scheduler: str | None,
+    workers: int | None,
+    timeout_s: float | None,
+    as_json: bool,
+) -> Any:
     ctx = click.get_current_context()
     quiet = verbosity(ctx) < 0 or as_json
     if scheduler is not None:
@@ -48,7 +63,15 @@ def _run(tasks: list[Task], out: Path, scheduler: str | None, workers: int | Non
 
     bars = ProgressBars(enabled=not quiet)
     try:
-        table = run(tasks, executor=scheduler, out=out, workers=workers, progress=bars, on_start=started)
+        table = run(
+            tasks,
+            executor=scheduler,
+            out=out,
+            workers=workers,
+            timeout_s=timeout_s,
+            progress=bars,
+            on_start=started,
+        )
     finally:
         bars.close()
     write_text(out / "summary.csv", table.to_csv(index=False, lineterminator="\n"), overwrite=True)
@@ -64,7 +87,9 @@ def _report(table: Any, out: Path, as_json: bool, columns: list[str]) -> None:
                 "out": str(out),
                 "tasks": len(table),
                 "ok": int((table["status"] == "ok").sum()),
-                "failed": [{"task_id": r.task_id, "error": r.error} for r in failed.itertuples()],
+                "failed": [
+                    {"task_id": r.task_id, "status": r.status, "error": r.error} for r in failed.itertuples()
+                ],
             }
         )
     elif verbosity(ctx) >= 0:
@@ -79,7 +104,7 @@ def _report(table: Any, out: Path, as_json: bool, columns: list[str]) -> None:
             click.echo(f"... {len(table) - len(shown)} more in {out / 'summary.csv'}")
         click.echo(f"{len(table) - len(failed)} of {len(table)} scenarios ok; results in {out}")
         for row in failed.head(5).itertuples():
-            click.echo(f"failed {row.task_id}: {row.error}", err=True)
+            click.echo(f"{row.status} {row.task_id}: {row.error}", err=True)
     if len(failed):
         ctx.exit(EXIT_RUNTIME)
 
@@ -107,6 +132,7 @@ def _report(table: Any, out: Path, as_json: bool, columns: list[str]) -> None:
 @click.option("--loggers", type=click.IntRange(1, 500), default=20, show_default=True, help="Loggers.")
 @_SCHEDULER
 @_WORKERS
+@_TIMEOUT
 @json_option
 @handle_errors
 def leaks_command(
@@ -118,6 +144,7 @@ def leaks_command(
     loggers: int,
     scheduler: str | None,
     workers: int | None,
+    timeout_s: float | None,
     as_json: bool,
 ) -> None:
     """Make a library of COUNT single-leak scenarios on NETWORK: readings, flows and the truth.
@@ -142,7 +169,7 @@ def leaks_command(
         )
         for k in range(count)
     ]
-    table = _run(tasks, out, scheduler, workers, as_json)
+    table = _run(tasks, out, scheduler, workers, timeout_s, as_json)
     _report(table, out, as_json, ["node", "flow_m3h", "start_s", "seconds"])
 
 
@@ -178,6 +205,7 @@ def leaks_command(
 )
 @_SCHEDULER
 @_WORKERS
+@_TIMEOUT
 @json_option
 @handle_errors
 def pressure_command(
@@ -188,6 +216,7 @@ def pressure_command(
     out: Path,
     scheduler: str | None,
     workers: int | None,
+    timeout_s: float | None,
     as_json: bool,
 ) -> None:
     """Sweep pressure management over every DMA of NETWORK (a network written by `nrwkit dma design`).
@@ -214,7 +243,7 @@ def pressure_command(
         for dma in sorted(set(labels.values()))
         for mode in chosen
     ]
-    table = _run(tasks, out, scheduler, workers, as_json)
+    table = _run(tasks, out, scheduler, workers, timeout_s, as_json)
     _report(
         table,
         out,

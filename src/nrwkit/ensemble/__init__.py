@@ -4,6 +4,6 @@
 and returns one status row per task; :mod:`nrwkit.ensemble.tasks` holds the scenario functions.
 """
 
-from .core import Task, parse_scheduler, run, task_id
+from .core import ATTEMPTS, Task, parse_scheduler, run, task_id
 
-__all__ = ["Task", "parse_scheduler", "run", "task_id"]
+__all__ = ["ATTEMPTS", "Task", "parse_scheduler", "run", "task_id"]

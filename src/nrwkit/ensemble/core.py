@@ -4,8 +4,8 @@ A task is a small picklable description, never a live WNTR object: the dotted na
 importable function (``"nrwkit.ensemble.tasks:leak_scenario"``), its parameters (a network is a
 bundled name or a file path) and a seed. :func:`run` sends the tasks to an executor, each runs
 in its own temporary directory (EPANET files never clash), and the results come back as a table
-with one status row per task: ``ok``, or ``failed`` with the error. A failed task never loses the
-others'. With ``out``, each result is written as it arrives (one Parquet file per task under
+with one status row per task: ``ok``, ``failed`` with the error, or ``timed out``. A failed task
+never loses the others'. With ``out``, each result is written as it arrives (one Parquet file per task under
 ``out/results/``): run the same tasks again with the same ``out`` and the finished ones are read
 back, not run again.
 
@@ -18,14 +18,18 @@ results on all of them.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
+import ctypes
 import importlib
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +37,24 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["Task", "run", "task_id"]
+__all__ = ["ATTEMPTS", "Task", "run", "task_id"]
 
 #: A progress callback: ``progress(stage, done, total)``.
 Progress = Callable[[str, int, int], None]
 #: Columns of every result row, before the task's own figures.
 STATUS_COLUMNS = ["task_id", "status", "error", "seconds"]
+#: How many times a task may be running when its worker process dies before it counts as failed.
+ATTEMPTS = 3
+#: In a worker process, how long after its deadline a task stuck inside one C call ends the process:
+#: the larger of this and the timeout itself, s.
+HARD_STOP_GRACE_S = 10.0
+
+
+class _TimedOut(BaseException):
+    """Raised inside a task at its deadline.
+
+    A BaseException: a task's own ``except Exception`` does not swallow it.
+    """
 
 
 @dataclass(frozen=True)
@@ -55,12 +71,16 @@ class Task:
     params : dict
         Plain, picklable parameters.
     seed : int
+    timeout_s : float, optional
+        Longest run allowed, s: a task still running then is stopped and its row says ``timed out``
+        (see :func:`run`).
     """
 
     id: str
     function: str
     params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
+    timeout_s: float | None = None
 
 
 def task_id(prefix: str, k: int, width: int = 6) -> str:
@@ -76,15 +96,102 @@ def _resolve(function: str) -> Callable[..., dict[str, Any]]:
     return function_object
 
 
-def execute(task: Task) -> dict[str, Any]:
-    """Run one task in its own temporary directory; return its status row (never raises)."""
+def _raise_timed_out(signum: int, frame: Any) -> None:
+    raise _TimedOut
+
+
+@contextlib.contextmanager
+def _deadline(timeout_s: float | None, hard_stop_s: float | None) -> Iterator[Callable[[], None]]:
+    """Raise :class:`_TimedOut` in the running code once ``timeout_s`` has passed.
+
+    In a process's main thread this is ``SIGALRM`` (it also ends a blocking sleep or read); in any
+    other thread (a Dask worker's) the exception is set on the thread with
+    ``PyThreadState_SetAsyncExc``. Either arrives at the next Python instruction: a single C call
+    (one EPANET solve) finishes first. With ``hard_stop_s``, a task that still runs that long after
+    its deadline (stuck inside C) ends its worker process; the ensemble then counts the task as lost
+    with its worker (see :data:`ATTEMPTS`). Yields ``finish``, to call as soon as the work
+    returned: no exception is raised after it.
+    """
+    if timeout_s is None:
+        yield lambda: None
+        return
+    lock = threading.Lock()
+    state = {"done": False}
+    thread_id = threading.get_ident()
+    main = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+
+    def finish() -> None:
+        with lock:
+            state["done"] = True
+            if main:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def interrupt() -> None:
+        with lock:
+            if not state["done"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(thread_id), ctypes.py_object(_TimedOut)
+                )
+
+    def end_process() -> None:
+        with lock:
+            if not state["done"]:
+                os._exit(124)  # stuck in C past its deadline: only ending the worker stops it
+
+    timers = []
+    if main:
+        previous = signal.signal(signal.SIGALRM, _raise_timed_out)
+        signal.setitimer(signal.ITIMER_REAL, timeout_s)
+    else:
+        timers.append(threading.Timer(timeout_s, interrupt))
+    if hard_stop_s is not None:
+        timers.append(threading.Timer(timeout_s + hard_stop_s, end_process))
+    for timer in timers:
+        timer.daemon = True
+        timer.start()
+    try:
+        yield finish
+    finally:
+        finish()
+        for timer in timers:
+            timer.cancel()
+        if main:
+            signal.signal(signal.SIGALRM, previous)
+        else:  # an exception set but not yet raised must not outlive the task
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(thread_id), None)
+
+
+def execute(task: Task, hard_stop_s: float | None = None) -> dict[str, Any]:
+    """Run one task in its own temporary directory; return its status row (never raises).
+
+    Parameters
+    ----------
+    task : Task
+    hard_stop_s : float, optional
+        In a worker process only: end the process when the task still runs this long after its
+        deadline (stuck in a C call that the timeout cannot interrupt; see :func:`run`).
+
+    Returns
+    -------
+    dict
+        ``task_id``, ``status`` (``ok``, ``failed`` or ``timed out``), ``error``, ``seconds`` and,
+        when ok, the task's own figures.
+    """
     start = time.perf_counter()
     before = os.getcwd()
     with tempfile.TemporaryDirectory(prefix=f"nrwkit-{task.id}-") as folder:
         try:
             os.chdir(folder)
-            result = _resolve(task.function)(seed=task.seed, **task.params)
+            with _deadline(task.timeout_s, hard_stop_s) as finish:
+                result = _resolve(task.function)(seed=task.seed, **task.params)
+                finish()
             row = {"task_id": task.id, "status": "ok", "error": "", **dict(result)}
+        except _TimedOut:
+            row = {
+                "task_id": task.id,
+                "status": "timed out",
+                "error": f"still running after its timeout of {task.timeout_s:g} s: stopped",
+            }
         except Exception as exc:  # a task's failure is its row, never the ensemble's
             last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
             where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
@@ -95,11 +202,25 @@ def execute(task: Task) -> dict[str, Any]:
     return row
 
 
+def _lost(task: Task, exc: BaseException, attempts: int) -> dict[str, Any]:
+    """Return the row of a task whose worker process died under it ``attempts`` times."""
+    why = f"{type(exc).__name__}: {exc}".rstrip(": ")
+    return {
+        "task_id": task.id,
+        "status": "failed",
+        "error": f"worker lost {attempts} time(s) while running it ({why}): a crash inside the "
+        "engine, memory exhausted, or a task stuck past its timeout",
+        "seconds": float("nan"),
+    }
+
+
 def _check(tasks: Sequence[Task]) -> None:
     seen: set[str] = set()
     for task in tasks:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", task.id):
             raise InputError(f"task id {task.id!r}: use letters, digits, '.', '-' and '_' only")
+        if task.timeout_s is not None and not task.timeout_s > 0:
+            raise InputError(f"task {task.id}: timeout {task.timeout_s} s; give a positive number of seconds")
         if task.id in seen:
             raise InputError(f"task id {task.id!r} is given twice: every task needs its own id")
         seen.add(task.id)
@@ -142,29 +263,83 @@ def _stream(
             yield execute(task)
         return
     if isinstance(executor, concurrent.futures.Executor):
-        yield from _from_futures(executor, tasks)
+        yield from _from_executor(executor, tasks)
         return
     if executor is None or executor == "processes":
-        count = min(workers or os.cpu_count() or 1, len(tasks))
-        with concurrent.futures.ProcessPoolExecutor(max_workers=count) as pool:
-            yield from _from_futures(pool, tasks)
+        yield from _from_pool(tasks, min(workers or os.cpu_count() or 1, len(tasks)))
         return
     yield from _from_dask(tasks, str(executor), workers, on_start)
 
 
-def _from_futures(pool: concurrent.futures.Executor, tasks: list[Task]) -> Iterator[dict[str, Any]]:
+def _from_executor(pool: concurrent.futures.Executor, tasks: list[Task]) -> Iterator[dict[str, Any]]:
+    """Run on an executor the caller owns (no hard stop: it may be the caller's own process)."""
     futures = {pool.submit(execute, task): task for task in tasks}
     for future in concurrent.futures.as_completed(futures):
-        task = futures[future]
         try:
             yield future.result()
-        except Exception as exc:  # the worker itself died: the task is accounted for, as failed
-            yield {
+        except Exception as exc:  # the executor lost the task: it is accounted for, as failed
+            yield _lost(futures[future], exc, 1)
+
+
+def _hard_stop_s(task: Task) -> float | None:
+    return None if task.timeout_s is None else max(HARD_STOP_GRACE_S, task.timeout_s)
+
+
+def _from_pool(tasks: list[Task], count: int) -> Iterator[dict[str, Any]]:
+    """Run on process pools of ``count`` workers, a new pool whenever a worker dies.
+
+    At most two tasks per worker are handed out at a time. When a worker process dies (the pool
+    is then broken) the tasks handed out are the suspects: each runs again alone in a pool of its
+    own (so that a task that kills its worker is found and the others are not blamed), up to
+    :data:`ATTEMPTS` times, while the remaining tasks go on in a new pool.
+    """
+    queue = list(reversed(tasks))
+    while queue:
+        suspects: list[Task] = []
+        with concurrent.futures.ProcessPoolExecutor(max_workers=count) as pool:
+            running: dict[concurrent.futures.Future[dict[str, Any]], Task] = {}
+            while (queue or running) and not suspects:
+                while queue and len(running) < 2 * count:
+                    task = queue.pop()
+                    running[pool.submit(execute, task, _hard_stop_s(task))] = task
+                finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                for future in finished:
+                    task = running.pop(future)
+                    try:
+                        yield future.result()
+                    except concurrent.futures.process.BrokenProcessPool:
+                        suspects.append(task)
+            suspects.extend(running.values())
+        if suspects:
+            with concurrent.futures.ThreadPoolExecutor(max_workers=count) as threads:
+                yield from threads.map(_alone, suspects)
+
+
+def _alone(task: Task) -> dict[str, Any]:
+    """Run a task in a process of its own, again if the process dies, at most :data:`ATTEMPTS` times.
+
+    A process that dies after the task's deadline and hard-stop grace was ended by the hard stop:
+    the task is ``timed out`` (not run again).
+    """
+    error: BaseException = RuntimeError("worker process ended")
+    for _ in range(ATTEMPTS):
+        start = time.perf_counter()
+        with concurrent.futures.ProcessPoolExecutor(max_workers=1) as solo:
+            try:
+                return solo.submit(execute, task, _hard_stop_s(task)).result()
+            except concurrent.futures.process.BrokenProcessPool as exc:
+                error = exc
+        seconds = time.perf_counter() - start
+        grace = _hard_stop_s(task)
+        if task.timeout_s is not None and grace is not None and seconds >= task.timeout_s + grace:
+            return {
                 "task_id": task.id,
-                "status": "failed",
-                "error": f"worker lost: {type(exc).__name__}: {exc}",
-                "seconds": float("nan"),
+                "status": "timed out",
+                "error": f"still running {task.timeout_s + grace:g} s after its start, inside a call its "
+                f"timeout of {task.timeout_s:g} s could not interrupt: its worker process was ended",
+                "seconds": round(seconds, 4),
             }
+    return _lost(task, error, ATTEMPTS)
 
 
 def parse_scheduler(scheduler: str) -> tuple[str, int | None]:
@@ -201,25 +376,41 @@ def _from_dask(
     if on_start is not None:
         on_start(str(client.dashboard_link))
     try:
-        futures = {
-            client.submit(execute, task, key=f"nrwkit-{task.id}", pure=False, retries=2): task
-            for task in tasks
-        }
-        for future in as_completed(list(futures)):
-            task = futures[future]
-            try:
-                yield future.result()
-            except Exception as exc:  # a worker lost too often: the task is still accounted for
-                yield {
-                    "task_id": task.id,
-                    "status": "failed",
-                    "error": f"worker lost: {type(exc).__name__}: {exc}",
-                    "seconds": float("nan"),
-                }
+        yield from _submit_windowed(client, tasks, as_completed)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _submit_windowed(client: Any, tasks: list[Task], as_completed: Any) -> Iterator[dict[str, Any]]:
+    """Keep a few tasks per worker thread queued on the cluster, the next sent as one finishes.
+
+    A million tasks are never all on the scheduler at once.
+    """
+    window = max(4 * sum(client.nthreads().values()), 64)
+    queue = list(reversed(tasks))
+    futures: dict[Any, Task] = {}
+
+    def submit() -> Any:
+        task = queue.pop()
+        future = client.submit(
+            execute, task, _hard_stop_s(task), key=f"nrwkit-{task.id}", pure=False, retries=ATTEMPTS - 1
+        )
+        futures[future] = task
+        return future
+
+    pending = as_completed([submit() for _ in range(min(window, len(queue)))])
+    for future in pending:
+        task = futures.pop(future)
+        try:
+            row = future.result()
+        except Exception as exc:  # a worker lost too often: the task is still accounted for
+            row = _lost(task, exc, ATTEMPTS)
+        future.release()
+        if queue:
+            pending.add(submit())
+        yield row
 
 
 def run(
@@ -228,10 +419,18 @@ def run(
     executor: str | concurrent.futures.Executor | None = None,
     out: str | Path | None = None,
     workers: int | None = None,
+    timeout_s: float | None = None,
     progress: Progress | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Run an ensemble of tasks; return one row per task, in the tasks' order.
+
+    Every task is accounted for: ``ok``; ``failed`` with its error (an exception, or its worker
+    process died under it :data:`ATTEMPTS` times: Dask and the process pool replace the worker and
+    run the task again, the other tasks go on); or ``timed out``. A timeout stops the task at its
+    next Python instruction; one stuck in a single C call for ``max(10 s, timeout)`` more ends its
+    worker process (never the in-process executor or a caller's own executor), which then counts
+    as a lost worker.
 
     Parameters
     ----------
@@ -246,6 +445,8 @@ def run(
         result is already there and ``ok`` are not run again (resume).
     workers : int, optional
         Processes of the default pool or of a LocalCluster without ``:N``.
+    timeout_s : float, optional
+        Longest run of a task without a ``timeout_s`` of its own, s.
     progress : callable, optional
         ``progress("scenarios", done, total)``.
     on_start : callable, optional
@@ -259,8 +460,10 @@ def run(
     Raises
     ------
     InputError
-        For duplicate or unusable task ids or an unknown scheduler.
+        For duplicate or unusable task ids, a timeout that is not positive or an unknown scheduler.
     """
+    if timeout_s is not None:
+        tasks = [task if task.timeout_s is not None else replace(task, timeout_s=timeout_s) for task in tasks]
     tasks = list(tasks)
     _check(tasks)
     out_path = Path(out) if out is not None else None
