@@ -30,18 +30,24 @@ Sensors: L-Town's 33 BattLeDIM pressure sensors; elsewhere a seeded farthest-poi
 along pipes (about one logger per 30 junctions, 6 to 20).
 
 Run from the repository root: ``.venv/bin/python benchmarks/bench_localisation.py``
-(``--networks net3 ky4``, ``--cases 4``, ``--methods least-squares correlation``).
+(``--networks net3 ky4``, ``--cases 4``, ``--methods least-squares correlation``). The cases are
+an ensemble (:func:`nrwkit.ensemble.run`, one task per case): a process pool of the machine's
+cores by default, ``--workers N``, or a Dask cluster with ``--scheduler local:4`` or
+``--scheduler tcp://HOST:PORT``; ``--out DIR`` keeps each case's result so that a stopped run
+resumes.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +56,10 @@ import numpy as np
 import pandas as pd
 import wntr
 
+from nrwkit.ensemble import Task, run
 from nrwkit.errors import InputError
-from nrwkit.leaks import locate
-from nrwkit.leaks.cases import LocalisationCase, make_case
+from nrwkit.leaks import locate, read_readings
+from nrwkit.leaks.cases import make_case, prepare_period
 from nrwkit.leaks.model import simulate_leaks
 from nrwkit.networks import load
 
@@ -101,13 +108,13 @@ def spread_sensors(wn: wntr.network.WaterNetworkModel, graph: nx.Graph, count: i
     return chosen
 
 
-def ceiling(case: LocalisationCase, window: tuple[int, int], candidates: list[str]) -> list[str]:
+def ceiling(case: Scenario, window: tuple[int, int], candidates: list[str]) -> list[str]:
     """Rank every candidate on its own non-linear re-simulation (see the module)."""
     loc = locate(case.nominal, case.readings, case.sensors, window=window, resimulate=len(candidates))
     return [str(n) for n in loc.candidates["node"]]
 
 
-def nearest_logger(case: LocalisationCase, nominal_eps: pd.DataFrame, nearest: dict[str, list[str]]
+def nearest_logger(case: Scenario, nominal_eps: pd.DataFrame, nearest: dict[str, list[str]]
                    ) -> list[str]:
     """The 10 junctions nearest the logger with the largest mean pressure drop in the window."""
     start, end = case.leak_start_s, case.leak_start_s + WINDOW_H * HOUR
@@ -153,63 +160,182 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run_network(name: str, n_cases: int, methods: list[str]) -> dict[str, Any]:
-    """All cases of one network, every method."""
+@dataclass(frozen=True)
+class _Setup:
+    """What every case of a network shares (made once per worker process)."""
+
+    wn: wntr.network.WaterNetworkModel
+    graph: nx.Graph
+    junctions: list[str]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """What the methods are given of one case, and its truth."""
+
+    nominal: wntr.network.WaterNetworkModel
+    readings: pd.DataFrame
+    sensors: list[str]
+    leak_node: str
+    leak_start_s: int
+    leak_flow_m3h: float
+
+
+@functools.lru_cache(maxsize=2)
+def network_setup(name: str) -> _Setup:
+    """The network and its length graph."""
     wn = load_network(name)
-    graph = length_graph(wn)
-    junctions = list(wn.junction_name_list)
+    return _Setup(wn, length_graph(wn), list(wn.junction_name_list))
+
+
+@functools.lru_cache(maxsize=2)
+def bench_sensors(name: str) -> tuple[str, ...]:
+    """L-Town's BattLeDIM loggers; elsewhere about one per 30 junctions (6 to 20), spread along pipes."""
     if name == "l-town":
-        sensors = BATTLEDIM
-    else:
-        sensors = spread_sensors(wn, graph, int(np.clip(round(len(junctions) / 30), 6, 20)), seed=11)
-    junction_set = set(junctions)
+        return BATTLEDIM
+    setup = network_setup(name)
+    count = int(np.clip(round(len(setup.junctions) / 30), 6, 20))
+    return tuple(spread_sensors(setup.wn, setup.graph, count, seed=11))
+
+
+@functools.lru_cache(maxsize=4)
+def nearest_junctions(name: str, sensors: tuple[str, ...]) -> dict[str, list[str]]:
+    """The 10 junctions nearest each logger along pipes."""
+    setup = network_setup(name)
+    junction_set = set(setup.junctions)
     nearest: dict[str, list[str]] = {}
     for s in sensors:
-        d = nx.single_source_dijkstra_path_length(graph, s, weight="length")
+        d = nx.single_source_dijkstra_path_length(setup.graph, s, weight="length")
         ordered = sorted(d.items(), key=lambda kv: (kv[1], kv[0]))
         nearest[s] = [n for n, _ in ordered if n in junction_set][:10]
-    rows: dict[str, list[dict[str, Any]]] = {m: [] for m in ["nrwkit:" + m for m in methods]}
-    rows["nearest-logger"] = []
-    rows["ceiling"] = []
-    cases_out = []
-    nominal_eps: pd.DataFrame | None = None
-    started = time.perf_counter()
-    for k in range(n_cases):
-        case = make_case(wn, sensors, seed=1000 + k)
-        if nominal_eps is None:
-            nominal_eps = simulate_leaks(case.nominal, []).pressure_m
-        assert nominal_eps is not None
-        dist = dict(nx.single_source_dijkstra_path_length(graph, case.leak_node, weight="length"))
-        window = (case.leak_start_s, case.leak_start_s + WINDOW_H * HOUR)
-        for method in methods:
-            t0 = time.perf_counter()
-            try:
-                loc = locate(case.nominal, case.readings, sensors, method=method, window=window,
-                             probability=0.9)
-            except InputError as exc:  # counted as a miss at the farthest junction, area empty
-                row = {**score([], case.leak_node, dist, {"nodes": [], "length_km": 0.0}), "error": str(exc)}
-            else:
-                row = score([str(n) for n in loc.candidates["node"]], case.leak_node, dist, loc.search_area)
-                row["answered"] = bool(loc.separable)
-            rows["nrwkit:" + method].append({**row, "seconds": time.perf_counter() - t0})
-        t0 = time.perf_counter()
-        ranked = nearest_logger(case, nominal_eps, nearest)
-        rows["nearest-logger"].append({**score(ranked, case.leak_node, dist, None),
-                                       "seconds": time.perf_counter() - t0})
+    return nearest
+
+
+@functools.lru_cache(maxsize=4)
+def _nominal_pressures(name: str, duration_s: int, report_step_s: int) -> pd.DataFrame:
+    nominal = prepare_period(network_setup(name).wn, duration_s, report_step_s)
+    return simulate_leaks(nominal, []).pressure_m
+
+
+def score_methods(name: str, case: Scenario, methods: list[str]) -> dict[str, dict[str, Any]]:
+    """Every method's score row on one case: ``nrwkit:<method>``, ``nearest-logger``, ``ceiling``."""
+    setup = network_setup(name)
+    end = int(case.readings.index.max())
+    step = int(case.readings.index[1] - case.readings.index[0])
+    nominal_eps = _nominal_pressures(name, end, step)
+    dist = dict(nx.single_source_dijkstra_path_length(setup.graph, case.leak_node, weight="length"))
+    window = (case.leak_start_s, case.leak_start_s + WINDOW_H * HOUR)
+    scores: dict[str, dict[str, Any]] = {}
+    for method in methods:
         t0 = time.perf_counter()
         try:
-            ranked = ceiling(case, window, junctions)
-        except InputError:
-            ranked = []
-        seconds = time.perf_counter() - t0
-        rows["ceiling"].append({**score(ranked, case.leak_node, dist, None), "seconds": seconds})
-        sys.stderr.write(f"{name} case {k + 1}/{n_cases}: leak at {case.leak_node}, "
-                         f"{time.perf_counter() - started:.0f} s\n")
-        cases_out.append({"seed": case.seed, "node": case.leak_node, "flow_m3h": case.leak_flow_m3h,
-                          "start_s": case.leak_start_s})
+            loc = locate(case.nominal, case.readings, case.sensors, method=method, window=window,
+                         probability=0.9)
+        except InputError as exc:  # counted as a miss at the farthest junction, area empty
+            row = {**score([], case.leak_node, dist, {"nodes": [], "length_km": 0.0}), "error": str(exc)}
+        else:
+            row = score([str(n) for n in loc.candidates["node"]], case.leak_node, dist, loc.search_area)
+            row["answered"] = bool(loc.separable)
+        scores["nrwkit:" + method] = {**row, "seconds": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    ranked = nearest_logger(case, nominal_eps, nearest_junctions(name, tuple(case.sensors)))
+    scores["nearest-logger"] = {**score(ranked, case.leak_node, dist, None),
+                                "seconds": time.perf_counter() - t0}
+    t0 = time.perf_counter()
+    try:
+        ranked = ceiling(case, window, setup.junctions)
+    except InputError:
+        ranked = []
+    seconds = time.perf_counter() - t0
+    scores["ceiling"] = {**score(ranked, case.leak_node, dist, None), "seconds": seconds}
+    return scores
+
+
+def _row(case: Scenario, scores: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {"node": case.leak_node, "flow_m3h": case.leak_flow_m3h, "start_s": case.leak_start_s,
+            "scores": json.dumps(scores)}
+
+
+def run_case(*, network: str, seed: int, methods: list[str]) -> dict[str, Any]:
+    """One seeded case of :func:`nrwkit.leaks.cases.make_case`, every method (an ensemble task).
+
+    Returns a plain row: ``node``, ``flow_m3h``, ``start_s`` and ``scores``, the JSON text of
+    ``{method: score row}``.
+    """
+    setup = network_setup(network)
+    made = make_case(setup.wn, list(bench_sensors(network)), seed=seed)
+    case = Scenario(made.nominal, made.readings, made.sensors, made.leak_node, made.leak_start_s,
+                    made.leak_flow_m3h)
+    return _row(case, score_methods(network, case, methods))
+
+
+def read_library_case(folder: Path) -> tuple[str, Scenario]:
+    """A scenario of a library written by ``nrwkit ensemble leaks``: its network and the case."""
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    readings = read_readings(folder / "readings.parquet").values
+    nominal = prepare_period(network_setup(truth["network"]).wn, int(truth["duration_s"]),
+                             int(truth["report_step_s"]))
+    return truth["network"], Scenario(nominal, readings, list(truth["loggers"]), str(truth["node"]),
+                                      int(truth["start_s"]), float(truth["flow_m3h"]))
+
+
+def run_library_case(*, folder: str, seed: int, methods: list[str]) -> dict[str, Any]:
+    """One scenario of a leak library (``nrwkit ensemble leaks``), every method (an ensemble task)."""
+    network, case = read_library_case(Path(folder))
+    return _row(case, score_methods(network, case, methods))
+
+
+def run_network(name: str, n_cases: int, methods: list[str], executor: str | None = None,
+                workers: int | None = None, out: Path | None = None) -> dict[str, Any]:
+    """All seeded cases of one network, every method: an ensemble of :func:`run_case` tasks."""
+    tasks = [Task(f"{name}-{k:04d}", "bench_localisation:run_case", {"network": name, "methods": methods},
+                  seed=1000 + k) for k in range(n_cases)]
+    setup = network_setup(name)
+    return run_cases(name, tasks, len(setup.junctions), len(bench_sensors(name)), executor, workers, out)
+
+
+def run_library(library: Path, methods: list[str], executor: str | None = None, workers: int | None = None,
+                out: Path | None = None) -> dict[str, Any]:
+    """Every scenario of a leak library (``nrwkit ensemble leaks --out LIBRARY``), every method."""
+    folders = sorted(p.parent for p in (library / "scenarios").glob("*/truth.json"))
+    if not folders:
+        raise SystemExit(f"{library}: no scenarios/*/truth.json; make it with nrwkit ensemble leaks")
+    network, first = read_library_case(folders[0])
+    tasks = [Task(f.name, "bench_localisation:run_library_case",
+                  {"folder": str(f.resolve()), "methods": methods},
+                  seed=int(json.loads((f / "truth.json").read_text(encoding="utf-8"))["seed"]))
+             for f in folders]
+    return run_cases(f"{library.name} ({Path(network).stem})", tasks, len(network_setup(network).junctions),
+                     len(first.sensors), executor, workers, out)
+
+
+def run_cases(name: str, tasks: list[Task], junctions: int, sensors: int, executor: str | None,
+              workers: int | None, out: Path | None) -> dict[str, Any]:
+    """Run the case tasks through :func:`nrwkit.ensemble.run` and summarise every method.
+
+    A process pool by default, ``executor`` a Dask scheduler; with ``out`` an interrupted run
+    resumes. A case that fails or times out is listed, not scored.
+    """
+    started = time.perf_counter()
+
+    def progress(_stage: str, done: int, total: int) -> None:
+        sys.stderr.write(f"{name}: {done}/{total} cases, {time.perf_counter() - started:.0f} s\n")
+
+    folder = None if out is None else out / name.split(" ")[0]
+    results = run(tasks, executor=executor, workers=workers, out=folder, progress=progress)
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for text in results.loc[results["status"] == "ok", "scores"]:
+        for method, row in json.loads(text).items():
+            rows.setdefault(method, []).append(row)
+    cases_out = [{"seed": task.seed, "node": r.node, "flow_m3h": r.flow_m3h, "start_s": int(r.start_s)}
+                 for task, r in zip(tasks, results.itertuples(), strict=True) if r.status == "ok"]
+    failed = [{"task_id": r.task_id, "status": r.status, "error": r.error}
+              for r in results.itertuples() if r.status != "ok"]
     summary = {m: summarise(r) for m, r in rows.items()}
-    return {"network": name, "junctions": len(junctions), "sensors": len(sensors), "cases": cases_out,
-            "summary": summary, "targets": targets(summary, "nrwkit:" + methods[0])}
+    main_method = next((m for m in summary if m.startswith("nrwkit:")), None)
+    return {"network": name, "junctions": junctions, "sensors": sensors, "cases": cases_out,
+            "failed_cases": failed, "summary": summary,
+            "targets": targets(summary, main_method) if main_method else {}}
 
 
 def targets(summary: dict[str, Any], main: str) -> dict[str, Any]:
@@ -264,10 +390,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="only the networks this benchmark is written for")
     parser.add_argument("--cases", type=int, default=16)
     parser.add_argument("--methods", nargs="*", default=[], help="locate methods beside the default (bayes)")
+    parser.add_argument("--scheduler", help="a Dask scheduler: local[:N] or tcp://HOST:PORT "
+                        "[default: a process pool on this machine]")
+    parser.add_argument("--workers", type=int, help="processes of the pool [default: the cores]")
+    parser.add_argument("--out", type=Path, help="keep each case's result here: a run stopped midway "
+                        "resumes where it stopped")
+    parser.add_argument("--library", type=Path, help="score the scenarios of a library made by "
+                        "nrwkit ensemble leaks instead of the seeded cases (--networks, --cases ignored)")
     args = parser.parse_args(argv)
     methods = ["bayes"] + [m for m in args.methods if m != "bayes"]
     t0 = time.perf_counter()
-    results = [run_network(name, args.cases, methods) for name in args.networks]
+    if args.library is not None:
+        results = [run_library(args.library, methods, args.scheduler, args.workers, args.out)]
+    else:
+        results = [run_network(name, args.cases, methods, args.scheduler, args.workers, args.out)
+                   for name in args.networks]
     total = time.perf_counter() - t0
     text = table(results)
     sys.stdout.write(text + f"\n\ntotal {total:.0f} s\n")

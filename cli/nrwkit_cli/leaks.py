@@ -45,7 +45,8 @@ leaks_group.add_command(detect_command)
 @click.option("--readings", "readings_path", required=True, metavar="READINGS.csv",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Pressures in m: a 'time' column (s from the model's start, or ISO date-times with "
-                   "--start) and one column per logger junction.")
+                   "--start) and one column per logger junction; CSV, or Parquet as a library of "
+                   "`nrwkit ensemble leaks` holds.")
 @click.option("--flows", "flows_path", metavar="FLOWS.csv", type=click.Path(dir_okay=False, path_type=Path),
               help="Inlet flows in m3/h, laid out the same way (reported beside the estimate).")
 @click.option("--start", metavar="ISO", help="The model's start, when the files hold date-times.")

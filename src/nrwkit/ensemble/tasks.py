@@ -9,13 +9,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..errors import InputError
 from ..hydraulics import HydraulicSession
 from ..leaks.cases import leak_candidates, prepare_period
 from ..leaks.model import Leak
 from ..networks import load
 from ..units import HOUR_S, SECONDS_PER_HOUR
 
-__all__ = ["leak_library_scenario", "leak_scenario", "nothing", "pressure_scenario_task"]
+__all__ = [
+    "demand_baseline",
+    "demand_scenario",
+    "leak_library_scenario",
+    "leak_scenario",
+    "nothing",
+    "pressure_scenario_task",
+]
 
 
 @dataclass(frozen=True)
@@ -113,12 +121,14 @@ def leak_library_scenario(
     noise_m: float = 0.05,
     report_step_s: int = 900,
     size_range_m3h: tuple[float, float] = (1.0, 10.0),
+    demand_error: float = 0.05,
 ) -> dict[str, Any]:
     """Make one scenario of a leak library: logger readings and inlet flows with a hidden leak.
 
-    Writes ``folder/readings.csv`` and ``folder/flows.csv`` (the files ``nrwkit leaks locate``
-    reads: a ``time`` column in seconds from the model's start, then one column per logger or
-    meter) and ``folder/truth.json`` (the leak's junction, flow, start and the seed).
+    Writes ``folder/readings.parquet`` and ``folder/flows.parquet`` (tables ``nrwkit leaks locate``
+    reads: a ``time`` column in seconds from the model's start, then one column per logger in m or
+    per inlet meter in m3/h) and ``folder/truth.json`` (the leak's junction, flow and start, the
+    loggers, the seed and what the case was made with: period, step, noise, demand error).
 
     Parameters
     ----------
@@ -128,9 +138,10 @@ def leak_library_scenario(
         Draws the loggers' noise and the leak (:func:`nrwkit.leaks.make_case`).
     folder : str
         The scenario's folder (made; an existing one is replaced).
-    duration_h, loggers, noise_m, report_step_s, size_range_m3h
+    duration_h, loggers, noise_m, report_step_s, size_range_m3h, demand_error
         The run's length, the number of loggers (spread over the map), their noise (m), the
-        reporting step (s) and the range of leak flows (m3/h).
+        reporting step (s), the range of leak flows (m3/h) and the true demands' error from the
+        model (a fraction, as :func:`nrwkit.leaks.make_case`).
 
     Returns
     -------
@@ -152,6 +163,7 @@ def leak_library_scenario(
         seed=seed,
         size_range_m3h=size_range_m3h,
         noise_m=noise_m,
+        demand_error=demand_error,
         duration_s=int(duration_h * SECONDS_PER_HOUR),
         report_step_s=report_step_s,
     )
@@ -159,11 +171,10 @@ def leak_library_scenario(
     staging = target.with_name(f".{target.name}.part")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    case.readings.rename_axis("time").to_csv(staging / "readings.csv", float_format="%.3f")
+    case.readings.rename_axis("time").reset_index().to_parquet(staging / "readings.parquet", index=False)
     if case.inflow_m3s is not None:
-        (case.inflow_m3s * SECONDS_PER_HOUR).rename_axis("time").to_csv(
-            staging / "flows.csv", float_format="%.4f"
-        )
+        flows_m3h = (case.inflow_m3s * SECONDS_PER_HOUR).round(6)
+        flows_m3h.rename_axis("time").reset_index().to_parquet(staging / "flows.parquet", index=False)
     truth = {
         "network": network,
         "seed": seed,
@@ -171,6 +182,11 @@ def leak_library_scenario(
         "flow_m3h": case.leak_flow_m3h,
         "start_s": case.leak_start_s,
         "loggers": sensors,
+        "duration_s": int(duration_h * SECONDS_PER_HOUR),
+        "report_step_s": int(report_step_s),
+        "noise_m": noise_m,
+        "size_range_m3h": list(size_range_m3h),
+        "demand_error": demand_error,
     }
     (staging / "truth.json").write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(target, ignore_errors=True)
@@ -205,6 +221,98 @@ def pressure_scenario_task(
         "leakage_after_m3_per_day": round(result.after.leakage_m3_per_day, 4),
         "leakage_reduction_percent": round(result.leakage_reduction_percent, 4),
         "burst_reduction_percent": round(result.burst_reduction_percent["central"], 4),
+    }
+
+
+def _lognormal(rng: np.random.Generator, cv: float, size: int | None = None) -> Any:
+    """Draws of a lognormal factor of mean 1 and coefficient of variation ``cv``."""
+    sigma = float(np.sqrt(np.log1p(cv**2)))
+    return rng.lognormal(-(sigma**2) / 2, sigma, size=size)
+
+
+@functools.lru_cache(maxsize=4)
+def _customers(network: str, duration_s: int, report_step_s: int) -> tuple[str, ...]:
+    from ..dma.network import demand_junctions
+
+    prep = _prepared(network, duration_s, report_step_s)
+    customers = demand_junctions(prep.model)
+    names = tuple(j for j in prep.session.junction_names if j in customers)
+    if not names:
+        raise InputError(f"{network}: no junction has a demand; there is no service pressure to put at risk")
+    return names
+
+
+def demand_baseline(network: str, duration_h: float = 24.0, report_step_s: int = HOUR_S) -> pd.Series:
+    """Return the lowest pressure (m) of every customer junction with the model's own demands.
+
+    Its index is the order of :func:`demand_scenario`'s ``min_pressure_m`` list: the junctions with
+    a positive base demand.
+    """
+    duration, step = int(duration_h * SECONDS_PER_HOUR), int(report_step_s)
+    prep = _prepared(network, duration, step)
+    names = list(_customers(network, duration, step))
+    return prep.free_pressure_m[names].min(axis=0).rename("model_m")
+
+
+def demand_scenario(
+    *,
+    network: str,
+    seed: int,
+    junction_cv: float = 0.1,
+    common_cv: float = 0.05,
+    duration_h: float = 24.0,
+    report_step_s: int = HOUR_S,
+    min_pressure_m: float = 15.0,
+) -> dict[str, Any]:
+    """Run the network with one seeded draw of uncertain demands; return each customer's lowest pressure.
+
+    Every junction's base demands are multiplied by ``F x f_j``: ``F`` common to the network (a
+    hotter day, a wrong total), ``f_j`` independent per junction (a wrong allocation); both
+    lognormal with mean 1 and the given coefficients of variation. The worker keeps the network
+    open between tasks (one EPANET session; demands set and restored in memory).
+
+    Parameters
+    ----------
+    network : str
+        A bundled network's name or an ``.inp`` file.
+    seed : int
+        Draws the factors.
+    junction_cv, common_cv : float
+        Coefficients of variation of ``f_j`` and of ``F`` (0 for none).
+    duration_h : float
+        Length of the run, h.
+    report_step_s : int
+        Times at which pressures are read, s.
+    min_pressure_m : float
+        Service pressure counted against, m.
+
+    Returns
+    -------
+    dict
+        ``demand_factor`` (``F``), ``lowest_pressure_m`` and its ``critical_junction``,
+        ``junctions_below`` (lowest pressure under ``min_pressure_m``), ``unbalanced_steps``
+        (hydraulic steps EPANET did not balance: a scenario to distrust) and ``min_pressure_m``,
+        the lowest pressure over the run of every junction with a demand (m; in the order of
+        :func:`demand_baseline`).
+    """
+    if junction_cv < 0 or common_cv < 0:
+        raise ValueError(f"coefficients of variation {junction_cv}, {common_cv}: give 0 or more")
+    rng = np.random.default_rng(seed)
+    duration = int(duration_h * SECONDS_PER_HOUR)
+    prep = _prepared(network, duration, int(report_step_s))
+    junctions = list(prep.session.junction_names)
+    common = float(_lognormal(rng, common_cv)) if common_cv > 0 else 1.0
+    each = _lognormal(rng, junction_cv, len(junctions)) if junction_cv > 0 else np.ones(len(junctions))
+    with prep.session.scaled_demands(dict(zip(junctions, common * each, strict=True))):
+        period = prep.session.run(duration_s=duration, report_step_s=int(report_step_s), pressure_only=True)
+    lowest = period.pressure_m[list(_customers(network, duration, int(report_step_s)))].min(axis=0)
+    return {
+        "demand_factor": round(common, 6),
+        "lowest_pressure_m": round(float(lowest.min()), 4),
+        "critical_junction": str(lowest.idxmin()),
+        "junctions_below": int((lowest < min_pressure_m).sum()),
+        "unbalanced_steps": len(period.unbalanced_s),
+        "min_pressure_m": [round(float(v), 4) for v in lowest.to_numpy()],
     }
 
 

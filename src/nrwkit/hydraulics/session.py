@@ -19,7 +19,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -638,6 +638,44 @@ class HydraulicSession:
             node_head_m=node_head,
             node_demand_m3s=node_demand,
         )
+
+    @contextlib.contextmanager
+    def scaled_demands(self, factors: Mapping[str, float]) -> Iterator[None]:
+        """Multiply junctions' base demands (every demand category) for the solves inside the block.
+
+        Used for Monte Carlo over uncertain demands: one open session, a draw of factors per
+        scenario, the model's own demands restored after the block.
+
+        Parameters
+        ----------
+        factors : mapping of str to float
+            Junction name to factor (>= 0); junctions not named keep their demands, and so do
+            the demands :meth:`extra_demand` adds.
+        """
+        extras = {(extra.node, extra.demand) for extra in self._extras}
+        saved: list[tuple[int, int, float]] = []
+        value = ctypes.c_double()
+        count = ctypes.c_int()
+        try:
+            for node, factor in factors.items():
+                if not factor >= 0:
+                    msg = f"demand factor {factor} at {node}: give a factor of 0 or more"
+                    raise SimulationError(msg)
+                index = self._index(node, self._node_index, "node")
+                self._lib.EN_getnumdemands(self._project, ctypes.c_int(index), ctypes.byref(count))
+                for category in range(1, count.value + 1):
+                    if (index, category) in extras:
+                        continue
+                    self._lib.EN_getbasedemand(self._project, ctypes.c_int(index), ctypes.c_int(category),
+                                               ctypes.byref(value))
+                    saved.append((index, category, value.value))
+                    self._lib.EN_setbasedemand(self._project, ctypes.c_int(index), ctypes.c_int(category),
+                                               ctypes.c_double(value.value * float(factor)))
+            yield
+        finally:
+            for index, category, base in reversed(saved):
+                self._lib.EN_setbasedemand(self._project, ctypes.c_int(index), ctypes.c_int(category),
+                                           ctypes.c_double(base))
 
     def run(self, *, duration_s: int | None = None, report_step_s: int | None = None,
             links: Iterable[str] = (), pressure_only: bool = False,

@@ -69,11 +69,24 @@ def bad(where: str, problem: str, fix: str, *, place: str = "row", at: int | Non
     return InputError(f"{where}: {problem}\n  fix: {fix}")
 
 
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """Read a Parquet table (as ``nrwkit ensemble leaks`` writes) as the text cells a CSV would give."""
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises its own error types for a damaged file
+        raise bad(str(path), f"this is not a readable Parquet file ({str(exc).strip()})",
+                  "write it again, or give the readings as CSV") from None
+    frame.columns = [str(c) for c in frame.columns]
+    return frame.astype(object).where(frame.notna(), "").astype(str)
+
+
 def _read_csv(path: Path, words: Words) -> pd.DataFrame:
     if not path.exists():
         raise bad(str(path), "no such file", words.file_fix)
     if path.is_dir():
         raise bad(str(path), "this is a folder, not a file", "give the path of the CSV file")
+    if path.suffix.lower() == ".parquet":
+        return _read_parquet(path)
     try:
         return pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
     except FileNotFoundError:
@@ -94,7 +107,7 @@ def read_table(path: Path, words: Words) -> tuple[pd.DataFrame, np.ndarray, str,
     Parameters
     ----------
     path : Path
-        The CSV file.
+        The CSV file (or a ``.parquet`` table with the same columns).
     words : Words
         The wording of the messages.
 

@@ -71,7 +71,8 @@ def read_readings(path: str | Path, *, start: str | None = None, unit: str = "m"
     Parameters
     ----------
     path : str or Path
-        The CSV file. An empty cell (or NaN, NA, null) is a missing reading.
+        The CSV file. An empty cell (or NaN, NA, null) is a missing reading. A ``.parquet`` file
+        with the same columns (as a library of ``nrwkit ensemble leaks`` holds) is read alike.
     start : str, optional
         The model's start as an ISO date-time, when ``time`` holds date-times.
     unit : {"m", "m3/h"}
