@@ -409,10 +409,12 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results)
     sys.stdout.write(text + f"\n\ntotal {total:.0f} s\n")
     command = "benchmarks/bench_localisation.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    write_atomically(RESULTS / "localisation.md",
-                     f"# Leak localisation on seeded cases\n\n`{command.strip()}`, {total:.0f} s in all.\n\n"
+    stem, what = (("localisation-library", "a scenario library") if args.library
+                  else ("localisation", "seeded cases"))
+    write_atomically(RESULTS / f"{stem}.md",
+                     f"# Leak localisation on {what}\n\n`{command.strip()}`, {total:.0f} s in all.\n\n"
                      + text + "\n")
-    write_atomically(RESULTS / "localisation.json",
+    write_atomically(RESULTS / f"{stem}.json",
                      json.dumps({"command": command.strip(), "seconds": total, "window_h": WINDOW_H,
                                  "networks": results}, indent=1, default=float) + "\n")
     return 0
