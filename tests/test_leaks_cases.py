@@ -8,6 +8,7 @@ import wntr
 
 from nrwkit.errors import InputError
 from nrwkit.leaks.cases import DIURNAL, leak_candidates, make_case
+from nrwkit.networks import load
 
 HOUR = 3600
 
@@ -95,3 +96,27 @@ def test_bad_inputs_are_said():
         make_case(wn, ["nope"], seed=0)
     with pytest.raises(InputError, match="not a junction"):
         make_case(wn, SENSORS, seed=0, node="R")
+
+
+def test_a_case_made_in_an_open_session_is_the_case_made_on_a_copy():
+    # the copy path writes the true network to an .inp and runs EPANET on it: the oracle
+    from nrwkit.hydraulics import HydraulicSession
+    from nrwkit.leaks.cases import prepare_period
+
+    wn = load("net3")
+    sensors = ["10", "131", "191", "61", "219", "105"]
+    prepared = prepare_period(wn, 86400, 900)
+    with HydraulicSession(prepared) as session:
+        for seed in (0, 1, 2):
+            copied = make_case(wn, sensors, seed=seed, size_range_m3h=(1.0, 10.0))
+            kept = make_case(prepared, sensors, seed=seed, size_range_m3h=(1.0, 10.0), session=session)
+            assert (kept.leak_node, kept.leak_start_s) == (copied.leak_node, copied.leak_start_s)
+            assert kept.leak_flow_m3s == copied.leak_flow_m3s and kept.true is None
+            assert np.abs(kept.clean.to_numpy() - copied.clean.to_numpy()).max() < 1e-4
+            assert np.abs(kept.inflow_m3s.to_numpy() - copied.inflow_m3s.to_numpy()).max() < 1e-6
+            assert kept.demand_factors.equals(copied.demand_factors)
+        again = session.run(duration_s=86400, report_step_s=900, pressure_only=True).pressure_m
+    fresh = HydraulicSession(prepared).run(duration_s=86400, report_step_s=900, pressure_only=True).pressure_m
+    assert np.array_equal(again.to_numpy(), fresh.to_numpy())  # demands and emitters restored
+    with pytest.raises(InputError, match="roughness"):
+        make_case(prepared, sensors, seed=0, roughness_error=0.05, session=HydraulicSession(prepared))

@@ -125,6 +125,10 @@ def leak_library_scenario(
 ) -> dict[str, Any]:
     """Make one scenario of a leak library: logger readings and inlet flows with a hidden leak.
 
+    The worker keeps the network open between scenarios (:func:`nrwkit.leaks.make_case` in its
+    session: the true demands set in memory, the leak an emitter), never a copy of the model or
+    an ``.inp`` per scenario.
+
     Writes ``folder/readings.parquet`` and ``folder/flows.parquet`` (tables ``nrwkit leaks locate``
     reads: a ``time`` column in seconds from the model's start, then one column per logger in m or
     per inlet meter in m3/h) and ``folder/truth.json`` (the leak's junction, flow and start, the
@@ -155,7 +159,9 @@ def leak_library_scenario(
     from ..leaks.cases import make_case
     from ..leaks.placement import spread_loggers
 
-    wn = load(network)
+    duration = int(duration_h * SECONDS_PER_HOUR)
+    prep = _prepared(network, duration, int(report_step_s))
+    wn = prep.model
     sensors = spread_loggers(wn, list(wn.junction_name_list), min(loggers, wn.num_junctions), seed)
     case = make_case(
         wn,
@@ -164,8 +170,9 @@ def leak_library_scenario(
         size_range_m3h=size_range_m3h,
         noise_m=noise_m,
         demand_error=demand_error,
-        duration_s=int(duration_h * SECONDS_PER_HOUR),
-        report_step_s=report_step_s,
+        duration_s=duration,
+        report_step_s=int(report_step_s),
+        session=prep.session,
     )
     target = Path(folder)
     staging = target.with_name(f".{target.name}.part")

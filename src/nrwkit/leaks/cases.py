@@ -22,12 +22,12 @@ import pandas as pd
 import wntr
 
 from ..errors import InputError
-from ..hydraulics import set_options
+from ..hydraulics import HydraulicSession, set_options
 from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
 from .model import Leak, simulate_leaks
 
-__all__ = ["DIURNAL", "LocalisationCase", "leak_candidates", "make_case", "perturb_model", "prepare_period",
-           "source_links"]
+__all__ = ["DIURNAL", "LocalisationCase", "draw_factors", "leak_candidates", "make_case", "perturb_model",
+           "prepare_period", "source_links"]
 
 #: Hourly demand multipliers (mean 1) used when a model has no demand pattern.
 DIURNAL = (0.55, 0.5, 0.45, 0.45, 0.5, 0.65, 0.95, 1.3, 1.45, 1.35, 1.2, 1.1,
@@ -46,8 +46,9 @@ class LocalisationCase:
     nominal : wntr.network.WaterNetworkModel
         The model the analyst has (time options set to the case's; a diurnal pattern added
         if the model had none).
-    true : wntr.network.WaterNetworkModel
-        The "real" network: demands and roughness perturbed, without the leak.
+    true : wntr.network.WaterNetworkModel or None
+        The "real" network: demands and roughness perturbed, without the leak (None for a case
+        made in an open session: the nominal model with ``demand_factors``).
     sensors : list of str
         Logger junctions.
     readings : pandas.DataFrame
@@ -68,7 +69,7 @@ class LocalisationCase:
 
     seed: int
     nominal: wntr.network.WaterNetworkModel
-    true: wntr.network.WaterNetworkModel
+    true: wntr.network.WaterNetworkModel | None
     sensors: list[str]
     readings: pd.DataFrame
     clean: pd.DataFrame
@@ -135,17 +136,28 @@ def perturb_model(nominal: wntr.network.WaterNetworkModel, rng: np.random.Genera
     (WaterNetworkModel, pandas.Series, pandas.Series)
         The true network, the demand factor of each junction and the roughness factor of each pipe.
     """
+    d_factor, r_factor = draw_factors(nominal, rng, demand_error, roughness_error)
     true = copy.deepcopy(nominal)
-    junctions, pipes = list(true.junction_name_list), list(true.pipe_name_list)
-    d_factor = np.maximum(1.0 + demand_error * rng.standard_normal(len(junctions)), 0.05)
-    r_factor = np.maximum(1.0 + roughness_error * rng.standard_normal(len(pipes)), 0.05)
-    for name, factor in zip(junctions, d_factor, strict=True):
+    for name, factor in d_factor.items():
         for demand in true.get_node(name).demand_timeseries_list:
             demand.base_value = demand.base_value * float(factor)
-    for name, factor in zip(pipes, r_factor, strict=True):
+    for name, factor in r_factor.items():
         pipe = true.get_link(name)
         pipe.roughness = pipe.roughness * float(factor)
-    return (true, pd.Series(d_factor, index=pd.Index(junctions, name="junction"), name="demand_factor"),
+    return true, d_factor, r_factor
+
+
+def draw_factors(nominal: wntr.network.WaterNetworkModel, rng: np.random.Generator, demand_error: float,
+                 roughness_error: float) -> tuple[pd.Series, pd.Series]:
+    """Draw the demand factor of every junction and the roughness factor of every pipe.
+
+    ``1 + e N(0, 1)`` clipped at 0.05, demands first (in the model's junction order), then
+    roughness (pipe order): the draws :func:`perturb_model` applies.
+    """
+    junctions, pipes = list(nominal.junction_name_list), list(nominal.pipe_name_list)
+    d_factor = np.maximum(1.0 + demand_error * rng.standard_normal(len(junctions)), 0.05)
+    r_factor = np.maximum(1.0 + roughness_error * rng.standard_normal(len(pipes)), 0.05)
+    return (pd.Series(d_factor, index=pd.Index(junctions, name="junction"), name="demand_factor"),
             pd.Series(r_factor, index=pd.Index(pipes, name="pipe"), name="roughness_factor"))
 
 
@@ -184,6 +196,51 @@ def leak_candidates(wn: wntr.network.WaterNetworkModel) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class _Runs:
+    """The two runs of a case: on a copy of the true network, or in an open session."""
+
+    true: wntr.network.WaterNetworkModel | None
+    session: HydraulicSession | None
+    model: wntr.network.WaterNetworkModel
+    demand_factors: pd.Series
+    duration_s: int
+    report_step_s: int
+    links: list[str]
+
+    def leak_free(self) -> pd.DataFrame:
+        if self.session is None:
+            assert self.true is not None
+            return simulate_leaks(self.true, [], duration_s=self.duration_s,
+                                  report_step_s=self.report_step_s).pressure_m
+        with self.session.scaled_demands(self.demand_factors.to_dict()):
+            return self.session.run(duration_s=self.duration_s, report_step_s=self.report_step_s,
+                                    pressure_only=True).pressure_m
+
+    def with_leak(self, leak: Leak) -> _LeakyRun:
+        if self.session is None:
+            assert self.true is not None
+            copied = simulate_leaks(self.true, [leak], duration_s=self.duration_s,
+                                    report_step_s=self.report_step_s, links=self.links)
+            return _LeakyRun(copied.pressure_m, copied.flowrate_m3s)
+
+        own = float(self.model.get_node(leak.location).emitter_coefficient or 0.0)
+
+        def emitters(t: int) -> dict[str, float]:
+            return {leak.location: own + leak.coefficient * leak.size_at(t)}
+
+        with self.session.scaled_demands(self.demand_factors.to_dict()):
+            run = self.session.run(duration_s=self.duration_s, report_step_s=self.report_step_s,
+                                   links=self.links, emitters=emitters)
+        return _LeakyRun(run.pressure_m, run.flowrate_m3s)
+
+
+@dataclass(frozen=True)
+class _LeakyRun:
+    pressure_m: pd.DataFrame
+    flowrate_m3s: pd.DataFrame | None
+
+
 def make_case(
     wn: wntr.network.WaterNetworkModel,
     sensors: Sequence[str],
@@ -201,6 +258,7 @@ def make_case(
     report_step_s: int = 900,
     inlets: Sequence[str] | None = None,
     min_pressure_m: float = 5.0,
+    session: HydraulicSession | None = None,
 ) -> LocalisationCase:
     """Make one seeded localisation case.
 
@@ -235,6 +293,13 @@ def make_case(
         Links whose flows are returned; default the links at reservoirs.
     min_pressure_m : float
         Lowest leak-free pressure at a drawn leak junction.
+    session : HydraulicSession, optional
+        An open session on ``wn``, which must then be the model as :func:`prepare_period` gives
+        it for ``duration_s`` and ``report_step_s`` (a worker making many cases keeps both):
+        the true network's demands are set in the session and restored, the leak is an emitter
+        there, and no copy of the model or ``.inp`` file is made. The same seed gives the same
+        draws as without a session (pressures agree to EPANET's precision). ``true`` is then
+        None; ``roughness_error`` must be 0.
 
     Returns
     -------
@@ -254,17 +319,26 @@ def make_case(
     if report_step_s <= 0 or duration_s < report_step_s:
         raise InputError("give a positive report step no longer than the duration")
     rng = np.random.default_rng(seed)
-    nominal = _prepare(wn, duration_s, report_step_s)
-    true, d_factor, r_factor = perturb_model(nominal, rng, demand_error, roughness_error)
+    if session is None:
+        nominal = _prepare(wn, duration_s, report_step_s)
+        true, d_factor, r_factor = perturb_model(nominal, rng, demand_error, roughness_error)
+        truth_model = true
+    else:
+        if roughness_error:
+            raise InputError("a case made in an open session takes no roughness error: give 0, or no session")
+        nominal, true = wn, None
+        d_factor, r_factor = draw_factors(nominal, rng, demand_error, roughness_error)
+        truth_model = nominal
     flow_m3h = float(leak_flow_m3h if leak_flow_m3h is not None else rng.uniform(*size_range_m3h))
     if flow_m3h <= 0:
         raise InputError(f"leak flow {flow_m3h} m3/h: give a positive flow")
     last_start_h = max(int(duration_s) // 2 // HOUR_S, 0)
     start = int(start_s if start_s is not None else int(rng.integers(0, last_start_h + 1)) * HOUR_S)
-    link_names = list(inlets) if inlets is not None else _inlets(true)
-    free = simulate_leaks(true, [], duration_s=duration_s, report_step_s=report_step_s).pressure_m
+    link_names = list(inlets) if inlets is not None else _inlets(truth_model)
+    runs = _Runs(true, session, truth_model, d_factor, duration_s, report_step_s, link_names)
+    free = runs.leak_free()
     if node is None:
-        ok = [n for n in leak_candidates(true) if float(free[n].min()) > min_pressure_m]
+        ok = [n for n in leak_candidates(truth_model) if float(free[n].min()) > min_pressure_m]
         if not ok:
             raise InputError(f"no junction keeps {min_pressure_m} m without a leak: none can leak")
         node = str(ok[int(rng.integers(0, len(ok)))])
@@ -274,8 +348,8 @@ def make_case(
         raise InputError(f"leak node {node}: no pressure ({p0:.2f} m) at the leak's start")
     flow_m3s = flow_m3h / SECONDS_PER_HOUR
     leak = Leak(node, on="junction", flow_m3s=flow_m3s, reference_pressure_m=p0, start_s=start,
-                exponent=float(true.options.hydraulic.emitter_exponent or 0.5))
-    run = simulate_leaks(true, [leak], duration_s=duration_s, report_step_s=report_step_s, links=link_names)
+                exponent=float(truth_model.options.hydraulic.emitter_exponent or 0.5))
+    run = runs.with_leak(leak)
     clean = run.pressure_m[sensors].copy()
     noisy = clean + rng.normal(0.0, 1.0, size=clean.shape) * noise_m
     if quantisation_m > 0:
