@@ -181,3 +181,39 @@ def test_a_damaged_parquet_readings_file_is_named(tmp_path):
     bad.write_bytes(b"PAR1 not really")
     with pytest.raises(InputError, match=r"readings\.parquet.*not a readable Parquet file"):
         read_readings(bad)
+
+
+def test_the_same_command_gives_the_same_library_on_a_pool_and_on_dask(tmp_path):
+    args = ["ensemble", "leaks", "net1", "--count", "3", "--hours", "6", "--loggers", "4", "--seed", "5"]
+    pool = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "pool"), "--workers", "2"])
+    dask = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "dask"), "--scheduler", "local:2"])
+    assert pool.exit_code == 0 and dask.exit_code == 0, dask.output
+    assert "Dask dashboard: http" in dask.output and "Dask dashboard" not in pool.output
+    columns = ["task_id", "status", "node", "flow_m3h", "start_s"]
+    tables = [pd.read_csv(tmp_path / name / "summary.csv")[columns] for name in ("pool", "dask")]
+    assert tables[0].equals(tables[1])
+    for k in range(3):
+        scenario = f"scenarios/leak-{k:06d}/readings.parquet"
+        assert pd.read_parquet(tmp_path / "pool" / scenario).equals(
+            pd.read_parquet(tmp_path / "dask" / scenario)
+        )
+
+
+def test_a_network_given_by_a_relative_path_is_found_by_every_task(tmp_path, monkeypatch):
+    import shutil
+
+    from nrwkit.networks import path
+
+    shutil.copy(path("net1"), tmp_path / "mine.inp")
+    monkeypatch.chdir(tmp_path)  # each task runs in a folder of its own: the path must not be read from there
+    leaks = CliRunner().invoke(
+        cli,
+        ["ensemble", "leaks", "mine.inp", "--count", "2", "--hours", "6", "--loggers", "3", "--out", "lib"],
+    )
+    assert leaks.exit_code == 0, leaks.output
+    demands = CliRunner().invoke(
+        cli, ["ensemble", "demands", "mine.inp", "--count", "2", "--out", "mc", "--json"]
+    )
+    assert demands.exit_code == 0, demands.output
+    truth = json.loads((tmp_path / "lib" / "scenarios" / "leak-000000" / "truth.json").read_text())
+    assert truth["network"] == str(tmp_path / "mine.inp")

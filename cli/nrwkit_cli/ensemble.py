@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from nrwkit.ensemble import Task, parse_scheduler, run, task_id
-from nrwkit.networks import load, resolve
+from nrwkit.ensemble import Task, network_source, parse_scheduler, run, task_id
+from nrwkit.networks import load
 from nrwkit.outputs import write_text
 
 from .options import (
@@ -161,7 +161,7 @@ def leaks_command(
     resume: finished scenarios are kept.
     """
     load(network)  # refuse an unreadable network before starting workers
-    source = str(resolve(network)) if Path(network).suffix else network
+    source = network_source(network)
     tasks = [
         Task(
             task_id("leak", k),
@@ -239,7 +239,7 @@ def pressure_command(
             f"{network}: no junction carries a dma= tag; give the .inp written by `nrwkit dma design`"
         )
     chosen = [m.strip() for m in modes.split(",") if m.strip()]
-    source = str(resolve(network))
+    source = network_source(network)
     tasks = [
         Task(
             f"{dma}-{mode}",
@@ -331,7 +331,7 @@ def demands_command(
     from nrwkit.ensemble.tasks import demand_baseline
 
     load(network)  # refuse an unreadable network before starting workers
-    source = str(resolve(network)) if Path(network).suffix else network
+    source = network_source(network)
     params = {
         "junction_cv": junction_cv,
         "common_cv": common_cv,

@@ -5,7 +5,7 @@ and returns one status row per task; :mod:`nrwkit.ensemble.tasks` holds the scen
 :mod:`nrwkit.ensemble.demands` the Monte Carlo over uncertain demands.
 """
 
-from .core import ATTEMPTS, Task, parse_scheduler, run, task_id
+from .core import ATTEMPTS, Task, network_source, parse_scheduler, run, task_id
 from .demands import demand_risk, demand_tasks, new_shortfalls, wilson_interval
 
 __all__ = [

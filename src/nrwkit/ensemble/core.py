@@ -37,7 +37,7 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["ATTEMPTS", "Task", "run", "task_id"]
+__all__ = ["ATTEMPTS", "Task", "network_source", "run", "task_id"]
 
 #: A progress callback: ``progress(stage, done, total)``.
 Progress = Callable[[str, int, int], None]
@@ -69,7 +69,8 @@ class Task:
         ``"module:callable"``, importable on every worker; it is called as
         ``callable(seed=seed, **params)`` and returns a dict of plain values (numbers, strings).
     params : dict
-        Plain, picklable parameters.
+        Plain, picklable parameters. A file is best given as an absolute path (see
+        :func:`network_source`): the task runs in a temporary folder of its own.
     seed : int
     timeout_s : float, optional
         Longest run allowed, s: a task still running then is stopped and its row says ``timed out``
@@ -81,6 +82,20 @@ class Task:
     params: dict[str, Any] = field(default_factory=dict)
     seed: int = 0
     timeout_s: float | None = None
+
+
+def network_source(network: str | Path) -> str:
+    """Return a network as a task parameter every worker can read.
+
+    A bundled name stays a name; a file (or a workspace folder, for its network) becomes its
+    absolute path, since a task runs in a temporary folder of its own where a relative path
+    would not be found.
+    """
+    from ..networks import is_bundled, resolve
+
+    if Path(network).exists() or not is_bundled(str(network)):
+        return str(resolve(network).resolve())
+    return str(network)
 
 
 def task_id(prefix: str, k: int, width: int = 6) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .core import Task, task_id
+from .core import Task, network_source, task_id
 
 __all__ = ["demand_risk", "demand_tasks", "new_shortfalls", "wilson_interval"]
 
@@ -30,7 +30,7 @@ def demand_tasks(network: str, count: int, *, seed: int = 0, **params: Any) -> l
     Parameters
     ----------
     network : str
-        A bundled network's name or an ``.inp`` path readable by every worker.
+        A bundled network's name or an ``.inp`` path readable by every worker (made absolute).
     count : int
         Scenarios.
     seed : int
@@ -45,6 +45,7 @@ def demand_tasks(network: str, count: int, *, seed: int = 0, **params: Any) -> l
     """
     if count < 1:
         raise InputError(f"{count} scenarios: give at least one")
+    source = network_source(network)
     return [
         Task(
             task_id("demand", k),

@@ -101,7 +101,7 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
     OutputExistsError
         When an exercise's folder exists and ``overwrite`` is False (checked before any run).
     """
-    from ..ensemble import Task, run
+    from ..ensemble import Task, network_source, run
 
     out = Path(out)
     jobs = [(f"exercise-{k + 1:0{max(2, len(str(count)))}d}", seed + k) for k in range(int(count))]
@@ -112,7 +112,7 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
     out.mkdir(parents=True, exist_ok=True)
     settings = {**options, "overwrite": overwrite}
     tasks = [Task(name, "nrwkit.exercise.batch:make_one",
-                  {"network": str(network), "folder": str((out / name).resolve()), "options": settings},
+                  {"network": network_source(network), "folder": str((out / name).resolve()), "options": settings},
                   seed=job_seed) for name, job_seed in jobs]
     table = run(tasks, executor=executor, workers=workers, progress=progress).set_index("task_id")
     rows = []
