@@ -13,6 +13,7 @@ __all__ = [
     "Task",
     "demand_risk",
     "demand_tasks",
+    "network_source",
     "new_shortfalls",
     "parse_scheduler",
     "run",

@@ -50,7 +50,7 @@ def demand_tasks(network: str, count: int, *, seed: int = 0, **params: Any) -> l
         Task(
             task_id("demand", k),
             "nrwkit.ensemble.tasks:demand_scenario",
-            {"network": network, **params},
+            {"network": source, **params},
             seed=seed + k,
         )
         for k in range(count)

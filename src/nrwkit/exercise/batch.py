@@ -111,8 +111,9 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
                 raise OutputExistsError(out / name)
     out.mkdir(parents=True, exist_ok=True)
     settings = {**options, "overwrite": overwrite}
+    source = network_source(network)
     tasks = [Task(name, "nrwkit.exercise.batch:make_one",
-                  {"network": network_source(network), "folder": str((out / name).resolve()), "options": settings},
+                  {"network": source, "folder": str((out / name).resolve()), "options": settings},
                   seed=job_seed) for name, job_seed in jobs]
     table = run(tasks, executor=executor, workers=workers, progress=progress).set_index("task_id")
     rows = []
