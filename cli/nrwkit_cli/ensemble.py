@@ -28,6 +28,28 @@ _SCHEDULER = click.option(
     "[default: a process pool on this machine].",
 )
 _WORKERS = click.option("--workers", type=click.IntRange(1, 1024), metavar="N", help="Processes of the pool.")
+_COUNT = click.option("--count", type=click.IntRange(1, 10_000_000), required=True, help="Scenarios.")
+_SEED = click.option("--seed", type=int, default=0, show_default=True, help="Scenario k has seed SEED + k.")
+_HOURS = click.option(
+    "--hours",
+    "duration_h",
+    type=click.FloatRange(1.0, 168.0),
+    default=24.0,
+    show_default=True,
+    help="Length of each scenario.",
+)
+
+
+def _out(help_text: str) -> Any:
+    return click.option(
+        "--out",
+        type=click.Path(file_okay=False, path_type=Path),
+        required=True,
+        metavar="DIR",
+        help=help_text,
+    )
+
+
 _TIMEOUT = click.option(
     "--timeout",
     "timeout_s",
@@ -118,24 +140,13 @@ def _report(table: Any, out: Path, as_json: bool, columns: list[str]) -> None:
 
 @ensemble_group.command("leaks")
 @click.argument("network", metavar="NETWORK")
-@click.option("--count", type=click.IntRange(1, 10_000_000), required=True, help="Scenarios.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Scenario k has seed SEED + k.")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    metavar="DIR",
-    help="The library: DIR/scenarios/<id>/ (readings.csv, flows.csv, truth.json), DIR/results/ "
-    "(Parquet, one file per scenario) and DIR/summary.csv.",
+@_COUNT
+@_SEED
+@_out(
+    "The library: DIR/scenarios/<id>/ (readings.parquet, flows.parquet, truth.json), DIR/results/ "
+    "(Parquet, one file per scenario) and DIR/summary.csv."
 )
-@click.option(
-    "--hours",
-    "duration_h",
-    type=click.FloatRange(1.0, 168.0),
-    default=24.0,
-    show_default=True,
-    help="Length of each scenario.",
-)
+@_HOURS
 @click.option("--loggers", type=click.IntRange(1, 500), default=20, show_default=True, help="Loggers.")
 @_SCHEDULER
 @_WORKERS
@@ -203,13 +214,7 @@ def leaks_command(
     show_default=True,
     help="FAVAD exponent of the leakage.",
 )
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    metavar="DIR",
-    help="Results (Parquet per scenario) and DIR/summary.csv.",
-)
+@_out("Results (Parquet per scenario) and DIR/summary.csv.")
 @_SCHEDULER
 @_WORKERS
 @_TIMEOUT
@@ -261,8 +266,8 @@ def pressure_command(
 
 @ensemble_group.command("demands")
 @click.argument("network", metavar="NETWORK")
-@click.option("--count", type=click.IntRange(1, 10_000_000), required=True, help="Scenarios.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Scenario k has seed SEED + k.")
+@_COUNT
+@_SEED
 @click.option(
     "--junction-cv",
     type=click.FloatRange(0.0, 2.0),
@@ -286,21 +291,8 @@ def pressure_command(
     metavar="PRESSURE_M",
     help="Service pressure, m.",
 )
-@click.option(
-    "--hours",
-    "duration_h",
-    type=click.FloatRange(1.0, 168.0),
-    default=24.0,
-    show_default=True,
-    help="Length of each scenario.",
-)
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    required=True,
-    metavar="DIR",
-    help="DIR/junctions.csv (risk per junction), DIR/results/ (Parquet per scenario), DIR/summary.csv.",
-)
+@_HOURS
+@_out("DIR/junctions.csv (risk per junction), DIR/results/ (Parquet per scenario), DIR/summary.csv.")
 @_SCHEDULER
 @_WORKERS
 @_TIMEOUT
