@@ -173,3 +173,26 @@ def test_bad_tasks_and_schedulers():
     assert parse_scheduler("tcp://10.0.0.5:8786") == ("address", None)
     with pytest.raises(InputError, match="scheduler"):
         parse_scheduler("yarn")
+
+
+def unpicklable(*, seed: int) -> dict[str, object]:
+    """Return a value that cannot travel between processes."""
+    return {"seed": seed, "handle": lambda: seed}
+
+
+def test_a_result_that_cannot_come_back_is_a_failed_row():
+    table = run([Task("bad", "test_ensemble:unpicklable"), *_quick(2)], executor="processes", workers=2)
+    assert list(table["status"]) == ["failed", "ok", "ok"]
+    assert "could not come back" in table["error"].iloc[0]
+
+
+def mixed(*, seed: int) -> dict[str, object]:
+    """Return a list Parquet cannot store (numbers and text mixed)."""
+    return {"seed": seed, "values": [1.0, "two"]}
+
+
+def test_a_result_that_cannot_be_written_is_a_failed_row_and_the_rest_are_kept(tmp_path):
+    table = run([Task("mixed", "test_ensemble:mixed"), *_quick(2)], executor="inprocess", out=tmp_path)
+    assert list(table["status"]) == ["failed", "ok", "ok"]
+    assert "cannot be written as Parquet" in table["error"].iloc[0]
+    assert len(list((tmp_path / "results").glob("*.parquet"))) == 3

@@ -217,6 +217,17 @@ def execute(task: Task, hard_stop_s: float | None = None) -> dict[str, Any]:
     return row
 
 
+def _unreturned(task: Task, exc: BaseException) -> dict[str, Any]:
+    """Return the row of a task that ran but whose result could not come back from its worker."""
+    return {
+        "task_id": task.id,
+        "status": "failed",
+        "error": f"its result could not come back from the worker ({type(exc).__name__}: {exc}): "
+        "return plain values (numbers, strings, lists)",
+        "seconds": float("nan"),
+    }
+
+
 def _lost(task: Task, exc: BaseException, attempts: int) -> dict[str, Any]:
     """Return the row of a task whose worker process died under it ``attempts`` times."""
     why = f"{type(exc).__name__}: {exc}".rstrip(": ")
@@ -321,9 +332,13 @@ def _from_pool(tasks: list[Task], count: int) -> Iterator[dict[str, Any]]:
                 for future in finished:
                     task = running.pop(future)
                     try:
-                        yield future.result()
+                        row = future.result()
                     except concurrent.futures.process.BrokenProcessPool:
                         suspects.append(task)
+                        continue
+                    except Exception as exc:  # e.g. a result that cannot travel back (not picklable)
+                        row = _unreturned(task, exc)
+                    yield row
             suspects.extend(running.values())
         if suspects:
             with concurrent.futures.ThreadPoolExecutor(max_workers=count) as threads:
@@ -344,6 +359,8 @@ def _alone(task: Task) -> dict[str, Any]:
                 return solo.submit(execute, task, _hard_stop_s(task)).result()
             except concurrent.futures.process.BrokenProcessPool as exc:
                 error = exc
+            except Exception as exc:
+                return _unreturned(task, exc)
         seconds = time.perf_counter() - start
         grace = _hard_stop_s(task)
         if task.timeout_s is not None and grace is not None and seconds >= task.timeout_s + grace:
@@ -489,8 +506,18 @@ def run(
     if progress is not None:
         progress("scenarios", done, len(tasks))
     for row in _stream(todo, executor, workers, on_start):
+        try:
+            _write(out_path, row)
+        except (ValueError, TypeError, NotImplementedError) as exc:  # pyarrow's errors derive from these
+            row = {
+                "task_id": row["task_id"],
+                "status": "failed",
+                "error": f"its result cannot be written as Parquet ({type(exc).__name__}: {exc}): return "
+                "plain values (numbers, strings, lists of numbers)",
+                "seconds": row.get("seconds", float("nan")),
+            }
+            _write(out_path, row)
         rows[row["task_id"]] = row
-        _write(out_path, row)
         done += 1
         if progress is not None:
             progress("scenarios", done, len(tasks))
