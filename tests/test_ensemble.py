@@ -196,3 +196,40 @@ def test_a_result_that_cannot_be_written_is_a_failed_row_and_the_rest_are_kept(t
     assert list(table["status"]) == ["failed", "ok", "ok"]
     assert "cannot be written as Parquet" in table["error"].iloc[0]
     assert len(list((tmp_path / "results").glob("*.parquet"))) == 3
+
+
+def test_batches_give_the_same_rows_write_one_file_each_and_resume(tmp_path):
+    tasks = _tasks(5)
+    single = run(tasks, executor="inprocess").drop(columns=["seconds"])
+    for executor in ("inprocess", "processes"):
+        batched = run(tasks, executor=executor, workers=2, batch_size=2).drop(columns=["seconds"])
+        assert batched.equals(single), executor
+    out = tmp_path / "lib"
+    run(tasks, executor="processes", workers=2, batch_size=2, out=out)
+    files = sorted(p.name for p in (out / "results").glob("*.parquet"))
+    assert len(files) == 3 and sum(f.startswith("batch-leak-") for f in files) == 2  # 2 + 2 + 1 tasks
+    lone = next(f for f in files if not f.startswith("batch-"))
+    stamps = {f: (out / "results" / f).stat().st_mtime_ns for f in files}
+    (out / "results" / files[0]).unlink()  # as if stopped before that batch
+    again = run(tasks, executor="processes", workers=2, batch_size=2, out=out)
+    assert again.drop(columns=["seconds"]).equals(single)
+    assert (out / "results" / lone).stat().st_mtime_ns == stamps[lone]  # not run again
+
+
+def test_a_task_that_kills_its_worker_inside_a_batch_is_found():
+    import dask
+
+    tasks = [*_quick(3), Task("crash", "test_ensemble:crash"), *_quick(6)[3:]]
+    for executor in ("processes", "local:2"):
+        # Dask's scheduler gives up on a task after its first worker death (default: 3): a shorter test
+        with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+            table = run(tasks, executor=executor, workers=2, batch_size=3)
+        status = dict(zip(table["task_id"], table["status"], strict=True))
+        assert status.pop("crash") == "failed", executor
+        assert set(status.values()) == {"ok"}, (executor, table)
+
+
+def test_an_unreturnable_result_inside_a_batch_fails_alone():
+    tasks = [*_quick(2), Task("bad", "test_ensemble:unpicklable"), *_quick(4)[2:]]
+    table = run(tasks, executor="processes", workers=2, batch_size=2)
+    assert list(table["status"]) == ["ok", "ok", "failed", "ok", "ok"]

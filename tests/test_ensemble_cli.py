@@ -186,7 +186,9 @@ def test_a_damaged_parquet_readings_file_is_named(tmp_path):
 def test_the_same_command_gives_the_same_library_on_a_pool_and_on_dask(tmp_path):
     args = ["ensemble", "leaks", "net1", "--count", "3", "--hours", "6", "--loggers", "4", "--seed", "5"]
     pool = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "pool"), "--workers", "2"])
-    dask = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "dask"), "--scheduler", "local:2"])
+    dask = CliRunner().invoke(
+        cli, [*args, "--out", str(tmp_path / "dask"), "--scheduler", "local:2", "--batch-size", "2"]
+    )
     assert pool.exit_code == 0 and dask.exit_code == 0, dask.output
     assert "Dask dashboard: http" in dask.output and "Dask dashboard" not in pool.output
     columns = ["task_id", "status", "node", "flow_m3h", "start_s"]

@@ -50,6 +50,15 @@ def _out(help_text: str) -> Any:
     )
 
 
+_BATCH = click.option(
+    "--batch-size",
+    type=click.IntRange(1, 100_000),
+    default=1,
+    show_default=True,
+    metavar="N",
+    help="Scenarios a worker runs in one go: for very large ensembles on a cluster, fewer units for "
+    "the scheduler and one Parquet file per batch (the rows are the same).",
+)
 _TIMEOUT = click.option(
     "--timeout",
     "timeout_s",
@@ -73,6 +82,7 @@ def _run(
     scheduler: str | None,
     workers: int | None,
     timeout_s: float | None,
+    batch_size: int,
     as_json: bool,
 ) -> Any:
     ctx = click.get_current_context()
@@ -92,6 +102,7 @@ def _run(
             out=out,
             workers=workers,
             timeout_s=timeout_s,
+            batch_size=batch_size,
             progress=bars,
             on_start=started,
         )
@@ -151,6 +162,7 @@ def _report(table: Any, out: Path, as_json: bool, columns: list[str]) -> None:
 @_SCHEDULER
 @_WORKERS
 @_TIMEOUT
+@_BATCH
 @json_option
 @handle_errors
 def leaks_command(
@@ -163,6 +175,7 @@ def leaks_command(
     scheduler: str | None,
     workers: int | None,
     timeout_s: float | None,
+    batch_size: int,
     as_json: bool,
 ) -> None:
     """Make a library of COUNT single-leak scenarios on NETWORK: readings, flows and the truth.
@@ -187,7 +200,7 @@ def leaks_command(
         )
         for k in range(count)
     ]
-    table = _run(tasks, out, scheduler, workers, timeout_s, as_json)
+    table = _run(tasks, out, scheduler, workers, timeout_s, batch_size, as_json)
     _report(table, out, as_json, ["node", "flow_m3h", "start_s", "seconds"])
 
 
@@ -218,6 +231,7 @@ def leaks_command(
 @_SCHEDULER
 @_WORKERS
 @_TIMEOUT
+@_BATCH
 @json_option
 @handle_errors
 def pressure_command(
@@ -229,6 +243,7 @@ def pressure_command(
     scheduler: str | None,
     workers: int | None,
     timeout_s: float | None,
+    batch_size: int,
     as_json: bool,
 ) -> None:
     """Sweep pressure management over every DMA of NETWORK (a network written by `nrwkit dma design`).
@@ -255,7 +270,7 @@ def pressure_command(
         for dma in sorted(set(labels.values()))
         for mode in chosen
     ]
-    table = _run(tasks, out, scheduler, workers, timeout_s, as_json)
+    table = _run(tasks, out, scheduler, workers, timeout_s, batch_size, as_json)
     _report(
         table,
         out,
@@ -296,6 +311,7 @@ def pressure_command(
 @_SCHEDULER
 @_WORKERS
 @_TIMEOUT
+@_BATCH
 @json_option
 @handle_errors
 def demands_command(
@@ -310,6 +326,7 @@ def demands_command(
     scheduler: str | None,
     workers: int | None,
     timeout_s: float | None,
+    batch_size: int,
     as_json: bool,
 ) -> None:
     """Monte Carlo over uncertain demands on NETWORK: which junctions risk low pressure.
@@ -331,7 +348,7 @@ def demands_command(
         "min_pressure_m": min_pressure_m,
     }
     tasks = demand_tasks(source, count, seed=seed, **params)
-    table = _run(tasks, out, scheduler, workers, timeout_s, as_json)
+    table = _run(tasks, out, scheduler, workers, timeout_s, batch_size, as_json)
     ok = table[table["status"] == "ok"]
     if ok.empty:
         _report(table, out, as_json, [])

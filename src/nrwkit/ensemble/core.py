@@ -20,6 +20,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import ctypes
+import functools
+import hashlib
 import importlib
 import os
 import re
@@ -37,7 +39,7 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["ATTEMPTS", "Task", "network_source", "run", "task_id"]
+__all__ = ["ATTEMPTS", "Task", "execute", "execute_all", "network_source", "run", "task_id"]
 
 #: A progress callback: ``progress(stage, done, total)``.
 Progress = Callable[[str, int, int], None]
@@ -217,6 +219,19 @@ def execute(task: Task, hard_stop_s: float | None = None) -> dict[str, Any]:
     return row
 
 
+def execute_all(tasks: Sequence[Task], grace_s: float | None = None) -> list[dict[str, Any]]:
+    """Run a batch of tasks one after the other (one unit of work for a worker); return their rows.
+
+    Parameters
+    ----------
+    tasks : sequence of Task
+    grace_s : float, optional
+        In a worker process only: the hard-stop grace (see :func:`execute`); each task's own
+        is the larger of this and its timeout.
+    """
+    return [execute(task, _hard_stop_s(task, grace_s)) for task in tasks]
+
+
 def _unreturned(task: Task, exc: BaseException) -> dict[str, Any]:
     """Return the row of a task that ran but whose result could not come back from its worker."""
     return {
@@ -264,105 +279,139 @@ def _done(out: Path | None) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def _write(out: Path | None, row: dict[str, Any]) -> None:
+def _write(out: Path | None, rows: list[dict[str, Any]]) -> None:
+    """Write one unit's rows as one Parquet file: ``<task id>.parquet``, or ``batch-...`` for many."""
     if out is None:
         return
     folder = out / "results"
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{row['task_id']}.parquet"
-    partial = folder / f".{row['task_id']}.parquet.part"
-    pd.DataFrame([row]).to_parquet(partial, index=False)
+    ids = [str(row["task_id"]) for row in rows]
+    if len(ids) == 1:
+        name = ids[0]
+    else:  # named by its tasks: a batch of other tasks never replaces it
+        name = f"batch-{ids[0]}-{hashlib.sha1(chr(10).join(ids).encode()).hexdigest()[:10]}"
+    final = folder / f"{name}.parquet"
+    partial = folder / f".{name}.parquet.part"
+    pd.DataFrame(rows).to_parquet(partial, index=False)
     os.replace(partial, final)  # a result is there whole or not at all
 
 
+def _kept(out: Path | None, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Write a unit's rows; a row Parquet cannot hold becomes a failed row (written alone)."""
+    try:
+        _write(out, rows)
+        return rows
+    except (ValueError, TypeError, NotImplementedError) as exc:  # pyarrow's errors derive from these
+        if len(rows) > 1:
+            return [kept for row in rows for kept in _kept(out, [row])]
+        error = exc
+    failed = {
+        "task_id": rows[0]["task_id"],
+        "status": "failed",
+        "error": f"its result cannot be written as Parquet ({type(error).__name__}: {error}): return "
+        "plain values (numbers, strings, lists of numbers)",
+        "seconds": rows[0].get("seconds", float("nan")),
+    }
+    _write(out, [failed])
+    return [failed]
+
+
+#: A unit of work: the tasks one worker runs in one go (one task, or a batch).
+Unit = list[Task]
+
+
 def _stream(
-    tasks: list[Task],
+    units: list[Unit],
     executor: str | concurrent.futures.Executor | None,
     workers: int | None,
     on_start: Callable[[str], None] | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield each task's row as it finishes, on the executor asked for."""
-    if not tasks:
+) -> Iterator[list[dict[str, Any]]]:
+    """Yield each unit's rows as it finishes, on the executor asked for."""
+    if not units:
         return
     if executor == "inprocess":
-        for task in tasks:
-            yield execute(task)
+        for unit in units:
+            yield execute_all(unit)
         return
     if isinstance(executor, concurrent.futures.Executor):
-        yield from _from_executor(executor, tasks)
+        yield from _from_executor(executor, units)
         return
     if executor is None or executor == "processes":
-        yield from _from_pool(tasks, min(workers or os.cpu_count() or 1, len(tasks)))
+        yield from _from_pool(units, min(workers or os.cpu_count() or 1, len(units)))
         return
-    yield from _from_dask(tasks, str(executor), workers, on_start)
+    yield from _from_dask(units, str(executor), workers, on_start)
 
 
-def _from_executor(pool: concurrent.futures.Executor, tasks: list[Task]) -> Iterator[dict[str, Any]]:
+def _from_executor(pool: concurrent.futures.Executor, units: list[Unit]) -> Iterator[list[dict[str, Any]]]:
     """Run on an executor the caller owns (no hard stop: it may be the caller's own process)."""
-    futures = {pool.submit(execute, task): task for task in tasks}
+    futures = {pool.submit(execute_all, unit): unit for unit in units}
     for future in concurrent.futures.as_completed(futures):
         try:
             yield future.result()
-        except Exception as exc:  # the executor lost the task: it is accounted for, as failed
-            yield _lost(futures[future], exc, 1)
+        except Exception as exc:  # the executor lost the unit: its tasks are accounted for, as failed
+            yield [_lost(task, exc, 1) for task in futures[future]]
 
 
-def _hard_stop_s(task: Task) -> float | None:
-    return None if task.timeout_s is None else max(HARD_STOP_GRACE_S, task.timeout_s)
+def _hard_stop_s(task: Task, grace_s: float | None) -> float | None:
+    return None if task.timeout_s is None or grace_s is None else max(grace_s, task.timeout_s)
 
 
-def _from_pool(tasks: list[Task], count: int) -> Iterator[dict[str, Any]]:
+def _from_pool(units: list[Unit], count: int) -> Iterator[list[dict[str, Any]]]:
     """Run on process pools of ``count`` workers, a new pool whenever a worker dies.
 
-    At most two tasks per worker are handed out at a time. When a worker process dies (the pool
+    At most two units per worker are handed out at a time. When a worker process dies (the pool
     is then broken) the tasks handed out are the suspects: each runs again alone in a pool of its
     own (so that a task that kills its worker is found and the others are not blamed), up to
-    :data:`ATTEMPTS` times, while the remaining tasks go on in a new pool.
+    :data:`ATTEMPTS` times, while the remaining units go on in a new pool.
     """
-    queue = list(reversed(tasks))
+    queue = list(reversed(units))
+    grace = HARD_STOP_GRACE_S
     while queue:
         suspects: list[Task] = []
         with concurrent.futures.ProcessPoolExecutor(max_workers=count) as pool:
-            running: dict[concurrent.futures.Future[dict[str, Any]], Task] = {}
+            running: dict[concurrent.futures.Future[list[dict[str, Any]]], Unit] = {}
             while (queue or running) and not suspects:
                 while queue and len(running) < 2 * count:
-                    task = queue.pop()
-                    running[pool.submit(execute, task, _hard_stop_s(task))] = task
+                    unit = queue.pop()
+                    running[pool.submit(execute_all, unit, grace)] = unit
                 finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
                 for future in finished:
-                    task = running.pop(future)
+                    unit = running.pop(future)
                     try:
-                        row = future.result()
+                        rows = future.result()
                     except concurrent.futures.process.BrokenProcessPool:
-                        suspects.append(task)
+                        suspects.extend(unit)
                         continue
                     except Exception as exc:  # e.g. a result that cannot travel back (not picklable)
-                        row = _unreturned(task, exc)
-                    yield row
-            suspects.extend(running.values())
+                        if len(unit) > 1:  # run its tasks one by one to find which result it was
+                            queue.extend([task] for task in reversed(unit))
+                            continue
+                        rows = [_unreturned(unit[0], exc)]
+                    yield rows
+            suspects.extend(task for unit in running.values() for task in unit)
         if suspects:
             with concurrent.futures.ThreadPoolExecutor(max_workers=count) as threads:
-                yield from threads.map(_alone, suspects)
+                yield from ([row] for row in threads.map(functools.partial(_alone, grace_s=grace), suspects))
 
 
-def _alone(task: Task) -> dict[str, Any]:
+def _alone(task: Task, grace_s: float) -> dict[str, Any]:
     """Run a task in a process of its own, again if the process dies, at most :data:`ATTEMPTS` times.
 
     A process that dies after the task's deadline and hard-stop grace was ended by the hard stop:
     the task is ``timed out`` (not run again).
     """
     error: BaseException = RuntimeError("worker process ended")
+    grace = _hard_stop_s(task, grace_s)
     for _ in range(ATTEMPTS):
         start = time.perf_counter()
         with concurrent.futures.ProcessPoolExecutor(max_workers=1) as solo:
             try:
-                return solo.submit(execute, task, _hard_stop_s(task)).result()
+                return solo.submit(execute, task, grace).result()
             except concurrent.futures.process.BrokenProcessPool as exc:
                 error = exc
             except Exception as exc:
                 return _unreturned(task, exc)
         seconds = time.perf_counter() - start
-        grace = _hard_stop_s(task)
         if task.timeout_s is not None and grace is not None and seconds >= task.timeout_s + grace:
             return {
                 "task_id": task.id,
@@ -389,8 +438,8 @@ def parse_scheduler(scheduler: str) -> tuple[str, int | None]:
 
 
 def _from_dask(
-    tasks: list[Task], scheduler: str, workers: int | None, on_start: Callable[[str], None] | None
-) -> Iterator[dict[str, Any]]:
+    units: list[Unit], scheduler: str, workers: int | None, on_start: Callable[[str], None] | None
+) -> Iterator[list[dict[str, Any]]]:
     from distributed import Client, LocalCluster, as_completed
 
     kind, count = parse_scheduler(scheduler)
@@ -408,41 +457,61 @@ def _from_dask(
     if on_start is not None:
         on_start(str(client.dashboard_link))
     try:
-        yield from _submit_windowed(client, tasks, as_completed)
+        yield from _submit_windowed(client, units, as_completed)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _submit_windowed(client: Any, tasks: list[Task], as_completed: Any) -> Iterator[dict[str, Any]]:
-    """Keep a few tasks per worker thread queued on the cluster, the next sent as one finishes.
+def _submit_windowed(client: Any, units: list[Unit], as_completed: Any) -> Iterator[list[dict[str, Any]]]:
+    """Keep a few units per worker thread queued on the cluster, the next sent as one finishes.
 
-    A million tasks are never all on the scheduler at once.
+    A million tasks are never all on the scheduler at once. A batch lost with its worker too
+    often (Dask's ``KilledWorker``) is split: its tasks are sent again one by one; a task is sent
+    once more before it is reported as lost, since Dask also blames tasks that were only queued on
+    the dying worker.
     """
     window = max(4 * sum(client.nthreads().values()), 64)
-    queue = list(reversed(tasks))
-    futures: dict[Any, Task] = {}
+    queue = list(reversed(units))
+    futures: dict[Any, Unit] = {}
+    rounds: dict[str, int] = {}
 
     def submit() -> Any:
-        task = queue.pop()
+        unit = queue.pop()
+        key = f"nrwkit-{unit[0].id}" + (f"-{len(unit)}" if len(unit) > 1 else "")
+        again = rounds.get(key, 0)
         future = client.submit(
-            execute, task, _hard_stop_s(task), key=f"nrwkit-{task.id}", pure=False, retries=ATTEMPTS - 1
+            execute_all,
+            unit,
+            HARD_STOP_GRACE_S,
+            key=key + (f"-again-{again}" if again else ""),
+            pure=False,
+            retries=ATTEMPTS - 1,
         )
-        futures[future] = task
+        futures[future] = unit
         return future
 
     pending = as_completed([submit() for _ in range(min(window, len(queue)))])
     for future in pending:
-        task = futures.pop(future)
+        unit = futures.pop(future)
+        rows: list[dict[str, Any]] | None = None
         try:
-            row = future.result()
-        except Exception as exc:  # a worker lost too often: the task is still accounted for
-            row = _lost(task, exc, ATTEMPTS)
+            rows = future.result()
+        except Exception as exc:  # its worker died too often: every task is still accounted for
+            key = f"nrwkit-{unit[0].id}"
+            if len(unit) > 1:  # split: only the task that kills its worker is to be reported
+                queue.extend([task] for task in reversed(unit))
+            elif rounds.get(key, 0) < 1:  # Dask also blames the tasks queued beside it: once more
+                rounds[key] = rounds.get(key, 0) + 1
+                queue.append(unit)
+            else:
+                rows = [_lost(unit[0], exc, 2 * ATTEMPTS)]
         future.release()
-        if queue:
+        while queue and len(futures) < window:
             pending.add(submit())
-        yield row
+        if rows is not None:
+            yield rows
 
 
 def run(
@@ -452,6 +521,7 @@ def run(
     out: str | Path | None = None,
     workers: int | None = None,
     timeout_s: float | None = None,
+    batch_size: int | None = None,
     progress: Progress | None = None,
     on_start: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
@@ -479,6 +549,10 @@ def run(
         Processes of the default pool or of a LocalCluster without ``:N``.
     timeout_s : float, optional
         Longest run of a task without a ``timeout_s`` of its own, s.
+    batch_size : int, optional
+        Tasks a worker runs in one go [default 1]. For very large ensembles: each batch is one
+        unit for the scheduler (its cost per unit is then shared) and one Parquet file. The rows
+        are the same; a batch whose worker dies is run again task by task.
     progress : callable, optional
         ``progress("scenarios", done, total)``.
     on_start : callable, optional
@@ -505,20 +579,12 @@ def run(
     done = len(rows)
     if progress is not None:
         progress("scenarios", done, len(tasks))
-    for row in _stream(todo, executor, workers, on_start):
-        try:
-            _write(out_path, row)
-        except (ValueError, TypeError, NotImplementedError) as exc:  # pyarrow's errors derive from these
-            row = {
-                "task_id": row["task_id"],
-                "status": "failed",
-                "error": f"its result cannot be written as Parquet ({type(exc).__name__}: {exc}): return "
-                "plain values (numbers, strings, lists of numbers)",
-                "seconds": row.get("seconds", float("nan")),
-            }
-            _write(out_path, row)
-        rows[row["task_id"]] = row
-        done += 1
+    size = max(int(batch_size or 1), 1)
+    units = [todo[k : k + size] for k in range(0, len(todo), size)]
+    for unit_rows in _stream(units, executor, workers, on_start):
+        for row in _kept(out_path, unit_rows):
+            rows[row["task_id"]] = row
+            done += 1
         if progress is not None:
             progress("scenarios", done, len(tasks))
     table = pd.DataFrame([rows[task.id] for task in tasks])
