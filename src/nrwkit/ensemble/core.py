@@ -5,9 +5,9 @@ importable function (``"nrwkit.ensemble.tasks:leak_scenario"``), its parameters 
 bundled name or a file path) and a seed. :func:`run` sends the tasks to an executor, each runs
 in its own temporary directory (EPANET files never clash), and the results come back as a table
 with one status row per task: ``ok``, ``failed`` with the error, or ``timed out``. A failed task
-never loses the others'. With ``out``, each result is written as it arrives (one Parquet file per task under
-``out/results/``): run the same tasks again with the same ``out`` and the finished ones are read
-back, not run again.
+never loses the others', nor does a worker process that dies. With ``out``, each result is written
+as it arrives (one Parquet file per task, or per batch, under ``out/results/``): run the same tasks
+again with the same ``out`` and the finished ones are read back, not run again.
 
 Executors: ``"inprocess"`` (a loop, for debugging), ``"processes"`` (a process pool, the default),
 ``"local"`` or ``"local:N"`` (a ``dask.distributed.LocalCluster`` of N worker processes), or a

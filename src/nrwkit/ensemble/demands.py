@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, SimulationError
 from .core import Task, network_source, task_id
 
 __all__ = ["demand_risk", "demand_tasks", "new_shortfalls", "wilson_interval"]
@@ -74,7 +74,10 @@ def _lowest(table: pd.DataFrame, baseline: pd.Series) -> np.ndarray:
     """Return the lowest pressures of the usable scenarios, one row per scenario."""
     used = table[(table["status"] == "ok") & (table.get("unbalanced_steps", 0) == 0)]
     if used.empty:
-        raise InputError("no demand scenario finished with a balanced run: nothing to summarise")
+        raise SimulationError(
+            "no demand scenario finished with a balanced run: nothing to summarise (see each row's "
+            "error, or check the network with an inspection first)"
+        )
     lowest = np.vstack([np.asarray(v, dtype=float) for v in used["min_pressure_m"]])
     if lowest.shape[1] != len(baseline):
         raise InputError(f"{lowest.shape[1]} pressures per scenario for {len(baseline)} junctions")
@@ -119,8 +122,10 @@ def demand_risk(table: pd.DataFrame, baseline: pd.Series, min_pressure_m: float)
 
     Raises
     ------
+    SimulationError
+        When no scenario can be used (all failed, or EPANET balanced none of their runs).
     InputError
-        When no scenario can be used.
+        When the scenarios' lists do not match ``baseline``.
     """
     lowest = _lowest(table, baseline)
     hits = (lowest < min_pressure_m).sum(axis=0)
