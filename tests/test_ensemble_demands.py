@@ -13,6 +13,7 @@ from test_dma_sweep import network_path
 
 from nrwkit.ensemble import demand_risk, demand_tasks, new_shortfalls, run, wilson_interval
 from nrwkit.ensemble.tasks import _lognormal, demand_baseline, demand_scenario
+from nrwkit.errors import SimulationError
 from nrwkit.hydraulics import HydraulicSession
 from nrwkit.leaks.cases import prepare_period
 from nrwkit.networks import load
@@ -91,6 +92,8 @@ def test_risk_table_counts_by_hand():
     assert risk.loc["a", "p50_m"] == 15.5 and risk.loc["b", "model_m"] == 14.0
     # a or c (above 15 m in the model) below 15 m: scenarios s1 (a) and s2 (c), not s0
     assert new_shortfalls(table, baseline, 15.0) == (2, 3)
+    with pytest.raises(SimulationError, match="balanced"):
+        demand_risk(table.assign(unbalanced_steps=1), baseline, 15.0)
 
 
 def test_same_draws_on_every_executor():
