@@ -120,3 +120,27 @@ def test_a_case_made_in_an_open_session_is_the_case_made_on_a_copy():
     assert np.array_equal(again.to_numpy(), fresh.to_numpy())  # demands and emitters restored
     with pytest.raises(InputError, match="roughness"):
         make_case(prepared, sensors, seed=0, roughness_error=0.05, session=HydraulicSession(prepared))
+
+
+@pytest.mark.parametrize("name", ["Anytown", "Net2", "ky3", "ky5", "hanoi-exeter", "ZJ", "RuralNetwork"])
+def test_on_public_networks_a_session_case_is_the_copy_case(name):
+    from nrwkit.hydraulics import HydraulicSession
+    from nrwkit.leaks.cases import prepare_period
+    from nrwkit.leaks.placement import spread_loggers
+    from test_dma_sweep import network_path
+
+    wn = load(network_path(name))
+    sensors = spread_loggers(wn, list(wn.junction_name_list), min(6, wn.num_junctions), 0)
+    prepared = prepare_period(wn, 86400, 3600)
+    with HydraulicSession(prepared) as session:
+        for seed in (0, 1):
+            try:
+                copied = make_case(wn, sensors, seed=seed, report_step_s=3600)
+            except InputError as exc:  # a network where no junction can leak: the session says the same
+                with pytest.raises(InputError, match=str(exc).split(":")[0]):
+                    make_case(prepared, sensors, seed=seed, report_step_s=3600, session=session)
+                continue
+            kept = make_case(prepared, sensors, seed=seed, report_step_s=3600, session=session)
+            assert (kept.leak_node, kept.leak_start_s) == (copied.leak_node, copied.leak_start_s), name
+            assert np.abs(kept.clean.to_numpy() - copied.clean.to_numpy()).max() < 1e-3, name
+            assert np.abs(kept.readings.to_numpy() - copied.readings.to_numpy()).max() <= 0.0100001, name
