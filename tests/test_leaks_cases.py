@@ -124,10 +124,11 @@ def test_a_case_made_in_an_open_session_is_the_case_made_on_a_copy():
 
 @pytest.mark.parametrize("name", ["Anytown", "Net2", "ky3", "ky5", "hanoi-exeter", "ZJ", "RuralNetwork"])
 def test_on_public_networks_a_session_case_is_the_copy_case(name):
+    from test_dma_sweep import network_path
+
     from nrwkit.hydraulics import HydraulicSession
     from nrwkit.leaks.cases import prepare_period
     from nrwkit.leaks.placement import spread_loggers
-    from test_dma_sweep import network_path
 
     wn = load(network_path(name))
     sensors = spread_loggers(wn, list(wn.junction_name_list), min(6, wn.num_junctions), 0)
