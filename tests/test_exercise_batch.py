@@ -32,3 +32,15 @@ def test_a_failed_exercise_is_reported_and_the_batch_exits_3(tmp_path):
     assert [row["status"] for row in data["exercises"]] == ["failed", "failed"]
     assert all("no pipe keeps" in row["error"] for row in data["exercises"])
     assert not any(p.name.startswith("exercise-") for p in out.iterdir())
+
+
+def test_a_library_on_a_dask_cluster_is_the_library_of_the_pool(tmp_path):
+    args = ["exercise", "create", "net1", "--count", "2", "--seed", "4", "--days", "1", "--difficulty", "easy"]
+    pool = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "pool"), "--workers", "2"])
+    dask = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "dask"), "--scheduler", "local:2"])
+    assert pool.exit_code == 0 and dask.exit_code == 0, dask.output
+    assert "Dask dashboard: http" in dask.output
+    for name in ("exercise-01/answer-key.json", "exercise-02/trainee/readings.csv"):
+        assert (tmp_path / "pool" / name).read_bytes() == (tmp_path / "dask" / name).read_bytes(), name
+    bad = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "x"), "--scheduler", "yarn://x"])
+    assert bad.exit_code == 2 and "scheduler" in bad.output and not (tmp_path / "x").exists()

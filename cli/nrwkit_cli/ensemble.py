@@ -14,19 +14,15 @@ from nrwkit.outputs import write_text
 from .options import (
     EXIT_RUNTIME,
     ProgressBars,
+    dashboard_printer,
     echo_json,
     format_table,
     handle_errors,
     json_option,
+    scheduler_option,
     verbosity,
 )
 
-_SCHEDULER = click.option(
-    "--scheduler",
-    metavar="local[:N]|tcp://HOST:PORT",
-    help="Run on Dask: a local cluster of N worker processes, or an existing cluster's scheduler "
-    "[default: a process pool on this machine].",
-)
 _WORKERS = click.option("--workers", type=click.IntRange(1, 1024), metavar="N", help="Processes of the pool.")
 _COUNT = click.option("--count", type=click.IntRange(1, 10_000_000), required=True, help="Scenarios.")
 _SEED = click.option("--seed", type=int, default=0, show_default=True, help="Scenario k has seed SEED + k.")
@@ -90,10 +86,6 @@ def _run(
     if scheduler is not None:
         parse_scheduler(scheduler)  # refuse a bad address before any work
 
-    def started(link: str) -> None:
-        if not quiet:
-            click.echo(f"Dask dashboard: {link}", err=True)
-
     bars = ProgressBars(enabled=not quiet)
     try:
         table = run(
@@ -104,7 +96,7 @@ def _run(
             timeout_s=timeout_s,
             batch_size=batch_size,
             progress=bars,
-            on_start=started,
+            on_start=dashboard_printer(quiet),
         )
     finally:
         bars.close()
@@ -159,7 +151,7 @@ def _report(table: Any, out: Path, as_json: bool, columns: list[str]) -> None:
 )
 @_HOURS
 @click.option("--loggers", type=click.IntRange(1, 500), default=20, show_default=True, help="Loggers.")
-@_SCHEDULER
+@scheduler_option
 @_WORKERS
 @_TIMEOUT
 @_BATCH
@@ -228,7 +220,7 @@ def leaks_command(
     help="FAVAD exponent of the leakage.",
 )
 @_out("Results (Parquet per scenario) and DIR/summary.csv.")
-@_SCHEDULER
+@scheduler_option
 @_WORKERS
 @_TIMEOUT
 @_BATCH
@@ -308,7 +300,7 @@ def pressure_command(
 )
 @_HOURS
 @_out("DIR/junctions.csv (risk per junction), DIR/results/ (Parquet per scenario), DIR/summary.csv.")
-@_SCHEDULER
+@scheduler_option
 @_WORKERS
 @_TIMEOUT
 @_BATCH

@@ -20,6 +20,7 @@ from .options import (
     json_option,
     network_argument,
     overwrite_option,
+    scheduler_option,
     verbosity,
 )
 
@@ -52,12 +53,13 @@ def exercise_group() -> None:
                    "in parallel processes; a failed one is reported and the others go on.")
 @click.option("--workers", type=click.IntRange(1, 64), metavar="N",
               help="Processes for --count [default: the machine's cores].")
+@scheduler_option
 @overwrite_option
 @json_option
 @handle_errors
 def create_command(network: str, out: Path, leaks: int | None, difficulty: str, loggers: int | None,
                    sensors_path: Path | None, days: int, start: str, seed: int, count: int,
-                   workers: int | None, overwrite: bool, as_json: bool) -> None:
+                   workers: int | None, scheduler: str | None, overwrite: bool, as_json: bool) -> None:
     """Create a leak-detection exercise on NETWORK in DIR.
 
     The trainees get DIR/trainee/: the network as the utility knows it (demands and roughness
@@ -70,7 +72,8 @@ def create_command(network: str, out: Path, leaks: int | None, difficulty: str, 
         raise click.UsageError("give --loggers or --sensors, not both")
     sensors = read_id_list(sensors_path, what="sensors") if sensors_path is not None else None
     if count > 1:
-        _create_many(network, out, count, workers=workers, seed=seed, overwrite=overwrite, as_json=as_json,
+        _create_many(network, out, count, workers=workers, scheduler=scheduler, seed=seed,
+                     overwrite=overwrite, as_json=as_json,
                      options={"leaks": leaks, "difficulty": difficulty, "loggers": loggers,
                               "sensors": sensors, "days": days, "start": start})
         return
@@ -224,19 +227,23 @@ def step_test_command(network: str, dma_id: str | None, inlets: tuple[str, ...],
             click.echo(f"wrote {out_path}")
 
 
-def _create_many(network: str, out: Path, count: int, *, workers: int | None, seed: int, overwrite: bool,
-                 as_json: bool, options: dict[str, Any]) -> None:
+def _create_many(network: str, out: Path, count: int, *, workers: int | None, scheduler: str | None,
+                 seed: int, overwrite: bool, as_json: bool, options: dict[str, Any]) -> None:
     """Make a library of exercises in parallel; exit 3 when any of them failed."""
+    from nrwkit.ensemble import parse_scheduler
     from nrwkit.exercise import create_exercises
-    from nrwkit.networks import resolve
 
-    from .options import EXIT_RUNTIME, ProgressBars
+    from .options import EXIT_RUNTIME, ProgressBars, dashboard_printer
 
     ctx = click.get_current_context()
-    bars = ProgressBars(enabled=verbosity(ctx) >= 0 and not as_json)
+    quiet = verbosity(ctx) < 0 or as_json
+    if scheduler is not None:
+        parse_scheduler(scheduler)  # refuse a bad address before any work
+    bars = ProgressBars(enabled=not quiet)
     try:
-        rows = create_exercises(str(resolve(network)), out, count, seed=seed, workers=workers, progress=bars,
-                                overwrite=overwrite, **options)
+        rows = create_exercises(network, out, count, seed=seed, executor=scheduler, workers=workers,
+                                progress=bars, on_start=dashboard_printer(quiet), overwrite=overwrite,
+                                **options)
     finally:
         bars.close()
     if as_json:

@@ -58,6 +58,22 @@ crs_option = click.option(
     help="CRS of the network's coordinates, e.g. EPSG:32633 (an .inp file carries none).",
 )
 network_argument = click.argument("network", metavar="NETWORK")
+scheduler_option = click.option(
+    "--scheduler",
+    metavar="local[:N]|tcp://HOST:PORT",
+    help="Run on Dask: a local cluster of N worker processes, or an existing cluster's scheduler "
+    "[default: a process pool on this machine].",
+)
+
+
+def dashboard_printer(quiet: bool) -> Any:
+    """Return the ``on_start`` callback that prints a Dask cluster's dashboard address (stderr)."""
+
+    def started(link: str) -> None:
+        if not quiet:
+            click.echo(f"Dask dashboard: {link}", err=True)
+
+    return started
 
 
 def check_options(func: F) -> F:

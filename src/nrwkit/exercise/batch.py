@@ -64,7 +64,7 @@ def make_one(*, network: str, folder: str, seed: int, options: Mapping[str, Any]
 def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: int = 0,
                      executor: str | concurrent.futures.Executor | None = None, workers: int | None = None,
                      progress: Progress | None = None, overwrite: bool = False,
-                     **options: Any) -> list[BatchRow]:
+                     on_start: Callable[[str], None] | None = None, **options: Any) -> list[BatchRow]:
     """Create ``count`` exercises on one network, in ``out/exercise-01``, ``out/exercise-02``...
 
     The exercises are an ensemble (:func:`nrwkit.ensemble.run`): a process pool by default, or
@@ -88,6 +88,8 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
         ``progress("scenarios", done, count)`` after each run.
     overwrite : bool
         Replace exercises that exist.
+    on_start : callable, optional
+        Called with the Dask dashboard's address when the executor is a Dask cluster.
     **options
         The options of :func:`~nrwkit.exercise.create_exercise` (difficulty, leaks, days...).
 
@@ -115,7 +117,8 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
     tasks = [Task(name, "nrwkit.exercise.batch:make_one",
                   {"network": source, "folder": str((out / name).resolve()), "options": settings},
                   seed=job_seed) for name, job_seed in jobs]
-    table = run(tasks, executor=executor, workers=workers, progress=progress).set_index("task_id")
+    table = run(tasks, executor=executor, workers=workers, progress=progress,
+                on_start=on_start).set_index("task_id")
     rows = []
     for name, job_seed in jobs:
         row = table.loc[name]
