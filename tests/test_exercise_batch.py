@@ -35,7 +35,8 @@ def test_a_failed_exercise_is_reported_and_the_batch_exits_3(tmp_path):
 
 
 def test_a_library_on_a_dask_cluster_is_the_library_of_the_pool(tmp_path):
-    args = ["exercise", "create", "net1", "--count", "2", "--seed", "4", "--days", "1", "--difficulty", "easy"]
+    args = ["exercise", "create", "net1", "--count", "2", "--seed", "4", "--days", "1",
+            "--difficulty", "easy"]
     pool = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "pool"), "--workers", "2"])
     dask = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "dask"), "--scheduler", "local:2"])
     assert pool.exit_code == 0 and dask.exit_code == 0, dask.output
