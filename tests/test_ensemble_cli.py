@@ -219,3 +219,10 @@ def test_a_network_given_by_a_relative_path_is_found_by_every_task(tmp_path, mon
     assert demands.exit_code == 0, demands.output
     truth = json.loads((tmp_path / "lib" / "scenarios" / "leak-000000" / "truth.json").read_text())
     assert truth["network"] == str(tmp_path / "mine.inp")
+
+
+def test_a_folder_of_other_work_is_not_written_into(tmp_path):
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ensemble", "leaks", "net1", "--count", "1", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "not an ensemble's folder" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

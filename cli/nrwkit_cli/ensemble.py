@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from nrwkit.ensemble import Task, network_source, parse_scheduler, run, task_id
+from nrwkit.errors import OutputError
 from nrwkit.networks import load
 from nrwkit.outputs import write_text
 
@@ -85,7 +86,12 @@ def _run(
     quiet = verbosity(ctx) < 0 or as_json
     if scheduler is not None:
         parse_scheduler(scheduler)  # refuse a bad address before any work
-
+    if out.is_dir() and any(out.iterdir()) and not (out / "results").is_dir():
+        raise OutputError(
+            out,
+            "it holds other files and is not an ensemble's folder (it has no results/)",
+            "give a new folder, or the folder of the ensemble to resume",
+        )
     bars = ProgressBars(enabled=not quiet)
     try:
         table = run(
