@@ -12,7 +12,7 @@ import pandas as pd
 from ..errors import InputError
 from ..hydraulics import HydraulicSession
 from ..leaks.cases import leak_candidates, prepare_period
-from ..leaks.model import Leak
+from ..leaks.model import Leak, emitter_schedule
 from ..networks import load
 from ..units import HOUR_S, SECONDS_PER_HOUR
 
@@ -94,12 +94,11 @@ def leak_scenario(
         start_s=start,
         exponent=float(prep.model.options.hydraulic.emitter_exponent or 0.5),
     )
-    coefficient = leak.coefficient
     leaky = prep.session.run(
         duration_s=duration,
         report_step_s=int(report_step_s),
         pressure_only=True,
-        emitters=lambda t: {node: coefficient if t >= start else 0.0},
+        emitters=emitter_schedule(prep.model, [leak], [node]),
     ).pressure_m
     drop = (free - leaky[free.columns]).loc[lambda f: f.index >= start].max(axis=1)
     return {
@@ -189,7 +188,7 @@ def leak_library_scenario(
         "flow_m3h": case.leak_flow_m3h,
         "start_s": case.leak_start_s,
         "loggers": sensors,
-        "duration_s": int(duration_h * SECONDS_PER_HOUR),
+        "duration_s": duration,
         "report_step_s": int(report_step_s),
         "noise_m": noise_m,
         "size_range_m3h": list(size_range_m3h),

@@ -24,7 +24,7 @@ import wntr
 from ..errors import InputError
 from ..hydraulics import HydraulicSession, set_options
 from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
-from .model import Leak, simulate_leaks
+from .model import Leak, emitter_schedule, simulate_leaks
 
 __all__ = ["DIURNAL", "LocalisationCase", "draw_factors", "leak_candidates", "make_case", "perturb_model",
            "prepare_period", "source_links"]
@@ -198,11 +198,14 @@ def leak_candidates(wn: wntr.network.WaterNetworkModel) -> list[str]:
 
 @dataclass(frozen=True)
 class _Runs:
-    """The two runs of a case: on a copy of the true network, or in an open session."""
+    """The two runs of a case.
 
-    true: wntr.network.WaterNetworkModel | None
-    session: HydraulicSession | None
+    On ``model``, the true network's copy; or, with a session, in the session open on the nominal
+    ``model`` with ``demand_factors`` set in memory.
+    """
+
     model: wntr.network.WaterNetworkModel
+    session: HydraulicSession | None
     demand_factors: pd.Series
     duration_s: int
     report_step_s: int
@@ -210,35 +213,23 @@ class _Runs:
 
     def leak_free(self) -> pd.DataFrame:
         if self.session is None:
-            assert self.true is not None
-            return simulate_leaks(self.true, [], duration_s=self.duration_s,
+            return simulate_leaks(self.model, [], duration_s=self.duration_s,
                                   report_step_s=self.report_step_s).pressure_m
         with self.session.scaled_demands(self.demand_factors.to_dict()):
             return self.session.run(duration_s=self.duration_s, report_step_s=self.report_step_s,
                                     pressure_only=True).pressure_m
 
-    def with_leak(self, leak: Leak) -> _LeakyRun:
+    def with_leak(self, leak: Leak) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Return the pressures and the inlet flows with the leak."""
         if self.session is None:
-            assert self.true is not None
-            copied = simulate_leaks(self.true, [leak], duration_s=self.duration_s,
-                                    report_step_s=self.report_step_s, links=self.links)
-            return _LeakyRun(copied.pressure_m, copied.flowrate_m3s)
-
-        own = float(self.model.get_node(leak.location).emitter_coefficient or 0.0)
-
-        def emitters(t: int) -> dict[str, float]:
-            return {leak.location: own + leak.coefficient * leak.size_at(t)}
-
+            run = simulate_leaks(self.model, [leak], duration_s=self.duration_s,
+                                 report_step_s=self.report_step_s, links=self.links)
+            return run.pressure_m, run.flowrate_m3s
         with self.session.scaled_demands(self.demand_factors.to_dict()):
-            run = self.session.run(duration_s=self.duration_s, report_step_s=self.report_step_s,
-                                   links=self.links, emitters=emitters)
-        return _LeakyRun(run.pressure_m, run.flowrate_m3s)
-
-
-@dataclass(frozen=True)
-class _LeakyRun:
-    pressure_m: pd.DataFrame
-    flowrate_m3s: pd.DataFrame | None
+            period = self.session.run(duration_s=self.duration_s, report_step_s=self.report_step_s,
+                                      links=self.links,
+                                      emitters=emitter_schedule(self.model, [leak], [leak.location]))
+        return period.pressure_m, period.flowrate_m3s
 
 
 def make_case(
@@ -335,7 +326,7 @@ def make_case(
     last_start_h = max(int(duration_s) // 2 // HOUR_S, 0)
     start = int(start_s if start_s is not None else int(rng.integers(0, last_start_h + 1)) * HOUR_S)
     link_names = list(inlets) if inlets is not None else _inlets(truth_model)
-    runs = _Runs(true, session, truth_model, d_factor, duration_s, report_step_s, link_names)
+    runs = _Runs(truth_model, session, d_factor, duration_s, report_step_s, link_names)
     free = runs.leak_free()
     if node is None:
         ok = [n for n in leak_candidates(truth_model) if float(free[n].min()) > min_pressure_m]
@@ -349,14 +340,14 @@ def make_case(
     flow_m3s = flow_m3h / SECONDS_PER_HOUR
     leak = Leak(node, on="junction", flow_m3s=flow_m3s, reference_pressure_m=p0, start_s=start,
                 exponent=float(truth_model.options.hydraulic.emitter_exponent or 0.5))
-    run = runs.with_leak(leak)
-    clean = run.pressure_m[sensors].copy()
+    pressure, inflow = runs.with_leak(leak)
+    clean = pressure[sensors].copy()
     noisy = clean + rng.normal(0.0, 1.0, size=clean.shape) * noise_m
     if quantisation_m > 0:
         noisy = np.round(noisy / quantisation_m) * quantisation_m
     return LocalisationCase(
         seed=seed, nominal=nominal, true=true, sensors=sensors, readings=noisy.astype(float),
-        clean=clean, inflow_m3s=run.flowrate_m3s, leak_node=node, leak_flow_m3s=flow_m3s,
+        clean=clean, inflow_m3s=inflow, leak_node=node, leak_flow_m3s=flow_m3s,
         leak_start_s=start, leak=leak,
         demand_factors=d_factor, roughness_factors=r_factor,
         noise_m=float(noise_m), quantisation_m=float(quantisation_m),

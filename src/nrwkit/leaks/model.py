@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,7 +34,7 @@ from ..hydraulics import HydraulicSession, set_options
 from ..hydraulics.wntr_engine import run_wntr
 from ..units import HOUR_S
 
-__all__ = ["Leak", "LeakRun", "leak_flow", "place_leaks", "simulate_leaks"]
+__all__ = ["Leak", "LeakRun", "emitter_schedule", "leak_flow", "place_leaks", "simulate_leaks"]
 
 G = 9.80665
 
@@ -235,6 +235,37 @@ def simulate_leaks(
     raise InputError(f"engine {engine!r}: use 'epanet' or 'wntr'")
 
 
+def emitter_schedule(model: wntr.network.WaterNetworkModel, leaks: Sequence[Leak],
+                     nodes: Sequence[str]) -> Callable[[int], dict[str, float]]:
+    """Return the emitter coefficients of leaks over time, for :meth:`HydraulicSession.run`.
+
+    At each leak's node: the model's own emitter coefficient plus ``C x size_at(t)`` of every
+    leak there (0 before its start, growing for an incipient leak).
+
+    Parameters
+    ----------
+    model : wntr.network.WaterNetworkModel
+        The network the leaks are in (its own emitters kept).
+    leaks : sequence of Leak
+    nodes : sequence of str
+        The junction of each leak (as :func:`place_leaks` gives them).
+
+    Returns
+    -------
+    callable
+        ``emitters(t) -> {junction: C}`` (SI).
+    """
+    base = {n: float(model.get_node(n).emitter_coefficient or 0.0) for n in set(nodes)}
+
+    def emitters(t: int) -> dict[str, float]:
+        total = dict(base)
+        for leak, node in zip(leaks, nodes, strict=True):
+            total[node] += leak.coefficient * leak.size_at(t)
+        return total
+
+    return emitters
+
+
 def _run_epanet(model: wntr.network.WaterNetworkModel, leaks: Sequence[Leak], nodes: list[str],
                 duration: int, step: int, links: list[str]) -> LeakRun:
     exponents = {leak.exponent for leak in leaks}
@@ -248,15 +279,9 @@ def _run_epanet(model: wntr.network.WaterNetworkModel, leaks: Sequence[Leak], no
                          f"{model.options.hydraulic.emitter_exponent}: leaks must use the same exponent")
     if leaks:
         set_options(model, emitter_exponent=leaks[0].exponent)
-    base = {n: float(model.get_node(n).emitter_coefficient or 0.0) for n in set(nodes)}
     with HydraulicSession(model) as session:
-        def emitters(t: int) -> dict[str, float]:
-            total = dict(base)
-            for leak, node in zip(leaks, nodes, strict=True):
-                total[node] += leak.coefficient * leak.size_at(t)
-            return total
-
-        run = session.run(duration_s=duration, report_step_s=step, links=links, emitters=emitters)
+        run = session.run(duration_s=duration, report_step_s=step, links=links,
+                          emitters=emitter_schedule(model, leaks, nodes))
     pressure = run.pressure_m
     leak = pd.DataFrame({k: [float(leak_flow(leaks[k], float(p), float(t)))
                              for t, p in pressure[node].items()]
