@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["format_validation_error", "load_yaml_model", "read_id_list"]
+__all__ = ["format_validation_error", "load_yaml_model", "read_id_list", "read_utf8"]
 
 M = TypeVar("M", bound=BaseModel)
 ErrorFactory = Callable[[Path, str, str], Exception]
@@ -98,14 +98,30 @@ def read_id_list(path: str | Path, *, what: str) -> list[str]:
 
     path = Path(path)
     fix = "write one junction id per line, as plain text (UTF-8)"
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such {what} file\n  fix: check the path") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file of junction ids\n  fix: {fix}") from None
+    text = read_utf8(path, missing=f"{path}: no such {what} file\n  fix: check the path",
+                     not_text=f"{path}: not a text file of junction ids\n  fix: {fix}")
     names = [line.split("#", 1)[0].strip() for line in text.splitlines()]
     names = [name for name in names if name]
     if not names:
         raise InputError(f"{path}: the {what} file lists no junction\n  fix: {fix}")
     return names
+
+
+def read_utf8(path: str | Path, *, missing: str, not_text: str) -> str:
+    """Return a text file's content (UTF-8, a byte-order mark allowed).
+
+    Parameters
+    ----------
+    path : str or Path
+    missing, not_text : str
+        The messages of the :class:`~nrwkit.errors.InputError` raised when the file does not
+        exist, or is not UTF-8 text.
+    """
+    from .errors import InputError
+
+    try:
+        return Path(path).read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise InputError(missing) from None
+    except UnicodeDecodeError:
+        raise InputError(not_text) from None

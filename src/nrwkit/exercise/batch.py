@@ -103,10 +103,10 @@ def create_exercises(network: str | Path, out: str | Path, count: int, *, seed: 
     OutputExistsError
         When an exercise's folder exists and ``overwrite`` is False (checked before any run).
     """
-    from ..ensemble import Task, network_source, run
+    from ..ensemble import Task, network_source, run, task_id
 
     out = Path(out)
-    jobs = [(f"exercise-{k + 1:0{max(2, len(str(count)))}d}", seed + k) for k in range(int(count))]
+    jobs = [(task_id("exercise", k + 1, max(2, len(str(count)))), seed + k) for k in range(int(count))]
     if not overwrite:
         for name, _ in jobs:
             if (out / name).exists():

@@ -343,5 +343,4 @@ def _write(out: Path, key: AnswerKey, nominal: wntr.network.WaterNetworkModel, r
         shutil.rmtree(staging, ignore_errors=True)
         raise
     files = tuple(sorted(p for p in out.rglob("*") if p.is_file()))
-    return Exercise(out, AnswerKey(out / "answer-key.json", key.network, key.start, key.end, key.leaks,
-                                   key.model_changes, key.seed), out / "trainee", files)
+    return Exercise(out, key, out / "trainee", files)

@@ -29,6 +29,7 @@ import wntr
 from ..errors import InputError, SimulationError
 from ..findings import list_ids
 from ..hydraulics import HydraulicSession, changed_options
+from ..inputs import read_utf8
 from ..leaks.model import Leak, leak_flow, place_leaks
 from ..pressure import Zone, background_leakage
 from ..units import DAY_S, HOUR_S, SECONDS_PER_HOUR
@@ -100,12 +101,8 @@ def read_sequence(path: str | Path, wn: wntr.network.WaterNetworkModel) -> list[
         number; the message names the file and the row.
     """
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such sequence file; fix: give a CSV of step and link") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file; fix: save the sequence as CSV (UTF-8)") from None
+    text = read_utf8(path, missing=f"{path}: no such sequence file; fix: give a CSV of step and link",
+                     not_text=f"{path}: not a text file; fix: save the sequence as CSV (UTF-8)")
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows or not {"step", "link"} <= {str(k).strip().lower() for k in rows[0]}:
         raise InputError(f"{path}: the sequence needs a header with step and link, and one row per valve")

@@ -825,7 +825,7 @@ class HydraulicSession:
                 index = self._index(name, self._link_index, "link")
                 if index not in steer.saved:
                     steer.saved[index] = float(self._en.ENgetlinkvalue(index, _EN_SETTING))
-                kind = int(self._en.ENgetlinktype(index))
+                kind = int(self._link_types[index - 1])
                 self._en.ENsetlinkvalue(index, _EN_SETTING, value / _LPS_TO_M3S if kind == _EN_FCV else value)
             t, ok = self._run_step()
         return t, ok

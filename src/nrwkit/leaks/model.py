@@ -224,7 +224,8 @@ def simulate_leaks(
     -------
     LeakRun
     """
-    model, nodes = place_leaks(wn, leaks)
+    # without leaks an EPANET run changes nothing in the model: no copy to make
+    model, nodes = (wn, []) if not leaks and engine == "epanet" else place_leaks(wn, leaks)
     duration = int(model.options.time.duration if duration_s is None else duration_s)
     step = int(report_step_s or model.options.time.report_timestep or HOUR_S)
     link_names = list(links)

@@ -34,8 +34,6 @@ __all__ = ["AGE_BAND_YEARS", "Assessment", "assess", "curve_error_percent", "wei
 
 #: Width of the age bands of the groups, years.
 AGE_BAND_YEARS = 5
-#: Z of a two-sided 95 % interval.
-Z95 = 1.959963984540054
 
 
 def curve_error_percent(
@@ -43,8 +41,6 @@ def curve_error_percent(
     meter_type: str,
     age_years: float,
     flow_l_per_h: np.ndarray,
-    *,
-    shift: dict[tuple[str, float], float] | None = None,
 ) -> np.ndarray:
     """Return the error (%) of a meter of a type and age at the given flows.
 
@@ -55,8 +51,6 @@ def curve_error_percent(
     age_years : float
     flow_l_per_h : array
         Flows, l/h (> 0).
-    shift : dict, optional
-        Percentage points added to each curve (``(type, age)``), for the Monte Carlo.
 
     Returns
     -------
@@ -71,17 +65,29 @@ def curve_error_percent(
 
     def at(age: float) -> np.ndarray:
         curve = table[table["age_years"] == age]
-        err = np.interp(log_q, np.log10(curve["flow_l_per_h"].to_numpy()), curve["error_percent"].to_numpy())
-        return err + (shift or {}).get((meter_type, float(age)), 0.0)
+        return np.interp(log_q, np.log10(curve["flow_l_per_h"].to_numpy()), curve["error_percent"].to_numpy())
 
+    weights = _age_weights(ages, age_years)
+    if len(weights) == 1:
+        return at(weights[0][0])
+    (a0, w0), (a1, w1) = weights
+    return w0 * at(a0) + w1 * at(a1)
+
+
+def _age_weights(ages: np.ndarray, age_years: float) -> list[tuple[float, float]]:
+    """Return the curve ages a meter's age is interpolated between, with their weights.
+
+    The nearest curve alone outside the curves' ages; else the two around it, ``1 - w`` and
+    ``w`` with ``w = (age - a0) / (a1 - a0)``.
+    """
     if age_years <= ages[0]:
-        return at(ages[0])
+        return [(ages[0], 1.0)]
     if age_years >= ages[-1]:
-        return at(ages[-1])
+        return [(ages[-1], 1.0)]
     upper = int(np.searchsorted(ages, age_years))
     a0, a1 = ages[upper - 1], ages[upper]
     w = (age_years - a0) / (a1 - a0)
-    return (1.0 - w) * at(a0) + w * at(a1)
+    return [(a0, 1.0 - w), (a1, w)]
 
 
 def weighted_error(
@@ -90,9 +96,6 @@ def weighted_error(
     meter_type: str,
     profile: str,
     age_years: float,
-    *,
-    shift: dict[tuple[str, float], float] | None = None,
-    shares: dict[str, np.ndarray] | None = None,
 ) -> float:
     """Return a meter's weighted error E (a fraction, signed) over a customer profile.
 
@@ -101,9 +104,13 @@ def weighted_error(
     bands = profiles.table[profiles.table["profile"] == profile]
     if bands.empty:
         raise InputError(f"profile {profile!r} is not in the profiles file; fix: add it or correct the meter")
-    share = (shares or {}).get(profile, bands["volume_share"].to_numpy())
-    errors = curve_error_percent(curves, meter_type, age_years, bands["flow_l_per_h"].to_numpy(), shift=shift)
-    return float(np.dot(share, errors) / 100.0)
+    errors = curve_error_percent(curves, meter_type, age_years, bands["flow_l_per_h"].to_numpy())
+    return float(np.dot(bands["volume_share"].to_numpy(), errors) / 100.0)
+
+
+def band_start(band: str) -> int:
+    """Return the first year of an age band ("10-14" -> 10), to sort the bands by age."""
+    return int(str(band).split("-")[0])
 
 
 def age_band(age_years: np.ndarray) -> np.ndarray:
@@ -176,15 +183,6 @@ class Assessment:
         }
 
 
-def _combo_errors(combos: pd.DataFrame, curves: ErrorCurves, profiles: Profiles, **draw: Any) -> np.ndarray:
-    return np.array(
-        [
-            weighted_error(curves, profiles, t, p, a, **draw)
-            for t, p, a in zip(combos["meter_type"], combos["profile"], combos["age_years"], strict=True)
-        ]
-    )
-
-
 def _population(registered: np.ndarray, errors: np.ndarray) -> tuple[float, float]:
     true = registered / (1.0 + errors)
     total_true = float(true.sum())
@@ -250,7 +248,10 @@ def assess(
         )
     keys = ["meter_type", "profile", "age_years"]
     combos = frame[keys].drop_duplicates().reset_index(drop=True)
-    combos["error"] = _combo_errors(combos, curves, profiles)
+    combos["error"] = [
+        weighted_error(curves, profiles, t, p, a)
+        for t, p, a in zip(combos["meter_type"], combos["profile"], combos["age_years"], strict=True)
+    ]
     frame = frame.merge(combos, on=keys, how="left")
     registered = frame["annual_registered_m3"].to_numpy(dtype=float)
     frame["weighted_error_percent"] = frame["error"] * 100.0
@@ -266,7 +267,7 @@ def assess(
         true=("true_m3_per_year", "sum"),
         apparent_losses_m3_per_year=("apparent_losses_m3_per_year", "sum"),
     ).reset_index()
-    start = groups["age_band"].str.split("-").str[0].astype(int)  # "5-9" before "10-14"
+    start = groups["age_band"].map(band_start)  # "5-9" before "10-14"
     groups = groups.assign(_start=start).sort_values(["meter_type", "profile", "_start"])
     groups = groups.drop(columns="_start")
     groups = groups.reset_index(drop=True)
@@ -324,23 +325,18 @@ def _monte_carlo(
         base = curve_error_percent(curves, t, age, flows)
         mix = np.zeros(len(keys))
         ages = np.sort(curves.table.loc[curves.table["meter_type"] == t, "age_years"].unique())
-        if age <= ages[0] or age >= ages[-1]:
-            mix[position[(t, float(ages[0] if age <= ages[0] else ages[-1]))]] = 1.0
-        else:
-            upper = int(np.searchsorted(ages, age))
-            w = (age - ages[upper - 1]) / (ages[upper] - ages[upper - 1])
-            mix[position[(t, float(ages[upper - 1]))]], mix[position[(t, float(ages[upper]))]] = 1.0 - w, w
+        for curve_age, weight in _age_weights(ages, age):
+            mix[position[(t, float(curve_age))]] = weight
         terms.append((prof, base, mix))
     sd = curve_sd.to_numpy(dtype=float)
+    alphas = {  # a profile's logged shares, as Dirichlet concentrations
+        name: np.maximum(g["volume_share"].to_numpy(), 1e-6) * float(g["customers_logged"].iloc[0])
+        for name, g in bands.items()
+    }
     draws = np.empty(samples)
     for k in range(samples):
         shift = rng.normal(0.0, sd)
-        shares = {
-            name: rng.dirichlet(
-                np.maximum(g["volume_share"].to_numpy(), 1e-6) * float(g["customers_logged"].iloc[0])
-            )
-            for name, g in bands.items()
-        }
+        shares = {name: rng.dirichlet(alpha) for name, alpha in alphas.items()}
         errors = np.array(
             [float(np.dot(shares[prof], base + mix @ shift)) / 100.0 for prof, base, mix in terms]
         )

@@ -44,6 +44,7 @@ from ..errors import InputError, SimulationError
 from ..findings import Finding, Severity, list_ids, warning
 from ..hydraulics import ExtendedPeriod, HydraulicSession, StepReading, changed_options
 from ..leaks.model import Leak, leak_flow, place_leaks
+from ..network.supply import controlled_links
 from ..units import (
     DAY_S,
     DAYS_PER_YEAR,
@@ -51,6 +52,7 @@ from ..units import (
     HOURS_PER_DAY,
     LITRES_PER_M3,
     METRES_PER_KM,
+    MINUTE_S,
     SECONDS_PER_HOUR,
 )
 from .favad import burst_reduction_percent, check_n1
@@ -372,7 +374,7 @@ ModeRun: TypeAlias = tuple["PrvPlan", ExtendedPeriod, dict[int, float]]
 def _add_prvs(wn: Network, zone: Zone) -> tuple[Network, tuple[str, ...]]:
     """Return a copy with a PRV at each inlet (an existing PRV is kept), and the PRVs' names."""
     out = copy.deepcopy(wn)
-    controlled = {getattr(a.target()[0], "name", "") for _, c in out.controls() for a in c.actions()}
+    controlled = controlled_links(out)
     prvs = []
     for inlet, end in zip(zone.inlets, zone.inlet_ends, strict=True):
         link = out.get_link(inlet)
@@ -538,7 +540,8 @@ def _state(run: ExtendedPeriod, setup: _Setup, heads: dict[int, float] | None = 
 def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float, night_leakage_m3h: float | None,
              service_m: float, leaks: dict[str, Leak]) -> tuple[_Setup, ExtendedPeriod]:
     check_n1(n1)
-    demand_nodes = [j for j in zone.junctions if j in _demand_junctions(wn, zone)]
+    with_demand = _demand_junctions(wn, zone)
+    demand_nodes = [j for j in zone.junctions if j in with_demand]
     weights, _ = _connections(wn, zone)
     with _session(wn, n1, service_m) as session:
         dry = session.run(duration_s=DAY_S, report_step_s=STEP_S, links=list(zone.inlets))
@@ -560,9 +563,10 @@ def _prepare(wn: wntr.network.WaterNetworkModel, zone: Zone, *, n1: float, night
             factor = leakage.night_leakage_m3h / actual
             leakage = replace(leakage, coefficients={j: c * factor for j, c in leakage.coefficients.items()})
             setup.leakage = leakage
-        before = _run(session, setup)
+        else:  # rescaled at the last pass: the run of the network as it is comes after
+            before = _run(session, setup)
     if not before.converged:
-        times = list_ids([_clock(t, setup.start_clock_s) for t in before.unbalanced_s])
+        times = list_ids([clock_hhmm(t, setup.start_clock_s) for t in before.unbalanced_s])
         raise SimulationError(f"zone {zone.name}: EPANET did not converge on the network as it is (at "
                               f"{times}): check it with nrwkit's inspection first")
     return setup, before
@@ -694,22 +698,24 @@ def _check_reachable(run: ExtendedPeriod, setup: _Setup, targets: _Targets) -> N
     short = (wanted - low)[low < wanted - REACH_TOLERANCE_M]
     if len(short) and float(low.min()) <= 0:
         msg = (f"zone {setup.zone.name}: even with its PRV(s) wide open the lowest pressure is "
-               f"{float(low.min()):.1f} m at {_clock(int(low.idxmin()), setup.start_clock_s)}: the zone "
+               f"{float(low.min()):.1f} m at {clock_hhmm(int(low.idxmin()), setup.start_clock_s)}: the zone "
                "lacks "
                "supply head before any pressure management; check the network's supply first")
         raise InputError(msg)
     if len(short):
         worst = short.idxmax()
         msg = (f"zone {setup.zone.name}: with its PRV(s) wide open the lowest pressure at "
-               f"{_clock(int(worst), setup.start_clock_s)} is {float(low[worst]):.1f} m, below the target "
+               f"{clock_hhmm(int(worst), setup.start_clock_s)} is {float(low[worst]):.1f} m, below the "
+               "target "
                f"{float(wanted[worst]):g} m (at {len(short)} of {len(low)} times): the inlet head cannot "
                f"hold it; give a target of at most {float(low.min()):.1f} m")
         raise InputError(msg)
 
 
-def _clock(time_s: int, start_clock_s: int) -> str:
-    t = (time_s + start_clock_s) % DAY_S
-    return f"{t // HOUR_S:02d}:{t % HOUR_S // 60:02d}"
+def clock_hhmm(time_s: int, start_clock_s: int) -> str:
+    """Return the clock time (hh:mm) of a model time, s, for a model starting at ``start_clock_s``."""
+    t = (int(time_s) + start_clock_s) % DAY_S
+    return f"{t // HOUR_S:02d}:{t % HOUR_S // MINUTE_S:02d}"
 
 
 def _scenario_runs(wn: Network, zone: Zone, modes: Sequence[str], *, target_m: float, n1: float,
@@ -770,7 +776,7 @@ def _with_leaks(wn: Network, zone: Zone, leaks: Sequence[Leak],
         if node in inside:
             continue
         near = {link.start_node_name if link.end_node_name == node else link.end_node_name
-                for name, link in placed.links() if node in (link.start_node_name, link.end_node_name)}
+                for link in (placed.get_link(name) for name in placed.get_links_for_node(node))}
         if node in wn.node_name_list or not near <= inside:
             raise InputError(f"leak at {node} is outside zone {zone.name}: give leaks inside the zone")
         added.append(node)

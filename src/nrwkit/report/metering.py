@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..metering import AGE_BAND_YEARS, Assessment, ErrorCurves, Profiles, ReplacementPlan
+from ..metering.accuracy import band_start
 from .html import Card, Report, figure_svg, findings_html, table_html
 
 __all__ = ["metering_report"]
@@ -32,11 +33,6 @@ _FLOOR_L_PER_H = 1.0
 def _percent(fraction: Any) -> Any:
     """Return a fraction (a number, an array or a Series) in percent."""
     return fraction * 100.0
-
-
-def _band_start(band: str) -> int:
-    """Return the first year of an age band ("10-14" -> 10), to sort the bands by age."""
-    return int(str(band).split("-")[0])
 
 
 def _type_colours(types: list[str]) -> dict[str, str]:
@@ -140,13 +136,6 @@ def profiles_figure(profiles: Profiles) -> Any:
     return fig
 
 
-def _sorted_groups(groups: pd.DataFrame) -> pd.DataFrame:
-    order = groups.assign(_start=groups["age_band"].map(_band_start))
-    return (
-        order.sort_values(["meter_type", "profile", "_start"]).drop(columns="_start").reset_index(drop=True)
-    )
-
-
 def groups_figure(groups: pd.DataFrame) -> Any:
     """Return the weighted error by group: one panel per profile, bars by age band and meter type.
 
@@ -164,7 +153,7 @@ def groups_figure(groups: pd.DataFrame) -> Any:
     profiles = sorted(groups["profile"].unique())
     types = sorted(groups["meter_type"].unique())
     colours = _type_colours(types)
-    bands = sorted(groups["age_band"].unique(), key=_band_start)
+    bands = sorted(groups["age_band"].unique(), key=band_start)
     fig, axes = plt.subplots(
         len(profiles), 1, figsize=(10, 2.9 * len(profiles) + 0.4), sharex=True, sharey=True, squeeze=False
     )
@@ -216,7 +205,7 @@ def age_table(meters: pd.DataFrame) -> pd.DataFrame:
         true=("true_m3_per_year", "sum"),
         losses=("apparent_losses_m3_per_year", "sum"),
     )
-    grouped = grouped.loc[sorted(grouped.index, key=_band_start)]
+    grouped = grouped.loc[sorted(grouped.index, key=band_start)]
     true = grouped["true"].where(grouped["true"] > 0, 1.0)
     total_losses = float(grouped["losses"].sum())
     return pd.DataFrame(
@@ -255,7 +244,7 @@ def age_figure(meters: pd.DataFrame) -> Any:
         aggfunc="sum",
         fill_value=0.0,
     )
-    table = table.loc[sorted(table.index, key=_band_start)]
+    table = table.loc[sorted(table.index, key=band_start)]
     colours = _type_colours(sorted(table.columns))
     fig, ax = plt.subplots(figsize=(10, 3.6))
     bottom = np.zeros(len(table))
@@ -428,7 +417,7 @@ def metering_report(
         lead="How customers use water: the share of their true volume at each flow. The lower the "
         "flows, the more a meter's low-flow error weighs.",
     )
-    groups = _sorted_groups(a.groups)
+    groups = a.groups  # sorted by type, profile and age band
     shown = groups.rename(
         columns={
             "meter_type": "meter type",
@@ -477,10 +466,9 @@ def cost_curve_figure(plan: ReplacementPlan) -> Any:
     fig, ax = plt.subplots(figsize=(8.0, 4.2))
     for row in plan.groups.itertuples():
         eac = list(row.cost_curve)  # EAC(T) for T = 1, 2, ...
-        points = pd.DataFrame({"T": np.arange(1, len(eac) + 1), "eac": eac})
-        line = ax.plot(points["T"], points["eac"], label=f"{row.meter_type} / {row.profile}")[0]
+        line = ax.plot(np.arange(1, len(eac) + 1), eac, label=f"{row.meter_type} / {row.profile}")[0]
         best = int(row.optimal_replacement_age_years)
-        ax.plot([best], [float(points.loc[points["T"] == best, "eac"].iloc[0])], "o", color=line.get_color())
+        ax.plot([best], [float(eac[best - 1])], "o", color=line.get_color())
     ax.set_xlabel("replacement age T (years)")
     ax.set_ylabel("equivalent annual cost per meter")
     ax.grid(alpha=0.3)

@@ -20,7 +20,8 @@ import wntr
 
 from ..network.layout import link_coordinates, link_midpoint
 from ..pressure import BURST_FREQUENCY_FACTOR, ScenarioResult
-from ..units import DAY_S, DAYS_PER_YEAR, HOUR_S, MINUTE_S
+from ..pressure.scenario import clock_hhmm
+from ..units import DAY_S, DAYS_PER_YEAR, HOUR_S
 from .html import Card, Report, figure_svg, findings_html, table_html
 from .maps import network_map
 
@@ -131,11 +132,6 @@ def _volume(value: float) -> str:
 
 def _names(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(names) if len(names) <= 4 else f"{', '.join(names[:4])} and {len(names) - 4} more"
-
-
-def _clock(time_s: int, start_clock_s: int) -> str:
-    t = (int(time_s) + start_clock_s) % DAY_S
-    return f"{t // HOUR_S:02d}:{t % HOUR_S // MINUTE_S:02d}"
 
 
 def _head_range(result: ScenarioResult) -> str:
@@ -448,7 +444,7 @@ def _violations(violations: list[dict[str, Any]], start_clock_s: int) -> pd.Data
     return pd.DataFrame({
         "junction": [str(v["junction"]) for v in violations],
         "lowest pressure after (m)": [float(v["min_pressure_m"]) for v in violations],
-        "at (hh:mm)": [_clock(int(v["time_s"]), start_clock_s) for v in violations],
+        "at (hh:mm)": [clock_hhmm(int(v["time_s"]), start_clock_s) for v in violations],
     })
 
 
