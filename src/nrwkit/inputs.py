@@ -39,7 +39,7 @@ def format_validation_error(exc: ValidationError) -> str:
 
 
 def load_yaml_model(path: str | Path, model: type[M], *, error: ErrorFactory, what: str,
-                    reference: str) -> M:
+                    reference: str, context: dict[str, Any] | None = None) -> M:
     """Read a YAML file and validate it with ``model``.
 
     Parameters
@@ -54,6 +54,8 @@ def load_yaml_model(path: str | Path, model: type[M], *, error: ErrorFactory, wh
         What the file is, for messages ("mapping file").
     reference : str
         Where its keys are documented, for messages ("docs/gis-teams.md").
+    context : dict, optional
+        Passed to the model's validators (pydantic's validation context), e.g. the file's folder.
     """
     path = Path(path)
     if not path.is_file():
@@ -68,7 +70,7 @@ def load_yaml_model(path: str | Path, model: type[M], *, error: ErrorFactory, wh
     if not isinstance(data, dict):
         raise error(path, f"a {what} is a YAML mapping of keys", f"see {reference} for an example")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context=context)
     except ValidationError as exc:
         raise error(path, format_validation_error(exc),
                     f"correct the key(s) named; {reference} lists every key") from exc

@@ -14,11 +14,18 @@ from __future__ import annotations
 
 import json
 import math
-from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..errors import InputError
 from ..inputs import format_validation_error, load_yaml_model
@@ -115,18 +122,13 @@ class UnderRegistration(_Strict):
     ci95: float = Field(0.0, ge=0.0, le=5.0)
 
 
-#: The folder of the balance file being read (``from:`` paths are relative to it); ``None``
-#: outside :func:`load_balance`, where they are relative to the current directory.
-_BALANCE_FOLDER: ContextVar[Path | None] = ContextVar("nrwkit_balance_folder", default=None)
-
 #: What a ``from:`` file is (library messages name no command-line flag).
 _METERING_JSON = "the JSON of a metering assessment (`nrwkit metering assess` in JSON, Assessment.to_dict())"
 _METERING_FIX = (f"save {_METERING_JSON} as FILE, or type `{{fraction: ..., ci95: ...}}` in place "
                  "of `from:`")
 
 
-def _read_metering_json(target: Path, ref: str) -> Any:
-    where = f"the metering file {target} (from: {ref})"
+def _read_metering_json(target: Path, ref: str, where: str) -> Any:
     if not target.is_file():
         raise ValueError(f"{where} is not found; fix: check the path (relative to the balance "
                          f"file's folder) or {_METERING_FIX.replace('FILE', ref)}")
@@ -143,8 +145,12 @@ def _read_metering_json(target: Path, ref: str) -> Any:
         raise ValueError(f"{where} is not JSON ({problem}); fix: {_METERING_FIX}") from None
 
 
-def _metering_reference(value: Any) -> Any:
-    """Replace ``{from: FILE}`` by the ``under_registration`` of a ``metering assess`` JSON."""
+def _metering_reference(value: Any, folder: Path | None) -> Any:
+    """Replace ``{from: FILE}`` by the ``under_registration`` of a ``metering assess`` JSON.
+
+    ``FILE`` is relative to ``folder`` (the balance file's), or to the current directory when
+    ``folder`` is None.
+    """
     if not isinstance(value, dict) or "from" not in value:
         return value
     others = sorted(str(k) for k in value if k != "from")
@@ -157,11 +163,10 @@ def _metering_reference(value: Any) -> Any:
         raise ValueError(f"`from:` takes the path of {_METERING_JSON}, relative to the balance "
                          "file's folder; fix: give that path")
     target = Path(ref).expanduser()
-    folder = _BALANCE_FOLDER.get()
     if not target.is_absolute() and folder is not None:
         target = folder / target
-    data = _read_metering_json(target, ref)
     where = f"the metering file {target} (from: {ref})"
+    data = _read_metering_json(target, ref, where)
     if not isinstance(data, dict) or "under_registration" not in data:
         raise ValueError(f"{where} has no `under_registration`; fix: give {_METERING_JSON}, or "
                          "type `{fraction: ..., ci95: ...}` in place of `from:`")
@@ -246,8 +251,8 @@ class BalanceInput(_Strict):
 
     @field_validator("customer_meter_under_registration", mode="before")
     @classmethod
-    def _from_metering(cls, value: Any) -> Any:
-        return _metering_reference(value)
+    def _from_metering(cls, value: Any, info: ValidationInfo) -> Any:
+        return _metering_reference(value, (info.context or {}).get("folder"))
 
     @model_validator(mode="after")
     def _authorized_within_input(self) -> BalanceInput:
@@ -287,9 +292,5 @@ def load_balance(path: str | Path) -> BalanceInput:
         with bad values, or given together with ``fraction``.
     """
     path = Path(path)
-    token = _BALANCE_FOLDER.set(path.parent)
-    try:
-        return load_yaml_model(path, BalanceInput, error=_input_error, what="balance file",
-                               reference="docs/analysts.md")
-    finally:
-        _BALANCE_FOLDER.reset(token)
+    return load_yaml_model(path, BalanceInput, error=_input_error, what="balance file",
+                           reference="docs/analysts.md", context={"folder": path.parent})

@@ -203,7 +203,7 @@ def step_test(wn: wntr.network.WaterNetworkModel, zone: Zone, sequence: Sequence
     if wrong:
         raise InputError(f"leak at {list_ids(wrong)}: give it the exponent N1 = {n1:g} (EPANET has one "
                          "emitter exponent)")
-    model, nodes = place_leaks(model, leaks)
+    model, nodes = place_leaks(model, leaks) if leaks else (model, [])  # model is already a copy
     duration = reopen + HOUR_S
     with changed_options(model, emitter_exponent=n1, duration_s=duration, report_step_s=REPORT_STEP_S,
                          hydraulic_step_s=REPORT_STEP_S), \

@@ -135,21 +135,17 @@ def zone_from_dma(wn: wntr.network.WaterNetworkModel, dma_id: str) -> Zone:
         known = sorted(set(labels.values()))
         raise InputError(f"no DMA {dma_id!r} in the network: its DMAs are {list_ids(known, 12)}")
     inside = set(junctions)
-    inlets = [name for name, feeds in meters.items() if feeds == dma_id]
-    if not inlets:
-        shut = permanently_closed_links(wn)
-        inlets = [name for name, link in wn.links() if name not in shut
-                  and (link.start_node_name in inside) != (link.end_node_name in inside)]
+    shut = permanently_closed_links(wn)
+    crossing = [name for name, link in wn.links() if name not in shut
+                and (link.start_node_name in inside) != (link.end_node_name in inside)]
+    inlets = [name for name, feeds in meters.items() if feeds == dma_id] or crossing
     if not inlets:
         raise InputError(f"DMA {dma_id} has no open inlet: nothing feeds it, so no PRV can serve it")
     ends = _inlet_ends(wn, inlets, inside)
     served = (supplied_nodes(wn) - supplied_nodes(wn, closed=inlets)) & set(wn.junction_name_list)
     downstream = tuple(n for n in wn.junction_name_list if n in served - inside)
     held = inside | set(downstream)
-    shut = permanently_closed_links(wn)
-    outlets = tuple(name for name, link in wn.links() if name not in shut and name not in inlets
-                    and (link.start_node_name in inside) != (link.end_node_name in inside)
-                    and not {link.start_node_name, link.end_node_name} <= held
-                    and name in meters)
+    outlets = tuple(name for name in crossing if name not in inlets and name in meters
+                    and not {wn.get_link(name).start_node_name, wn.get_link(name).end_node_name} <= held)
     return Zone(str(dma_id), tuple(n for n in wn.junction_name_list if n in held), tuple(inlets), ends,
                 downstream, outlets)
